@@ -1,0 +1,43 @@
+"""microgradnet: a scalar reverse-mode autograd engine for learning and teaching backprop.
+
+>>> from microgradnet import Value
+>>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+>>> L = a * b + a
+>>> L.backward()
+>>> a.grad, b.grad
+(-2.0, 2.0)
+"""
+
+from microgradnet.engine import (
+    AnomalyError,
+    OpFunction,
+    Value,
+    apply,
+    define_op,
+    detect_anomaly,
+    grad,
+    is_grad_enabled,
+    no_grad,
+    topological_order,
+)
+from microgradnet.ops import OPS, Domain, Op, register_op
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "OPS",
+    "AnomalyError",
+    "Domain",
+    "Op",
+    "OpFunction",
+    "Value",
+    "__version__",
+    "apply",
+    "define_op",
+    "detect_anomaly",
+    "grad",
+    "is_grad_enabled",
+    "no_grad",
+    "register_op",
+    "topological_order",
+]
