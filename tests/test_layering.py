@@ -14,7 +14,22 @@ import microgradnet
 PACKAGE = Path(microgradnet.__file__).parent
 
 # the layer of each top-level module (lower numbers are lower layers)
-LAYERS = {"ops": 0, "engine": 1, "testing": 2}
+LAYERS = {
+    "ops": 0,
+    "engine": 1,
+    "testing": 2,
+    "nn": 2,
+    "losses": 2,
+    "optim": 2,
+    "data": 2,
+    "compile": 2,
+    "train": 3,
+    "viz": 3,
+    "plots": 3,
+    "examples": 3,
+    "cli": 4,
+    "__main__": 5,
+}
 
 
 def imports_of(path: Path) -> set[str]:
