@@ -82,20 +82,18 @@ def _number(x: Any, who: str, where: str) -> float:
 
 def _as_list(x: Any, who: str, what: str) -> list[Any]:
     if _is_scalar(x) or isinstance(x, (str, bytes)):
-        raise TypeError(f"{who}: {what} must be a sequence (one entry per sample), got {x!r}")
+        raise TypeError(f"{who}: {what} must be a sequence, got {x!r} ({type(x).__name__})")
     if hasattr(x, "tolist") and not isinstance(x, Value):
         x = x.tolist()
     try:
         return list(x)
     except TypeError:
-        raise TypeError(
-            f"{who}: {what} must be a sequence (one entry per sample), got {type(x).__name__}"
-        ) from None
+        raise TypeError(f"{who}: {what} must be a sequence, got {x!r} ({type(x).__name__})") from None
 
 
 def _batch(predictions: Any, targets: Any, who: str) -> tuple[list[Any], list[Any]]:
-    ps = _as_list(predictions, who, "predictions")
-    ts = _as_list(targets, who, "targets")
+    ps = _as_list(predictions, who, "predictions (one per sample)")
+    ts = _as_list(targets, who, "targets (one per sample)")
     if not ps:
         raise ValueError(f"{who}: empty batch (no predictions); a mean over nothing is undefined")
     if len(ps) != len(ts):
@@ -108,7 +106,7 @@ def _pairs(predictions: Any, targets: Any, who: str) -> list[tuple[Value, float]
     ps, ts = _batch(predictions, targets, who)
     out: list[tuple[Value, float]] = []
     for i, (p, t) in enumerate(zip(ps, ts)):
-        if _is_scalar(p):
+        if _is_scalar(p) or isinstance(p, (str, bytes)):
             out.append((_lift(p, who, f"prediction {i}"), _number(t, who, f"target {i}")))
             continue
         pv = _as_list(p, who, f"prediction {i}")
