@@ -7,6 +7,7 @@ import math
 import random
 import statistics
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -489,3 +490,44 @@ def test_xor_is_learned_by_a_two_layer_mlp() -> None:
         opt.step()
     assert loss.data < 0.05
     assert losses.accuracy(model(X), y) == 1.0
+
+
+class _Net(nn.Module):
+    """The lesson's Net, written PyTorch-style."""
+
+    def __init__(self) -> None:
+        self.fc1 = nn.Linear(2, 3, seed=0)
+        self.act = nn.Tanh()
+        self.heads = [nn.Linear(3, 2, seed=1), nn.Linear(3, 1, seed=2)]
+        self.scale = 2.0  # not a module: ignored
+        self.relabel()
+
+    def forward(self, x: Any) -> Any:
+        h = self.act(self.fc1(x))
+        return [*self.heads[0](h), *self.heads[1](h)]
+
+
+def test_custom_modules_find_their_submodules_in_assignment_order() -> None:
+    net = _Net()
+    assert list(net.state_dict()) == [
+        "fc1.weight",
+        "fc1.bias",
+        "heads.0.weight",
+        "heads.0.bias",
+        "heads.1.weight",
+        "heads.1.bias",
+    ]
+    assert len(net.parameters()) == 9 + 8 + 4
+    assert net.fc1.weight[2][1].label == "fc1.weight[2][1]"
+    assert [name for name, _ in net.weight_groups()] == ["fc1.weight", "heads.0.weight", "heads.1.weight"]
+    out = net([0.5, -0.5])
+    assert len(out) == 3
+    copy = _Net()
+    copy.heads[1].bias = [5.0]
+    copy.load_state_dict(net.state_dict())
+    assert [v.data for v in copy([0.5, -0.5])] == [v.data for v in out]
+
+
+def test_a_module_without_forward_says_so() -> None:
+    with pytest.raises(NotImplementedError, match="Module does not define forward"):
+        nn.Module()([1.0])

@@ -104,7 +104,12 @@ def _assert_close(ours: list[list[float]], ref: list[list[float]]) -> None:
 def test_sgd_matches_the_pytorch_rule_for_several_steps(
     lr: float, momentum: float, weight_decay: float, dampening: float, nesterov: bool
 ) -> None:
-    ours = _run(lambda ps: optim.SGD(ps, lr, momentum, weight_decay, dampening, nesterov), 6)
+    ours = _run(
+        lambda ps: optim.SGD(
+            ps, lr, momentum, weight_decay=weight_decay, dampening=dampening, nesterov=nesterov
+        ),
+        6,
+    )
     _assert_close(ours, _sgd_reference(lr, momentum, weight_decay, dampening, nesterov, 6))
 
 
@@ -232,7 +237,7 @@ def test_zero_grad_resets_the_parameters() -> None:
         (lambda p: optim.SGD(p, lr=0.1, momentum=-0.5), ValueError, "momentum must be a non-negative"),
         (lambda p: optim.SGD(p, lr=0.1, weight_decay=-1), ValueError, "weight_decay must be"),
         (lambda p: optim.SGD(p, lr=0.1, nesterov=True), ValueError, "nesterov momentum needs momentum > 0"),
-        (lambda p: optim.SGD(p, 0.1, 0.9, 0.0, 0.1, True), ValueError, "dampening = 0"),
+        (lambda p: optim.SGD(p, 0.1, 0.9, dampening=0.1, nesterov=True), ValueError, "dampening = 0"),
         (lambda p: optim.Adam(p, betas=(0.9, 1.0)), ValueError, r"betas\[1\] must be in \[0, 1\)"),
         (lambda p: optim.Adam(p, betas=(-0.1, 0.9)), ValueError, r"betas\[0\] must be in"),
         (lambda p: optim.Adam(p, betas=0.9), TypeError, "betas must be a pair"),

@@ -273,17 +273,35 @@ def _activate(x: Value, activation: str) -> Value:
 class Module:
     """Base of every module: parameters, gradients, saving and loading.
 
-    A subclass describes itself with two hooks: ``_groups()`` — its own parameter groups, as
-    ``(name, Value or nested lists of Values)`` — and ``_children()`` — its sub-modules, as
-    ``(name, Module)``. Everything else here is derived from those, in a deterministic order.
-    Calling a module calls its :meth:`forward`.
+    Calling a module calls its :meth:`forward`. A model of your own works as in PyTorch: assign
+    sub-modules (or lists of them) as attributes and they are found, in assignment order::
+
+        class Net(Module):
+            def __init__(self):
+                self.fc1 = Linear(2, 10)
+                self.fc2 = Linear(10, 2)
+                self.relabel()          # optional: labels become "fc1.weight[0][0]", ...
+
+            def forward(self, x):
+                return self.fc2(Tanh()(self.fc1(x)))
+
+    Parameters are named ``fc1.weight``, ``fc1.bias``, ... A module with parameters of its own
+    describes them by overriding ``_groups()``, returning ``(name, Value or nested lists of
+    Values)`` pairs; ``_children()`` (the sub-modules as ``(name, Module)``) may be overridden
+    too. Everything else here is derived from those two, in a deterministic order.
     """
 
     def _groups(self) -> list[tuple[str, ValueTree]]:
         return []
 
     def _children(self) -> list[tuple[str, Module]]:
-        return []
+        found: list[tuple[str, Module]] = []
+        for name, value in vars(self).items():
+            if isinstance(value, Module):
+                found.append((name, value))
+            elif isinstance(value, (list, tuple)) and value and all(isinstance(m, Module) for m in value):
+                found.extend((f"{name}.{k}", m) for k, m in enumerate(value))
+        return found
 
     def forward(self, x: Any) -> Any:
         """The module's computation; subclasses override it."""
@@ -498,6 +516,9 @@ class Layer(Module):
 
     def _groups(self) -> list[tuple[str, ValueTree]]:
         return [("weight", [list(n.w) for n in self.neurons]), ("bias", [n.b for n in self.neurons])]
+
+    def _children(self) -> list[tuple[str, Module]]:
+        return []  # the neurons' parameters are this layer's weight and bias
 
     @property
     def weight(self) -> list[list[Value]]:

@@ -202,6 +202,9 @@ class SGD(Optimizer):
         g = g + momentum * b if nesterov else b       (if momentum)
         p = p - lr * g
 
+    ``weight_decay``, ``dampening`` and ``nesterov`` are keyword-only (PyTorch's positional order
+    differs, so keywords avoid a silent mix-up).
+
     Raises (besides :class:`Optimizer`'s): ``ValueError`` for a negative momentum, dampening or
     weight decay, or ``nesterov=True`` without momentum or with dampening (as PyTorch).
     """
@@ -213,6 +216,7 @@ class SGD(Optimizer):
         params: Iterable[Value],
         lr: LearningRate,
         momentum: float = 0.0,
+        *,
         weight_decay: float = 0.0,
         dampening: float = 0.0,
         nesterov: bool = False,
