@@ -531,3 +531,25 @@ def test_custom_modules_find_their_submodules_in_assignment_order() -> None:
 def test_a_module_without_forward_says_so() -> None:
     with pytest.raises(NotImplementedError, match="Module does not define forward"):
         nn.Module()([1.0])
+
+
+def test_cs231n_sigmoid_neuron_as_a_neuron_module() -> None:
+    # CS231n "Backpropagation, Intuitions" (https://cs231n.github.io/optimization-2/):
+    # w = [2, -3, -3], x = [-1, -2], f = σ(w0 x0 + w1 x1 + w2) = 0.73;
+    # dx = [0.39, -0.59], dw = [-0.2, -0.39, 0.2] (to two decimals)
+    n = nn.Neuron(2, "sigmoid", init="zeros")
+    n.w[0].data, n.w[1].data, n.b.data = 2.0, -3.0, -3.0
+    x = [Value(-1.0), Value(-2.0)]
+    f = n(x)
+    f.backward()
+    assert round(f.data, 2) == 0.73
+    assert [round(v.grad, 2) for v in x] == [0.39, -0.59]
+    assert [round(p.grad, 2) for p in n.parameters()] == [-0.2, -0.39, 0.2]
+
+
+@pytest.mark.parametrize("module", [nn, losses, optim], ids=lambda m: m.__name__)
+def test_docstring_examples_run(module: Any) -> None:
+    import doctest
+
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

@@ -13,6 +13,16 @@
 ``l2(parameters)``                            ``Σ p²``, for weight decay in the loss (micrograd)
 ============================================  ====================================================
 
+>>> from microgradnet import Value, losses
+>>> z = [[Value(2.0), Value(0.0)], [Value(0.0), Value(0.0)]]
+>>> loss = losses.cross_entropy(z, [0, 1])
+>>> round(loss.data, 6)                           # (log(1 + e**-2) + log 2) / 2
+0.410038
+>>> loss.backward(); round(z[1][1].grad, 6)      # (softmax - one-hot) / batch size
+-0.25
+>>> losses.accuracy(z, [0, 1])
+0.5
+
 Callable classes with PyTorch's names wrap them for the lesson's vocabulary: :class:`MSELoss`,
 :class:`L1Loss`, :class:`HingeLoss`, :class:`BCELoss`, :class:`BCEWithLogitsLoss`,
 :class:`CrossEntropyLoss` (``loss_fn(outputs, targets)``).
