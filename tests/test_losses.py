@@ -308,3 +308,11 @@ def test_losses_are_deterministic_and_json_friendly() -> None:
     b = losses.cross_entropy([[0.1, 0.2, 0.3]], [1]).data
     assert a == b
     assert json.loads(json.dumps(losses.accuracy([[0.1, 0.2]], [1]))) == 1.0
+
+
+def test_cross_entropy_loss_reads_a_generator_once() -> None:
+    rows = [[0.5, -0.5], [2.0, 1.0]]
+    expected = losses.cross_entropy(rows, [0, 1]).data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert losses.CrossEntropyLoss()((r for r in rows), [0, 1]).data == expected

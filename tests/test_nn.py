@@ -553,3 +553,11 @@ def test_docstring_examples_run(module: Any) -> None:
 
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_generator_is_read_as_one_sample() -> None:
+    lin = nn.Linear(3, 2, seed=0)
+    expected = [v.data for v in lin([1.0, 2.0, 3.0])]
+    assert [v.data for v in lin(x for x in [1.0, 2.0, 3.0])] == expected
+    m = nn.MLP(3, [2], seed=0)
+    assert [v.data for v in m(iter([1.0, 2.0, 3.0]))] == [v.data for v in m([1.0, 2.0, 3.0])]

@@ -38,6 +38,7 @@ of range or a label of the wrong kind, and ``TypeError`` for something that is n
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import warnings
@@ -482,6 +483,11 @@ class CrossEntropyLoss:
         self.from_probabilities = from_probabilities
 
     def __call__(self, batch_logits: Any, targets: Any) -> Value:
+        if not isinstance(batch_logits, Sequence) and not hasattr(batch_logits, "tolist"):
+            # a generator: read it once, since it is looked at twice (a non-iterable is left for
+            # cross_entropy() to report)
+            with contextlib.suppress(TypeError):
+                batch_logits = list(batch_logits)
         loss = cross_entropy(batch_logits, targets, from_probabilities=self.from_probabilities)
         if not self.from_probabilities and _all_rows_are_distributions(batch_logits):
             warnings.warn(
@@ -500,5 +506,5 @@ class CrossEntropyLoss:
 
 
 def _all_rows_are_distributions(batch: Any) -> bool:
-    rows = [[_data(z) for z in row] for row in batch]
+    rows = [[_data(z) for z in row] for row in (batch.tolist() if hasattr(batch, "tolist") else batch)]
     return all(len(r) > 1 and all(0.0 <= z <= 1.0 for z in r) and abs(sum(r) - 1.0) < 1e-9 for r in rows)

@@ -142,13 +142,17 @@ def _is_number(x: object) -> bool:
     return isinstance(x, (Value, numbers.Real))
 
 
-def _is_batch(x: object) -> bool:
-    """A batch is a non-empty sequence whose first item is itself a sequence of numbers."""
-    if _is_number(x) or isinstance(x, (str, bytes)):
+def _is_batch(x: Any) -> bool:
+    """A batch is a non-empty indexable sequence (a list, a 2-D numpy array) whose first item is
+    itself a sequence rather than a number. Generators are never batches (peeking would consume
+    them)."""
+    if _is_number(x) or isinstance(x, (str, bytes)) or not hasattr(x, "__getitem__"):
         return False
     try:
-        first = next(iter(x))  # type: ignore[call-overload]
-    except (TypeError, StopIteration):
+        if len(x) == 0:
+            return False
+        first = x[0]
+    except (TypeError, KeyError, IndexError):
         return False
     return not _is_number(first) and not isinstance(first, (str, bytes))
 
@@ -532,7 +536,7 @@ class Layer(Module):
 
     @weight.setter
     def weight(self, value: Any) -> None:
-        who = f"{self!r}.weight ="
+        who = f"setting {self!r}.weight"
         xs = _read_numbers(value, (self.nout, self.nin), "weight", who)
         for leaf, x in zip(_flatten(self.weight), xs):  # type: ignore[arg-type]
             leaf.data = x
@@ -544,7 +548,7 @@ class Layer(Module):
 
     @bias.setter
     def bias(self, value: Any) -> None:
-        who = f"{self!r}.bias ="
+        who = f"setting {self!r}.bias"
         xs = _read_numbers(value, (self.nout,), "bias", who)
         for leaf, x in zip(self.bias, xs):
             leaf.data = x
