@@ -316,3 +316,18 @@ def test_cross_entropy_loss_reads_a_generator_once() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert losses.CrossEntropyLoss()((r for r in rows), [0, 1]).data == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "fn", "inputs"),
+    [
+        ("cross_entropy", lambda a, b, c: losses.cross_entropy([[a, b, c]], [1]), [0.3, -0.5, 0.7]),
+        ("bce_with_logits z>0", lambda z: losses.binary_cross_entropy_with_logits([z], [0.3]), [0.4]),
+        ("bce_with_logits z<0", lambda z: losses.binary_cross_entropy_with_logits([z], [0.3]), [-0.4]),
+        ("log_softmax", lambda a, b: losses.log_softmax([a, b])[0], [1.5, -0.5]),
+    ],
+)
+def test_losses_are_twice_differentiable(name: str, fn: Callable[..., Value], inputs: list[float]) -> None:
+    from microgradnet.testing import gradgradcheck
+
+    assert gradgradcheck(fn, inputs), name
