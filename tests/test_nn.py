@@ -561,3 +561,19 @@ def test_a_generator_is_read_as_one_sample() -> None:
     assert [v.data for v in lin(x for x in [1.0, 2.0, 3.0])] == expected
     m = nn.MLP(3, [2], seed=0)
     assert [v.data for v in m(iter([1.0, 2.0, 3.0]))] == [v.data for v in m([1.0, 2.0, 3.0])]
+
+
+@pytest.mark.parametrize(
+    "module",
+    [nn.Neuron(2, seed=0), nn.Layer(2, 3, seed=0), nn.MLP(2, [3, 2], seed=0), nn.Linear(2, 2, seed=0)],
+    ids=repr,
+)
+def test_every_module_maps_a_batch_to_one_result_per_sample(module: nn.Module) -> None:
+    X = [[0.5, -1.0], [2.0, 0.25], [0.0, 1.0]]
+    batch = module(X)
+    assert len(batch) == 3
+
+    def numbers(out: Any) -> Any:
+        return out.data if isinstance(out, Value) else [v.data for v in out]
+
+    assert [numbers(b) for b in batch] == [numbers(module(x)) for x in X]

@@ -18,9 +18,10 @@ MLP(2, [4, 1], activation='relu')
 Every parameter's ``label`` is its name, so a graph picture shows which weight is which.
 
 **Inputs.** A module takes one sample: a sequence of numbers (``int``, ``float``, numpy scalars —
-anything :class:`numbers.Real`) or ``Value``\\s. :class:`Linear`, :class:`Layer` and the activation
-modules also take a *batch* (a sequence of samples, e.g. a 2-D numpy array) and then return one
-result per sample, as the lesson's numpy layers do.
+anything :class:`numbers.Real`) or ``Value``\\s. Every module also takes a *batch* (a list of
+samples, or a 2-D numpy array) and then returns one result per sample, as the lesson's numpy
+layers do. A wrong number of inputs raises ``ValueError("Linear(3, 2) expects 3 inputs, got
+4")``; a non-number raises ``TypeError``.
 
 **Initialisation** (``init=``; ``seed=`` an int or ``rng=`` a :class:`random.Random` makes it
 reproducible; without either the module draws from a fresh unseeded generator):
@@ -469,11 +470,14 @@ class Neuron(Module):
     def _pre_activation(self, xs: list[Value]) -> Value:
         return apply("dot", *xs, *self.w) + self.b
 
-    def forward(self, x: Any) -> Value:
-        """The neuron's output for one sample of ``nin`` numbers or Values.
+    def forward(self, x: Any) -> Any:
+        """The neuron's output (a ``Value``) for one sample of ``nin`` numbers or Values, or a
+        list of outputs for a batch.
 
         Raises ``ValueError`` for the wrong number of inputs, ``TypeError`` for a non-number.
         """
+        if _is_batch(x):
+            return [self.forward(sample) for sample in x]
         xs = _as_values(x, self.nin, repr(self))
         return _activate(self._pre_activation(xs), self.activation)
 
