@@ -577,3 +577,18 @@ def test_every_module_maps_a_batch_to_one_result_per_sample(module: nn.Module) -
         return out.data if isinstance(out, Value) else [v.data for v in out]
 
     assert [numbers(b) for b in batch] == [numbers(module(x)) for x in X]
+
+
+def test_sequential_grows_like_the_lessons_net() -> None:
+    # the lesson notebook: net = Net(); net.add(Linear(2, 10)); net.add(Tanh()); ...
+    net = nn.Sequential()
+    assert repr(net) == "Sequential()" and net.parameters() == []
+    lin = nn.Linear(2, 10, seed=0)
+    assert net.add(lin) is net
+    net.add(nn.Tanh()).append(nn.Linear(10, 2, seed=1))
+    assert len(net) == 3
+    assert lin.weight[0][0].label == "0.weight[0][0]"
+    assert list(net.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert len(net.forward([[0.1, 0.2], [0.3, 0.4]])) == 2
+    with pytest.raises(TypeError, match="takes a Module"):
+        net.add(3)  # type: ignore[arg-type]

@@ -376,7 +376,8 @@ class Module:
     def state_dict(self) -> dict[str, FloatTree]:
         """The numbers of every parameter group: ``{"0.weight": [[...], ...], "0.bias": [...]}``.
 
-        Plain floats in nested lists (JSON-able); a weight matrix is ``nout`` rows of ``nin``.
+        Plain floats in nested lists (JSON-able); a weight matrix is ``nout`` rows of ``nin``, a
+        bias vector ``nout`` floats (a lone :class:`Neuron`'s ``b`` is one float).
         """
         return {name: _numbers_of(tree) for name, tree in self.parameter_groups()}
 
@@ -772,6 +773,21 @@ class Sequential(Module):
         for m in self.modules:
             x = m(x)
         return x
+
+    def append(self, module: Module) -> Sequential:
+        """Add ``module`` at the end (PyTorch's ``Sequential.append``) and return ``self``.
+
+        Raises ``TypeError`` if ``module`` is not a :class:`Module`.
+        """
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential.append() takes a Module, got {type(module).__name__}")
+        self.modules.append(module)
+        self.relabel()
+        return self
+
+    def add(self, module: Module) -> Sequential:
+        """The lesson notebook's ``Net.add(layer)``: the same as :meth:`append`."""
+        return self.append(module)
 
     def __getitem__(self, index: int) -> Module:
         return self.modules[index]
