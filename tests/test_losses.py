@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from microgradnet import Value, grad, losses, nn
 from microgradnet.testing import gradcheck
@@ -331,3 +333,31 @@ def test_losses_are_twice_differentiable(name: str, fn: Callable[..., Value], in
     from microgradnet.testing import gradgradcheck
 
     assert gradgradcheck(fn, inputs), name
+
+
+@given(
+    st.lists(st.floats(-1000, 1000, allow_nan=False), min_size=1, max_size=6),
+    st.integers(0, 5),
+)
+def test_softmax_sums_to_one_and_cross_entropy_is_minus_log_softmax(logits: list[float], k: int) -> None:
+    k %= len(logits)
+    p = losses.softmax(logits)
+    assert all(0.0 <= v.data <= 1.0 for v in p)
+    assert math.fsum(v.data for v in p) == pytest.approx(1.0, abs=1e-12)
+    lp = losses.log_softmax(logits)
+    assert all(math.isfinite(v.data) and v.data <= 0.0 for v in lp)
+    ce = losses.cross_entropy([logits], [k])
+    assert ce.data == pytest.approx(-lp[k].data, rel=1e-12, abs=1e-12)
+
+
+@given(st.floats(-1000, 1000, allow_nan=False), st.floats(0.0, 1.0))
+def test_bce_with_logits_is_finite_nonnegative_with_gradient_sigmoid_minus_target(z: float, t: float) -> None:
+    zv = Value(z)
+    loss = losses.binary_cross_entropy_with_logits([zv], [t])
+    assert math.isfinite(loss.data) and loss.data >= -1e-12
+    loss.backward()
+    assert zv.grad == pytest.approx(_sigmoid_stable(z) - t, abs=1e-12)
+
+
+def _sigmoid_stable(z: float) -> float:
+    return 1 / (1 + math.exp(-z)) if z >= 0 else math.exp(z) / (1 + math.exp(z))
