@@ -592,3 +592,10 @@ def test_sequential_grows_like_the_lessons_net() -> None:
     assert len(net.forward([[0.1, 0.2], [0.3, 0.4]])) == 2
     with pytest.raises(TypeError, match="takes a Module"):
         net.add(3)  # type: ignore[arg-type]
+
+
+def test_a_custom_module_prints_its_children_like_pytorch() -> None:
+    assert repr(_Net()) == (
+        "_Net(\n  (fc1): Linear(2, 3)\n  (act): Tanh()\n"
+        "  (heads.0): Linear(3, 2)\n  (heads.1): Linear(3, 1)\n)"
+    )

@@ -416,7 +416,12 @@ class Module:
     # ---- display ----
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+        """``Name()``, or PyTorch's layout with one ``(name): child`` line per sub-module."""
+        children = self._children()
+        if not children:
+            return f"{type(self).__name__}()"
+        lines = [f"  ({name}): {child!r}".replace("\n", "\n  ") for name, child in children]
+        return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
 
 
 def _named_leaves(tree: ValueTree, name: str) -> Iterator[tuple[Value, str]]:
@@ -797,9 +802,3 @@ class Sequential(Module):
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self.modules)
-
-    def __repr__(self) -> str:
-        if not self.modules:
-            return "Sequential()"
-        lines = [f"  ({k}): {m!r}".replace("\n", "\n  ") for k, m in enumerate(self.modules)]
-        return "Sequential(\n" + "\n".join(lines) + "\n)"
