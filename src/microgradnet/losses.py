@@ -13,6 +13,7 @@
 ``l2(parameters)``                            ``Σ p²``, for weight decay in the loss (micrograd)
 ============================================  ====================================================
 
+```pycon
 >>> from microgradnet import Value, losses
 >>> z = [[Value(2.0), Value(0.0)], [Value(0.0), Value(0.0)]]
 >>> loss = losses.cross_entropy(z, [0, 1])
@@ -22,6 +23,8 @@
 -0.25
 >>> losses.accuracy(z, [0, 1])
 0.5
+
+```
 
 Callable classes with PyTorch's names wrap them for the lesson's vocabulary: :class:`MSELoss`,
 :class:`L1Loss`, :class:`HingeLoss`, :class:`BCELoss`, :class:`BCEWithLogitsLoss`,

@@ -6,14 +6,18 @@ lesson's — :class:`Linear`, :class:`Tanh`, :class:`ReLU`, :class:`Sigmoid`, :c
 :class:`Module`, which gives ``parameters()``, ``named_parameters()``, ``zero_grad()``,
 ``state_dict()`` / ``load_state_dict()`` and ``weight_groups()``.
 
+```pycon
 >>> from microgradnet.nn import MLP
 >>> model = MLP(2, [4, 1], seed=0)
 >>> model
 MLP(2, [4, 1], activation='relu')
 >>> len(model.parameters())
 17
->>> model.named_parameters()[0][0], list(model.state_dict())
-('0.weight[0][0]', ['0.weight', '0.bias', '1.weight', '1.bias'])
+>>> name, weight = model.named_parameters()[0]
+>>> name, weight.label, list(model.state_dict())
+('0.weight[0][0]', '0.weight[0][0]', ['0.weight', '0.bias', '1.weight', '1.bias'])
+
+```
 
 Every parameter's ``label`` is its name, so a graph picture shows which weight is which.
 
@@ -446,7 +450,8 @@ class Neuron(Module):
         nin: number of inputs (>= 1).
         activation: ``"tanh"``, ``"relu"``, ``"sigmoid"`` or ``"linear"``.
         init: weight scheme (module docstring); default micrograd's ``U(-1, 1)``.
-        seed / rng: make the draw reproducible.
+        seed: an int making the draw reproducible.
+        rng: a ``random.Random`` to draw from instead of ``seed``.
 
     Raises:
         ValueError / TypeError: for a bad size, activation, init, seed or rng.
@@ -596,7 +601,9 @@ class MLP(Module):
         nouts: the size of each layer (non-empty).
         activation: the hidden layers' activation (``"relu"`` as in micrograd, ``"tanh"``,
             ``"sigmoid"``, ``"linear"``).
-        init / seed / rng: as for :class:`Neuron`; all layers draw from one generator in order.
+        init: as for :class:`Neuron`.
+        seed: as for :class:`Neuron`; all layers draw from one generator in order.
+        rng: as for :class:`Neuron`.
 
     Raises:
         ValueError / TypeError: for bad sizes or options.
@@ -661,11 +668,13 @@ class Linear(Layer):
     ``nout`` Values (also when ``nout == 1``); a batch gives one list per sample.
 
     Args:
-        nin, nout: sizes.
+        nin: the number of inputs.
+        nout: the number of outputs.
         init: default ``"lesson"``: ``N(0, std=1/√nin)`` weights and zero biases, as the lesson
             notebook's ``Linear`` (``np.random.normal(0, 1.0/np.sqrt(nin), (nout, nin))``,
             ``np.zeros``); also ``"uniform"``, ``"xavier"``, ``"he"``, ``"zeros"``.
-        seed / rng: make the draw reproducible.
+        seed: an int making the draw reproducible.
+        rng: a ``random.Random`` to draw from instead of ``seed``.
     """
 
     def __init__(
