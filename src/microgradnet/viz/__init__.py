@@ -8,15 +8,26 @@
 ∂L/∂a += ∂L/∂a · ∂L/∂L = (b = -3) · (1) = -3;  a.grad 0 → -3  (final)
 
 Everything here is built from :class:`Trace`. The ``graphviz`` package is imported only when a
-picture is drawn, so tracing needs nothing beyond the engine.
+picture is drawn, and rendering works without the Graphviz program (in-process WebAssembly).
 """
 
+from microgradnet.viz.dot import draw_dot
+from microgradnet.viz.render import backend, dot_to_svg, layout, render
 from microgradnet.viz.trace import EdgeEvent, Trace, TraceNode, narration, trace_backward
+
+# ---- the stepper page (microgradnet.viz.html, branch `stepper`) adds its export here: ----
+# from microgradnet.viz.html import export_html
+# -------------------------------------------------------------------------------------------
 
 __all__ = [
     "EdgeEvent",
     "Trace",
     "TraceNode",
+    "backend",
+    "dot_to_svg",
+    "draw_dot",
+    "layout",
     "narration",
+    "render",
     "trace_backward",
 ]
