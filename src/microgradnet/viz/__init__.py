@@ -12,6 +12,7 @@ picture is drawn, and rendering works without the Graphviz program (in-process W
 """
 
 from microgradnet.viz.dot import draw_dot
+from microgradnet.viz.frames import export_frames
 from microgradnet.viz.render import backend, dot_to_svg, layout, render
 from microgradnet.viz.trace import EdgeEvent, Trace, TraceNode, narration, trace_backward
 
@@ -26,6 +27,7 @@ __all__ = [
     "backend",
     "dot_to_svg",
     "draw_dot",
+    "export_frames",
     "layout",
     "narration",
     "render",
