@@ -244,7 +244,8 @@ def export_frames(
     Args:
         trace: a :class:`Trace` (or an output ``Value``, traced first).
         directory: where the frames go (created if missing; existing frames are overwritten).
-        fmt: ``"svg"`` or ``"png"`` (the SVG rasterised at twice its size, for projectors).
+        fmt: ``"svg"`` or ``"png"`` (rasterised by :func:`~microgradnet.viz.render.svg_to_png`:
+            twice the size, at most 3000 px wide).
         granularity: ``"edge"`` (one backward frame per edge) or ``"node"`` (one per op node).
         number_format: the :meth:`str.format` pattern for numbers.
         draw_options: passed to :func:`~microgradnet.viz.dot.draw_dot` (``rankdir``,

@@ -130,21 +130,32 @@ def dot_to_svg(dot_source: str, engine: str = "dot", *, backend_name: str | None
     return run_graphviz(dot_source, "svg", engine, backend_name=backend_name).decode("utf-8")
 
 
-def svg_to_png(svg: str, *, zoom: float = 2.0, background: str = "white") -> bytes:
-    """Rasterise SVG text to PNG bytes with ``resvg-py`` (``zoom`` 2 suits a projector).
+def svg_to_png(
+    svg: str, *, zoom: float | None = None, max_width: int = 3000, background: str = "white"
+) -> bytes:
+    """Rasterise SVG text to PNG bytes with ``resvg-py``.
 
-    Text is drawn with the system's fonts (any sans-serif font, e.g. Liberation or DejaVu).
+    By default the picture is drawn at twice its size (sharp on a projector) unless that would
+    make it wider than ``max_width`` pixels, in which case it is scaled down to fit (a long chain
+    laid out left to right reads better with ``rankdir="TB"``). An explicit ``zoom`` wins. Text is
+    drawn with the system's fonts (any sans-serif font, e.g. Liberation or DejaVu).
 
     Raises:
-        ValueError: ``zoom`` is not positive or the SVG cannot be read.
+        ValueError: ``zoom`` or ``max_width`` is not positive, or the SVG cannot be read.
     """
-    if not zoom > 0:
+    if zoom is not None and not zoom > 0:
         raise ValueError(f"zoom must be positive, got {zoom!r}")
+    if not max_width > 0:
+        raise ValueError(f"max_width must be positive, got {max_width!r}")
     try:
         import resvg_py
     except ImportError as exc:
         raise ImportError("PNG output needs resvg-py: pip install 'microgradnet[viz]'") from exc
     svg = _PT_SIZE.sub(lambda m: f'{m.group(1)}="{float(m.group(2)) * 96 / 72:.2f}"', svg, count=2)
+    if zoom is None:
+        width = re.search(r'<svg[^>]*?\bwidth="([0-9.]+)"', svg)
+        px = float(width.group(1)) if width else 0.0
+        zoom = min(2.0, max_width / px) if px > 0 else 2.0
     try:
         return bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=zoom, background=background))
     except Exception as exc:  # resvg raises its own error types
@@ -183,11 +194,12 @@ def render(
 ) -> Path:
     """Write a picture of ``root``'s graph (a ``Value`` or a :class:`Trace`) to ``path``.
 
-    The suffix picks the format: ``.svg``; ``.png`` (the SVG rasterised, ``zoom=2``); ``.dot``
-    or ``.gv`` (the DOT text); ``.json`` (the trace's versioned JSON); ``.txt`` (the trace as
-    terminal text); ``.html`` (the stepper page, :func:`microgradnet.viz.html.export_html`).
-    ``draw_options`` go to :func:`~microgradnet.viz.dot.draw_dot` (``rankdir``, ``fmt``,
-    ``show_local``, ``highlight``, ``colors``, ``collapse``, ``show_grad``) or, for ``.html``, to
+    The suffix picks the format: ``.svg``; ``.png`` (the SVG rasterised at twice its size, at
+    most 3000 pixels wide); ``.dot`` or ``.gv`` (the DOT text); ``.json`` (the trace's
+    versioned JSON); ``.txt`` (the trace as terminal text); ``.html`` (the stepper page,
+    :func:`microgradnet.viz.html.export_html`). ``draw_options`` go to
+    :func:`~microgradnet.viz.dot.draw_dot` (``rankdir``, ``fmt``, ``show_local``, ``highlight``,
+    ``colors``, ``collapse``, ``outline``, ``show_grad``) or, for ``.html``, to
     ``export_html``. The file is written atomically; nothing is written on error.
 
     Returns:
