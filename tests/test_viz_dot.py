@@ -6,8 +6,10 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from hypothesis import given, settings
 
 from microgradnet import Value, topological_order
+from microgradnet.testing.strategies import expressions
 from microgradnet.viz import draw_dot, trace_backward
 from microgradnet.viz.dot import PALETTE, RANKDIRS, group_of, path_to_output
 from microgradnet.viz.render import dot_to_svg
@@ -243,3 +245,16 @@ def test_displays_inline_in_jupyter_without_the_dot_program(monkeypatch: pytest.
     png = graph._repr_mimebundle_(include=["image/png"])["image/png"]
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert graph.trace is not None and graph.trace.root == "n6"
+
+
+@given(expressions())
+@settings(max_examples=15)
+def test_every_edge_event_is_one_drawn_edge(expr) -> None:  # type: ignore[no-untyped-def]
+    out = expr.fn(*(Value(v, label=f"x{i}") for i, v in enumerate(expr.inputs)))
+    t = trace_backward(out)
+    source = draw_dot(t, show_local=True).source
+    ids = re.findall(r"\bid=(e\d+)\]?", source)
+    assert sorted(ids, key=lambda s: int(s[1:])) == [f"e{e.step}" for e in t.events]
+    for e in t.events:
+        assert re.search(rf"^\s*{e.operand} -> {e.node}_op \[.*\bid=e{e.step}\b", source, re.M)
+    assert draw_dot(t, show_local=True).source == source
