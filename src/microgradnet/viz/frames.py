@@ -245,7 +245,7 @@ def export_frames(
         trace: a :class:`Trace` (or an output ``Value``, traced first).
         directory: where the frames go (created if missing; existing frames are overwritten).
         fmt: ``"svg"`` or ``"png"`` (rasterised by :func:`~microgradnet.viz.render.svg_to_png`:
-            twice the size, at most 3000 px wide).
+            twice the size, less for very wide graphs).
         granularity: ``"edge"`` (one backward frame per edge) or ``"node"`` (one per op node).
         number_format: the :meth:`str.format` pattern for numbers.
         draw_options: passed to :func:`~microgradnet.viz.dot.draw_dot` (``rankdir``,

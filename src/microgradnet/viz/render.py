@@ -188,9 +188,9 @@ def svg_to_png(
 ) -> bytes:
     """Rasterise SVG text to PNG bytes with ``resvg-py``.
 
-    By default the picture is drawn at twice its size (sharp on a projector) unless that would
-    make it wider than ``max_width`` pixels, in which case it is scaled down to fit (a long chain
-    laid out left to right reads better with ``rankdir="TB"``). An explicit ``zoom`` wins. Text is
+    By default the picture is drawn at twice its size (sharp on a projector), or smaller, down to
+    its natural size but never below (text stays legible), when twice would be wider than
+    ``max_width`` pixels. An explicit ``zoom`` wins. Text is
     drawn with the system's fonts (any sans-serif font, e.g. Liberation or DejaVu).
 
     Raises:
@@ -208,7 +208,7 @@ def svg_to_png(
     if zoom is None:
         width = re.search(r'<svg[^>]*?\bwidth="([0-9.]+)"', svg)
         px = float(width.group(1)) if width else 0.0
-        zoom = min(2.0, max_width / px) if px > 0 else 2.0
+        zoom = max(1.0, min(2.0, max_width / px)) if px > 0 else 2.0
     try:
         return bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=zoom, background=background))
     except Exception as exc:  # resvg raises its own error types
@@ -247,10 +247,10 @@ def render(
 ) -> Path:
     """Write a picture of ``root``'s graph (a ``Value`` or a :class:`Trace`) to ``path``.
 
-    The suffix picks the format: ``.svg``; ``.png`` (the SVG rasterised at twice its size, at
-    most 3000 pixels wide); ``.dot`` or ``.gv`` (the DOT text); ``.json`` (the trace's
-    versioned JSON); ``.txt`` (the trace as terminal text); ``.html`` (the stepper page,
-    :func:`microgradnet.viz.html.export_html`). ``draw_options`` go to
+    The suffix picks the format: ``.svg``; ``.png`` (the SVG rasterised by :func:`svg_to_png`);
+    ``.dot`` or ``.gv`` (the DOT text); ``.json`` (the trace's versioned JSON); ``.txt`` (the
+    trace as terminal text); ``.html`` (the stepper page, ``microgradnet.viz.html.export_html``).
+    ``draw_options`` go to
     :func:`~microgradnet.viz.dot.draw_dot` (``rankdir``, ``fmt``, ``show_local``, ``highlight``,
     ``colors``, ``collapse``, ``outline``, ``show_grad``) or, for ``.html``, to
     ``export_html``. The file is written atomically; nothing is written on error.
