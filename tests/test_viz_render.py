@@ -177,3 +177,16 @@ def test_png_is_twice_the_size_unless_too_wide() -> None:
     px = float(wide.split('width="')[1].split("pt")[0]) * 96 / 72
     assert px > 1500
     assert png_width(wide) == pytest.approx(max(px, 3000), abs=2)  # shrunk to fit, never below 1x
+
+
+def test_html_suffix_delegates_to_the_stepper_page(tmp_path: Path) -> None:
+    import importlib.util
+
+    L = lecture_graph()
+    if importlib.util.find_spec("microgradnet.viz.html") is None:
+        with pytest.raises(ImportError, match="stepper page"):
+            render(L, tmp_path / "step.html")
+        assert list(tmp_path.iterdir()) == []
+    else:
+        page = render(L, tmp_path / "step.html").read_text(encoding="utf-8")
+        assert "<html" in page.lower() and "a.grad" in page
