@@ -1,0 +1,35 @@
+"""See backprop: the backward-pass trace, graph pictures, rendering without Graphviz, slide frames.
+
+>>> from microgradnet import Value
+>>> from microgradnet.viz import trace_backward
+>>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+>>> L = a * b; L.label = "L"
+>>> print(trace_backward(L).event_text(trace_backward(L).events[0]))
+∂L/∂a += ∂L/∂a · ∂L/∂L = (b = -3) · (1) = -3;  a.grad 0 → -3  (final)
+
+Everything here is built from :class:`Trace`. The ``graphviz`` package is imported only when a
+picture is drawn, and rendering works without the Graphviz program (in-process WebAssembly).
+"""
+
+from microgradnet.viz.dot import draw_dot
+from microgradnet.viz.frames import export_frames
+from microgradnet.viz.render import backend, dot_to_svg, layout, render
+from microgradnet.viz.trace import EdgeEvent, Trace, TraceNode, narration, trace_backward
+
+# ---- the stepper page (microgradnet.viz.html, branch `stepper`) adds its export here: ----
+# from microgradnet.viz.html import export_html
+# -------------------------------------------------------------------------------------------
+
+__all__ = [
+    "EdgeEvent",
+    "Trace",
+    "TraceNode",
+    "backend",
+    "dot_to_svg",
+    "draw_dot",
+    "export_frames",
+    "layout",
+    "narration",
+    "render",
+    "trace_backward",
+]
