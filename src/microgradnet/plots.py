@@ -31,7 +31,7 @@ def _figure(width: float = 6.4, height: float = 4.8) -> Any:
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
-    except ImportError as exc:  # pragma: no cover - exercised only without matplotlib
+    except ImportError as exc:
         raise ImportError(
             "microgradnet.plots needs matplotlib: pip install 'microgradnet[plot]' or pip install matplotlib"
         ) from exc
@@ -135,12 +135,13 @@ def plot_history(
     if not h.epochs:
         raise ValueError("the history is empty: nothing to plot")
     has_acc = any(a is not None for a in h.train_accuracy + h.val_accuracy)
+    ms = 3 if len(h.epochs) <= 40 else 0  # markers only while they can be told apart
     fig = _figure(10.0 if has_acc else 6.0, 4.0)
     axes = fig.subplots(1, 2 if has_acc else 1, squeeze=False)[0]
     ax = axes[0]
-    ax.plot(h.epochs, h.train_loss, color=PALETTE[0], marker="o", ms=3, label="train")
+    ax.plot(h.epochs, h.train_loss, color=PALETTE[0], marker="o", ms=ms, label="train")
     if h.val_loss:
-        ax.plot(h.epochs, h.val_loss, color=PALETTE[1], marker="s", ms=3, ls="--", label="validation")
+        ax.plot(h.epochs, h.val_loss, color=PALETTE[1], marker="s", ms=ms, ls="--", label="validation")
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"loss ({h.loss})" if h.loss else "loss")
     if min(h.train_loss + h.val_loss) > 0 and max(h.train_loss) / min(h.train_loss) > 50:
@@ -150,10 +151,10 @@ def plot_history(
     if has_acc:
         ax = axes[1]
         tr = [np.nan if a is None else a for a in h.train_accuracy]
-        ax.plot(h.epochs, tr, color=PALETTE[0], marker="o", ms=3, label="train")
+        ax.plot(h.epochs, tr, color=PALETTE[0], marker="o", ms=ms, label="train")
         if h.val_accuracy:
             va = [np.nan if a is None else a for a in h.val_accuracy]
-            ax.plot(h.epochs, va, color=PALETTE[1], marker="s", ms=3, ls="--", label="validation")
+            ax.plot(h.epochs, va, color=PALETTE[1], marker="s", ms=ms, ls="--", label="validation")
         ax.set_xlabel("epoch")
         ax.set_ylabel("accuracy")
         ax.set_ylim(0, 1.02)
@@ -181,7 +182,7 @@ def plot_max_weights(
             values,
             color=PALETTE[k % len(PALETTE)],
             marker=MARKERS[k % len(MARKERS)],
-            ms=4,
+            ms=4 if len(values) <= 40 else 0,
             label=name,
         )
     ax.set_xlabel("epoch")
