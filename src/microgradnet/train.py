@@ -156,11 +156,12 @@ def _forward(model: Model, X: np.ndarray[Any, Any]) -> list[Any]:
 
 
 def _accuracy_of(task: _Task, outputs: list[Any], y: np.ndarray[Any, Any]) -> float | None:
-    if not task.classify:
-        return None
-    if outputs and not isinstance(outputs[0], Value) and task.name in ("mse", "mae"):
-        pass  # one-hot regression onto classes: argmax is the prediction
-    elif outputs and isinstance(outputs[0], Value) and task.name in ("mse", "mae"):
+    """The fraction classified right, or ``None`` for regression (one output under mse/mae)."""
+    several = bool(outputs) and not isinstance(outputs[0], Value)
+    if task.name in REGRESSION_LOSSES:
+        if not several:
+            return None
+    elif not task.classify:
         return None
     return float(np.mean(task.predict(outputs) == np.asarray(y).astype(np.int64)))
 
