@@ -1,6 +1,6 @@
 """Regression: an MLP with tanh hidden layers fits a smooth noisy curve, y = sin(πx) + 0.3x + ε.
 
-Mean squared error, Adam, full batch; R² is measured on held-out points (20%). Draws the data,
+Mean squared error, Adam, minibatches of 8; R² is measured on held-out points (20%). Draws the data,
 the fitted curve and the loss per epoch.
 
 Run: ``python demos/regression.py --out out/``

@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> float:
 
     model = nn.MLP(2, [16, 16, 3], activation="tanh", seed=0)
     start = time.perf_counter()
-    history = train.fit(model, X, y, optimizer="adam", lr=0.02, epochs=60, batch_size=16)
+    history = train.fit(model, X, y, optimizer="adam", lr=0.03, epochs=40, batch_size=16)
     _, acc = train.evaluate(model, X, y)
     assert acc is not None
     print(f"MLP(2, [16, 16, 3]):   training accuracy {acc:.0%} in {time.perf_counter() - start:.1f} s")
