@@ -108,6 +108,8 @@ def snapshot(model: Any) -> list[float]:
         ({"X_val": np.zeros((2, 2))}, "both X_val and y_val"),
         ({"X_val": np.zeros((2, 3)), "y_val": np.zeros(2)}, "features"),
         ({"early_stopping": 2}, "needs X_val"),
+        ({"loss": "mse", "early_stopping": train.EarlyStopping(monitor="train_accuracy")}, "regression loss"),
+        ({"optimizer": "adam", "lr": 0.0}, "lr must be a positive"),
     ],
 )
 def test_fit_rejects_bad_arguments_before_changing_anything(kwargs: dict[str, Any], message: str) -> None:
@@ -335,6 +337,24 @@ def test_a_changed_number_fails_the_checksum(tmp_path: Path) -> None:
     before = snapshot(other)
     with pytest.raises(train.CheckpointError, match="checksum"):
         train.load_checkpoint(other, path)
+    assert snapshot(other) == before
+
+
+def test_an_optimizer_state_that_does_not_fit_leaves_model_and_optimizer_unchanged(tmp_path: Path) -> None:
+    X, y, model = small_problem()
+    sgd = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    train.fit(model, X, y, optimizer=sgd, epochs=1, progress=False)
+    path = tmp_path / "model.json"
+    train.save_checkpoint(model, path, sgd)
+    other = nn.MLP(2, [4, 3], seed=7)
+    adam = optim.Adam(other.parameters(), lr=0.01)
+    before, adam_before = snapshot(other), adam.state_dict()
+    with pytest.raises(ValueError, match=r"Adam\.load_state_dict"):
+        train.load_checkpoint(other, path, adam)
+    assert snapshot(other) == before and adam.state_dict() == adam_before
+    with pytest.raises(train.CheckpointError, match="no optimizer state"):
+        train.save_checkpoint(model, path)
+        train.load_checkpoint(other, path, adam)
     assert snapshot(other) == before
 
 

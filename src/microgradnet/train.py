@@ -497,6 +497,10 @@ def fit(
             )
         if early_stopping.monitor.startswith("val") and not has_val:
             raise ValueError(f"early stopping on {early_stopping.monitor} needs X_val and y_val")
+        if early_stopping.monitor.endswith("accuracy") and task.name in REGRESSION_LOSSES:
+            raise ValueError(
+                f"cannot stop early on {early_stopping.monitor}: {task.name} is a regression loss"
+            )
     callbacks = list(callbacks)
     for cb in callbacks:
         if not callable(cb):
