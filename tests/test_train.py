@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from microgradnet import Value, data, nn, optim, train
+from microgradnet import Value, data, losses, nn, optim, train
 
 # ---------------------------------------------------------------- the numbers
 
@@ -72,6 +72,20 @@ def test_lesson_network_reaches_80_percent_test_accuracy(seed: int) -> None:
     assert len(Xte) == 20
     assert history.val_accuracy[-1] is not None and history.val_accuracy[-1] >= 0.8
     assert list(history.max_abs_weight) == ["0.weight", "2.weight"]
+
+
+def test_the_lesson_net_with_softmax_and_its_cross_entropy_loss_object() -> None:
+    # the notebook's Net: Linear -> Tanh -> Linear -> Softmax, then CrossEntropyLoss on the
+    # probabilities; the same numbers as logits + cross_entropy, since softmax is folded in
+    X, y = data.make_lesson_data(seed=1)
+    with_softmax = nn.Sequential(nn.Linear(2, 10, seed=0), nn.Tanh(), nn.Linear(10, 2, seed=1), nn.Softmax())
+    logits_only = nn.Sequential(nn.Linear(2, 10, seed=0), nn.Tanh(), nn.Linear(10, 2, seed=1))
+    kwargs: dict[str, Any] = {"optimizer": "sgd", "lr": 0.1, "epochs": 3, "batch_size": 4, "progress": False}
+    h1 = train.fit(with_softmax, X, y, loss=losses.CrossEntropyLoss(from_probabilities=True), **kwargs)
+    h2 = train.fit(logits_only, X, y, loss="cross_entropy", **kwargs)
+    assert h1.loss == "CrossEntropyLoss(from_probabilities=True)"
+    np.testing.assert_allclose(h1.train_loss, h2.train_loss, rtol=1e-9)
+    assert h1.train_accuracy == h2.train_accuracy
 
 
 def test_digits_64_32_10_reaches_95_percent_test_accuracy() -> None:

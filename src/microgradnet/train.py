@@ -130,7 +130,8 @@ def _classes(outputs: list[Any], threshold: float = 0.0) -> np.ndarray[Any, Any]
 
 def _task(loss: str | LossFn, classify: bool | None = None) -> _Task:
     if callable(loss):
-        name = getattr(loss, "__name__", "custom")
+        # a function's name, or a loss object's repr such as "CrossEntropyLoss()"
+        name = str(getattr(loss, "__name__", None) or repr(loss))
         if name in LOSS_NAMES:  # e.g. losses.mse passed as a function
             return _Task(name, loss, name in CLASSIFICATION_LOSSES)
         return _Task(name, loss, True if classify is None else classify)
