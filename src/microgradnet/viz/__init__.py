@@ -1,0 +1,1 @@
+"""Pictures of the graph and a step-by-step replay of backpropagation."""
