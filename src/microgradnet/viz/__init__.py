@@ -1,1 +1,22 @@
-"""Pictures of the graph and a step-by-step replay of backpropagation."""
+"""See backprop: the backward-pass trace, graph pictures, rendering without Graphviz, slide frames.
+
+>>> from microgradnet import Value
+>>> from microgradnet.viz import trace_backward
+>>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+>>> L = a * b; L.label = "L"
+>>> print(trace_backward(L).event_text(trace_backward(L).events[0]))
+∂L/∂a += ∂L/∂a · ∂L/∂L = (b = -3) · (1) = -3;  a.grad 0 → -3  (final)
+
+Everything here is built from :class:`Trace`. The ``graphviz`` package is imported only when a
+picture is drawn, so tracing needs nothing beyond the engine.
+"""
+
+from microgradnet.viz.trace import EdgeEvent, Trace, TraceNode, narration, trace_backward
+
+__all__ = [
+    "EdgeEvent",
+    "Trace",
+    "TraceNode",
+    "narration",
+    "trace_backward",
+]

@@ -1,0 +1,64 @@
+"""Every sentence and label the pictures, the terminal trace and the stepper show, in one place.
+
+Keeping UI text here (and nowhere else) lets a teacher translate or reword it without touching
+the renderers: replace entries of :data:`STRINGS` (the keys are stable) before drawing.
+Templates use :meth:`str.format` fields.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["STRINGS", "format_number"]
+
+#: UI text by key. Fields: ``{op}`` op symbol, ``{operand}``/``{node}``/``{root}`` display names,
+#: numbers already formatted.
+STRINGS: dict[str, str] = {
+    # terminal trace
+    "forward_header": "forward pass (evaluation order):",
+    "backward_header": "backward pass (one line per edge), seed ∂{root}/∂{root} = {seed}:",
+    "leaf_line": "{name} = {data}",
+    "op_line": "{name} = {expr} = {data}",
+    "event_line": "∂{root}/∂{operand} += ∂{node}/∂{operand} · ∂{root}/∂{node} = {local} · ({upstream}) = "
+    "{contribution};  {operand}.grad {before} → {after}",
+    "event_final": "  (final)",
+    "local_named": "({formula} = {value})",
+    "local_plain": "({value})",
+    "ledger": "{operand}.grad = {terms} = {total}",
+    "ledger_term": "({value} via {node})",
+    "grads_header": "gradients:",
+    "grad_line": "∂{root}/∂{name} = {grad}",
+    # narration: one sentence per edge event
+    "narrate_pass": "the {op} gate passes the upstream gradient {upstream} unchanged to {operand}",
+    "narrate_negate": "the {op} gate passes the negated upstream gradient, {contribution}, to {operand}",
+    "narrate_swap": "the {op} gate swaps its inputs: {operand} receives the upstream gradient {upstream} "
+    "times the other input {other}, which is {contribution}",
+    "narrate_route_open": "the {op} gate is open (its input is positive), so {operand} receives the "
+    "upstream gradient {upstream}",
+    "narrate_route_closed": "the {op} gate is closed (its input is not positive), so {operand} receives 0",
+    "narrate_local": "the {op} gate multiplies the upstream gradient {upstream} by its local derivative "
+    "{formula} = {local}, sending {contribution} to {operand}",
+    "narrate_pending": "; {operand} still waits for {remaining} more contribution(s)",
+    "narrate_final_fanout": "; that was the last of its {count} contributions, so {operand}.grad = {after} "
+    "is final",
+    # picture labels
+    "data": "data",
+    "grad": "grad",
+    "role_input": "input",
+    "role_parameter": "parameter",
+    "role_intermediate": "intermediate",
+    "role_output": "output",
+    "forward_step": "forward: {name} = {data}",
+    "backward_seed": "backward: seed ∂{root}/∂{root} = {seed}",
+}
+
+
+def format_number(x: float, fmt: str = "{:.4g}") -> str:
+    """``x`` written with ``fmt``; ``inf``, ``-inf`` and ``nan`` as words and ``-0`` as ``0``."""
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if x == 0.0:
+        x = 0.0  # no "-0" on a slide
+    return fmt.format(x)
