@@ -11,12 +11,15 @@ Everything here is built from :class:`Trace`. The ``graphviz`` package is import
 picture is drawn, so tracing needs nothing beyond the engine.
 """
 
+from microgradnet.viz.html import HtmlStepper, export_html
 from microgradnet.viz.trace import EdgeEvent, Trace, TraceNode, narration, trace_backward
 
 __all__ = [
     "EdgeEvent",
+    "HtmlStepper",
     "Trace",
     "TraceNode",
+    "export_html",
     "narration",
     "trace_backward",
 ]
