@@ -129,7 +129,7 @@ def test_malicious_label_is_text_everywhere(tmp_path: Path) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text  # shown as text in the title and the SVG
     trace = embedded(text, "mg-trace")
     assert isinstance(trace, dict)
-    assert [n["label"] for n in trace["nodes"]][0] == MALICIOUS  # the JSON round-trips the label
+    assert trace["nodes"][0]["label"] == MALICIOUS  # the JSON round-trips the label
 
 
 def test_same_program_gives_byte_identical_pages(tmp_path: Path) -> None:
