@@ -8,18 +8,26 @@
 ∂L/∂a += ∂L/∂a · ∂L/∂L = (b = -3) · (1) = -3;  a.grad 0 → -3  (final)
 
 Everything here is built from :class:`Trace`. The ``graphviz`` package is imported only when a
-picture is drawn, so tracing needs nothing beyond the engine.
+picture is drawn, and rendering works without the Graphviz program (in-process WebAssembly).
 """
 
+from microgradnet.viz.dot import draw_dot
 from microgradnet.viz.html import HtmlStepper, export_html
+from microgradnet.viz.render import backend, dot_to_svg, layout, render
 from microgradnet.viz.trace import EdgeEvent, Trace, TraceNode, narration, trace_backward
+
 
 __all__ = [
     "EdgeEvent",
     "HtmlStepper",
     "Trace",
     "TraceNode",
+    "backend",
+    "dot_to_svg",
+    "draw_dot",
     "export_html",
+    "layout",
     "narration",
+    "render",
     "trace_backward",
 ]

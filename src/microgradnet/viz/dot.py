@@ -1,0 +1,364 @@
+"""Graph pictures: :func:`draw_dot` turns a graph (or its :class:`Trace`) into a Graphviz digraph.
+
+Value nodes are records ``{ name | data … | grad … }`` and each op is a separate small node, as in
+micrograd's lecture pictures; unlike them, every operand is its own edge (``a*a`` has two), node
+names are the trace ids, so the same program gives the same DOT text byte for byte, and labels are
+escaped.
+
+Stable names and SVG ids, which the frames and the stepper page rely on:
+
+* value node ``n<k>`` (``k`` its forward position), with SVG ``id="n<k>"`` and
+  ``class="value role-<role>"``;
+* the op node of ``n<k>``: ``n<k>_op`` (``class="op"``);
+* the edge from an operand into an op node: ``id="e<step>"``, ``step`` the index of its
+  :class:`~microgradnet.viz.trace.EdgeEvent` (``class="edge-operand"``);
+* the edge from an op node to its value: ``id="n<k>_out"`` (``class="edge-result"``);
+* a cluster made by ``collapse``: ``id="cluster_<j>"``.
+
+The ``graphviz`` package is imported when a picture is drawn, not when this module is imported.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from microgradnet.engine import Value, topological_order
+from microgradnet.viz.strings import STRINGS, format_number
+from microgradnet.viz.trace import Trace, trace_backward
+
+if TYPE_CHECKING:
+    import graphviz
+
+__all__ = [
+    "PALETTE",
+    "RANKDIRS",
+    "as_trace",
+    "draw_dot",
+    "escape_label",
+    "escape_record",
+    "group_of",
+    "path_to_output",
+]
+
+RANKDIRS = ("LR", "TB", "RL", "BT")
+
+#: Fill colours per role: light tints of the Okabe–Ito colour-blind-safe palette (sky blue,
+#: orange, bluish green), dark text stays readable on all of them. Roles are also told apart
+#: without colour: parameters have rounded corners, the output a thicker border.
+PALETTE: dict[str, str] = {
+    "input": "#bfe1f6",  # sky blue #56B4E9, lightened
+    "parameter": "#f5d594",  # orange #E69F00, lightened
+    "intermediate": "#ffffff",
+    "output": "#8fd6c1",  # bluish green #009E73, lightened
+    "highlight": "#d55e00",  # vermillion, for the highlighted path (drawn thick as well)
+    "op": "#f0f0f0",
+    "line": "#333333",
+}
+
+FONT = "Helvetica,Arial,sans-serif"
+
+
+def escape_record(text: str) -> str:
+    r"""``text`` safe inside a record label field: ``{ } | < >``, quotes and backslashes escaped."""
+    text = text.replace("\\", "\\\\").replace("\n", " ").replace("\r", " ")
+    return re.sub(r'([{}|<>"])', r"\\\1", text)
+
+
+def escape_label(text: str) -> str:
+    r"""``text`` safe as a plain Graphviz label: backslashes (``\N``, ``\l`` ...) and quotes escaped."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ").replace("\r", " ")
+
+
+def as_trace(obj: Value | Trace, parameters: Iterable[Value] | None = None) -> Trace:
+    """``obj`` if it is a trace, else ``trace_backward(obj, parameters=parameters)``.
+
+    Raises:
+        TypeError: ``obj`` is neither a ``Value`` nor a ``Trace``.
+    """
+    if isinstance(obj, Trace):
+        return obj
+    if isinstance(obj, Value):
+        return trace_backward(obj, parameters=parameters)
+    raise TypeError(
+        f"expected a Value (the output of a graph) or a Trace, got {obj!r} ({type(obj).__name__})"
+    )
+
+
+def path_to_output(trace: Trace, node_id: str) -> set[str]:
+    """The ids of ``node_id`` and of every node that depends on it (its paths to the output)."""
+    trace.node(node_id)
+    on_path = {node_id}
+    for n in trace.nodes:  # forward order: operands come first
+        if any(c in on_path for c in n.children):
+            on_path.add(n.id)
+    return on_path
+
+
+# ---- collapsing neurons and layers ----------------------------------------------------------
+
+_INDEX = re.compile(r"\[[^\]]*\]")
+
+
+def group_of(label: str, level: str) -> str | None:
+    """The neuron or layer a parameter label belongs to, by the dotted-name convention.
+
+    A parameter labelled ``"layers.0.neurons.1.w[2]"`` (or ``"...w.2"``) belongs to neuron
+    ``"layers.0.neurons.1"`` and layer ``"layers.0"``: indices in brackets and trailing numeric
+    parts are dropped, the last name (``w``, ``b``, ``weight``, ``bias``) is the parameter, what
+    is left names the neuron, and the neuron name without its trailing ``<name>.<number>`` names
+    the layer. A label without a dot belongs to no group (``None``).
+
+    Raises:
+        ValueError: ``level`` is not ``"neuron"`` or ``"layer"``.
+    """
+    if level not in ("neuron", "layer"):
+        raise ValueError(f"collapse level must be 'neuron' or 'layer', got {level!r}")
+    parts = _INDEX.sub("", label).split(".")
+    while len(parts) > 1 and parts[-1].isdigit():
+        parts.pop()
+    if len(parts) < 2:
+        return None
+    neuron = parts[:-1]
+    if level == "neuron":
+        return ".".join(neuron)
+    if len(neuron) >= 3 and neuron[-1].isdigit() and not neuron[-2].isdigit():
+        return ".".join(neuron[:-2])
+    return ".".join(neuron)
+
+
+def _groups(trace: Trace, key: Callable[[str], str | None]) -> dict[str, str]:
+    """Assign nodes to groups: parameters by their label; an op node joins the single group of its
+    parameter operands, or, having none, the single group shared by all its operands when they
+    are all op nodes (so ``tanh(sum(w*x))`` stays with its neuron and a loss stays outside)."""
+    group: dict[str, str] = {}
+    for n in trace.nodes:
+        if n.is_leaf:
+            if n.role == "parameter":
+                g = key(n.label)
+                if g is not None:
+                    group[n.id] = g
+            continue
+        kids = [trace.node(c) for c in n.children]
+        from_params = {group[k.id] for k in kids if k.role == "parameter" and k.id in group}
+        if len(from_params) == 1:
+            group[n.id] = from_params.pop()
+        elif not from_params and all(not k.is_leaf for k in kids):
+            inherited = {group.get(k.id) for k in kids}
+            if len(inherited) == 1 and None not in inherited:
+                group[n.id] = str(inherited.pop())
+    return group
+
+
+# ---- drawing ---------------------------------------------------------------------------------
+
+
+def draw_dot(
+    root: Value | Trace,
+    *,
+    rankdir: str = "LR",
+    fmt: str = "{:.4g}",
+    show_grad: bool = True,
+    show_local: bool = False,
+    highlight: str | Value | None = None,
+    colors: bool = True,
+    collapse: str | Callable[[str], str | None] | None = None,
+    parameters: Iterable[Value] | None = None,
+) -> graphviz.Digraph:
+    """Draw the graph of ``root`` (a ``Value``) or of a recorded :class:`Trace`.
+
+    Args:
+        root: the output ``Value`` (it is traced, which changes nothing) or a trace.
+        rankdir: layout direction, ``"LR"`` (default), ``"TB"``, ``"RL"`` or ``"BT"``.
+        fmt: a :meth:`str.format` pattern for numbers (``"{:.4f}"`` gives micrograd's look).
+        show_grad: write each node's gradient ``∂root/∂node`` in its box.
+        show_local: write the local derivative ``formula = value`` on each operand edge.
+        highlight: a node (its id ``"n3"``, its label or display name, or the ``Value``) to
+            highlight together with its paths to the output.
+        colors: fill nodes by role (input, parameter, intermediate, output) with a
+            colour-blind-safe palette (:data:`PALETTE`); False draws black on white.
+        collapse: ``"neuron"`` or ``"layer"`` draws a box around each neuron's or layer's nodes,
+            found from dotted parameter labels (:func:`group_of`); or a function from a
+            parameter label to a group name (``None`` for no group).
+        parameters: when ``root`` is a ``Value``: which leaves are parameters (see
+            :func:`~microgradnet.viz.trace.trace_backward`).
+
+    Returns:
+        a ``graphviz.Digraph`` (``.source`` is the DOT text). In Jupyter it displays inline as
+        SVG, rendered by the Graphviz program or, without it, in-process
+        (:mod:`microgradnet.viz.render`). Its ``trace`` attribute is the trace it was drawn from.
+
+    Raises:
+        TypeError: ``root`` is neither a ``Value`` nor a ``Trace``.
+        ValueError: an unknown ``rankdir`` or ``collapse``, a bad ``fmt``, or a ``highlight``
+            that names no node.
+        ImportError: the ``graphviz`` package is missing (``pip install microgradnet[viz]``).
+    """
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
+    try:
+        format_number(1.5, fmt)
+    except (ValueError, IndexError, KeyError) as exc:
+        raise ValueError(
+            f"fmt must be a str.format pattern for one number like '{{:.4g}}', got {fmt!r}"
+        ) from exc
+    key: Callable[[str], str | None] | None
+    if collapse is None:
+        key = None
+    elif callable(collapse):
+        key = collapse
+    elif collapse in ("neuron", "layer"):
+        key = functools.partial(group_of, level=collapse)
+    else:
+        raise ValueError(f"collapse must be None, 'neuron', 'layer' or a function, got {collapse!r}")
+    highlight_id = _resolve(root, highlight)
+    trace = as_trace(root, parameters)
+    if isinstance(highlight, (str, Value)) and highlight_id is None:
+        highlight_id = _find(trace, highlight)
+    on_path = path_to_output(trace, highlight_id) if highlight_id is not None else set()
+
+    dot = _digraph_class()(name="microgradnet", comment="drawn by microgradnet.viz.draw_dot")
+    dot.trace = trace
+    dot.attr(rankdir=rankdir, fontname=FONT)
+    dot.attr("node", fontname=FONT, fontsize="12")
+    dot.attr("edge", fontname=FONT, fontsize="10", color=PALETTE["line"], arrowsize="0.7")
+    f = functools.partial(format_number, fmt=fmt)
+    step_of = {(e.node, e.operand_index): e.step for e in trace.events}
+
+    groups = _groups(trace, key) if key is not None else {}
+    cluster_names = sorted(set(groups.values()))
+    clusters = {g: _digraph_class()(name=f"cluster_{j}") for j, g in enumerate(cluster_names)}
+    for j, (g, sub) in enumerate(clusters.items()):
+        sub.attr(
+            label=escape_label(g), id=f"cluster_{j}", style="rounded,dashed", color="#666666", fontsize="11"
+        )
+
+    for n in trace.nodes:
+        target = clusters[groups[n.id]] if n.id in groups else dot
+        fields = [escape_record(n.name), escape_record(f"{STRINGS['data']} {f(n.data)}")]
+        if show_grad:
+            fields.append(escape_record(f"{STRINGS['grad']} {f(n.grad)}"))
+        hl = n.id in on_path
+        attrs: dict[str, str] = {
+            "label": "{ " + " | ".join(fields) + " }",
+            "shape": "Mrecord" if n.role == "parameter" else "record",
+            "class": f"value role-{n.role}",
+            "id": n.id,
+            "tooltip": escape_label(f"{n.name}: {STRINGS['role_' + n.role]}"),
+            "style": "filled",
+            "fillcolor": PALETTE[n.role] if colors else "#ffffff",
+            "color": PALETTE["highlight"] if hl else PALETTE["line"],
+        }
+        if hl:
+            attrs["penwidth"] = "3"
+        elif n.role == "output":
+            attrs["penwidth"] = "2"
+        target.node(n.id, **attrs)
+        if n.is_leaf:
+            continue
+        op_id = f"{n.id}_op"
+        symbol = n.symbol or n.op
+        if n.arg is not None and n.op == "pown":
+            symbol = f"{symbol} {f(n.arg)}"
+        target.node(
+            op_id,
+            label=escape_label(symbol),
+            shape="circle" if len(symbol) <= 2 else "ellipse",
+            width="0.35",
+            height="0.35",
+            fixedsize="false",
+            margin="0.02",
+            style="filled",
+            fillcolor=PALETTE["op"] if colors else "#ffffff",
+            color=PALETTE["highlight"] if hl else PALETTE["line"],
+            penwidth="3" if hl else "1",
+            id=op_id,
+            **{"class": "op"},
+        )
+        dot.edge(
+            op_id,
+            n.id,
+            id=f"{n.id}_out",
+            color=PALETTE["highlight"] if hl else PALETTE["line"],
+            penwidth="3" if hl else "1",
+            **{"class": "edge-result"},
+        )
+        repeated = len(set(n.children)) < len(n.children)
+        ordered = n.op not in ("add", "mul", "sum")
+        for j, child in enumerate(n.children):
+            step = step_of[(n.id, j)]
+            event = trace.events[step]
+            edge: dict[str, str] = {"id": f"e{step}", "class": "edge-operand"}
+            if show_local:
+                value = f(event.local)
+                text = value if event.formula_named == value else f"{event.formula_named} = {value}"
+                edge["label"] = escape_label(text)
+            if len(n.children) > 1 and (repeated or ordered):
+                edge["headlabel"] = escape_label(event.param)
+                edge["labelfontsize"] = "9"
+                edge["labeldistance"] = "1.6"
+            if child in on_path:
+                edge["color"] = PALETTE["highlight"]
+                edge["penwidth"] = "3"
+            dot.edge(child, op_id, **edge)
+    for sub in clusters.values():
+        dot.subgraph(sub)
+    return dot
+
+
+def _resolve(root: Value | Trace, highlight: str | Value | None) -> str | None:
+    """The id of a highlighted ``Value`` (by identity) when drawing from a ``Value``."""
+    if isinstance(highlight, Value):
+        if not isinstance(root, Value):
+            raise ValueError(
+                "highlight=<Value> needs the graph's output Value; with a Trace, pass an id or a name"
+            )
+        for k, node in enumerate(topological_order(root)):
+            if node is highlight:
+                return f"n{k}"
+        raise ValueError(f"highlight: {highlight!r} is not part of this graph")
+    return None
+
+
+def _find(trace: Trace, highlight: str | Value) -> str:
+    if isinstance(highlight, str):
+        if highlight in trace.forward_order:
+            return highlight
+        for n in trace.nodes:
+            if highlight in (n.label, n.name):
+                return n.id
+    raise ValueError(f"highlight: no node with id, label or name {highlight!r} in this graph")
+
+
+@functools.cache
+def _digraph_class() -> Any:
+    """A ``graphviz.Digraph`` whose Jupyter display renders through :mod:`.render`, so it works
+    without the Graphviz program (imported on first use)."""
+    try:
+        import graphviz
+    except ImportError as exc:  # pragma: no cover - the viz extra is part of `make test`
+        raise ImportError(
+            "drawing graphs needs the graphviz package: pip install 'microgradnet[viz]'"
+        ) from exc
+
+    class Digraph(graphviz.Digraph):  # type: ignore[misc]
+        """A ``graphviz.Digraph`` that renders without the Graphviz program when it is absent."""
+
+        trace: Trace | None = None
+
+        def _repr_image_svg_xml(self) -> str:
+            from microgradnet.viz.render import dot_to_svg
+
+            return dot_to_svg(self.source)
+
+        def _repr_image_png(self) -> bytes:
+            from microgradnet.viz.render import svg_to_png
+
+            return svg_to_png(self._repr_image_svg_xml())
+
+        def _repr_image_jpeg(self) -> bytes:
+            raise NotImplementedError("microgradnet pictures display as SVG or PNG")
+
+    return Digraph

