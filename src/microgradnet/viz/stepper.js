@@ -178,9 +178,11 @@
 
   function onKey(e) {
     var tag = (e.target && e.target.tagName) || "";
-    if (tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA") { return; }
-    if (e.altKey || e.ctrlKey || e.metaKey) { return; }
     var key = e.key;
+    if (e.altKey || e.ctrlKey || e.metaKey) { return; }
+    if (tag === "SELECT" || tag === "TEXTAREA") { return; }
+    /* the slider moves itself with arrows, Home and End; Space, P and C still work there */
+    if (tag === "INPUT" && !(key === " " || key === "Spacebar" || /^[pPcC]$/.test(key))) { return; }
     if (key === "ArrowRight") { actions.next(); }
     else if (key === "ArrowLeft") { actions.prev(); }
     else if (key === " " || key === "Spacebar") { actions.play(); }
