@@ -71,15 +71,20 @@ PAGE_STRINGS: dict[str, str] = {
     "next": "next ▶",
     "last": "last ⇥",
     "projector": "projector",
+    "follow": "follow step",
     "theme_cs231n": "CS231n colours",
     "theme_colorblind": "colour-blind safe",
     "ledger_heading": "Gradients that add up (fan-out)",
     "all_steps": "All steps",
     "legend": "{data_word} = forward value, {grad_word} = gradient ∂{root}/∂node; a dashed box "
     "and {pending} mean the gradient is still pending; a solid red box without {pending} means it is final.",
-    "help": "Keys: ← → step · Space play/pause · Home/End first/last · P projector · C colours",
+    "help": "Keys: ← → step · Space play/pause · Home/End first/last · P projector · C colours · "
+    "Z follow the step / whole graph",
     "graph_label": "Computational graph of {root}",
 }
+
+#: Graphs with more nodes than this open zoomed in on the current step (key Z switches).
+_FOLLOW_ABOVE = 20
 
 _ASSETS = resources.files("microgradnet.viz")
 _HTML_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"}
@@ -246,7 +251,10 @@ class _Steps:
         local = f(e.local)
         symbolic = f"∂{r}/∂{operand.name} += ∂{node.name}/∂{operand.name} · ∂{r}/∂{node.name}"
         if e.formula_named != local:
-            symbolic += f" = {e.formula_named} · ∂{r}/∂{node.name}"
+            formula = e.formula_named
+            if not re.fullmatch(r"[\w.\[\]]+|\([^()]*\)", formula):  # 1 - o * o -> (1 - o * o)
+                formula = f"({formula})"
+            symbolic += f" = {formula} · ∂{r}/∂{node.name}"
         numeric = f"   = {_paren(local)} · {_paren(f(e.upstream))} = {f(e.contribution)}"
         before, after = f(e.grad_before), f(e.grad_after)
         arrived = sum(1 for x in trace.events[: e.step + 1] if x.operand == e.operand)
@@ -352,7 +360,7 @@ def _stepper_dot(trace: Trace, steps: _Steps, rankdir: str) -> str:
             if n.arg is not None and OPS.get(n.op) is not None and OPS[n.op].arg:
                 symbol = f"{symbol} {format_number(n.arg)}"
             lines.append(
-                f'  {n.id}_op [id="o_{n.id}", shape=circle, margin=0.02, fontname="Helvetica", '
+                f'  {n.id}_op [id="o_{n.id}", shape=circle, margin=0.08, fontname="Helvetica", '
                 f'label="{_record_escape(symbol)}"];'
             )
     for n in trace.nodes:
@@ -463,7 +471,10 @@ class HtmlStepper:
         rankdir: str = "LR",
         fmt: str = "{:.4g}",
         interval: float = 1.5,
+        follow: bool | None = None,
     ) -> None:
+        if follow is not None and not isinstance(follow, bool):
+            raise TypeError(f"follow must be True, False or None (automatic), got {follow!r}")
         if title is not None and not isinstance(title, str):
             raise TypeError(f"title must be a str or None, got {type(title).__name__}")
         if theme not in THEMES:
@@ -501,6 +512,11 @@ class HtmlStepper:
             "final_mark": PAGE_STRINGS["final_mark"],
             "waiting": PAGE_STRINGS["waiting"].replace("{k}", "{k}"),
             "interval_ms": round(self.interval * 1000),
+            # follow the current step on wide graphs: a window of 35% of the width (at least
+            # 420 points, about six value nodes), switched on when the graph has many nodes
+            "follow": follow if follow is not None else len(self.trace.nodes) > _FOLLOW_ABOVE,
+            "follow_fraction": 0.35,
+            "follow_min": 420,
         }
         self._dot = _stepper_dot(self.trace, builder, rankdir)
         self._svg: str | None = None
@@ -595,6 +611,8 @@ tabindex="0" role="region" aria-label="{e(self.title)}">
 <button type="button" data-act="next" aria-label="next step (right arrow)">{e(PAGE_STRINGS["next"])}</button>
 <button type="button" data-act="last" aria-label="last step (End)">{e(PAGE_STRINGS["last"])}</button>
 <input class="mg-slider" type="range" min="1" max="{n}" value="{n}" step="1" aria-label="step">
+<button type="button" data-act="follow" aria-pressed="false" aria-label="follow the current step (Z)">\
+{e(PAGE_STRINGS["follow"])}</button>
 <select class="mg-theme" aria-label="colours">{themes}</select>
 <button type="button" data-act="projector" aria-pressed="{"true" if self.projector else "false"}" \
 aria-label="projector mode (P)">{e(PAGE_STRINGS["projector"])}</button>
@@ -677,13 +695,16 @@ def export_html(
     rankdir: str = "LR",
     fmt: str = "{:.4g}",
     interval: float = 1.5,
+    follow: bool | None = None,
 ) -> Path:
     """Write the self-contained stepper page for the backward pass from ``root_or_trace``.
 
     ``root_or_trace`` is the output ``Value`` (traced here, without changing any ``data`` or
     ``grad``) or a :class:`~microgradnet.viz.trace.Trace`. ``theme`` is ``"cs231n"`` (values
     green, gradients red) or ``"colorblind"``; ``projector=True`` opens the page in large print
-    (the page has a button and the key P for it too). Returns the path written.
+    (the page has a button and the key P for it too). ``follow`` zooms the picture in on the
+    current step (key Z); ``None`` switches it on for graphs of more than 20 nodes. ``interval``
+    is the seconds per step when playing. Returns the path written.
 
     Raises:
         TypeError / ValueError: as :class:`HtmlStepper` and :meth:`HtmlStepper.save` say; nothing
@@ -697,5 +718,6 @@ def export_html(
         rankdir=rankdir,
         fmt=fmt,
         interval=interval,
+        follow=follow,
     )
     return stepper.save(path)

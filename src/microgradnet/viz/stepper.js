@@ -84,21 +84,86 @@
     q(".mg-phase").textContent = step.phase;
     q(".mg-step-title").textContent = step.title;
     var lines = step.lines || [];
-    q(".mg-sym").textContent = lines[0] || "";
-    q(".mg-num").textContent = lines[1] || "";
+    setTokens(q(".mg-sym"), lines[0] || "");
+    setTokens(q(".mg-num"), lines[1] || "");
     var upd = q(".mg-update");
-    upd.textContent = lines[2] || "";
+    setTokens(upd, lines[2] || "");
     setClass(upd, "mg-fwd", step.phase_key !== "backward");
     q(".mg-rule").textContent = step.rule || "";
     announce.textContent = step.narration;
     renderLedgers(k, step);
+    follow(step);
     stepItems.forEach(function (li, i) { setClass(li, "mg-here", i === k); });
     slider.value = String(k + 1);
     slider.setAttribute("aria-valuetext", "step " + (k + 1) + " of " + n + ": " + step.title);
   }
 
+  /* an equation wraps between terms, never inside one (no "∂L/" at the end of a line) */
+  function setTokens(el, text) {
+    el.textContent = "";
+    text.split(/( +)/).forEach(function (part) {
+      if (!part) { return; }
+      if (/^ +$/.test(part)) { el.appendChild(document.createTextNode(part)); return; }
+      var span = document.createElement("span");
+      span.className = "mg-tok";
+      span.textContent = part;
+      el.appendChild(span);
+    });
+  }
+
+  /* follow mode: on a wide graph, show a window around the current step at a readable size */
+  var full = svg.viewBox.baseVal;
+  var whole = [full.x, full.y, full.width, full.height];
+  var windowWidth = Math.min(whole[2], Math.max(whole[2] * model.ui.follow_fraction, model.ui.follow_min));
+  var following = false;
+  var viewX = whole[0];
+  var followButton = q('[data-act="follow"]');
+
+  function hotBox(step) {
+    var hot = step.hot || {}, els = [];
+    (hot.edges || []).forEach(function (key) { if (edgeEls[key]) { els.push(edgeEls[key]); } });
+    [hot.sender, hot.receiver, hot.computing].forEach(function (id) {
+      if (id && nodeEls[id]) { els.push(nodeEls[id]); }
+      if (id && opEls[id]) { els.push(opEls[id]); }
+    });
+    var toRoot = svg.getScreenCTM();
+    if (!els.length || !toRoot) { return null; }
+    var inv = toRoot.inverse(), lo = Infinity, hi = -Infinity;
+    els.forEach(function (el) {
+      var b = el.getBBox(), m = inv.multiply(el.getScreenCTM());
+      [b.x, b.x + b.width].forEach(function (x) {
+        [b.y, b.y + b.height].forEach(function (y) {
+          var px = m.a * x + m.c * y + m.e;
+          lo = Math.min(lo, px); hi = Math.max(hi, px);
+        });
+      });
+    });
+    return [lo, hi];
+  }
+
+  function setView(x, w) {
+    svg.setAttribute("viewBox", [x, whole[1], w, whole[3]].join(" "));
+  }
+
+  function follow(step) {
+    if (!following) { return; }
+    var box = hotBox(step);
+    if (box) {
+      var centre = (box[0] + box[1]) / 2;
+      viewX = Math.max(whole[0], Math.min(whole[0] + whole[2] - windowWidth, centre - windowWidth / 2));
+    }
+    setView(viewX, windowWidth);
+  }
+
+  function setFollow(on) {
+    following = on && windowWidth < whole[2];
+    if (followButton) { followButton.setAttribute("aria-pressed", following ? "true" : "false"); }
+    if (following) { follow(steps[current]); } else { setView(whole[0], whole[2]); }
+  }
+
   function renderLedgers(k, step) {
     ledgerBox.textContent = "";
+    setClass(ledgerBox.parentNode, "mg-before-backward", k < model.backward_start);
     model.ledgers.forEach(function (led) {
       var div = document.createElement("div");
       div.className = "mg-ledger";
@@ -168,7 +233,8 @@
     next: function () { pause(); go(current + 1); },
     last: function () { pause(); go(n - 1); },
     play: function () { if (timer === null) { play(); } else { pause(); } },
-    projector: toggleProjector
+    projector: toggleProjector,
+    follow: function () { setFollow(!following); }
   };
   all("[data-act]").forEach(function (b) {
     b.addEventListener("click", function () { actions[b.getAttribute("data-act")](); });
@@ -182,13 +248,14 @@
     if (e.altKey || e.ctrlKey || e.metaKey) { return; }
     if (tag === "SELECT" || tag === "TEXTAREA") { return; }
     /* the slider moves itself with arrows, Home and End; Space, P and C still work there */
-    if (tag === "INPUT" && !(key === " " || key === "Spacebar" || /^[pPcC]$/.test(key))) { return; }
+    if (tag === "INPUT" && !(key === " " || key === "Spacebar" || /^[pPcCzZ]$/.test(key))) { return; }
     if (key === "ArrowRight") { actions.next(); }
     else if (key === "ArrowLeft") { actions.prev(); }
     else if (key === " " || key === "Spacebar") { actions.play(); }
     else if (key === "Home") { actions.first(); }
     else if (key === "End") { actions.last(); }
     else if (key === "p" || key === "P") { toggleProjector(); }
+    else if (key === "z" || key === "Z") { actions.follow(); }
     else if (key === "c" || key === "C") { setTheme(root.classList.contains("mg-theme-colorblind") ? "cs231n" : "colorblind"); }
     else { return; }
     e.preventDefault();
@@ -214,6 +281,7 @@
       if (tag !== "INPUT" && tag !== "SELECT" && tag !== "BUTTON") { root.focus(); }
     });
   }
+  setFollow(model.ui.follow);
   var start = standalone ? stepFromHash() : null;
   go(start === null ? 0 : start, true);
   if (standalone && start !== null && start !== current) { go(current); }
