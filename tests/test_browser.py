@@ -225,3 +225,52 @@ def test_page_without_network_access_at_all(browser: Any, lecture_page: tuple[Pa
     page.keyboard.press("End")
     assert refused == []
     context.close()
+
+
+def test_two_notebook_steppers_on_one_page_are_independent(browser: Any, tmp_path: Path) -> None:
+    # what Jupyter does with _repr_html_: fragments inside a host page; keys act only on the
+    # stepper that has focus, and the host page's address is never touched
+    first = HtmlStepper(lecture())._repr_html_()
+    second = HtmlStepper(
+        parse_expression("d = a*b; e = b + c; L = d*e", {"a": 2, "b": -3, "c": 10})
+    )._repr_html_()
+    host = tmp_path / "notebook.html"
+    host.write_text(
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>{first}<hr>{second}</body></html>',
+        encoding="utf-8",
+    )
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(host.as_uri())
+    page.wait_for_function("document.querySelectorAll('.mg-stepper[data-ready=\"true\"]').length === 2")
+    counters = page.locator(".mg-k")
+    page.keyboard.press("ArrowRight")  # nothing focused: the notebook keeps its keys
+    assert [counters.nth(0).text_content(), counters.nth(1).text_content()] == ["1", "1"]
+    page.locator(".mg-stepper").nth(1).locator(".mg-title").click()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert [counters.nth(0).text_content(), counters.nth(1).text_content()] == ["1", "3"]
+    page.locator(".mg-stepper").nth(0).locator('[data-act="last"]').click()
+    assert [counters.nth(0).text_content(), counters.nth(1).text_content()] == ["12", "3"]
+    assert "#" not in page.url and errors == []
+    page.close()
+
+
+def test_follow_mode_zooms_in_on_a_wide_graph(browser: Any, tmp_path: Path) -> None:
+    text = "h1 = tanh(x1*w1 + x2*w2 + b1); h2 = tanh(x1*w3 + x2*w4 + b2); p = h1*v1 + h2*v2 + c; L = (p - y)**2 / 2"
+    values = {"x1": 2, "x2": -1, "w1": 0.5, "w2": -0.3, "b1": 0.1, "w3": -0.8, "w4": 0.2, "b2": 0.05}
+    values.update({"v1": 1.2, "v2": -0.7, "c": 0.3, "y": 1.0})
+    path = export_html(parse_expression(text, values), tmp_path / "wide.html")  # 30 nodes
+    view = Page(browser, path.as_uri() + "#step=20")
+    box = "document.querySelector('.mg-graph svg').getAttribute('viewBox')"
+    near_output = view.page.evaluate(box)
+    view.press("End")
+    view.press("ArrowLeft")  # the last edge, near the inputs
+    near_inputs = view.page.evaluate(box)
+    width = float(near_output.split()[2])
+    assert near_output != near_inputs and float(near_inputs.split()[0]) < float(near_output.split()[0])
+    view.press("z")  # the whole graph
+    assert float(view.page.evaluate(box).split()[2]) > 2 * width
+    assert view.errors == []
+    view.close()

@@ -204,3 +204,10 @@ def test_a_trace_read_back_from_json_gives_the_same_page() -> None:
 
     trace = trace_backward(lecture())
     assert stepper_html(Trace.from_json(trace.to_json())) == stepper_html(trace)
+
+
+def test_compound_local_derivative_is_parenthesised() -> None:
+    # o = tanh(n): do/dn = 1 - o*o, which must read (1 - o * o) · ∂o/∂o, not 1 - o * o · ∂o/∂o
+    o = parse_expression("n = x*w; o = tanh(n)", {"x": 0.5, "w": -1.0})
+    lines = next(s["lines"] for s in HtmlStepper(o).steps if s["kind"] == "edge")
+    assert lines[0] == "∂o/∂n += ∂o/∂n · ∂o/∂o = (1 - o * o) · ∂o/∂o"
