@@ -258,7 +258,10 @@ def test_two_notebook_steppers_on_one_page_are_independent(browser: Any, tmp_pat
 
 
 def test_follow_mode_zooms_in_on_a_wide_graph(browser: Any, tmp_path: Path) -> None:
-    text = "h1 = tanh(x1*w1 + x2*w2 + b1); h2 = tanh(x1*w3 + x2*w4 + b2); p = h1*v1 + h2*v2 + c; L = (p - y)**2 / 2"
+    text = (
+        "h1 = tanh(x1*w1 + x2*w2 + b1); h2 = tanh(x1*w3 + x2*w4 + b2); "
+        "p = h1*v1 + h2*v2 + c; L = (p - y)**2 / 2"
+    )
     values = {"x1": 2, "x2": -1, "w1": 0.5, "w2": -0.3, "b1": 0.1, "w3": -0.8, "w4": 0.2, "b2": 0.05}
     values.update({"v1": 1.2, "v2": -0.7, "c": 0.3, "y": 1.0})
     path = export_html(parse_expression(text, values), tmp_path / "wide.html")  # 30 nodes
