@@ -12,6 +12,7 @@ picture is drawn, and rendering works without the Graphviz program (in-process W
 """
 
 from microgradnet.viz.dot import draw_dot
+from microgradnet.viz.frames import export_frames
 from microgradnet.viz.html import HtmlStepper, export_html
 from microgradnet.viz.render import backend, dot_to_svg, layout, render
 from microgradnet.viz.trace import EdgeEvent, Trace, TraceNode, narration, trace_backward
@@ -24,6 +25,7 @@ __all__ = [
     "backend",
     "dot_to_svg",
     "draw_dot",
+    "export_frames",
     "export_html",
     "layout",
     "narration",

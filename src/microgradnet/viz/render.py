@@ -209,9 +209,13 @@ def render(
         raise FileNotFoundError(f"directory {str(target.parent)!r} does not exist")
     trace = as_trace(root, parameters)
     if suffix == ".html":
-        from microgradnet.viz import html  # type: ignore[attr-defined,unused-ignore]
-
-        result: Path = html.export_html(trace, target, **draw_options)
+        try:
+            from microgradnet.viz import html  # type: ignore[attr-defined,unused-ignore]
+        except ImportError as exc:
+            raise ImportError(
+                "the stepper page (microgradnet.viz.html) is not part of this installation"
+            ) from exc
+        result = html.export_html(trace, target, **draw_options)
         return Path(result) if result is not None else target
     if suffix in (".json", ".txt"):
         if draw_options:

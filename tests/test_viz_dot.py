@@ -1,0 +1,202 @@
+"""draw_dot: deterministic DOT text, one edge per operand, escaping, and the drawing options."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from microgradnet import Value, topological_order
+from microgradnet.viz import draw_dot, trace_backward
+from microgradnet.viz.dot import PALETTE, RANKDIRS, group_of, path_to_output
+from microgradnet.viz.render import dot_to_svg
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def lecture_graph() -> Value:
+    a, b, c, f = (Value(x, label=n) for x, n in zip((2.0, -3.0, 10.0, -2.0), "abcf"))
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    L = d * f
+    L.label = "L"
+    return L
+
+
+def tiny_mlp() -> tuple[Value, list[Value]]:
+    """MLP(2, [2, 1]) by hand, parameters labelled as Module.named_parameters() names them."""
+    x = [Value(0.5, label="x0"), Value(-1.0, label="x1")]
+    params: list[Value] = []
+
+    def neuron(prefix: str, inputs: list[Value], act: bool) -> Value:
+        w = [Value(0.1 * (k + 1), label=f"{prefix}.w[{k}]") for k in range(len(inputs))]
+        b = Value(0.2, label=f"{prefix}.b")
+        params.extend([*w, b])
+        s = b
+        for wi, xi in zip(w, inputs):
+            s = s + wi * xi
+        return s.tanh() if act else s
+
+    hidden = [neuron(f"layers.0.neurons.{j}", x, True) for j in range(2)]
+    out = neuron("layers.1.neurons.0", hidden, False)
+    loss = (out - Value(1.0, label="y")) ** 2
+    loss.label = "loss"
+    return loss, params
+
+
+def node_attrs(source: str) -> dict[str, str]:
+    """Node name -> its attribute text, for value and op nodes."""
+    return {m.group(1): m.group(2) for m in re.finditer(r"^\s*(n\d+(?:_op)?) \[(.*)\]$", source, re.M)}
+
+
+def test_same_program_gives_byte_identical_dot() -> None:
+    first = draw_dot(lecture_graph()).source
+    assert draw_dot(lecture_graph()).source == first  # a second, structurally equal graph
+    L = lecture_graph()
+    assert draw_dot(L).source == draw_dot(L).source == first
+    assert "0x" not in first and str(id(L)) not in first
+
+
+def test_drawing_changes_no_data_or_grad() -> None:
+    L = lecture_graph()
+    L.backward()
+    before = [(n.data, n.grad) for n in topological_order(L)]
+    draw_dot(L, show_local=True, highlight="a", collapse="neuron")
+    assert [(n.data, n.grad) for n in topological_order(L)] == before
+
+
+def test_each_operand_is_its_own_edge() -> None:
+    a = Value(3.0, label="a")
+    source = draw_dot(a * a).source
+    assert re.findall(r"^\s*n0 -> n1_op \[.*id=(e\d)", source, re.M) == ["e0", "e1"]
+    assert "headlabel=a" in source and "headlabel=b" in source
+    # an edge per operand, an edge per op result: lecture graph has 6 + 3
+    assert len(re.findall(r" -> ", draw_dot(lecture_graph()).source)) == 9
+
+
+def test_value_nodes_show_label_data_and_grad() -> None:
+    attrs = node_attrs(draw_dot(lecture_graph()).source)
+    assert 'label="{ a | data 2 | grad 6 }"' in attrs["n0"]
+    assert 'label="{ b | data -3 | grad -4 }"' in attrs["n1"]
+    assert 'label="*"' in attrs["n2_op"]
+    no_grad = node_attrs(draw_dot(lecture_graph(), show_grad=False, fmt="{:.2f}").source)
+    assert 'label="{ a | data 2.00 }"' in no_grad["n0"]
+
+
+def test_labels_are_escaped_for_records_and_show_literally() -> None:
+    nasty = 'a|b{c}<d>"e\\N'
+    x = Value(1.0, label=nasty)
+    y = x * 2.0
+    y.label = "<script>alert(1)</script>"
+    source = draw_dot(y).source
+    assert 'a\\|b\\{c\\}\\<d\\>\\"e\\\\N' in source
+    svg = dot_to_svg(source, backend_name="wasm")
+    texts = [t.text for t in ET.fromstring(svg).iter(f"{SVG}text")]
+    assert nasty in texts and "<script>alert(1)</script>" in texts
+    assert "<script>" not in svg  # XML-escaped in the SVG
+
+
+@pytest.mark.parametrize("rankdir", RANKDIRS)
+def test_rankdir(rankdir: str) -> None:
+    assert f"rankdir={rankdir}" in draw_dot(lecture_graph(), rankdir=rankdir).source
+
+
+def test_bad_options_raise_before_drawing() -> None:
+    L = lecture_graph()
+    with pytest.raises(ValueError, match="rankdir"):
+        draw_dot(L, rankdir="UP")
+    with pytest.raises(ValueError, match="collapse"):
+        draw_dot(L, collapse="brain")
+    with pytest.raises(ValueError, match="fmt"):
+        draw_dot(L, fmt="{:q}")
+    with pytest.raises(ValueError, match="highlight"):
+        draw_dot(L, highlight="zz")
+    with pytest.raises(ValueError, match="not part of this graph"):
+        draw_dot(L, highlight=Value(1.0))
+    with pytest.raises(TypeError, match="Value"):
+        draw_dot(3.0)  # type: ignore[arg-type]
+
+
+def test_show_local_writes_the_local_derivative_on_each_edge() -> None:
+    source = draw_dot(lecture_graph(), show_local=True).source
+    assert 'n0 -> n2_op [label="b = -3"' in source  # ∂e/∂a = b = -3
+    assert 'n4 -> n6_op [label="f = -2"' in source  # ∂L/∂d = f = -2
+    assert "n2 -> n4_op [label=1 " in source  # ∂d/∂e = 1: the number only
+    assert "label=" not in draw_dot(lecture_graph()).source.split("n0 -> n2_op")[1].split("\n")[0]
+
+
+def test_highlight_marks_the_node_and_its_paths_to_the_output() -> None:
+    L = lecture_graph()
+    a = topological_order(L)[0]
+    for target in ("a", "n0", a):
+        attrs = node_attrs(draw_dot(L, highlight=target).source)
+        thick = {name for name, text in attrs.items() if "penwidth=3" in text}
+        # a -> * -> e -> + -> d -> * -> L
+        assert thick == {"n0", "n2_op", "n2", "n4_op", "n4", "n6_op", "n6"}
+    assert path_to_output(trace_backward(L), "n3") == {"n3", "n4", "n6"}
+
+
+def test_roles_are_coloured_with_the_palette_and_told_apart_without_colour() -> None:
+    loss, params = tiny_mlp()
+    attrs = node_attrs(draw_dot(loss).source)
+    t = trace_backward(loss)
+    for n in t.nodes:
+        assert f'fillcolor="{PALETTE[n.role]}"' in attrs[n.id]
+        assert f"role-{n.role}" in attrs[n.id]
+        assert ("shape=Mrecord" in attrs[n.id]) == (n.role == "parameter")
+    assert {n.role for n in t.nodes} == {"input", "parameter", "intermediate", "output"}
+    # the dotted-label convention agrees with an explicit parameters= list
+    assert trace_backward(loss, parameters=params) == t
+    plain = draw_dot(loss, colors=False).source
+    assert all(PALETTE[r] not in plain for r in ("input", "parameter", "output"))
+
+
+def clusters(source: str) -> list[set[str]]:
+    out = []
+    for body in re.findall(r"subgraph cluster_\d+ \{(.*?)\n\t\}", source, re.S):
+        out.append(set(re.findall(r"^\s*(n\d+(?:_op)?) \[", body, re.M)))
+    return out
+
+
+def test_collapse_boxes_each_neuron_or_layer() -> None:
+    loss, _ = tiny_mlp()
+    t = trace_backward(loss)
+    neurons = clusters(draw_dot(loss, collapse="neuron").source)
+    layers = clusters(draw_dot(loss, collapse="layer").source)
+    assert len(neurons) == 3 and len(layers) == 2
+    # each neuron box holds its 3 (or 3) parameters, its products, sums and activation
+    names = [{t.node(i).name for i in box if not i.endswith("_op")} for box in neurons]
+    assert {"layers.0.neurons.0.w[0]", "layers.0.neurons.0.w[1]", "layers.0.neurons.0.b"} <= names[0]
+    assert len([n for n in names[0] if n.startswith("t")]) == 5  # 2 products, 2 sums, tanh
+    assert layers[0] == neurons[0] | neurons[1] and layers[1] == neurons[2]
+    # the loss stays outside every box
+    inside = set().union(*neurons)
+    assert t.root not in inside and t.by_name("y").id not in inside
+    # a callable decides groups itself
+    custom = clusters(draw_dot(loss, collapse=lambda label: label.split(".")[1]).source)
+    assert len(custom) == 2
+
+
+def test_group_of_reads_dotted_parameter_names() -> None:
+    assert group_of("layers.0.neurons.1.w[2]", "neuron") == "layers.0.neurons.1"
+    assert group_of("layers.0.neurons.1.w.2", "neuron") == "layers.0.neurons.1"
+    assert group_of("layers.0.neurons.1.b", "layer") == "layers.0"
+    assert group_of("0.weight[1][2]", "neuron") == "0"
+    assert group_of("w1", "neuron") is None
+    with pytest.raises(ValueError, match="neuron"):
+        group_of("a.b", "brain")
+
+
+def test_displays_inline_in_jupyter_without_the_dot_program(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MICROGRADNET_GRAPHVIZ", "wasm")
+    monkeypatch.setenv("PATH", "")
+    graph = draw_dot(lecture_graph())
+    bundle = graph._repr_mimebundle_()
+    svg = bundle["image/svg+xml"]
+    assert svg.lstrip().startswith("<?xml") and 'id="n6"' in svg
+    png = graph._repr_mimebundle_(include=["image/png"])["image/png"]
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert graph.trace is not None and graph.trace.root == "n6"

@@ -1,0 +1,148 @@
+"""Rendering with both backends (the system ``dot`` program and in-process WebAssembly), files
+by suffix, atomic writes, and the layout helper."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from microgradnet import Value
+from microgradnet.viz import Trace, draw_dot, layout, render, trace_backward
+from microgradnet.viz.render import GraphvizError, backend, dot_to_svg, svg_to_png
+
+HAS_DOT = shutil.which("dot") is not None
+NEEDS_DOT = pytest.mark.skipif(
+    not HAS_DOT, reason="the Graphviz 'dot' program is not installed (apt-get install graphviz to test it)"
+)
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def lecture_graph() -> Value:
+    a, b, c, f = (Value(x, label=n) for x, n in zip((2.0, -3.0, 10.0, -2.0), "abcf"))
+    L = (a * b + c) * f
+    L.label = "L"
+    return L
+
+
+def svg_ids(svg: str) -> set[str]:
+    return {g.get("id", "") for g in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}g")}
+
+
+def test_backend_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MICROGRADNET_GRAPHVIZ", "wasm")
+    assert backend() == "wasm"
+    monkeypatch.setenv("MICROGRADNET_GRAPHVIZ", "auto")
+    assert backend() == ("system" if HAS_DOT else "wasm")
+    monkeypatch.delenv("MICROGRADNET_GRAPHVIZ")
+    monkeypatch.setenv("PATH", "")
+    assert backend() == "wasm"
+    with pytest.raises(RuntimeError, match="apt-get install graphviz"):
+        backend("system")
+    with pytest.raises(ValueError, match="not a Graphviz backend"):
+        backend("cairo")
+    monkeypatch.setenv("MICROGRADNET_GRAPHVIZ", "cairo")
+    with pytest.raises(ValueError, match="MICROGRADNET_GRAPHVIZ"):
+        backend()
+
+
+def test_wasm_renders_svg_without_the_dot_program(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "")  # no dot program reachable
+    svg = dot_to_svg(draw_dot(lecture_graph()).source)
+    ids = svg_ids(svg)
+    assert {f"n{k}" for k in range(7)} <= ids and {f"e{k}" for k in range(6)} <= ids
+    assert {"n2_op", "n2_out"} <= ids
+
+
+@NEEDS_DOT
+def test_system_dot_and_wasm_agree_on_the_picture() -> None:
+    source = draw_dot(lecture_graph()).source
+    system = dot_to_svg(source, backend_name="system")
+    wasm = dot_to_svg(source, backend_name="wasm")
+    assert svg_ids(system) == svg_ids(wasm)
+    assert set(layout(source)["nodes"]) == {
+        "n0",
+        "n1",
+        "n2",
+        "n2_op",
+        "n3",
+        "n4",
+        "n4_op",
+        "n5",
+        "n6",
+        "n6_op",
+    }
+
+
+def test_bad_dot_raises_graphviz_error() -> None:
+    with pytest.raises(GraphvizError, match="wasm"):
+        dot_to_svg("digraph { a -> }", backend_name="wasm")
+    with pytest.raises(ValueError, match="engine"):
+        dot_to_svg("digraph {}", engine="nope")
+
+
+@pytest.mark.parametrize("graphviz_backend", ["wasm", pytest.param("system", marks=NEEDS_DOT)])
+def test_render_picks_the_format_from_the_suffix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, graphviz_backend: str
+) -> None:
+    monkeypatch.setenv("MICROGRADNET_GRAPHVIZ", graphviz_backend)
+    L = lecture_graph()
+    svg = render(L, tmp_path / "g.svg", rankdir="TB")
+    assert "n6" in svg_ids(svg.read_text())
+    assert render(L, tmp_path / "g.png").read_bytes()[:8] == PNG
+    assert render(L, tmp_path / "g.dot", show_local=True).read_text() == draw_dot(L, show_local=True).source
+    back = Trace.from_json(render(L, tmp_path / "g.json").read_text())
+    assert back == trace_backward(L)
+    assert "a.grad 0 → 6" in render(L, tmp_path / "g.txt").read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.dot", "g.json", "g.png", "g.svg", "g.txt"]
+
+
+def test_render_errors_write_nothing(tmp_path: Path) -> None:
+    L = lecture_graph()
+    with pytest.raises(ValueError, match="format"):
+        render(L, tmp_path / "g.bmp")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        render(L, tmp_path / "missing" / "g.svg")
+    with pytest.raises(ValueError, match="rankdir"):
+        render(L, tmp_path / "g.svg", rankdir="UP")
+    with pytest.raises(ValueError, match="no drawing options"):
+        render(L, tmp_path / "g.json", rankdir="TB")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_render_replaces_an_existing_file_whole(tmp_path: Path) -> None:
+    target = tmp_path / "g.svg"
+    target.write_text("old")
+    render(lecture_graph(), target)
+    assert target.read_text().lstrip().startswith("<?xml")
+    assert [p.name for p in tmp_path.iterdir()] == ["g.svg"]  # no temporary file left behind
+
+
+def test_layout_gives_positions_by_stable_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MICROGRADNET_GRAPHVIZ", "wasm")
+    L = lecture_graph()
+    lay = layout(L)
+    assert set(lay["nodes"]) == {"n0", "n1", "n2", "n2_op", "n3", "n4", "n4_op", "n5", "n6", "n6_op"}
+    for box in lay["nodes"].values():
+        assert 0 <= box["x"] <= lay["width"] and 0 <= box["y"] <= lay["height"]
+    # left to right: every operand lies left of its op node, every op node left of its value
+    nodes = lay["nodes"]
+    assert nodes["n0"]["x"] < nodes["n2_op"]["x"] < nodes["n2"]["x"] < nodes["n4"]["x"] < nodes["n6"]["x"]
+    assert lay["edges"]["e0"]["tail"] == "n4" and lay["edges"]["e0"]["head"] == "n6_op"
+    assert len(lay["edges"]["e0"]["points"]) >= 2
+    assert json.dumps(layout(lecture_graph())) == json.dumps(lay)  # deterministic
+    top_down = layout(L, rankdir="TB")["nodes"]
+    assert top_down["n0"]["y"] < top_down["n6"]["y"]
+
+
+def test_svg_to_png_checks_its_input() -> None:
+    with pytest.raises(ValueError, match="zoom"):
+        svg_to_png("<svg/>", zoom=0)
+    with pytest.raises(ValueError, match="rasterise"):
+        svg_to_png("not svg")
+    small = svg_to_png(dot_to_svg("digraph { a -> b }", backend_name="wasm"), zoom=1)
+    big = svg_to_png(dot_to_svg("digraph { a -> b }", backend_name="wasm"), zoom=2)
+    assert small[:8] == big[:8] == PNG and len(big) > len(small)
