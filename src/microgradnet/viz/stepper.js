@@ -3,7 +3,9 @@
    script only replays it onto the SVG. No network, no globals besides one IIFE per stepper. */
 (function (rootId) {
   "use strict";
-  var root = document.getElementById(rootId);
+  /* the script's own stepper, even when a notebook shows the same page twice (same id) */
+  var here = document.currentScript;
+  var root = (here && here.closest && here.closest(".mg-stepper")) || document.getElementById(rootId);
   if (!root) { return; }
   var model = JSON.parse(root.querySelector("script.mg-steps").textContent);
   var steps = model.steps;
