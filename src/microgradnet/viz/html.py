@@ -510,7 +510,7 @@ class HtmlStepper:
             "play": PAGE_STRINGS["play"],
             "pause": PAGE_STRINGS["pause"],
             "final_mark": PAGE_STRINGS["final_mark"],
-            "waiting": PAGE_STRINGS["waiting"].replace("{k}", "{k}"),
+            "waiting": PAGE_STRINGS["waiting"],
             "interval_ms": round(self.interval * 1000),
             # follow the current step on wide graphs: a window of 35% of the width (at least
             # 420 points, about six value nodes), switched on when the graph has many nodes
