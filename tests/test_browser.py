@@ -277,3 +277,25 @@ def test_follow_mode_zooms_in_on_a_wide_graph(browser: Any, tmp_path: Path) -> N
     assert float(view.page.evaluate(box).split()[2]) > 2 * width
     assert view.errors == []
     view.close()
+
+
+def test_predict_first_hides_each_result_until_the_next_key(
+    browser: Any, lecture_page: tuple[Path, HtmlStepper]
+) -> None:
+    path, stepper = lecture_page
+    view = Page(browser, path.as_uri() + "#step=9")
+    view.press("q")  # predict first
+    view.press("ArrowRight")  # step 10, the edge into a: its result is hidden
+    assert view.step() == 10
+    assert view.text(".mg-update") == "a.grad 0 → ?" and view.node_text("a", "grad") == "grad ?"
+    assert "Your turn" in view.text(".mg-narration")
+    assert "∂L/∂a += ∂e/∂a · ∂L/∂e = b · ∂L/∂e" in view.text(".mg-sym")  # the question stays visible
+    view.press("ArrowRight")  # reveal, same step
+    assert view.step() == 10
+    assert view.text(".mg-update") == stepper.steps[9]["lines"][2] and view.node_text("a", "grad") == "grad 6"
+    view.press("ArrowRight")
+    assert view.step() == 11 and view.text(".mg-update") == "b.grad 0 → ?"
+    view.press("q")  # off again: the answer shows at once
+    assert view.text(".mg-update") == "b.grad 0 → -4  (final)"
+    assert view.errors == []
+    view.close()

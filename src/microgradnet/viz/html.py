@@ -72,6 +72,8 @@ PAGE_STRINGS: dict[str, str] = {
     "last": "last ⇥",
     "projector": "projector",
     "follow": "follow step",
+    "quiz": "predict first",
+    "quiz_prompt": "Your turn: what is the missing number? Press → to reveal it.",
     "theme_cs231n": "CS231n colours",
     "theme_colorblind": "colour-blind safe",
     "ledger_heading": "Gradients that add up (fan-out)",
@@ -79,7 +81,7 @@ PAGE_STRINGS: dict[str, str] = {
     "legend": "{data_word} = forward value, {grad_word} = gradient ∂{root}/∂node; a dashed box "
     "and {pending} mean the gradient is still pending; a solid red box without {pending} means it is final.",
     "help": "Keys: ← → step · Space play/pause · Home/End first/last · P projector · C colours · "
-    "Z follow the step / whole graph",
+    "Z follow the step / whole graph · Q predict first (→ reveals)",
     "graph_label": "Computational graph of {root}",
 }
 
@@ -191,6 +193,11 @@ class _Steps:
                         name=n.name, expr=expr, numbers=numbers, value=value
                     ),
                     "set": [[n.id, self.data_text(n.id, value), None, "mg-nograd"]],
+                    # predict-then-reveal: the step shown with its result hidden
+                    "masked": {
+                        "lines": [f"{n.name} = {expr}", f"   = {numbers}", f"{n.name} = {unknown}"],
+                        "set": [[n.id, self.data_text(n.id, unknown), None, "mg-nograd"]],
+                    },
                     "hot": {
                         "edges": [f"{n.id}:{k}" for k in range(len(n.children))] + [f"{n.id}:out"],
                         "computing": n.id,
@@ -275,6 +282,10 @@ class _Steps:
             "narration": narration[:1].upper() + narration[1:] + ".",
             "rule": e.rule,
             "set": [[e.operand, None, self.grad_text(e.operand, shown), css]],
+            "masked": {
+                "lines": [symbolic, "   = ?", f"{operand.name}.grad {before} → ?"],
+                "set": [[e.operand, None, self.grad_text(e.operand, PAGE_STRINGS["unknown"]), "mg-pending"]],
+            },
             "hot": {
                 "edges": [f"{e.node}:out", f"{e.node}:{e.operand_index}"],
                 "sender": e.node,
@@ -472,7 +483,10 @@ class HtmlStepper:
         fmt: str = "{:.4g}",
         interval: float = 1.5,
         follow: bool | None = None,
+        quiz: bool = False,
     ) -> None:
+        if not isinstance(quiz, bool):
+            raise TypeError(f"quiz must be True or False, got {quiz!r}")
         if follow is not None and not isinstance(follow, bool):
             raise TypeError(f"follow must be True, False or None (automatic), got {follow!r}")
         if title is not None and not isinstance(title, str):
@@ -503,6 +517,7 @@ class HtmlStepper:
         self.rankdir = rankdir
         self.fmt = fmt
         self.interval = float(interval)
+        self.quiz = quiz
         builder = _Steps(self.trace, fmt)
         self.model = builder.build()
         _finish_ledgers(self.model)
@@ -517,6 +532,8 @@ class HtmlStepper:
             "follow": follow if follow is not None else len(self.trace.nodes) > _FOLLOW_ABOVE,
             "follow_fraction": 0.35,
             "follow_min": 420,
+            "quiz": self.quiz,
+            "quiz_prompt": PAGE_STRINGS["quiz_prompt"],
         }
         self._dot = _stepper_dot(self.trace, builder, rankdir)
         self._svg: str | None = None
@@ -611,6 +628,8 @@ tabindex="0" role="region" aria-label="{e(self.title)}">
 <button type="button" data-act="next" aria-label="next step (right arrow)">{e(PAGE_STRINGS["next"])}</button>
 <button type="button" data-act="last" aria-label="last step (End)">{e(PAGE_STRINGS["last"])}</button>
 <input class="mg-slider" type="range" min="1" max="{n}" value="{n}" step="1" aria-label="step">
+<button type="button" data-act="quiz" aria-pressed="{"true" if self.quiz else "false"}" \
+aria-label="predict first: hide each result until the next key press (Q)">{e(PAGE_STRINGS["quiz"])}</button>
 <button type="button" data-act="follow" aria-pressed="false" aria-label="follow the current step (Z)">\
 {e(PAGE_STRINGS["follow"])}</button>
 <select class="mg-theme" aria-label="colours">{themes}</select>
@@ -696,6 +715,7 @@ def export_html(
     fmt: str = "{:.4g}",
     interval: float = 1.5,
     follow: bool | None = None,
+    quiz: bool = False,
 ) -> Path:
     """Write the self-contained stepper page for the backward pass from ``root_or_trace``.
 
@@ -704,7 +724,9 @@ def export_html(
     green, gradients red) or ``"colorblind"``; ``projector=True`` opens the page in large print
     (the page has a button and the key P for it too). ``follow`` zooms the picture in on the
     current step (key Z); ``None`` switches it on for graphs of more than 20 nodes. ``interval``
-    is the seconds per step when playing. Returns the path written.
+    is the seconds per step when playing. ``quiz=True`` opens in predict-first mode (key Q): each
+    forward value and each gradient is hidden until the next → reveals it. Returns the path
+    written.
 
     Raises:
         TypeError / ValueError: as :class:`HtmlStepper` and :meth:`HtmlStepper.save` say; nothing
@@ -719,5 +741,6 @@ def export_html(
         fmt=fmt,
         interval=interval,
         follow=follow,
+        quiz=quiz,
     )
     return stepper.save(path)

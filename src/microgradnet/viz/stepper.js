@@ -30,14 +30,15 @@
   var announce = q(".mg-narration");
 
   /* the state of every node after step k, replayed from the start (cheap, and never drifts) */
-  function stateAt(k) {
+  function stateAt(k, hide) {
     var st = {};
     Object.keys(model.initial).forEach(function (id) {
       var init = model.initial[id];
       st[id] = { data: init[0], grad: init[1], cls: init[2] };
     });
     for (var i = 0; i <= k; i++) {
-      (steps[i].set || []).forEach(function (s) {
+      var updates = (hide && i === k && steps[i].masked) ? steps[i].masked.set : (steps[i].set || []);
+      updates.forEach(function (s) {
         var node = st[s[0]];
         node.data = s[1] === null ? node.data : s[1];
         node.grad = s[2] === null ? node.grad : s[2];
@@ -52,9 +53,15 @@
     if (on) { el.classList.add(name); } else { el.classList.remove(name); }
   }
 
+  /* predict first: a step with a result opens with it hidden; the next → reveals it */
+  var quiz = !!model.ui.quiz;
+  var hidden = false;
+  var quizButton = q('[data-act="quiz"]');
+
   function render(k) {
     var step = steps[k];
-    var st = stateAt(k);
+    var hide = hidden && !!step.masked;
+    var st = stateAt(k, hide);
     Object.keys(nodeEls).forEach(function (id) {
       var g = nodeEls[id], s = st[id];
       var d = g.querySelector("text.mg-data"), gr = g.querySelector("text.mg-grad");
@@ -85,15 +92,16 @@
     q(".mg-k").textContent = String(k + 1);
     q(".mg-phase").textContent = step.phase;
     q(".mg-step-title").textContent = step.title;
-    var lines = step.lines || [];
+    var lines = hide ? step.masked.lines : (step.lines || []);
     setTokens(q(".mg-sym"), lines[0] || "");
     setTokens(q(".mg-num"), lines[1] || "");
     var upd = q(".mg-update");
     setTokens(upd, lines[2] || "");
     setClass(upd, "mg-fwd", step.phase_key !== "backward");
     q(".mg-rule").textContent = step.rule || "";
-    announce.textContent = step.narration;
-    renderLedgers(k, step);
+    announce.textContent = hide ? model.ui.quiz_prompt : step.narration;
+    setClass(root, "mg-hidden-result", hide);
+    renderLedgers(hide ? k - 1 : k, step);
     follow(step);
     stepItems.forEach(function (li, i) { setClass(li, "mg-here", i === k); });
     slider.value = String(k + 1);
@@ -191,6 +199,7 @@
 
   function go(k, fromHash) {
     k = Math.max(0, Math.min(n - 1, k));
+    hidden = quiz && k === current + 1 && !!steps[k].masked;
     current = k;
     render(k);
     if (standalone && !fromHash) {
@@ -201,12 +210,17 @@
     }
   }
 
+  function advance() {
+    if (hidden) { hidden = false; render(current); return; }
+    go(current + 1);
+  }
+
   function play() {
     if (timer !== null) { return; }
     if (current >= n - 1) { go(0); }
     timer = setInterval(function () {
-      if (current >= n - 1) { pause(); return; }
-      go(current + 1);
+      if (current >= n - 1 && !hidden) { pause(); return; }
+      advance();
     }, model.ui.interval_ms);
     playButton.setAttribute("aria-pressed", "true");
     playButton.textContent = model.ui.pause;
@@ -232,11 +246,16 @@
   var actions = {
     first: function () { pause(); go(0); },
     prev: function () { pause(); go(current - 1); },
-    next: function () { pause(); go(current + 1); },
+    next: function () { pause(); advance(); },
     last: function () { pause(); go(n - 1); },
     play: function () { if (timer === null) { play(); } else { pause(); } },
     projector: toggleProjector,
-    follow: function () { setFollow(!following); }
+    follow: function () { setFollow(!following); },
+    quiz: function () {
+      quiz = !quiz;
+      quizButton.setAttribute("aria-pressed", quiz ? "true" : "false");
+      if (!quiz && hidden) { hidden = false; render(current); }
+    }
   };
   all("[data-act]").forEach(function (b) {
     b.addEventListener("click", function () { actions[b.getAttribute("data-act")](); });
@@ -250,7 +269,7 @@
     if (e.altKey || e.ctrlKey || e.metaKey) { return; }
     if (tag === "SELECT" || tag === "TEXTAREA") { return; }
     /* the slider moves itself with arrows, Home and End; Space, P and C still work there */
-    if (tag === "INPUT" && !(key === " " || key === "Spacebar" || /^[pPcCzZ]$/.test(key))) { return; }
+    if (tag === "INPUT" && !(key === " " || key === "Spacebar" || /^[pPcCzZqQ]$/.test(key))) { return; }
     if (key === "ArrowRight") { actions.next(); }
     else if (key === "ArrowLeft") { actions.prev(); }
     else if (key === " " || key === "Spacebar") { actions.play(); }
@@ -258,6 +277,7 @@
     else if (key === "End") { actions.last(); }
     else if (key === "p" || key === "P") { toggleProjector(); }
     else if (key === "z" || key === "Z") { actions.follow(); }
+    else if (key === "q" || key === "Q") { actions.quiz(); }
     else if (key === "c" || key === "C") { setTheme(root.classList.contains("mg-theme-colorblind") ? "cs231n" : "colorblind"); }
     else { return; }
     e.preventDefault();
