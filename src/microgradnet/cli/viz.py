@@ -80,7 +80,9 @@ def _print_trace(root: Value, args: argparse.Namespace) -> None:
 
 
 def _page(root: Value, args: argparse.Namespace) -> HtmlStepper:
-    return HtmlStepper(root, title=_title(args, args.expression), theme=args.theme, projector=args.projector)
+    return HtmlStepper(
+        root, title=_title(args, args.expression), theme=args.theme, projector=args.projector, quiz=args.quiz
+    )
 
 
 def _run_step(args: argparse.Namespace) -> int:
@@ -128,6 +130,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--title", default=None, help="the page title (default: the formula)")
     p.add_argument("--theme", choices=THEMES, default="cs231n", help="colours of the stepper page")
     p.add_argument("--projector", action="store_true", help="open the stepper page in large print")
+    p.add_argument("--quiz", action="store_true", help="open the stepper page in predict-first mode")
 
 
 def register(sub: Any) -> None:

@@ -610,10 +610,10 @@ tabindex="0" role="region" aria-label="{e(self.title)}">
 <div class="mg-step-title">{e(last["title"])}</div>
 <div class="mg-equation"><div class="mg-sym">{e(lines[0])}</div><div class="mg-num">{e(lines[1])}</div>\
 <div class="mg-update">{e(lines[2])}</div></div>
-<p class="mg-narration" aria-live="polite">{e(last["narration"])}</p>
-<p class="mg-rule"></p>
 </div>
 <div class="mg-side">
+<p class="mg-narration" aria-live="polite">{e(last["narration"])}</p>
+<p class="mg-rule"></p>
 <h2{"" if self.model["ledgers"] else " hidden"}>{e(PAGE_STRINGS["ledger_heading"])}</h2>
 <div class="mg-ledgers"></div>
 <p class="mg-legend">{legend}</p>
