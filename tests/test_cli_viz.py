@@ -24,6 +24,15 @@ def test_step_writes_the_stepper_page(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "wrote" in capsys.readouterr().err
 
 
+def test_page_options_from_the_command_line(tmp_path: Path) -> None:
+    out = tmp_path / "quiz.html"
+    argv = ["step", *LECTURE_ARGS, "-o", str(out), "--projector", "--quiz", "--theme", "colorblind"]
+    assert main([*argv, "--title", "Lecture 1"]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert 'class="mg-stepper mg-theme-colorblind mg-projector"' in text and '"quiz":true' in text
+    assert "<title>Lecture 1</title>" in text
+
+
 def test_step_text_prints_the_lecture_neuron(capsys: pytest.CaptureFixture[str]) -> None:
     # Karpathy's micrograd lecture neuron: o = tanh(x1*w1 + x2*w2 + b) = 0.7071 and
     # x1.grad = -1.5, w1.grad = 1, x2.grad = 0.5, w2.grad = 0

@@ -229,3 +229,15 @@ def test_a_30_node_page_stays_small(tmp_path: Path) -> None:
     assert stepper.model["ui"]["follow"] is True  # more than 20 nodes: opens zoomed in on the step
     size = stepper.save(tmp_path / "mlp.html").stat().st_size
     assert 20_000 < size < 200_000
+
+
+@pytest.mark.parametrize("label", ["x&amp;y", "p&lt;q", "{a|b}", 'say "hi"', "back\\slash \\l", MALICIOUS])
+def test_labels_reach_the_picture_unchanged(label: str) -> None:
+    import xml.etree.ElementTree as ET
+
+    a, b = Value(1.0, label=label), Value(2.0, label="b")
+    L = a * b
+    L.label = "L"
+    svg = ET.fromstring(HtmlStepper(L).svg())
+    names = [t.text for t in svg.iter("text") if t.get("class") == "mg-name"]
+    assert names == [label, "b", "L"]

@@ -345,8 +345,10 @@ def _finish_ledgers(model: dict[str, Any]) -> None:
 
 
 def _record_escape(text: str) -> str:
-    """Text safe inside a quoted Graphviz record label (``{}|<>"\\`` are record syntax)."""
-    text = text.replace("\\", "\\\\").replace("\n", " ").replace("\r", " ")
+    """Text safe inside a quoted Graphviz record label (``{}|<>"\\`` are record syntax, ``&``
+    starts an entity)."""
+    # Graphviz decodes HTML entities in labels, so "&" itself must be written as an entity
+    text = text.replace("&", "&amp;").replace("\\", "\\\\").replace("\n", " ").replace("\r", " ")
     return re.sub(r'([{}|<>"])', r"\\\1", text)
 
 
