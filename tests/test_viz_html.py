@@ -241,3 +241,14 @@ def test_labels_reach_the_picture_unchanged(label: str) -> None:
     svg = ET.fromstring(HtmlStepper(L).svg())
     names = [t.text for t in svg.iter("text") if t.get("class") == "mg-name"]
     assert names == [label, "b", "L"]
+
+
+def test_summary_checks_each_gradient_by_nudging_its_input() -> None:
+    # the lecture's gradients (6, -4, -2, 4) against central differences of the forward pass
+    done = HtmlStepper(lecture()).steps[-1]
+    assert done["lines"][1].endswith("∂L/∂a ≈ 6   ∂L/∂b ≈ -4   ∂L/∂c ≈ -2   ∂L/∂f ≈ 4")
+    assert "the chain rule got them right" in done["narration"]
+    # relu at its kink: backprop says 0 (the op table's step(0) = 0), nudging says 0.5
+    kink = HtmlStepper(parse_expression("relu(x)", {"x": 0.0})).steps[-1]
+    assert "∂L/∂x = 0" in kink["lines"][0] and "∂L/∂x ≈ 0.5" in kink["lines"][1]
+    assert "kink" in kink["narration"]
