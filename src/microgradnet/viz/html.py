@@ -8,7 +8,8 @@ exactly :meth:`Trace.to_json`) beside the step list the script replays
 
 Steps: the inputs, one step per op node of the forward pass, the seed ``∂L/∂L = 1``, one step
 per edge of the backward pass (the equation written symbolically and with numbers, the
-operand's gradient before and after, the op's rule card, a narration sentence), and a summary.
+operand's gradient before and after, the op's rule card, a narration sentence), and a summary
+that checks each leaf's gradient against central differences of the forward pass.
 Every number and sentence is computed here, in Python, from the trace; the script only shows
 them. The same program gives a byte-identical file (on one machine: the system ``dot`` and the
 in-process Graphviz may lay a graph out slightly differently).

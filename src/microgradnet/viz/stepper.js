@@ -128,6 +128,7 @@
   var following = false;
   var viewX = whole[0];
   var followButton = q('[data-act="follow"]');
+  if (followButton && windowWidth >= whole[2]) { followButton.hidden = true; }  /* small graph: always whole */
 
   function hotBox(step) {
     var hot = step.hot || {}, els = [];
