@@ -6,8 +6,10 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from hypothesis import given, settings
 
 from microgradnet import Value, topological_order
+from microgradnet.testing.strategies import expressions
 from microgradnet.viz import draw_dot, trace_backward
 from microgradnet.viz.dot import PALETTE, RANKDIRS, group_of, path_to_output
 from microgradnet.viz.render import dot_to_svg
@@ -66,6 +68,10 @@ def test_drawing_changes_no_data_or_grad() -> None:
     before = [(n.data, n.grad) for n in topological_order(L)]
     draw_dot(L, show_local=True, highlight="a", collapse="neuron")
     assert [(n.data, n.grad) for n in topological_order(L)] == before
+    loss, _ = tiny_mlp()
+    before = [(n.data, n.grad) for n in topological_order(loss)]
+    draw_dot(loss, collapse="layer")
+    assert [(n.data, n.grad) for n in topological_order(loss)] == before
 
 
 def test_each_operand_is_its_own_edge() -> None:
@@ -161,23 +167,62 @@ def clusters(source: str) -> list[set[str]]:
     return out
 
 
-def test_collapse_boxes_each_neuron_or_layer() -> None:
+def test_outline_frames_each_neuron_or_layer() -> None:
     loss, _ = tiny_mlp()
     t = trace_backward(loss)
-    neurons = clusters(draw_dot(loss, collapse="neuron").source)
-    layers = clusters(draw_dot(loss, collapse="layer").source)
+    neurons = clusters(draw_dot(loss, outline="neuron").source)
+    layers = clusters(draw_dot(loss, outline="layer").source)
     assert len(neurons) == 3 and len(layers) == 2
-    # each neuron box holds its 3 (or 3) parameters, its products, sums and activation
+    # each neuron frame holds its parameters, its products, sums and activation
     names = [{t.node(i).name for i in box if not i.endswith("_op")} for box in neurons]
-    assert {"layers.0.neurons.0.w[0]", "layers.0.neurons.0.w[1]", "layers.0.neurons.0.b"} <= names[0]
-    assert len([n for n in names[0] if n.startswith("t")]) == 5  # 2 products, 2 sums, tanh
-    assert layers[0] == neurons[0] | neurons[1] and layers[1] == neurons[2]
-    # the loss stays outside every box
+    hidden0 = next(box for box in names if "layers.0.neurons.0.b" in box)
+    assert {"layers.0.neurons.0.w[0]", "layers.0.neurons.0.w[1]"} <= hidden0
+    assert len([n for n in hidden0 if n.startswith("t")]) == 5  # 2 products, 2 sums, tanh
+    by_size = sorted(layers, key=len)
+    assert sorted(neurons, key=len)[0] == by_size[0]  # the output layer is its one neuron
+    assert by_size[1] == set().union(*sorted(neurons, key=len)[1:])
+    # the loss stays outside every frame
     inside = set().union(*neurons)
     assert t.root not in inside and t.by_name("y").id not in inside
     # a callable decides groups itself
-    custom = clusters(draw_dot(loss, collapse=lambda label: label.split(".")[1]).source)
+    custom = clusters(draw_dot(loss, outline=lambda label: label.split(".")[1]).source)
     assert len(custom) == 2
+
+
+def test_collapse_draws_each_neuron_or_layer_as_one_box() -> None:
+    loss, _ = tiny_mlp()
+    t = trace_backward(loss)
+    source = draw_dot(loss, collapse="neuron").source
+    boxes = dict(re.findall(r"^\s*(group\d+) \[label=\"([^\"]*)\"", source, re.M))
+    assert sorted(b.split(" | ")[0] for b in boxes.values()) == [
+        "layers.0.neurons.0",
+        "layers.0.neurons.1",
+        "layers.1.neurons.0",
+    ]
+    by_name = {label.split(" | ")[0]: box for box, label in boxes.items()}
+    hidden = by_name["layers.0.neurons.0"]
+    assert "3 parameters, 8 nodes" in boxes[hidden]
+    # the box shows its output (the tanh) with its data and grad
+    tanhs = [n for n in t.nodes if n.op == "tanh"]
+    assert sum(f"tanh: data {o.data:.4g}  grad {o.grad:.4g}" in boxes[hidden] for o in tanhs) == 1
+    # parameters are inside the boxes, not drawn; inputs feed the hidden boxes, those the output box
+    assert "layers.0.neurons.0.w" not in source.replace(boxes[hidden], "")
+    edges = set(re.findall(r"^\s*(\w+) -> (\w+) \[class=\"edge-group\"", source, re.M))
+    x0, x1 = t.by_name("x0").id, t.by_name("x1").id
+    out = by_name["layers.1.neurons.0"]
+    assert edges == {
+        (x, by_name[h]) for x in (x0, x1) for h in ("layers.0.neurons.0", "layers.0.neurons.1")
+    } | {
+        (by_name["layers.0.neurons.0"], out),
+        (by_name["layers.0.neurons.1"], out),
+    }
+    # the output box feeds the loss through the loss's own operand edge
+    sub = next(n for n in t.nodes if n.op == "sub")
+    assert f"{out} -> {sub.id}_op" in source
+    layers = re.findall(r"^\s*group\d+ \[", draw_dot(loss, collapse="layer").source, re.M)
+    assert len(layers) == 2
+    with pytest.raises(ValueError, match="not both"):
+        draw_dot(loss, collapse="neuron", outline="layer")
 
 
 def test_group_of_reads_dotted_parameter_names() -> None:
@@ -200,3 +245,16 @@ def test_displays_inline_in_jupyter_without_the_dot_program(monkeypatch: pytest.
     png = graph._repr_mimebundle_(include=["image/png"])["image/png"]
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert graph.trace is not None and graph.trace.root == "n6"
+
+
+@given(expressions())
+@settings(max_examples=15)
+def test_every_edge_event_is_one_drawn_edge(expr) -> None:  # type: ignore[no-untyped-def]
+    out = expr.fn(*(Value(v, label=f"x{i}") for i, v in enumerate(expr.inputs)))
+    t = trace_backward(out)
+    source = draw_dot(t, show_local=True).source
+    ids = re.findall(r"\bid=(e\d+)\]?", source)
+    assert sorted(ids, key=lambda s: int(s[1:])) == [f"e{e.step}" for e in t.events]
+    for e in t.events:
+        assert re.search(rf"^\s*{e.operand} -> {e.node}_op \[.*\bid=e{e.step}\b", source, re.M)
+    assert draw_dot(t, show_local=True).source == source

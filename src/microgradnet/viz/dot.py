@@ -13,7 +13,8 @@ Stable names and SVG ids, which the frames and the stepper page rely on:
 * the edge from an operand into an op node: ``id="e<step>"``, ``step`` the index of its
   :class:`~microgradnet.viz.trace.EdgeEvent` (``class="edge-operand"``);
 * the edge from an op node to its value: ``id="n<k>_out"`` (``class="edge-result"``);
-* a cluster made by ``collapse``: ``id="cluster_<j>"``.
+* a box made by ``collapse``: ``group<j>`` (``class="group"``), edges into it ``group<j>_in<k>``;
+  a frame made by ``outline``: ``id="cluster_<j>"``; groups numbered by first appearance.
 
 The ``graphviz`` package is imported when a picture is drawn, not when this module is imported.
 """
@@ -55,6 +56,7 @@ PALETTE: dict[str, str] = {
     "output": "#8fd6c1",  # bluish green #009E73, lightened
     "highlight": "#d55e00",  # vermillion, for the highlighted path (drawn thick as well)
     "op": "#f0f0f0",
+    "group": "#ebc9dc",  # reddish purple #CC79A7, lightened: a collapsed neuron or layer
     "line": "#333333",
 }
 
@@ -165,6 +167,7 @@ def draw_dot(
     highlight: str | Value | None = None,
     colors: bool = True,
     collapse: str | Callable[[str], str | None] | None = None,
+    outline: str | Callable[[str], str | None] | None = None,
     parameters: Iterable[Value] | None = None,
 ) -> graphviz.Digraph:
     """Draw the graph of ``root`` (a ``Value``) or of a recorded :class:`Trace`.
@@ -179,9 +182,12 @@ def draw_dot(
             highlight together with its paths to the output.
         colors: fill nodes by role (input, parameter, intermediate, output) with a
             colour-blind-safe palette (:data:`PALETTE`); False draws black on white.
-        collapse: ``"neuron"`` or ``"layer"`` draws a box around each neuron's or layer's nodes,
-            found from dotted parameter labels (:func:`group_of`); or a function from a
-            parameter label to a group name (``None`` for no group).
+        collapse: ``"neuron"`` or ``"layer"`` draws each neuron or layer as one box (its name,
+            its parameter and node counts, the value and gradient of its output(s)), so a whole
+            MLP stays readable. Groups come from dotted parameter labels (:func:`group_of`),
+            or from a function mapping a parameter label to a group name (``None``: no group).
+        outline: like ``collapse`` but keeps every scalar node and draws a dashed frame
+            around each group (the expanded view of the same network).
         parameters: when ``root`` is a ``Value``: which leaves are parameters (see
             :func:`~microgradnet.viz.trace.trace_backward`).
 
@@ -192,8 +198,8 @@ def draw_dot(
 
     Raises:
         TypeError: ``root`` is neither a ``Value`` nor a ``Trace``.
-        ValueError: an unknown ``rankdir`` or ``collapse``, a bad ``fmt``, or a ``highlight``
-            that names no node.
+        ValueError: an unknown ``rankdir``, ``collapse`` or ``outline``, both of these given, a
+            bad ``fmt``, or a ``highlight`` that names no node.
         ImportError: the ``graphviz`` package is missing (``pip install microgradnet[viz]``).
     """
     if rankdir not in RANKDIRS:
@@ -204,15 +210,9 @@ def draw_dot(
         raise ValueError(
             f"fmt must be a str.format pattern for one number like '{{:.4g}}', got {fmt!r}"
         ) from exc
-    key: Callable[[str], str | None] | None
-    if collapse is None:
-        key = None
-    elif callable(collapse):
-        key = collapse
-    elif collapse in ("neuron", "layer"):
-        key = functools.partial(group_of, level=collapse)
-    else:
-        raise ValueError(f"collapse must be None, 'neuron', 'layer' or a function, got {collapse!r}")
+    if collapse is not None and outline is not None:
+        raise ValueError("give collapse= (one box per group) or outline= (frames around groups), not both")
+    key = _group_key("collapse", collapse) if collapse is not None else _group_key("outline", outline)
     highlight_id = _resolve(root, highlight)
     trace = as_trace(root, parameters)
     if isinstance(highlight, (str, Value)) and highlight_id is None:
@@ -228,14 +228,45 @@ def draw_dot(
     step_of = {(e.node, e.operand_index): e.step for e in trace.events}
 
     groups = _groups(trace, key) if key is not None else {}
-    cluster_names = sorted(set(groups.values()))
-    clusters = {g: _digraph_class()(name=f"cluster_{j}") for j, g in enumerate(cluster_names)}
-    for j, (g, sub) in enumerate(clusters.items()):
-        sub.attr(
-            label=escape_label(g), id=f"cluster_{j}", style="rounded,dashed", color="#666666", fontsize="11"
-        )
+    names = list(dict.fromkeys(groups[n.id] for n in trace.nodes if n.id in groups))  # first appearance
+    clusters: dict[str, Any] = {}
+    boxes: dict[str, str] = {}  # group name -> its node id when collapsed
+    if collapse is not None:
+        boxes = {g: f"group{j}" for j, g in enumerate(names)}
+        _draw_boxes(dot, trace, groups, boxes, on_path, rankdir, f, colors)
+    else:
+        clusters = {g: _digraph_class()(name=f"cluster_{j}") for j, g in enumerate(names)}
+        for j, (g, sub) in enumerate(clusters.items()):
+            sub.attr(
+                label=escape_label(g),
+                id=f"cluster_{j}",
+                style="rounded,dashed",
+                color="#666666",
+                fontsize="11",
+            )
+
+    def shown(node_id: str) -> str:
+        return boxes[groups[node_id]] if boxes and node_id in groups else node_id
+
+    box_edges: set[tuple[str, str]] = set()
 
     for n in trace.nodes:
+        if boxes and n.id in groups:
+            # inside a box: only the edges that enter it from outside are drawn, once per source
+            for child in n.children:
+                source, target = shown(child), shown(n.id)
+                if source != target and (source, target) not in box_edges:
+                    box_edges.add((source, target))
+                    on = child in on_path
+                    dot.edge(
+                        source,
+                        target,
+                        id=f"{target}_in{len([e for e in box_edges if e[1] == target]) - 1}",
+                        color=PALETTE["highlight"] if on else PALETTE["line"],
+                        penwidth="3" if on else "1",
+                        **{"class": "edge-group"},
+                    )
+            continue
         target = clusters[groups[n.id]] if n.id in groups else dot
         fields = [escape_record(n.name), escape_record(f"{STRINGS['data']} {f(n.data)}")]
         if show_grad:
@@ -302,10 +333,62 @@ def draw_dot(
             if child in on_path:
                 edge["color"] = PALETTE["highlight"]
                 edge["penwidth"] = "3"
-            dot.edge(child, op_id, **edge)
+            dot.edge(shown(child), op_id, **edge)
     for sub in clusters.values():
         dot.subgraph(sub)
     return dot
+
+
+def _group_key(
+    option: str, value: str | Callable[[str], str | None] | None
+) -> Callable[[str], str | None] | None:
+    if value is None:
+        return None
+    if callable(value):
+        return value
+    if value in ("neuron", "layer"):
+        return functools.partial(group_of, level=value)
+    raise ValueError(f"{option} must be None, 'neuron', 'layer' or a function, got {value!r}")
+
+
+def _draw_boxes(
+    dot: Any,
+    trace: Trace,
+    groups: dict[str, str],
+    boxes: dict[str, str],
+    on_path: set[str],
+    rankdir: str,
+    f: Callable[[float], str],
+    colors: bool,
+) -> None:
+    """One record per group: its name, its size, and the data and grad of each output (a member
+    used outside the group, or the root)."""
+    used_outside = {c for n in trace.nodes for c in n.children if groups.get(c) != groups.get(n.id)}
+    for g, box in boxes.items():
+        members = [n for n in trace.nodes if groups.get(n.id) == g]
+        n_params = sum(1 for n in members if n.role == "parameter")
+        outputs = [n for n in members if n.id in used_outside or n.id == trace.root]
+        rows = [escape_record(g), escape_record(f"{n_params} parameters, {len(members)} nodes")]
+        for o in outputs[:6]:
+            act = f"{o.symbol}: " if o.op in ("tanh", "relu", "sigmoid") else ""
+            rows.append(escape_record(f"{act}{STRINGS['data']} {f(o.data)}  {STRINGS['grad']} {f(o.grad)}"))
+        if len(outputs) > 6:
+            rows.append(escape_record(f"… {len(outputs) - 6} more"))
+        label = " | ".join(rows)
+        hl = any(n.id in on_path for n in members)
+        dot.node(
+            box,
+            label=label if rankdir in ("LR", "RL") else "{ " + label + " }",
+            shape="Mrecord",
+            margin="0.15,0.05",
+            id=box,
+            style="filled",
+            fillcolor=PALETTE["group"] if colors else "#ffffff",
+            color=PALETTE["highlight"] if hl else PALETTE["line"],
+            penwidth="3" if hl else "1.5",
+            tooltip=escape_label(g),
+            **{"class": "group"},
+        )
 
 
 def _resolve(root: Value | Trace, highlight: str | Value | None) -> str | None:

@@ -244,11 +244,12 @@ def export_frames(
     Args:
         trace: a :class:`Trace` (or an output ``Value``, traced first).
         directory: where the frames go (created if missing; existing frames are overwritten).
-        fmt: ``"svg"`` or ``"png"`` (the SVG rasterised at twice its size, for projectors).
+        fmt: ``"svg"`` or ``"png"`` (rasterised by :func:`~microgradnet.viz.render.svg_to_png`:
+            twice the size, less for very wide graphs).
         granularity: ``"edge"`` (one backward frame per edge) or ``"node"`` (one per op node).
         number_format: the :meth:`str.format` pattern for numbers.
         draw_options: passed to :func:`~microgradnet.viz.dot.draw_dot` (``rankdir``,
-            ``show_local``, ``colors``, ``collapse``); ``show_grad`` is always on.
+            ``show_local``, ``colors``, ``outline``); ``show_grad`` is always on.
 
     Returns:
         the paths written, in order (forward frames first, then backward).
@@ -261,9 +262,12 @@ def export_frames(
         raise ValueError(f"fmt must be 'svg' or 'png', got {fmt!r}")
     if granularity not in GRANULARITIES:
         raise ValueError(f"granularity must be 'edge' or 'node', got {granularity!r}")
-    for bad in ("show_grad", "highlight", "fmt"):
+    for bad in ("show_grad", "highlight", "fmt", "collapse"):
         if bad in draw_options:
-            raise ValueError(f"export_frames sets {bad!r} itself; use number_format= for numbers")
+            raise ValueError(
+                f"export_frames does not take {bad!r}: every frame shows every node and edge "
+                "(numbers: number_format=; groups: outline=)"
+            )
     t = as_trace(trace)
     base = dot_to_svg(draw_dot(t, fmt=number_format, show_grad=True, **draw_options).source)
     pictures = [frame_svg(base, t, fr, number_format) for fr in frames(t, granularity, number_format)]

