@@ -708,6 +708,7 @@ aria-label="projector mode (P)">{e(PAGE_STRINGS["projector"])}</button>
 """
 
     def _repr_html_(self) -> str:
+        """What Jupyter shows: :meth:`fragment` (keys act while the stepper has focus)."""
         return self.fragment(standalone=False)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
