@@ -16,7 +16,11 @@ from microgradnet import __version__
 __all__ = ["CliError", "build_parser", "main"]
 
 #: Subcommand modules, in the order ``--help`` lists them.
-SUBCOMMANDS = ["microgradnet.cli.ops_table", "microgradnet.cli.train"]
+SUBCOMMANDS = [
+    "microgradnet.cli.viz",
+    "microgradnet.cli.train",
+    "microgradnet.cli.ops_table",
+]
 
 
 class CliError(Exception):

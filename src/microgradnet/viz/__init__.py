@@ -13,21 +13,20 @@ picture is drawn, and rendering works without the Graphviz program (in-process W
 
 from microgradnet.viz.dot import draw_dot
 from microgradnet.viz.frames import export_frames
+from microgradnet.viz.html import HtmlStepper, export_html
 from microgradnet.viz.render import backend, dot_to_svg, layout, render
 from microgradnet.viz.trace import EdgeEvent, Trace, TraceNode, narration, trace_backward
 
-# ---- the stepper page (microgradnet.viz.html, branch `stepper`) adds its export here: ----
-# from microgradnet.viz.html import export_html
-# -------------------------------------------------------------------------------------------
-
 __all__ = [
     "EdgeEvent",
+    "HtmlStepper",
     "Trace",
     "TraceNode",
     "backend",
     "dot_to_svg",
     "draw_dot",
     "export_frames",
+    "export_html",
     "layout",
     "narration",
     "render",

@@ -1,0 +1,157 @@
+"""``microgradnet graph`` and ``microgradnet step``: the classroom commands.
+
+A teacher types a formula and the values of its variables and gets a picture of the graph or the
+stepper page, with no Python written and no network::
+
+    microgradnet step "tanh(x1*w1 + x2*w2 + b)" x1=2 x2=0 w1=-3 w2=1 b=6.8813735870195432 -o neuron.html
+    microgradnet graph "e = a*b; d = e + c; L = d*f" a=2 b=-3 c=10 f=-2 -o lecture.svg
+
+The formula is parsed by :func:`microgradnet.viz.expr.parse_expression` (a whitelist over
+Python's ``ast``; never evaluated as code). Any problem (a rejected construct, unknown or
+missing names, a bad ``NAME=VALUE``, an unknown suffix, a missing directory) is reported as
+``microgradnet: error: ...`` with exit status 2, and no file is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from microgradnet.cli import CliError
+from microgradnet.engine import Value
+from microgradnet.viz.expr import ExpressionError, parse_assignment, parse_expression
+from microgradnet.viz.html import PAGE_STRINGS, THEMES, HtmlStepper
+from microgradnet.viz.render import render
+from microgradnet.viz.trace import trace_backward
+
+__all__ = ["GRAPH_SUFFIXES", "build_graph", "register"]
+
+#: What ``graph -o`` can write, by suffix.
+GRAPH_SUFFIXES = (".svg", ".png", ".dot", ".json", ".html")
+
+
+def build_graph(expression: str, assignments: list[str], root_label: str = "L") -> Value:
+    """The graph of ``expression`` at the command line's ``NAME=VALUE`` values.
+
+    Raises:
+        CliError: a bad ``NAME=VALUE``, a name given twice, or an expression that
+            :func:`~microgradnet.viz.expr.parse_expression` rejects (its message is kept).
+    """
+    values: dict[str, float] = {}
+    try:
+        for item in assignments:
+            name, value = parse_assignment(item)
+            if name in values:
+                raise CliError(f"{name} is given twice ({name}={values[name]:g} and {item})")
+            values[name] = value
+        return parse_expression(expression, values, root_label=root_label)
+    except ExpressionError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _title(args: argparse.Namespace, expression: str) -> str:
+    if args.title is not None:
+        return str(args.title)
+    text = " ".join(expression.split())
+    if "=" in text:
+        return PAGE_STRINGS["title"].split("{root}")[0] + text
+    return PAGE_STRINGS["title"].format(root=args.name, expr=text)
+
+
+def _check_output(path: str, suffixes: tuple[str, ...]) -> Path:
+    target = Path(path)
+    if target.suffix.lower() not in suffixes:
+        raise CliError(
+            f"cannot tell the format of {path!r} from its suffix; use one of {', '.join(suffixes)}"
+        )
+    if not target.parent.is_dir():
+        raise CliError(f"cannot write {path!r}: the directory {str(target.parent)!r} does not exist")
+    return target
+
+
+def _print_trace(root: Value, args: argparse.Namespace) -> None:
+    trace = trace_backward(root)
+    if args.text:
+        sys.stdout.write(trace.text())
+    if args.json:
+        sys.stdout.write(trace.to_json(indent=2) + "\n")
+
+
+def _page(root: Value, args: argparse.Namespace) -> HtmlStepper:
+    return HtmlStepper(
+        root, title=_title(args, args.expression), theme=args.theme, projector=args.projector, quiz=args.quiz
+    )
+
+
+def _run_step(args: argparse.Namespace) -> int:
+    if args.output is None and not (args.text or args.json):
+        raise CliError("give -o FILE.html for the stepper page, or --text / --json to print the trace")
+    target = _check_output(args.output, (".html", ".htm")) if args.output is not None else None
+    root = build_graph(args.expression, args.values, args.name)
+    _print_trace(root, args)
+    if target is not None:
+        _page(root, args).save(target)
+        print(f"wrote {target}", file=sys.stderr)
+    return 0
+
+
+def _run_graph(args: argparse.Namespace) -> int:
+    if args.output is None and not (args.text or args.json):
+        raise CliError(f"give -o FILE ({', '.join(GRAPH_SUFFIXES)}), or --text / --json to print the trace")
+    target = _check_output(args.output, GRAPH_SUFFIXES) if args.output is not None else None
+    root = build_graph(args.expression, args.values, args.name)
+    _print_trace(root, args)
+    if target is None:
+        return 0
+    suffix = target.suffix.lower()
+    if suffix == ".html":
+        _page(root, args).save(target)
+    else:
+        options: dict[str, Any] = {} if suffix == ".json" else {"rankdir": args.rankdir}
+        render(root, target, **options)
+    print(f"wrote {target}", file=sys.stderr)
+    return 0
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "expression", metavar="EXPR", help='the formula, e.g. "(a*b + c) * f" or "e = a*b; L = e + c"'
+    )
+    p.add_argument(
+        "values", metavar="NAME=VALUE", nargs="*", help="the value of each variable, e.g. a=2 b=-3"
+    )
+    p.add_argument(
+        "--name", default="L", help="the label of the result when EXPR does not name it (default: L)"
+    )
+    p.add_argument("--text", action="store_true", help="print the backprop trace to the terminal")
+    p.add_argument("--json", action="store_true", help="print the trace as versioned JSON")
+    p.add_argument("--title", default=None, help="the page title (default: the formula)")
+    p.add_argument("--theme", choices=THEMES, default="cs231n", help="colours of the stepper page")
+    p.add_argument("--projector", action="store_true", help="open the stepper page in large print")
+    p.add_argument("--quiz", action="store_true", help="open the stepper page in predict-first mode")
+
+
+def register(sub: Any) -> None:
+    """Add the ``graph`` and ``step`` subcommands."""
+    step = sub.add_parser(
+        "step",
+        help="write the stepper page that replays backprop edge by edge",
+        description="Write a self-contained HTML page that steps through the forward pass and then "
+        "the backward pass of EXPR, one edge at a time. Put -- before an EXPR that starts with '-'.",
+    )
+    _common(step)
+    step.add_argument("-o", "--output", metavar="FILE.html", help="where to write the page")
+    step.set_defaults(func=_run_step)
+
+    graph = sub.add_parser(
+        "graph",
+        help="draw the graph of a formula (.svg .png .dot .json .html)",
+        description="Draw the computational graph of EXPR after backward(); the suffix of -o picks "
+        "the format (.html gives the stepper page). Put -- before an EXPR that starts with '-'.",
+    )
+    _common(graph)
+    graph.add_argument("-o", "--output", metavar="FILE", help=f"where to write ({' '.join(GRAPH_SUFFIXES)})")
+    graph.add_argument("--rankdir", choices=("LR", "TB", "RL", "BT"), default="LR", help="layout direction")
+    graph.set_defaults(func=_run_graph)
