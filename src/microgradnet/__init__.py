@@ -8,6 +8,7 @@
 (-2.0, 2.0)
 """
 
+from microgradnet.compile import CompileError, compile
 from microgradnet.engine import (
     AnomalyError,
     OpFunction,
@@ -27,12 +28,14 @@ __version__ = "0.1.0"
 __all__ = [
     "OPS",
     "AnomalyError",
+    "CompileError",
     "Domain",
     "Op",
     "OpFunction",
     "Value",
     "__version__",
     "apply",
+    "compile",
     "define_op",
     "detect_anomaly",
     "grad",

@@ -398,6 +398,24 @@ class Op:
             returns_tuple=True,
         )
 
+    def compile_forward(self, namespace: Mapping[str, Any]) -> Callable[..., Any] | None:
+        """Compile the forward formula against another set of functions, as ``f(xs, out, n)``.
+
+        The compiler calls it with NumPy functions. Returns ``None`` when ``forward`` is a Python
+        function rather than a formula (the caller then falls back to calling that function).
+        """
+        if not isinstance(self.forward, str):
+            return None
+        return _codegen(
+            self.name,
+            self.params,
+            self.variadic,
+            [self.forward],
+            namespace,
+            safe_floats=False,
+            returns_tuple=False,
+        )
+
     def grad_formula(self, index: int, n_operands: int | None = None) -> str:
         """The formula of ``∂out/∂operand[index]``; variadic ops need the operand count."""
         if not self.variadic:
