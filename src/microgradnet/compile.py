@@ -377,7 +377,7 @@ class CompiledStep:
         if self.loss_fn is None:
             raise CompileError("this compiled model has no loss_fn; only predict() is available")
         Xa, targets, key = self._check(X, y)
-        tape, classes = self._tape(key, Xa.shape[1], targets)
+        tape, classes = self._tape(key, Xa, targets)
         params = self._params
         pvals = np.fromiter(map(_DATA, params), float, len(params))
         batch = Xa.shape[0]
@@ -414,7 +414,8 @@ class CompiledStep:
         key = ("predict", Xa.shape[1])
         if key not in self._tapes:
             self._params = list(self.model.parameters())
-            trace = self._trace(Xa.shape[1], None, None, predict=True)
+            samples = [(Xa[0], None), (Xa[-1], None)]
+            trace = self._trace(Xa.shape[1], None, None, predict=True, samples=samples)
             self._tapes[key] = (_Tape(trace, self._params, 0), None)
         tape, _ = self._tapes[key]
         pvals = np.fromiter(map(_DATA, self._params), float, len(self._params))
@@ -439,7 +440,10 @@ class CompiledStep:
         ya = ya.astype(float)
         return Xa, ya.reshape(len(ya), -1), ("values", Xa.shape[1], ya.shape[1:])
 
-    def _tape(self, key: tuple[Any, ...], n_features: int, targets: Any) -> tuple[_Tape, list[int] | None]:
+    def _tape(self, key: tuple[Any, ...], Xa: FloatArray, targets: Any) -> tuple[_Tape, list[int] | None]:
+        n_features = Xa.shape[1]
+        # the first and last rows of the batch are traced too, besides two random placeholders
+        rows = [0, len(Xa) - 1]
         if key[0] == "classes":
             classes = sorted(set(self.classes or self._default_classes(n_features)) | set(key[2]))
             for k, (tape, known) in self._tapes.items():
@@ -451,14 +455,15 @@ class CompiledStep:
                 ):
                     return tape, known
             self._params = list(self.model.parameters())
-            trace = self._trace(n_features, None, classes)
+            trace = self._trace(n_features, None, classes, samples=[(Xa[r], None) for r in rows])
             entry: tuple[_Tape, list[int] | None] = (_Tape(trace, self._params, 0), classes)
         else:
             if key in self._tapes:
                 return self._tapes[key]
             self._params = list(self.model.parameters())
             n_t = int(np.prod(key[2])) if key[2] else 1
-            trace = self._trace(n_features, (n_t, len(key[2]) == 0), None)
+            samples = [(Xa[r], targets[r]) for r in rows]
+            trace = self._trace(n_features, (n_t, len(key[2]) == 0), None, samples=samples)
             entry = (_Tape(trace, self._params, n_t), None)
         self._tapes[key] = entry
         return entry
@@ -475,21 +480,25 @@ class CompiledStep:
         value_targets: tuple[int, bool] | None,
         classes: list[int] | None,
         predict: bool = False,
+        samples: Sequence[tuple[Any, Any]] = (),
     ) -> _Trace:
-        """Trace twice with different placeholder inputs; raise CompileError if they differ."""
+        """Trace with two random placeholder inputs and with the given sample rows; raise
+        CompileError unless every trace has the same structure. (Comparing traces catches a
+        data-dependent graph on the inputs tried, which is what can be checked without running
+        the model on every sample.)"""
         params = {p: k for k, p in enumerate(self._params)}
+        n_t = value_targets[0] if value_targets is not None else 0
+        points = [(r.normal(size=n_features), r.normal(size=n_t)) for r in map(np.random.default_rng, (1, 2))]
+        points += [(x, np.zeros(n_t) if t is None else np.ravel(t)) for x, t in samples]
         traces, sigs = [], []
-        for seed in (1, 2):
-            rng = np.random.default_rng(seed)
-            xs = [Value(float(v), label=f"x{k}") for k, v in enumerate(rng.normal(size=n_features))]
-            ys: list[Value] = []
-            if value_targets is not None:
-                ys = [Value(float(v), label=f"y{k}") for k, v in enumerate(rng.normal(size=value_targets[0]))]
+        for x_row, t_row in points:
+            xs = [Value(float(v), label=f"x{k}") for k, v in enumerate(x_row)]
+            ys = [Value(float(v), label=f"y{k}") for k, v in enumerate(t_row)]
             trace = self._trace_once(xs, ys, value_targets, classes, predict)
             traces.append(trace)
             sigs.append(_signature(trace, xs + ys, params))
-        if sigs[0] != sigs[1]:
-            raise CompileError(_difference(sigs[0], sigs[1]))
+            if sigs[-1] != sigs[0]:
+                raise CompileError(_difference(sigs[0], sigs[-1]))
         return traces[0]
 
     def _trace_once(
