@@ -8,6 +8,7 @@ random expression graphs from ``microgradnet.testing.strategies``.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections.abc import Callable, Sequence
@@ -30,7 +31,7 @@ class TinyMLP:
         rng = random.Random(seed)
         self.W = [
             [[Value(rng.uniform(-1, 1)) for _ in range(a)] for _ in range(b)]
-            for a, b in zip(sizes, sizes[1:])
+            for a, b in itertools.pairwise(sizes)
         ]
         self.B = [[Value(rng.uniform(-0.5, 0.5)) for _ in range(b)] for b in sizes[1:]]
         self.act = act
