@@ -20,7 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import microgradnet
-from microgradnet import CompileError, Value, apply, register_op
+from microgradnet import OPS, CompileError, Value, apply, register_op
+from microgradnet.ops import FLOAT_FUNCTIONS
 from microgradnet.testing.strategies import Expression, expressions
 
 
@@ -196,19 +197,23 @@ def test_predict_matches_the_eager_forward() -> None:
 
 
 def test_a_user_registered_op_compiles() -> None:
-    register_op("softplus_test", forward="log(1 + exp(x))", grads=["sigmoid(x)"], params=["x"], replace=True)
-    register_op("cube_test", forward=lambda x: x * x * x, grads=["3 * x * x"], replace=True)
-    model = TinyMLP([2, 3, 1], "tanh", 2)
+    register_op("compile_softplus", forward="log(1 + exp(x))", grads=["sigmoid(x)"], params=["x"])
+    register_op("compile_cube", forward=lambda x: x * x * x, grads=["3 * x * x"])  # a Python forward
+    try:
+        model = TinyMLP([2, 3, 1], "tanh", 2)
 
-    def loss_fn(out: list[Value], t: Value) -> Value:
-        return apply("cube_test", apply("softplus_test", out[0] - t))
+        def loss_fn(out: list[Value], t: Value) -> Value:
+            return apply("compile_cube", apply("compile_softplus", out[0] - t))
 
-    X = np.random.default_rng(2).normal(size=(4, 2))
-    y = np.random.default_rng(3).normal(size=4)
-    l_eager, g_eager = eager(model, loss_fn, X, y)
-    l_comp, g_comp = compiled(model, loss_fn, X, y)
-    assert_close([l_comp], [l_eager])
-    assert_close(g_comp, g_eager)
+        X = np.random.default_rng(2).normal(size=(4, 2))
+        y = np.random.default_rng(3).normal(size=4)
+        l_eager, g_eager = eager(model, loss_fn, X, y)
+        l_comp, g_comp = compiled(model, loss_fn, X, y)
+        assert_close([l_comp], [l_eager])
+        assert_close(g_comp, g_eager)
+    finally:
+        for name in ("compile_softplus", "compile_cube"):
+            del OPS[name], FLOAT_FUNCTIONS[name]
 
 
 def test_data_dependent_control_flow_is_a_compile_error() -> None:
