@@ -8,6 +8,7 @@
 (-2.0, 2.0)
 """
 
+from microgradnet import losses, nn, optim  # submodules: microgradnet.nn.MLP, ...
 from microgradnet.compile import CompileError, compile
 from microgradnet.engine import (
     AnomalyError,
@@ -40,7 +41,10 @@ __all__ = [
     "detect_anomaly",
     "grad",
     "is_grad_enabled",
+    "losses",
+    "nn",
     "no_grad",
+    "optim",
     "register_op",
     "topological_order",
 ]

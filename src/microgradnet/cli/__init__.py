@@ -16,7 +16,7 @@ from microgradnet import __version__
 __all__ = ["CliError", "build_parser", "main"]
 
 #: Subcommand modules, in the order ``--help`` lists them.
-SUBCOMMANDS = ["microgradnet.cli.ops_table"]
+SUBCOMMANDS = ["microgradnet.cli.ops_table", "microgradnet.cli.train"]
 
 
 class CliError(Exception):

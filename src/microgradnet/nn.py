@@ -1,0 +1,760 @@
+"""Neural-network modules built from scalar ``Value``\\s: micrograd's and the lesson's vocabulary.
+
+micrograd's names — :class:`Neuron`, :class:`Layer`, :class:`MLP` — and the AI-for-Beginners
+lesson's — :class:`Linear`, :class:`Tanh`, :class:`ReLU`, :class:`Sigmoid`, :class:`Softmax`,
+:class:`Sequential` and :class:`~microgradnet.losses.CrossEntropyLoss` — all share one base,
+:class:`Module`, which gives ``parameters()``, ``named_parameters()``, ``zero_grad()``,
+``state_dict()`` / ``load_state_dict()`` and ``weight_groups()``.
+
+>>> from microgradnet.nn import MLP
+>>> model = MLP(2, [4, 1], seed=0)
+>>> model
+MLP(2, [4, 1], activation='relu')
+>>> len(model.parameters())
+17
+>>> model.named_parameters()[0][0], list(model.state_dict())
+('0.weight[0][0]', ['0.weight', '0.bias', '1.weight', '1.bias'])
+
+Every parameter's ``label`` is its name, so a graph picture shows which weight is which.
+
+**Inputs.** A module takes one sample: a sequence of numbers (``int``, ``float``, numpy scalars —
+anything :class:`numbers.Real`) or ``Value``\\s. :class:`Linear`, :class:`Layer` and the activation
+modules also take a *batch* (a sequence of samples, e.g. a 2-D numpy array) and then return one
+result per sample, as the lesson's numpy layers do.
+
+**Initialisation** (``init=``; ``seed=`` an int or ``rng=`` a :class:`random.Random` makes it
+reproducible; without either the module draws from a fresh unseeded generator):
+
+=============  ===========================================================  ==========
+``init``       weights                                                      biases
+=============  ===========================================================  ==========
+``"uniform"``  ``U(-1, 1)`` — micrograd's ``Neuron`` (default for Neuron,    ``U(-1, 1)``
+               Layer and MLP)
+``"lesson"``   ``N(0, std=1/√nin)`` — the lesson notebook's ``Linear``      ``0``
+               (default for Linear)
+``"xavier"``   Glorot uniform ``U(-a, a)``, ``a = √(6 / (nin + nout))``     ``0``
+``"he"``       Kaiming normal ``N(0, std=√(2 / nin))``, suited to ReLU      ``0``
+``"zeros"``    ``0`` (for setting weights by hand)                          ``0``
+=============  ===========================================================  ==========
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import random
+from collections.abc import Iterator, Sequence
+from typing import Any, Union
+
+from microgradnet.engine import Value, apply
+from microgradnet.losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HingeLoss,
+    L1Loss,
+    MSELoss,
+)
+from microgradnet.losses import softmax as _softmax
+
+__all__ = [
+    "ACTIVATIONS",
+    "INITS",
+    "MLP",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "HingeLoss",
+    "L1Loss",
+    "Layer",
+    "Linear",
+    "MSELoss",
+    "Module",
+    "Neuron",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+]
+
+#: The activations a Neuron / Layer / MLP accepts.
+ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
+#: The initialisation schemes (see the module docstring).
+INITS = ("uniform", "lesson", "xavier", "he", "zeros")
+
+#: A parameter group: one ``Value``, or (nested) lists of them.
+ValueTree = Union[Value, list["ValueTree"]]
+#: The numbers of a parameter group, same nesting: what ``state_dict()`` holds.
+FloatTree = Union[float, list["FloatTree"]]
+
+
+# ---- helpers -------------------------------------------------------------------------------
+
+
+def _make_rng(seed: int | None, rng: random.Random | None, who: str) -> random.Random:
+    if seed is not None and rng is not None:
+        raise ValueError(f"{who}: pass seed= or rng=, not both")
+    if rng is not None:
+        if not isinstance(rng, random.Random):
+            raise TypeError(f"{who}: rng must be a random.Random, got {type(rng).__name__}")
+        return rng
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise TypeError(f"{who}: seed must be an int, got {seed!r} ({type(seed).__name__})")
+    return random.Random(seed)
+
+
+def _check_size(n: object, what: str, who: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"{who}: {what} must be a positive int, got {n!r}")
+    return n
+
+
+def _check_choice(value: object, choices: Sequence[str], what: str, who: str) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{who}: {what} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value
+
+
+def _draw_weights(rng: random.Random, init: str, nin: int, nout: int, count: int) -> list[float]:
+    """``count`` weights of a layer with ``nin`` inputs and ``nout`` outputs, drawn by ``init``."""
+    if init == "uniform":
+        return [rng.uniform(-1.0, 1.0) for _ in range(count)]
+    if init == "lesson":
+        std = 1.0 / math.sqrt(nin)
+        return [rng.gauss(0.0, std) for _ in range(count)]
+    if init == "xavier":
+        a = math.sqrt(6.0 / (nin + nout))
+        return [rng.uniform(-a, a) for _ in range(count)]
+    if init == "he":
+        std = math.sqrt(2.0 / nin)
+        return [rng.gauss(0.0, std) for _ in range(count)]
+    return [0.0] * count
+
+
+def _draw_biases(rng: random.Random, init: str, count: int) -> list[float]:
+    if init == "uniform":
+        return [rng.uniform(-1.0, 1.0) for _ in range(count)]
+    return [0.0] * count
+
+
+def _is_number(x: object) -> bool:
+    return isinstance(x, (Value, numbers.Real))
+
+
+def _is_batch(x: object) -> bool:
+    """A batch is a non-empty sequence whose first item is itself a sequence of numbers."""
+    if _is_number(x) or isinstance(x, (str, bytes)):
+        return False
+    try:
+        first = next(iter(x))  # type: ignore[call-overload]
+    except (TypeError, StopIteration):
+        return False
+    return not _is_number(first) and not isinstance(first, (str, bytes))
+
+
+def _as_values(x: Any, nin: int, who: str) -> list[Value]:
+    """One sample as a list of ``nin`` Values (numbers become constant leaves)."""
+    if _is_number(x):
+        items: list[Any] = [x]
+    elif isinstance(x, (str, bytes)):
+        raise TypeError(f"{who} takes a sequence of {nin} numbers or Values, got {x!r}")
+    else:
+        try:
+            items = list(x)
+        except TypeError:
+            raise TypeError(
+                f"{who} takes a sequence of {nin} numbers or Values, got {x!r} ({type(x).__name__})"
+            ) from None
+    if len(items) != nin:
+        raise ValueError(f"{who} expects {nin} inputs, got {len(items)}")
+    out: list[Value] = []
+    for k, v in enumerate(items):
+        if isinstance(v, Value):
+            out.append(v)
+        elif isinstance(v, numbers.Real):
+            out.append(Value(float(v)))
+        else:
+            raise TypeError(f"{who} input {k} must be a number or a Value, got {v!r} ({type(v).__name__})")
+    return out
+
+
+def _flatten(tree: ValueTree) -> list[Value]:
+    if isinstance(tree, Value):
+        return [tree]
+    out: list[Value] = []
+    for sub in tree:
+        out.extend(_flatten(sub))
+    return out
+
+
+def _shape(tree: ValueTree) -> tuple[int, ...]:
+    if isinstance(tree, Value):
+        return ()
+    return (len(tree), *(_shape(tree[0]) if tree else ()))
+
+
+def _label_tree(tree: ValueTree, name: str) -> None:
+    if isinstance(tree, Value):
+        tree.label = name
+        return
+    for k, sub in enumerate(tree):
+        _label_tree(sub, f"{name}[{k}]")
+
+
+def _check_tree(tree: object, name: str) -> None:
+    """Every leaf of a parameter group must be a Value (catches ``layer.weight[0][1] = 0.5``)."""
+    if isinstance(tree, Value):
+        return
+    if isinstance(tree, list):
+        for k, sub in enumerate(tree):
+            _check_tree(sub, f"{name}[{k}]")
+        return
+    raise TypeError(
+        f"parameter {name} is {tree!r} ({type(tree).__name__}), not a Value; "
+        f"to change a weight set its .data (e.g. {name}.data = 0.5) or assign the whole group"
+    )
+
+
+def _numbers_of(tree: ValueTree) -> FloatTree:
+    if isinstance(tree, Value):
+        return tree.data
+    return [_numbers_of(sub) for sub in tree]
+
+
+def _read_numbers(value: Any, shape: tuple[int, ...], key: str, who: str) -> list[float]:
+    """Validate ``value`` against ``shape`` and return its numbers flattened (row-major)."""
+    if hasattr(value, "tolist") and not isinstance(value, Value):  # numpy arrays and scalars
+        value = value.tolist()
+    out: list[float] = []
+
+    def walk(v: Any, depth: int, where: str) -> None:
+        if depth == len(shape):
+            if isinstance(v, Value):
+                out.append(v.data)
+            elif type(v) is not bool and isinstance(v, numbers.Real):
+                out.append(float(v))
+            else:
+                raise TypeError(
+                    f"{who}: {key!r}{where} must be a number, got {v!r} ({type(v).__name__}); "
+                    f"expected shape {list(shape)}"
+                )
+            return
+        if isinstance(v, (str, bytes)) or not isinstance(v, Sequence):
+            raise TypeError(
+                f"{who}: {key!r}{where} must be a list of length {shape[depth]}, got {v!r} "
+                f"({type(v).__name__}); expected shape {list(shape)}"
+            )
+        if len(v) != shape[depth]:
+            raise ValueError(
+                f"{who}: {key!r}{where} has length {len(v)}, expected {shape[depth]} "
+                f"(expected shape {list(shape)})"
+            )
+        for k, sub in enumerate(v):
+            walk(sub, depth + 1, f"{where}[{k}]")
+
+    walk(value, 0, "")
+    return out
+
+
+def _activate(x: Value, activation: str) -> Value:
+    if activation == "tanh":
+        return x.tanh()
+    if activation == "relu":
+        return x.relu()
+    if activation == "sigmoid":
+        return x.sigmoid()
+    return x
+
+
+# ---- the base class ------------------------------------------------------------------------
+
+
+class Module:
+    """Base of every module: parameters, gradients, saving and loading.
+
+    A subclass describes itself with two hooks: ``_groups()`` — its own parameter groups, as
+    ``(name, Value or nested lists of Values)`` — and ``_children()`` — its sub-modules, as
+    ``(name, Module)``. Everything else here is derived from those, in a deterministic order.
+    Calling a module calls its :meth:`forward`.
+    """
+
+    def _groups(self) -> list[tuple[str, ValueTree]]:
+        return []
+
+    def _children(self) -> list[tuple[str, Module]]:
+        return []
+
+    def forward(self, x: Any) -> Any:
+        """The module's computation; subclasses override it."""
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def __call__(self, x: Any) -> Any:
+        return self.forward(x)
+
+    # ---- parameters ----
+
+    def parameter_groups(self) -> list[tuple[str, ValueTree]]:
+        """Every parameter group with its dotted name, e.g. ``("0.weight", [[Value, ...], ...])``.
+
+        Raises ``TypeError`` if a slot of a group holds something other than a ``Value``.
+        """
+        out: list[tuple[str, ValueTree]] = []
+        for name, tree in self._groups():
+            _check_tree(tree, name)
+            out.append((name, tree))
+        for prefix, child in self._children():
+            out.extend((f"{prefix}.{name}", tree) for name, tree in child.parameter_groups())
+        return out
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """``(name, Value)`` for every parameter, e.g. ``("0.weight[3][1]", Value)``.
+
+        Names index weight matrices as ``weight[output][input]``; a Value shared by two places is
+        listed once, under its first name.
+        """
+        out: list[tuple[str, Value]] = []
+        seen: set[Value] = set()
+        for name, tree in self.parameter_groups():
+            for leaf, leaf_name in _named_leaves(tree, name):
+                if leaf not in seen:
+                    seen.add(leaf)
+                    out.append((leaf_name, leaf))
+        return out
+
+    def parameters(self) -> list[Value]:
+        """Every parameter ``Value``, in the order of :meth:`named_parameters` (no repeats)."""
+        return [v for _, v in self.named_parameters()]
+
+    def weight_groups(self) -> list[tuple[str, list[Value]]]:
+        """The weights of each layer, biases left out: ``[("0.weight", [Value, ...]), ...]``.
+
+        One entry per group named ``weight`` (or micrograd's ``w``), flattened, in layer order.
+        Training uses it to report the largest ``|w|`` per layer per epoch (the lesson's lab).
+        """
+        return [
+            (name, _flatten(tree))
+            for name, tree in self.parameter_groups()
+            if name.rsplit(".", 1)[-1] in ("weight", "w")
+        ]
+
+    def zero_grad(self) -> None:
+        """Set ``grad = 0`` on every parameter."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def relabel(self) -> None:
+        """Set each parameter's ``label`` to its name (done when a model is built)."""
+        for name, tree in self.parameter_groups():
+            _label_tree(tree, name)
+
+    # ---- saving and loading ----
+
+    def state_dict(self) -> dict[str, FloatTree]:
+        """The numbers of every parameter group: ``{"0.weight": [[...], ...], "0.bias": [...]}``.
+
+        Plain floats in nested lists (JSON-able); a weight matrix is ``nout`` rows of ``nin``.
+        """
+        return {name: _numbers_of(tree) for name, tree in self.parameter_groups()}
+
+    def load_state_dict(self, state: Any) -> None:
+        """Copy the numbers of ``state`` (as made by :meth:`state_dict`) into the parameters.
+
+        Values may be nested lists, numpy arrays or anything with ``tolist()``. Everything is
+        checked first; on any problem nothing is changed.
+
+        Raises:
+            TypeError: ``state`` is not a dict, or an entry holds a non-number.
+            ValueError: a key is missing or unexpected, or an entry has the wrong shape (the
+                message names the key, the expected shape and what came).
+        """
+        who = f"{type(self).__name__}.load_state_dict()"
+        if not isinstance(state, dict):
+            raise TypeError(f"{who} takes a dict like state_dict() returns, got {type(state).__name__}")
+        groups = self.parameter_groups()
+        expected = [name for name, _ in groups]
+        missing = [k for k in expected if k not in state]
+        unexpected = [k for k in state if k not in expected]
+        if missing or unexpected:
+            parts = []
+            if missing:
+                parts.append(f"missing keys {missing}")
+            if unexpected:
+                parts.append(f"unexpected keys {sorted(map(str, unexpected))}")
+            raise ValueError(f"{who}: {'; '.join(parts)} (expected keys {expected})")
+        updates: list[tuple[list[Value], list[float]]] = []
+        for name, tree in groups:
+            updates.append((_flatten(tree), _read_numbers(state[name], _shape(tree), name, who)))
+        for leaves, numbers_ in updates:
+            for leaf, x in zip(leaves, numbers_):
+                leaf.data = x
+
+    # ---- display ----
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def _named_leaves(tree: ValueTree, name: str) -> Iterator[tuple[Value, str]]:
+    if isinstance(tree, Value):
+        yield tree, name
+        return
+    for k, sub in enumerate(tree):
+        yield from _named_leaves(sub, f"{name}[{k}]")
+
+
+# ---- micrograd's vocabulary ----------------------------------------------------------------
+
+
+class Neuron(Module):
+    """One neuron: ``activation(w · x + b)``, micrograd's ``Neuron``.
+
+    ``w`` is a list of ``nin`` parameter Values, ``b`` one Value; labels ``w[0]``, ..., ``b``.
+    The pre-activation is ONE n-ary ``dot`` node plus ``b`` (equal to ``sum(wi*xi) + b``, with a
+    graph of 2 nodes instead of 2·nin).
+
+    Args:
+        nin: number of inputs (>= 1).
+        activation: ``"tanh"``, ``"relu"``, ``"sigmoid"`` or ``"linear"``.
+        init: weight scheme (module docstring); default micrograd's ``U(-1, 1)``.
+        seed / rng: make the draw reproducible.
+
+    Raises:
+        ValueError / TypeError: for a bad size, activation, init, seed or rng.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        activation: str = "tanh",
+        *,
+        init: str = "uniform",
+        seed: int | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        who = "Neuron()"
+        self.nin = _check_size(nin, "nin", who)
+        self.activation = _check_choice(activation, ACTIVATIONS, "activation", who)
+        self.init = _check_choice(init, INITS, "init", who)
+        r = _make_rng(seed, rng, who)
+        self.w = [Value(x) for x in _draw_weights(r, init, nin, 1, nin)]
+        self.b = Value(_draw_biases(r, init, 1)[0])
+        self.relabel()
+
+    def _groups(self) -> list[tuple[str, ValueTree]]:
+        return [("w", list(self.w)), ("b", self.b)]
+
+    def _pre_activation(self, xs: list[Value]) -> Value:
+        return apply("dot", *xs, *self.w) + self.b
+
+    def forward(self, x: Any) -> Value:
+        """The neuron's output for one sample of ``nin`` numbers or Values.
+
+        Raises ``ValueError`` for the wrong number of inputs, ``TypeError`` for a non-number.
+        """
+        xs = _as_values(x, self.nin, repr(self))
+        return _activate(self._pre_activation(xs), self.activation)
+
+    def __repr__(self) -> str:
+        return f"Neuron({self.nin}, activation={self.activation!r})"
+
+
+class Layer(Module):
+    """``nout`` neurons reading the same ``nin`` inputs, micrograd's ``Layer``.
+
+    ``neurons`` is the list of :class:`Neuron`\\s. The layer's parameter groups are ``weight``
+    (``nout`` rows of ``nin`` Values, row ``i`` = neuron ``i``'s ``w``) and ``bias`` (``nout``
+    Values), as in PyTorch's ``Linear``. Calling it on one sample returns a list of ``nout``
+    Values — or a single ``Value`` when ``nout == 1``, as in micrograd; on a batch, one such
+    result per sample.
+
+    Args as :class:`Neuron`; ``seed``/``rng`` draw all neurons from one generator, in order.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: str = "tanh",
+        *,
+        init: str = "uniform",
+        seed: int | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        who = f"{type(self).__name__}()"
+        self.nin = _check_size(nin, "nin", who)
+        self.nout = _check_size(nout, "nout", who)
+        self.activation = _check_choice(activation, ACTIVATIONS, "activation", who)
+        self.init = _check_choice(init, INITS, "init", who)
+        r = _make_rng(seed, rng, who)
+        weights = _draw_weights(r, init, nin, nout, nin * nout)
+        biases = _draw_biases(r, init, nout)
+        self.neurons = [Neuron(nin, activation, init="zeros") for _ in range(nout)]
+        for i, n in enumerate(self.neurons):
+            for j, w in enumerate(n.w):
+                w.data = weights[i * nin + j]
+            n.b.data = biases[i]
+        self.relabel()
+
+    def _groups(self) -> list[tuple[str, ValueTree]]:
+        return [("weight", [list(n.w) for n in self.neurons]), ("bias", [n.b for n in self.neurons])]
+
+    @property
+    def weight(self) -> list[list[Value]]:
+        """The weight matrix: ``nout`` lists of ``nin`` parameter Values (row ``i`` = neuron ``i``).
+
+        Assigning a ``nout × nin`` nested sequence of numbers (or Values, or a numpy array)
+        copies the numbers into the existing parameters, so an optimizer built earlier keeps
+        working. Raises ``ValueError``/``TypeError`` for a wrong shape or a non-number.
+        """
+        return [n.w for n in self.neurons]
+
+    @weight.setter
+    def weight(self, value: Any) -> None:
+        who = f"{self!r}.weight ="
+        xs = _read_numbers(value, (self.nout, self.nin), "weight", who)
+        for leaf, x in zip(_flatten(self.weight), xs):  # type: ignore[arg-type]
+            leaf.data = x
+
+    @property
+    def bias(self) -> list[Value]:
+        """The ``nout`` bias Values; assigning ``nout`` numbers copies them in (as ``weight``)."""
+        return [n.b for n in self.neurons]
+
+    @bias.setter
+    def bias(self, value: Any) -> None:
+        who = f"{self!r}.bias ="
+        xs = _read_numbers(value, (self.nout,), "bias", who)
+        for leaf, x in zip(self.bias, xs):
+            leaf.data = x
+
+    def outputs(self, x: Any) -> list[Value]:
+        """The ``nout`` outputs for one sample, always as a list (even when ``nout == 1``)."""
+        xs = _as_values(x, self.nin, repr(self))
+        return [_activate(n._pre_activation(xs), self.activation) for n in self.neurons]
+
+    def forward(self, x: Any) -> Any:
+        """Outputs for one sample (a list, or one ``Value`` when ``nout == 1``) or a batch.
+
+        Raises ``ValueError`` for the wrong number of inputs, ``TypeError`` for a non-number.
+        """
+        if _is_batch(x):
+            return [self.forward(sample) for sample in x]
+        out = self.outputs(x)
+        return out[0] if len(out) == 1 else out
+
+    def __repr__(self) -> str:
+        return f"Layer({self.nin}, {self.nout}, activation={self.activation!r})"
+
+
+class MLP(Module):
+    """A multi-layer perceptron, micrograd's ``MLP(nin, nouts)``.
+
+    ``layers[k]`` is a :class:`Layer` with ``nouts[k]`` neurons; hidden layers use
+    ``activation`` and the last layer is linear. Any layer may have a single neuron
+    (``MLP(2, [16, 1, 1])``). Calling it on one sample returns a ``Value`` when the last layer has
+    one neuron, else a list of Values; on a batch (a sequence of samples), a list of those.
+    Parameters are named ``0.weight``, ``0.bias``, ``1.weight``, ... (labels ``0.weight[3][1]``).
+
+    Args:
+        nin: number of inputs.
+        nouts: the size of each layer (non-empty).
+        activation: the hidden layers' activation (``"relu"`` as in micrograd, ``"tanh"``,
+            ``"sigmoid"``, ``"linear"``).
+        init / seed / rng: as for :class:`Neuron`; all layers draw from one generator in order.
+
+    Raises:
+        ValueError / TypeError: for bad sizes or options.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "relu",
+        *,
+        init: str = "uniform",
+        seed: int | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        who = "MLP()"
+        _check_size(nin, "nin", who)
+        if isinstance(nouts, (int, str)) or not isinstance(nouts, Sequence) or not nouts:
+            raise ValueError(f"{who}: nouts must be a non-empty list of layer sizes, got {nouts!r}")
+        sizes = [_check_size(n, "each layer size in nouts", who) for n in nouts]
+        _check_choice(activation, ACTIVATIONS, "activation", who)
+        _check_choice(init, INITS, "init", who)
+        r = _make_rng(seed, rng, who)
+        dims = [nin, *sizes]
+        self.nin = nin
+        self.nouts = sizes
+        self.activation = activation
+        self.layers = [
+            Layer(dims[k], dims[k + 1], activation if k < len(sizes) - 1 else "linear", init=init, rng=r)
+            for k in range(len(sizes))
+        ]
+        self.relabel()
+
+    def _children(self) -> list[tuple[str, Module]]:
+        return [(str(k), layer) for k, layer in enumerate(self.layers)]
+
+    def forward(self, x: Any) -> Any:
+        """The network's output for one sample or a batch (see the class docstring).
+
+        Raises ``ValueError`` for the wrong number of inputs, ``TypeError`` for a non-number.
+        """
+        if _is_batch(x):
+            return [self.forward(sample) for sample in x]
+        out: Any = x
+        for layer in self.layers:
+            out = layer.outputs(out)
+        return out[0] if len(out) == 1 else out
+
+    def __repr__(self) -> str:
+        return f"MLP({self.nin}, {self.nouts}, activation={self.activation!r})"
+
+
+# ---- the lesson's vocabulary ---------------------------------------------------------------
+
+
+class Linear(Layer):
+    """``z = W x + b``: the lesson's (and PyTorch's) fully connected layer, no activation.
+
+    ``weight`` is a list of ``nout`` lists of ``nin`` Values and ``bias`` a list of ``nout``
+    Values; assigning numbers to either copies them in (see :attr:`Layer.weight`), which is how
+    the lesson's numbers are reproduced. Unlike :class:`Layer`, one sample always gives a list of
+    ``nout`` Values (also when ``nout == 1``); a batch gives one list per sample.
+
+    Args:
+        nin, nout: sizes.
+        init: default ``"lesson"``: ``N(0, std=1/√nin)`` weights and zero biases, as the lesson
+            notebook's ``Linear`` (``np.random.normal(0, 1.0/np.sqrt(nin), (nout, nin))``,
+            ``np.zeros``); also ``"uniform"``, ``"xavier"``, ``"he"``, ``"zeros"``.
+        seed / rng: make the draw reproducible.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        *,
+        init: str = "lesson",
+        seed: int | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        super().__init__(nin, nout, "linear", init=init, seed=seed, rng=rng)
+
+    def forward(self, x: Any) -> Any:
+        """``nout`` Values for one sample, or a list of those for a batch.
+
+        Raises ``ValueError`` for the wrong number of inputs, ``TypeError`` for a non-number.
+        """
+        if _is_batch(x):
+            return [self.outputs(sample) for sample in x]
+        return self.outputs(x)
+
+    def __repr__(self) -> str:
+        return f"Linear({self.nin}, {self.nout})"
+
+
+def _elementwise(x: Any, fn: str, who: str) -> Any:
+    if isinstance(x, Value):
+        return _activate(x, fn)
+    if isinstance(x, numbers.Real):
+        return _activate(Value(float(x)), fn)
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"{who} takes a Value, a number or a sequence of them, got {x!r}")
+    try:
+        items = list(x)
+    except TypeError:
+        raise TypeError(
+            f"{who} takes a Value, a number or a sequence of them, got {x!r} ({type(x).__name__})"
+        ) from None
+    return [_elementwise(v, fn, who) for v in items]
+
+
+class _Activation(Module):
+    _fn = "linear"
+
+    def forward(self, x: Any) -> Any:
+        """The activation of each element: same nesting as ``x`` (a Value, a list, a batch).
+
+        Raises ``TypeError`` for anything that is not a number, a Value or a sequence of them.
+        """
+        return _elementwise(x, self._fn, f"{type(self).__name__}()")
+
+
+class Tanh(_Activation):
+    """``tanh`` of every element (one Value, a sample, or a batch)."""
+
+    _fn = "tanh"
+
+
+class ReLU(_Activation):
+    """``max(x, 0)`` of every element (one Value, a sample, or a batch)."""
+
+    _fn = "relu"
+
+
+class Sigmoid(_Activation):
+    """``1 / (1 + e^-x)`` of every element (one Value, a sample, or a batch)."""
+
+    _fn = "sigmoid"
+
+
+class Softmax(Module):
+    """Scores to probabilities: ``exp(z_i - m) / Σ_j exp(z_j - m)`` with ``m = max z``.
+
+    ``m`` is subtracted as a constant (it does not change the result or its gradient, and keeps
+    ``exp`` from overflowing: logits of ±1000 work). Takes one sample (a list of Values) and
+    returns a list of probabilities, or a batch and returns one list per sample.
+    See :func:`microgradnet.losses.softmax`.
+    """
+
+    def forward(self, x: Any) -> Any:
+        """Probabilities per sample. Raises ``ValueError`` for an empty sample."""
+        if _is_batch(x):
+            return [_softmax(sample) for sample in x]
+        return _softmax(x)
+
+
+class Sequential(Module):
+    """Modules applied one after another: ``Sequential(Linear(2, 10), Tanh(), Linear(10, 2))``.
+
+    Indexable (``model[0]``), ``len()`` and iterable like PyTorch's. Parameters are named by
+    position: ``0.weight``, ``0.bias``, ``2.weight``, ...
+
+    Raises:
+        TypeError: an argument is not a :class:`Module`.
+    """
+
+    def __init__(self, *modules: Module) -> None:
+        for k, m in enumerate(modules):
+            if not isinstance(m, Module):
+                raise TypeError(f"Sequential() argument {k} must be a Module, got {type(m).__name__}")
+        self.modules: list[Module] = list(modules)
+        self.relabel()
+
+    def _children(self) -> list[tuple[str, Module]]:
+        return [(str(k), m) for k, m in enumerate(self.modules)]
+
+    def forward(self, x: Any) -> Any:
+        """Pass ``x`` through every module in order and return the last result."""
+        for m in self.modules:
+            x = m(x)
+        return x
+
+    def __getitem__(self, index: int) -> Module:
+        return self.modules[index]
+
+    def __len__(self) -> int:
+        return len(self.modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self.modules)
+
+    def __repr__(self) -> str:
+        if not self.modules:
+            return "Sequential()"
+        lines = [f"  ({k}): {m!r}".replace("\n", "\n  ") for k, m in enumerate(self.modules)]
+        return "Sequential(\n" + "\n".join(lines) + "\n)"

@@ -1,0 +1,360 @@
+"""Optimizers with PyTorch's update rules: :class:`SGD`, :class:`Adam` and :class:`AdamW`.
+
+Each takes the parameters to update (``model.parameters()``, any iterable of ``Value``\\s) and
+reads their ``.grad`` when :meth:`Optimizer.step` is called::
+
+    opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    for step in range(100):
+        loss = ...
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+**Learning-rate schedules.** ``lr`` is a positive number or a function of the step number,
+**0-based**: the first ``step()`` uses ``lr(0)``, the second ``lr(1)``, ... (``opt.steps`` is the
+number of steps taken so far). micrograd's demo schedule is ``lr=lambda k: 1.0 - 0.9 * k / 100``.
+
+**Parameters** are taken in order; a ``Value`` listed twice is kept once (its first position),
+so each parameter is updated once per step.
+
+**State.** :meth:`Optimizer.state_dict` returns a JSON-able dict (the step count and each
+buffer as a list of floats, one per parameter in order); :meth:`Optimizer.load_state_dict`
+validates everything before changing anything. Hyperparameters are not part of the state: they
+are the constructor's arguments.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Iterable
+from typing import Any, Union
+
+from microgradnet.engine import Value
+
+__all__ = ["SGD", "Adam", "AdamW", "LearningRate", "Optimizer"]
+
+#: A learning rate: a positive number, or a function of the 0-based step number.
+LearningRate = Union[float, Callable[[int], float]]
+
+
+def _real(x: object) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+class Optimizer:
+    """Base class: holds the parameters, the learning rate and the step count.
+
+    Raises:
+        TypeError: ``params`` is not an iterable of ``Value``\\s, or ``lr`` is neither a number
+            nor a callable.
+        ValueError: no parameters, or a number ``lr`` that is not positive and finite.
+    """
+
+    #: names of the per-parameter buffers saved in the state
+    _buffers: tuple[str, ...] = ()
+
+    def __init__(self, params: Iterable[Value], lr: LearningRate) -> None:
+        who = f"{type(self).__name__}()"
+        if isinstance(params, Value):
+            raise TypeError(
+                f"{who}: params must be an iterable of Values (e.g. model.parameters()), got one Value"
+            )
+        try:
+            items = list(params)
+        except TypeError:
+            raise TypeError(
+                f"{who}: params must be an iterable of Values (e.g. model.parameters()), "
+                f"got {type(params).__name__}"
+            ) from None
+        unique: list[Value] = []
+        seen: set[Value] = set()
+        for k, p in enumerate(items):
+            if not isinstance(p, Value):
+                raise TypeError(f"{who}: parameter {k} must be a Value, got {p!r} ({type(p).__name__})")
+            if p not in seen:
+                seen.add(p)
+                unique.append(p)
+        if not unique:
+            raise ValueError(f"{who}: got an empty parameter list; pass model.parameters()")
+        if callable(lr):
+            pass
+        elif not _real(lr):
+            raise TypeError(f"{who}: lr must be a number or a function of the step, got {lr!r}")
+        elif not (math.isfinite(lr) and lr > 0):
+            raise ValueError(f"{who}: lr must be a positive finite number, got {lr!r}")
+        self.params: list[Value] = unique
+        self.lr: LearningRate = lr
+        #: the number of steps taken so far
+        self.steps = 0
+
+    def current_lr(self) -> float:
+        """The learning rate the next ``step()`` will use.
+
+        Raises ``ValueError``/``TypeError`` if a schedule returns something that is not a
+        non-negative finite number.
+        """
+        if not callable(self.lr):
+            return float(self.lr)
+        value = self.lr(self.steps)
+        if not _real(value):
+            raise TypeError(
+                f"{type(self).__name__}: the lr schedule returned {value!r} ({type(value).__name__}) "
+                f"at step {self.steps}; it must return a number"
+            )
+        if not (math.isfinite(value) and value >= 0):
+            raise ValueError(
+                f"{type(self).__name__}: the lr schedule returned {value!r} at step {self.steps}; "
+                f"it must be a non-negative finite number"
+            )
+        return float(value)
+
+    def zero_grad(self) -> None:
+        """Set ``grad = 0`` on every parameter."""
+        for p in self.params:
+            p.grad = 0.0
+
+    def step(self) -> None:
+        """Update every parameter from its ``.grad`` (see the subclass for the rule)."""
+        lr = self.current_lr()
+        self._update(lr)
+        self.steps += 1
+
+    def _update(self, lr: float) -> None:
+        raise NotImplementedError
+
+    # ---- state ----
+
+    def _buffer(self, name: str) -> list[float] | None:
+        value: list[float] | None = getattr(self, name)
+        return value
+
+    def state_dict(self) -> dict[str, Any]:
+        """``{"optimizer": "SGD", "steps": n, <buffer>: [floats] or None, ...}``, JSON-able."""
+        state: dict[str, Any] = {"optimizer": type(self).__name__, "steps": self.steps}
+        for name in self._buffers:
+            buf = self._buffer(name)
+            state[name] = None if buf is None else list(buf)
+        return state
+
+    def load_state_dict(self, state: Any) -> None:
+        """Restore the state saved by :meth:`state_dict`; nothing changes if it is invalid.
+
+        Raises:
+            TypeError: ``state`` is not a dict, or holds a value of the wrong type.
+            ValueError: another optimizer's state, missing or unexpected keys, a negative step
+                count, or a buffer whose length is not the number of parameters.
+        """
+        who = f"{type(self).__name__}.load_state_dict()"
+        if not isinstance(state, dict):
+            raise TypeError(f"{who} takes a dict like state_dict() returns, got {type(state).__name__}")
+        expected = {"optimizer", "steps", *self._buffers}
+        if set(state) != expected:
+            missing = sorted(expected - set(state))
+            unexpected = sorted(map(str, set(state) - expected))
+            raise ValueError(f"{who}: missing keys {missing}, unexpected keys {unexpected}")
+        if state["optimizer"] != type(self).__name__:
+            raise ValueError(
+                f"{who}: this is the state of {state['optimizer']!r}, not {type(self).__name__!r}"
+            )
+        steps = state["steps"]
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise ValueError(f"{who}: 'steps' must be a non-negative int, got {steps!r}")
+        buffers: dict[str, list[float] | None] = {}
+        for name in self._buffers:
+            buf = state[name]
+            if buf is None:
+                buffers[name] = None
+                continue
+            if hasattr(buf, "tolist"):
+                buf = buf.tolist()
+            if not isinstance(buf, (list, tuple)):
+                raise TypeError(f"{who}: {name!r} must be a list of floats or None, got {type(buf).__name__}")
+            if len(buf) != len(self.params):
+                raise ValueError(
+                    f"{who}: {name!r} has {len(buf)} entries but this optimizer has "
+                    f"{len(self.params)} parameters"
+                )
+            for k, x in enumerate(buf):
+                if not _real(x):
+                    raise TypeError(f"{who}: {name!r}[{k}] must be a number, got {x!r}")
+            buffers[name] = [float(x) for x in buf]
+        self._check_loaded(buffers, steps, who)
+        self.steps = steps
+        for name, buf in buffers.items():
+            setattr(self, name, buf)
+
+    def _check_loaded(self, buffers: dict[str, list[float] | None], steps: int, who: str) -> None:
+        """Subclass hook: cross-check the buffers against the step count."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({len(self.params)} parameters, lr={self.lr!r})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, with PyTorch's ``torch.optim.SGD`` rule.
+
+    For each parameter ``p`` with gradient ``g`` (https://pytorch.org/docs/stable/generated/torch.optim.SGD.html)::
+
+        g = g + weight_decay * p                      (if weight_decay)
+        b = g                                         (first step)
+        b = momentum * b + (1 - dampening) * g        (later steps)
+        g = g + momentum * b if nesterov else b       (if momentum)
+        p = p - lr * g
+
+    Raises (besides :class:`Optimizer`'s): ``ValueError`` for a negative momentum, dampening or
+    weight decay, or ``nesterov=True`` without momentum or with dampening (as PyTorch).
+    """
+
+    _buffers = ("momentum_buffer",)
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: LearningRate,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+        dampening: float = 0.0,
+        nesterov: bool = False,
+    ) -> None:
+        super().__init__(params, lr)
+        who = "SGD()"
+        for name, v in (("momentum", momentum), ("weight_decay", weight_decay), ("dampening", dampening)):
+            if not _real(v):
+                raise TypeError(f"{who}: {name} must be a number, got {v!r}")
+            if not (math.isfinite(v) and v >= 0):
+                raise ValueError(f"{who}: {name} must be a non-negative number, got {v!r}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError(f"{who}: nesterov momentum needs momentum > 0 and dampening = 0")
+        self.momentum = float(momentum)
+        self.weight_decay = float(weight_decay)
+        self.dampening = float(dampening)
+        self.nesterov = bool(nesterov)
+        #: one buffer entry per parameter, ``None`` before the first momentum step
+        self.momentum_buffer: list[float] | None = None
+
+    def _update(self, lr: float) -> None:
+        grads = [p.grad + self.weight_decay * p.data if self.weight_decay else p.grad for p in self.params]
+        if self.momentum:
+            if self.momentum_buffer is None:
+                buf = list(grads)
+            else:
+                mu, keep = self.momentum, 1.0 - self.dampening
+                buf = [mu * b + keep * g for b, g in zip(self.momentum_buffer, grads)]
+            self.momentum_buffer = buf
+            grads = [g + self.momentum * b for g, b in zip(grads, buf)] if self.nesterov else buf
+        for p, g in zip(self.params, grads):
+            p.data -= lr * g
+
+    def __repr__(self) -> str:
+        return (
+            f"SGD({len(self.params)} parameters, lr={self.lr!r}, momentum={self.momentum}, "
+            f"weight_decay={self.weight_decay})"
+        )
+
+
+class Adam(Optimizer):
+    """Adam, with PyTorch's ``torch.optim.Adam`` rule (``amsgrad=False``).
+
+    For each parameter at step ``t = 1, 2, ...`` (https://pytorch.org/docs/stable/generated/torch.optim.Adam.html)::
+
+        g = g + weight_decay * p            (L2 penalty added to the gradient; see AdamW)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g²
+        m̂ = m / (1 - beta1**t),  v̂ = v / (1 - beta2**t)
+        p = p - lr * m̂ / (√v̂ + eps)
+
+    Raises (besides :class:`Optimizer`'s): ``ValueError`` for betas outside [0, 1), eps <= 0 or
+    a negative weight decay.
+    """
+
+    _buffers = ("exp_avg", "exp_avg_sq")
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: LearningRate = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        who = f"{type(self).__name__}()"
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"{who}: betas must be a pair (beta1, beta2), got {betas!r}")
+        for k, b in enumerate(betas):
+            if not _real(b):
+                raise TypeError(f"{who}: betas[{k}] must be a number, got {b!r}")
+            if not 0.0 <= b < 1.0:
+                raise ValueError(f"{who}: betas[{k}] must be in [0, 1), got {b!r}")
+        if not _real(eps):
+            raise TypeError(f"{who}: eps must be a number, got {eps!r}")
+        if not (math.isfinite(eps) and eps > 0):
+            raise ValueError(f"{who}: eps must be a positive number, got {eps!r}")
+        if not _real(weight_decay):
+            raise TypeError(f"{who}: weight_decay must be a number, got {weight_decay!r}")
+        if not (math.isfinite(weight_decay) and weight_decay >= 0):
+            raise ValueError(f"{who}: weight_decay must be a non-negative number, got {weight_decay!r}")
+        self.betas = (float(betas[0]), float(betas[1]))
+        self.eps = float(eps)
+        self.weight_decay = float(weight_decay)
+        n = len(self.params)
+        self.exp_avg: list[float] | None = [0.0] * n
+        self.exp_avg_sq: list[float] | None = [0.0] * n
+
+    def _gradients(self) -> list[float]:
+        wd = self.weight_decay
+        return [p.grad + wd * p.data if wd else p.grad for p in self.params]
+
+    def _update(self, lr: float) -> None:
+        self._adam(lr, self._gradients())
+
+    def _adam(self, lr: float, grads: list[float]) -> None:
+        b1, b2 = self.betas
+        t = self.steps + 1
+        m_old = self.exp_avg or [0.0] * len(self.params)
+        v_old = self.exp_avg_sq or [0.0] * len(self.params)
+        m = [b1 * mi + (1.0 - b1) * g for mi, g in zip(m_old, grads)]
+        v = [b2 * vi + (1.0 - b2) * g * g for vi, g in zip(v_old, grads)]
+        c1 = 1.0 - b1**t
+        c2 = 1.0 - b2**t
+        for p, mi, vi in zip(self.params, m, v):
+            p.data -= lr * (mi / c1) / (math.sqrt(vi / c2) + self.eps)
+        self.exp_avg, self.exp_avg_sq = m, v
+
+    def _check_loaded(self, buffers: dict[str, list[float] | None], steps: int, who: str) -> None:
+        for name in self._buffers:
+            if buffers[name] is None:
+                raise ValueError(f"{who}: {name!r} must be a list of {len(self.params)} floats, got None")
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({len(self.params)} parameters, lr={self.lr!r}, betas={self.betas}, "
+            f"eps={self.eps}, weight_decay={self.weight_decay})"
+        )
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay, PyTorch's ``torch.optim.AdamW`` rule.
+
+    Before the Adam update (which then uses the plain gradient),
+    ``p = p - lr * weight_decay * p`` (https://pytorch.org/docs/stable/generated/torch.optim.AdamW.html).
+    PyTorch's default ``weight_decay`` for AdamW is 0.01; it is the same here.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: LearningRate = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay)
+
+    def _update(self, lr: float) -> None:
+        grads = [p.grad for p in self.params]
+        if self.weight_decay:
+            for p in self.params:
+                p.data *= 1.0 - lr * self.weight_decay
+        self._adam(lr, grads)

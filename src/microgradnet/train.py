@@ -1,0 +1,694 @@
+"""Training: ``fit`` runs epochs of minibatch gradient descent and returns a :class:`History`.
+
+>>> from microgradnet import nn, data, train
+>>> X, y = data.make_moons(n=40, seed=0)
+>>> model = nn.MLP(2, [8, 2], seed=0)
+>>> history = train.fit(model, X, y, loss="cross_entropy", optimizer="adam", lr=0.05,
+...                     epochs=3, batch_size=10, progress=False)
+>>> len(history.train_loss)
+3
+
+One epoch visits every training sample once in shuffled minibatches. For each minibatch,
+:func:`train_step` runs the model on every sample (the eager engine builds one graph per
+sample), takes the loss over the batch, adds the optional L2 penalty, back-propagates and lets
+the optimizer update the parameters. After each epoch the history records the mean training
+loss and accuracy, the validation loss and accuracy, and the largest absolute weight of each
+layer (the lesson's lab plots how it moves).
+
+Losses by name (``loss=``): ``"cross_entropy"`` (logits, integer classes), ``"hinge"`` (one
+score per sample, classes 0/1 are mapped to -1/+1), ``"binary_cross_entropy_with_logits"`` (one
+logit), ``"binary_cross_entropy"`` (one probability), ``"mse"`` / ``"mae"`` (regression with one
+output, or one-hot targets when the model has several outputs). A callable
+``loss(outputs, targets) -> Value`` is used as given: ``outputs`` holds one ``Value`` (one
+output) or one list of ``Value`` objects per sample, ``targets`` the labels as floats (ints for several
+outputs); accuracy counts ``output > 0`` as class 1, or the argmax of several outputs.
+
+Checkpoints (:func:`save_checkpoint`, :func:`load_checkpoint`) are JSON files written
+atomically: a crash mid-write leaves the previous file intact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, Union
+
+import numpy as np
+
+from microgradnet import data as _data
+from microgradnet import losses as _losses
+from microgradnet import optim as _optim
+from microgradnet.engine import Value, no_grad
+
+__all__ = [
+    "CheckpointError",
+    "EarlyStopping",
+    "History",
+    "evaluate",
+    "fit",
+    "layer_max_abs_weights",
+    "load_checkpoint",
+    "predict",
+    "predict_classes",
+    "r2_score",
+    "save_checkpoint",
+    "train_step",
+]
+
+Output = Union[Value, Sequence[Value]]
+LossFn = Callable[[list[Any], list[Any]], Value]
+
+
+class Model(Protocol):
+    """What ``fit`` needs: call it on one sample (a list of floats), ask for its parameters."""
+
+    def __call__(self, x: list[float]) -> Any: ...
+
+    def parameters(self) -> list[Value]: ...
+
+
+class Optimizer(Protocol):
+    """What ``fit`` needs from an optimizer (``optim.SGD``, ``optim.Adam``)."""
+
+    def step(self) -> None: ...
+
+    def zero_grad(self) -> None: ...
+
+
+# ---------------------------------------------------------------- losses and tasks
+
+CLASSIFICATION_LOSSES = ("cross_entropy", "hinge", "binary_cross_entropy_with_logits", "binary_cross_entropy")
+REGRESSION_LOSSES = ("mse", "mae")
+LOSS_NAMES = CLASSIFICATION_LOSSES + REGRESSION_LOSSES
+
+
+@dataclass(frozen=True)
+class _Task:
+    """How a loss reads targets and how outputs become class predictions."""
+
+    name: str
+    fn: LossFn
+    classify: bool  # accuracy is meaningful
+
+    def targets(self, y: np.ndarray[Any, Any], outputs: list[Any]) -> list[Any]:
+        if self.name == "cross_entropy":
+            return [int(t) for t in y]
+        if self.name == "hinge":
+            return [1.0 if t > 0 else -1.0 for t in y]
+        if self.name in ("mse", "mae") and outputs and not isinstance(outputs[0], Value):
+            # several outputs per sample: one-hot targets, as in the lesson's squared error
+            k = len(outputs[0])
+            return [[1.0 if j == int(t) else 0.0 for j in range(k)] for t in y]
+        if outputs and not isinstance(outputs[0], Value):
+            return [int(t) for t in y]  # several outputs: class indices
+        return [float(t) for t in y]
+
+    def loss(self, outputs: list[Any], y: np.ndarray[Any, Any]) -> Value:
+        return self.fn(outputs, self.targets(y, outputs))
+
+    def predict(self, outputs: list[Any]) -> np.ndarray[Any, Any]:
+        return _classes(outputs, threshold=0.5 if self.name == "binary_cross_entropy" else 0.0)
+
+
+def _classes(outputs: list[Any], threshold: float = 0.0) -> np.ndarray[Any, Any]:
+    """Class indices: argmax of several outputs, or ``output > threshold`` for a single one."""
+    if not outputs:
+        return np.zeros(0, np.int64)
+    if isinstance(outputs[0], Value):
+        return np.array([1 if o.data > threshold else 0 for o in outputs], np.int64)
+    return np.array([max(range(len(o)), key=lambda j: o[j].data) for o in outputs], np.int64)
+
+
+def _task(loss: str | LossFn, classify: bool | None = None) -> _Task:
+    if callable(loss):
+        name = getattr(loss, "__name__", "custom")
+        if name in LOSS_NAMES:  # e.g. losses.mse passed as a function
+            return _Task(name, loss, name in CLASSIFICATION_LOSSES)
+        return _Task(name, loss, True if classify is None else classify)
+    if not isinstance(loss, str) or loss not in LOSS_NAMES:
+        raise ValueError(f"unknown loss {loss!r}: expected one of {', '.join(LOSS_NAMES)} or a callable")
+    fn: LossFn = getattr(_losses, loss)
+    return _Task(loss, fn, loss in CLASSIFICATION_LOSSES)
+
+
+# ---------------------------------------------------------------- one step
+
+
+def _forward(model: Model, X: np.ndarray[Any, Any]) -> list[Any]:
+    out = []
+    for row in X:
+        o = model(row.tolist())
+        if not isinstance(o, Value):
+            o = list(o)
+            if len(o) == 1:  # Linear(n, 1) gives a one-element list: one score per sample
+                o = o[0]
+        out.append(o)
+    return out
+
+
+def _accuracy_of(task: _Task, outputs: list[Any], y: np.ndarray[Any, Any]) -> float | None:
+    if not task.classify:
+        return None
+    if outputs and not isinstance(outputs[0], Value) and task.name in ("mse", "mae"):
+        pass  # one-hot regression onto classes: argmax is the prediction
+    elif outputs and isinstance(outputs[0], Value) and task.name in ("mse", "mae"):
+        return None
+    return float(np.mean(task.predict(outputs) == np.asarray(y).astype(np.int64)))
+
+
+@dataclass
+class StepResult:
+    """What one minibatch step reports: the batch loss and how many samples it got right."""
+
+    loss: float
+    correct: int | None
+    size: int
+
+
+def train_step(
+    model: Model,
+    optimizer: Optimizer,
+    task: _Task,
+    Xb: np.ndarray[Any, Any],
+    yb: np.ndarray[Any, Any],
+    l2: float = 0.0,
+) -> StepResult:
+    """One minibatch of the eager engine: forward, loss (+ ``l2 · Σ p²``), backward, update.
+
+    This is the function a compiled path replaces; everything else in :func:`fit` is shared.
+    """
+    outputs = _forward(model, Xb)
+    loss = task.loss(outputs, yb)
+    if l2:
+        loss = loss + l2 * _losses.l2(model.parameters())
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    acc = _accuracy_of(task, outputs, yb)
+    return StepResult(loss.data, None if acc is None else round(acc * len(yb)), len(yb))
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+def _check_xy(X: Any, y: Any, who: str) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y)
+    if X.ndim != 2:
+        raise ValueError(f"{who}: X must be a 2-D array (samples, features), got shape {X.shape}")
+    if y.ndim != 1 or len(y) != len(X):
+        raise ValueError(f"{who}: y must be 1-D with one target per row of X ({len(X)}), got shape {y.shape}")
+    if len(X) == 0:
+        raise ValueError(f"{who}: no samples")
+    return X, y
+
+
+def predict(model: Model, X: Any) -> np.ndarray[Any, Any]:
+    """The model's raw outputs on each row of ``X`` (no graph recorded).
+
+    Returns an array of shape ``(n,)`` for a model with one output, ``(n, k)`` for ``k`` outputs.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2:
+        raise ValueError(f"predict: X must be a 2-D array (samples, features), got shape {X.shape}")
+    with no_grad():
+        outputs = _forward(model, X)
+    if outputs and isinstance(outputs[0], Value):
+        return np.array([o.data for o in outputs], dtype=np.float64)
+    return np.array([[v.data for v in o] for o in outputs], dtype=np.float64)
+
+
+def predict_classes(model: Model, X: Any, loss: str = "cross_entropy") -> np.ndarray[Any, Any]:
+    """Class indices: the argmax of several outputs, or ``output > 0`` (``> 0.5`` for
+    ``binary_cross_entropy``, whose model outputs probabilities) for one output."""
+    X = np.asarray(X, dtype=np.float64)
+    with no_grad():
+        outputs = _forward(model, X)
+    return _classes(outputs, threshold=0.5 if loss == "binary_cross_entropy" else 0.0)
+
+
+def evaluate(
+    model: Model, X: Any, y: Any, loss: str | LossFn = "cross_entropy"
+) -> tuple[float, float | None]:
+    """``(mean loss, accuracy)`` of ``model`` on ``(X, y)``; accuracy is ``None`` for regression.
+
+    Records no graph and changes no parameter. Raises ``ValueError`` for mismatched ``X``/``y``
+    or an unknown loss name.
+    """
+    task = _task(loss)
+    X, y = _check_xy(X, y, "evaluate")
+    with no_grad():
+        outputs = _forward(model, X)
+        value = task.loss(outputs, y)
+    return float(value.data), _accuracy_of(task, outputs, y)
+
+
+def r2_score(y_true: Any, y_pred: Any) -> float:
+    """The coefficient of determination ``1 - Σ(y - ŷ)² / Σ(y - ȳ)²`` (1 is a perfect fit)."""
+    t = np.asarray(y_true, dtype=np.float64).ravel()
+    p = np.asarray(y_pred, dtype=np.float64).ravel()
+    if t.shape != p.shape or t.size == 0:
+        raise ValueError(f"r2_score needs two non-empty arrays of one shape, got {t.shape} and {p.shape}")
+    total = float(np.sum((t - t.mean()) ** 2))
+    if total == 0.0:
+        raise ValueError("r2_score is undefined when every target is the same")
+    return 1.0 - float(np.sum((t - p) ** 2)) / total
+
+
+# ---------------------------------------------------------------- weights per layer
+
+
+def layer_max_abs_weights(model: Any) -> dict[str, float]:
+    """The largest ``|w|`` among each layer's weights (biases excluded), keyed by layer name.
+
+    Uses ``model.weight_groups()`` when the model has it (``nn`` modules do); otherwise groups
+    ``named_parameters()`` by everything before the last dot and drops names ending in ``bias``
+    or ``b``. A model with neither gives one group, ``"all"``, of every parameter.
+    """
+    groups: dict[str, list[Value]] = {}
+    if hasattr(model, "weight_groups"):
+        for name, ws in model.weight_groups():
+            groups[name] = list(ws)
+    elif hasattr(model, "named_parameters"):
+        for name, p in model.named_parameters():
+            layer, _, last = name.rpartition(".")
+            if last in ("bias", "b"):
+                continue
+            groups.setdefault(layer or "model", []).append(p)
+    else:
+        groups["all"] = list(model.parameters())
+    return {name: max((abs(p.data) for p in ws), default=0.0) for name, ws in groups.items()}
+
+
+# ---------------------------------------------------------------- history
+
+
+@dataclass
+class History:
+    """What :func:`fit` measured, one entry per epoch.
+
+    ``train_loss`` is the mean of the minibatch losses (weighted by batch size, including any L2
+    penalty), ``train_accuracy`` the fraction of training samples each minibatch got right
+    *before* its update; ``val_loss`` / ``val_accuracy`` are measured after the epoch (empty
+    without validation data). Accuracies are ``None`` for regression. ``max_abs_weight[layer]``
+    is the largest ``|w|`` in that layer after each epoch (the lesson's lab plot).
+    """
+
+    loss: str = ""
+    epochs: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    train_accuracy: list[float | None] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float | None] = field(default_factory=list)
+    max_abs_weight: dict[str, list[float]] = field(default_factory=dict)
+    seconds: list[float] = field(default_factory=list)
+    stopped_early: bool = False
+    best_epoch: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict of lists (JSON-ready; layers in model order)."""
+        return {
+            "loss": self.loss,
+            "epochs": list(self.epochs),
+            "train_loss": list(self.train_loss),
+            "train_accuracy": list(self.train_accuracy),
+            "val_loss": list(self.val_loss),
+            "val_accuracy": list(self.val_accuracy),
+            "max_abs_weight": {k: list(v) for k, v in self.max_abs_weight.items()},
+            "seconds": list(self.seconds),
+            "stopped_early": self.stopped_early,
+            "best_epoch": self.best_epoch,
+        }
+
+    def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
+        """The history as JSON text; also written (atomically) to ``path`` if given."""
+        text = json.dumps(self.to_dict(), indent=1)
+        if path is not None:
+            _atomic_write(Path(path), text.encode("utf-8"))
+        return text
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> History:
+        """The inverse of :meth:`to_dict`; raises ``ValueError`` for a dict missing a field."""
+        try:
+            return cls(
+                loss=str(d["loss"]),
+                epochs=list(d["epochs"]),
+                train_loss=list(d["train_loss"]),
+                train_accuracy=list(d["train_accuracy"]),
+                val_loss=list(d["val_loss"]),
+                val_accuracy=list(d["val_accuracy"]),
+                max_abs_weight={str(k): list(v) for k, v in d["max_abs_weight"].items()},
+                seconds=list(d["seconds"]),
+                stopped_early=bool(d["stopped_early"]),
+                best_epoch=d["best_epoch"],
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"not a History dict: {exc!r}") from None
+
+
+# ---------------------------------------------------------------- early stopping
+
+
+@dataclass
+class EarlyStopping:
+    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs.
+
+    ``monitor`` is ``"val_loss"`` (default; lower is better), ``"val_accuracy"``,
+    ``"train_loss"`` or ``"train_accuracy"``. With ``restore_best=True`` the parameters of the
+    best epoch are put back when training stops.
+    """
+
+    patience: int = 5
+    monitor: str = "val_loss"
+    min_delta: float = 0.0
+    restore_best: bool = True
+
+    def __post_init__(self) -> None:
+        if isinstance(self.patience, bool) or not isinstance(self.patience, int) or self.patience < 1:
+            raise ValueError(f"EarlyStopping patience must be an integer >= 1, got {self.patience!r}")
+        if self.monitor not in ("val_loss", "val_accuracy", "train_loss", "train_accuracy"):
+            raise ValueError(
+                f"EarlyStopping monitor must be val_loss, val_accuracy, train_loss or train_accuracy, "
+                f"got {self.monitor!r}"
+            )
+        if self.min_delta < 0:
+            raise ValueError(f"EarlyStopping min_delta must be >= 0, got {self.min_delta}")
+
+    def score(self, history: History) -> float:
+        """The monitored number of the last epoch, oriented so that lower is better."""
+        value = getattr(history, self.monitor)[-1]
+        if value is None:
+            raise ValueError(f"EarlyStopping cannot monitor {self.monitor}: it is not measured for this loss")
+        return -float(value) if self.monitor.endswith("accuracy") else float(value)
+
+
+# ---------------------------------------------------------------- fit
+
+
+Callback = Callable[[int, History], Any]
+
+
+def _make_optimizer(
+    model: Model, optimizer: str | Optimizer, lr: float | Callable[[int], float] | None
+) -> Optimizer:
+    if isinstance(optimizer, str):
+        name = optimizer.lower()
+        params = model.parameters()
+        if name == "sgd":
+            return _optim.SGD(params, lr=0.1 if lr is None else lr)
+        if name == "adam":
+            return _optim.Adam(params, lr=1e-3 if lr is None else lr)
+        raise ValueError(f"unknown optimizer {optimizer!r}: expected 'sgd', 'adam' or an optimizer instance")
+    if not (hasattr(optimizer, "step") and hasattr(optimizer, "zero_grad")):
+        raise TypeError(
+            f"optimizer must be 'sgd', 'adam' or an object with step() and zero_grad(), got {optimizer!r}"
+        )
+    if lr is not None:
+        raise ValueError(
+            "lr= applies to an optimizer given by name; set it on the optimizer instance instead"
+        )
+    return optimizer
+
+
+def _progress_bar(progress: bool | None, total: int) -> Any:
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if not progress:
+        return None
+    from tqdm.auto import tqdm  # type: ignore[import-untyped]
+
+    return tqdm(total=total, unit="epoch", leave=False, dynamic_ncols=True)
+
+
+def fit(
+    model: Model,
+    X: Any,
+    y: Any,
+    *,
+    loss: str | LossFn = "cross_entropy",
+    optimizer: str | Optimizer = "sgd",
+    lr: float | Callable[[int], float] | None = None,
+    epochs: int = 10,
+    batch_size: int | None = 32,
+    X_val: Any = None,
+    y_val: Any = None,
+    l2: float = 0.0,
+    seed: int | None = 0,
+    shuffle: bool = True,
+    progress: bool | None = None,
+    early_stopping: EarlyStopping | int | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    callbacks: Iterable[Callback] = (),
+) -> History:
+    """Train ``model`` on ``(X, y)`` for ``epochs`` epochs of minibatch descent; returns the History.
+
+    - ``loss``: a name (see the module docstring) or ``loss(outputs, targets) -> Value``.
+    - ``optimizer``: ``"sgd"`` / ``"adam"`` with ``lr`` (default 0.1 / 0.001; a callable of the
+      step is a schedule), or an optimizer instance built on ``model.parameters()``.
+    - ``batch_size``: samples per step; ``None`` for full-batch descent. The last batch of an
+      epoch may be smaller. Batches are shuffled each epoch from ``seed`` (``shuffle=False``
+      keeps the data order).
+    - ``l2``: adds ``l2 · Σ p²`` over all parameters to each batch loss (micrograd's
+      regularisation).
+    - ``X_val``, ``y_val``: measured after every epoch.
+    - ``progress``: a tqdm bar over epochs; ``None`` shows it only when stderr is a terminal.
+    - ``early_stopping``: an :class:`EarlyStopping`, or an int patience on ``val_loss``.
+    - ``checkpoint``: a path; model and optimizer state are saved there (atomically) after every
+      epoch, or after each improvement when early stopping is on.
+    - ``callbacks``: each is called as ``callback(epoch, history)`` after every epoch; returning
+      ``True`` stops training.
+
+    Raises ``ValueError`` / ``TypeError`` for bad arguments before any parameter changes.
+    """
+    X, y = _check_xy(X, y, "fit")
+    task = _task(loss)
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
+    if batch_size is not None and (
+        isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
+    ):
+        raise ValueError(f"batch_size must be an integer >= 1 or None (full batch), got {batch_size!r}")
+    if not isinstance(l2, (int, float)) or l2 < 0 or not math.isfinite(l2):
+        raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")
+    if (X_val is None) != (y_val is None):
+        raise ValueError("give both X_val and y_val, or neither")
+    has_val = X_val is not None
+    if has_val:
+        X_val, y_val = _check_xy(X_val, y_val, "fit (validation data)")
+        if X_val.shape[1] != X.shape[1]:
+            raise ValueError(f"X_val has {X_val.shape[1]} features but X has {X.shape[1]}")
+    if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
+        early_stopping = EarlyStopping(patience=early_stopping)
+    if early_stopping is not None:
+        if not isinstance(early_stopping, EarlyStopping):
+            raise TypeError(
+                f"early_stopping must be an EarlyStopping or an int patience, got {early_stopping!r}"
+            )
+        if early_stopping.monitor.startswith("val") and not has_val:
+            raise ValueError(f"early stopping on {early_stopping.monitor} needs X_val and y_val")
+    callbacks = list(callbacks)
+    for cb in callbacks:
+        if not callable(cb):
+            raise TypeError(f"each callback must be callable as callback(epoch, history), got {cb!r}")
+    opt = _make_optimizer(model, optimizer, lr)
+
+    history = History(loss=task.name)
+    rng = np.random.default_rng(seed)
+    size = len(X) if batch_size is None else batch_size
+    best: float | None = None
+    best_params: list[float] | None = None
+    waited = 0
+    bar = _progress_bar(progress, epochs)
+    try:
+        for epoch in range(1, epochs + 1):
+            start = time.perf_counter()
+            total_loss, seen = 0.0, 0
+            correct: int | None = 0
+            for Xb, yb in _data.minibatches(X, y, size, shuffle=shuffle, seed=rng):
+                r = train_step(model, opt, task, Xb, yb, l2)
+                total_loss += r.loss * r.size
+                correct = None if correct is None or r.correct is None else correct + r.correct
+                seen += r.size
+            history.epochs.append(epoch)
+            history.train_loss.append(total_loss / seen)
+            history.train_accuracy.append(None if correct is None else correct / seen)
+            if has_val:
+                vl, va = evaluate(model, X_val, y_val, loss)
+                history.val_loss.append(vl)
+                history.val_accuracy.append(va)
+            for name, w in layer_max_abs_weights(model).items():
+                history.max_abs_weight.setdefault(name, []).append(w)
+            history.seconds.append(time.perf_counter() - start)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix_str(_postfix(history))
+            stop = False
+            if early_stopping is not None:
+                score = early_stopping.score(history)
+                if best is None or score < best - early_stopping.min_delta:
+                    best, waited, history.best_epoch = score, 0, epoch
+                    best_params = [p.data for p in model.parameters()]
+                    if checkpoint is not None:
+                        save_checkpoint(model, checkpoint, opt)
+                else:
+                    waited += 1
+                    stop = waited >= early_stopping.patience
+            elif checkpoint is not None:
+                save_checkpoint(model, checkpoint, opt)
+            for cb in callbacks:
+                if cb(epoch, history) is True:
+                    stop = True
+            if stop:
+                history.stopped_early = True
+                break
+    finally:
+        if bar is not None:
+            bar.close()
+    if early_stopping is not None and early_stopping.restore_best and best_params is not None:
+        for p, v in zip(model.parameters(), best_params):
+            p.data = v
+    return history
+
+
+def _postfix(h: History) -> str:
+    parts = [f"loss {h.train_loss[-1]:.4f}"]
+    if h.train_accuracy[-1] is not None:
+        parts.append(f"acc {h.train_accuracy[-1]:.3f}")
+    if h.val_loss:
+        parts.append(f"val_loss {h.val_loss[-1]:.4f}")
+        if h.val_accuracy[-1] is not None:
+            parts.append(f"val_acc {h.val_accuracy[-1]:.3f}")
+    return " ".join(parts)
+
+
+# ---------------------------------------------------------------- checkpoints
+
+CHECKPOINT_FORMAT = "microgradnet-checkpoint"
+CHECKPOINT_VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that is corrupt, truncated, of another format, or for another model."""
+
+
+def _atomic_write(path: Path, payload: bytes) -> None:
+    """Write ``payload`` to a temp file beside ``path``, fsync it, then ``os.replace`` it in."""
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise FileNotFoundError(f"cannot write {str(path)!r}: directory {str(directory)!r} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _model_state(model: Any) -> dict[str, Any]:
+    if hasattr(model, "state_dict"):
+        state: dict[str, Any] = model.state_dict()
+        return state
+    return {"parameters": [p.data for p in model.parameters()]}
+
+
+def _digest(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, allow_nan=True).encode("utf-8")).hexdigest()
+
+
+def save_checkpoint(model: Any, path: str | os.PathLike[str], optimizer: Any = None) -> None:
+    """Save the model's parameters (and the optimizer's state, if given) as JSON at ``path``.
+
+    The file holds ``{"format", "version", "model", "optimizer", "sha256"}``; ``model`` is
+    ``model.state_dict()`` (parameter names to nested lists of floats). Floats are written with
+    ``repr`` so they load back bit for bit. The write is atomic: a temp file in the same
+    directory, then ``os.replace``. Raises ``FileNotFoundError`` if the directory is missing.
+    """
+    body: dict[str, Any] = {
+        "format": CHECKPOINT_FORMAT,
+        "version": CHECKPOINT_VERSION,
+        "model": _model_state(model),
+        "optimizer": optimizer.state_dict() if optimizer is not None else None,
+    }
+    body["sha256"] = _digest(body)
+    _atomic_write(Path(path), json.dumps(body, sort_keys=True, allow_nan=True).encode("utf-8"))
+
+
+def _shape_of(x: Any, where: str) -> Any:
+    """The nested-list shape of a state entry, checking that its leaves are numbers."""
+    if isinstance(x, list):
+        return [_shape_of(v, f"{where}[{i}]") for i, v in enumerate(x)]
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise CheckpointError(f"{where}: expected a number, got {x!r}")
+    return None
+
+
+def load_checkpoint(model: Any, path: str | os.PathLike[str], optimizer: Any = None) -> dict[str, Any]:
+    """Load a checkpoint written by :func:`save_checkpoint` into ``model`` (and ``optimizer``).
+
+    Everything is checked before anything changes: the file must exist (``FileNotFoundError``),
+    parse as complete JSON with the right format, version and checksum, and hold exactly the
+    model's parameter names with the same shapes; otherwise :class:`CheckpointError` (a
+    ``ValueError``) names the file and the problem, and the model is left unchanged. Returns the
+    checkpoint's contents.
+    """
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"checkpoint {str(p)!r} not found") from None
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{p}: not a complete checkpoint (truncated or corrupt JSON: {exc})") from None
+    if not isinstance(body, dict) or body.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{p}: not a microgradnet checkpoint (no 'format': {CHECKPOINT_FORMAT!r})")
+    if body.get("version") != CHECKPOINT_VERSION:
+        raise CheckpointError(
+            f"{p}: checkpoint version {body.get('version')!r}, expected {CHECKPOINT_VERSION}"
+        )
+    stored = body.pop("sha256", None)
+    if stored != _digest(body):
+        raise CheckpointError(f"{p}: checksum mismatch, the file is corrupt")
+    state = body.get("model")
+    current = _model_state(model)
+    if not isinstance(state, dict) or sorted(state) != sorted(current):
+        have = sorted(state) if isinstance(state, dict) else state
+        raise CheckpointError(
+            f"{p}: parameters do not match the model: the file has {have}, the model has {sorted(current)}"
+        )
+    for name in current:
+        if _shape_of(state[name], f"{p}: {name}") != _shape_of(current[name], name):
+            raise CheckpointError(f"{p}: parameter {name!r} has a different shape than in the model")
+    if optimizer is not None and body.get("optimizer") is None:
+        raise CheckpointError(f"{p}: holds no optimizer state")
+    if hasattr(model, "load_state_dict"):
+        model.load_state_dict(state)
+    else:
+        for param, v in zip(model.parameters(), state["parameters"]):
+            param.data = float(v)
+    if optimizer is not None:
+        try:
+            optimizer.load_state_dict(body["optimizer"])
+        except Exception:
+            if hasattr(model, "load_state_dict"):
+                model.load_state_dict(current)
+            else:
+                for param, v in zip(model.parameters(), current["parameters"]):
+                    param.data = float(v)
+            raise
+    return dict(body)

@@ -1,0 +1,334 @@
+"""microgradnet.data: generators, helpers, the shipped digits and the MNIST readers."""
+
+from __future__ import annotations
+
+import gzip
+import pickle
+import struct
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from microgradnet import data
+
+CLASSIFIERS: list[tuple[Callable[..., Any], int]] = [
+    (data.make_moons, 2),
+    (data.make_circles, 2),
+    (data.make_spirals, 3),
+    (data.make_blobs, 3),
+    (data.make_xor, 2),
+    (data.make_lesson_data, 2),
+]
+
+
+@pytest.mark.parametrize(("make", "k"), CLASSIFIERS, ids=lambda m: getattr(m, "__name__", str(m)))
+def test_generators_are_seeded_typed_and_balanced(make: Callable[..., Any], k: int) -> None:
+    X, y = make(n=120, seed=3)
+    assert X.shape == (120, 2) and X.dtype == np.float64
+    assert y.shape == (120,) and y.dtype == np.int64
+    assert np.isfinite(X).all()
+    X2, y2 = make(n=120, seed=3)
+    np.testing.assert_array_equal(X, X2)
+    np.testing.assert_array_equal(y, y2)
+    X3, _ = make(n=120, seed=4)
+    assert not np.array_equal(X, X3)
+    counts = np.bincount(y, minlength=k)
+    assert len(counts) == k
+    # balanced up to rounding (the lesson set flips ~1% of labels)
+    assert counts.max() - counts.min() <= (6 if make is data.make_lesson_data else 1)
+
+
+@pytest.mark.parametrize(("make", "k"), CLASSIFIERS, ids=lambda m: getattr(m, "__name__", str(m)))
+def test_generators_reject_bad_sizes(make: Callable[..., Any], k: int) -> None:
+    with pytest.raises(ValueError, match="n must be at least"):
+        make(n=0)
+    with pytest.raises(TypeError, match="n must be an integer"):
+        make(n=10.5)
+
+
+def test_spirals_and_blobs_reject_fewer_than_two_classes() -> None:
+    with pytest.raises(ValueError, match="classes must be at least 2"):
+        data.make_spirals(n=30, classes=1)
+    with pytest.raises(ValueError, match="classes must be at least 2"):
+        data.make_blobs(n=30, classes=0)
+    with pytest.raises(ValueError, match="noise"):
+        data.make_moons(n=30, noise=-1.0)
+
+
+def test_spirals_have_k_classes_and_are_not_linearly_separable() -> None:
+    X, y = data.make_spirals(n=300, classes=5, seed=0)
+    assert sorted(set(y.tolist())) == [0, 1, 2, 3, 4]
+    # least squares on one-hot targets (the best linear map in the L2 sense) gets far from 100%
+    A = np.hstack([X, np.ones((len(X), 1))])
+    W, *_ = np.linalg.lstsq(A, data.one_hot(y), rcond=None)
+    assert (np.argmax(A @ W, axis=1) == y).mean() < 0.6
+
+
+def test_moons_points_lie_near_their_arcs() -> None:
+    X, y = data.make_moons(n=200, noise=0.0, seed=0)
+    upper = X[y == 0]
+    lower = X[y == 1]
+    np.testing.assert_allclose(np.hypot(upper[:, 0], upper[:, 1]), 1.0, atol=1e-12)
+    np.testing.assert_allclose(np.hypot(lower[:, 0] - 1, lower[:, 1] - 0.5), 1.0, atol=1e-12)
+
+
+def test_xor_labels_follow_the_corner_signs() -> None:
+    X, y = data.make_xor(n=100, noise=0.05, seed=2)
+    np.testing.assert_array_equal(y, (np.sign(X[:, 0]) != np.sign(X[:, 1])).astype(np.int64))
+
+
+def test_regression_curve_is_float_and_smooth_plus_noise() -> None:
+    X, y = data.make_regression_curve(n=200, noise=0.0, seed=1)
+    assert X.shape == (200, 1) and y.dtype == np.float64
+    np.testing.assert_allclose(y, np.sin(np.pi * X[:, 0]) + 0.3 * X[:, 0])
+    _, noisy = data.make_regression_curve(n=2000, noise=0.1, seed=1)
+    Xn, _ = data.make_regression_curve(n=2000, noise=0.1, seed=1)
+    resid = noisy - (np.sin(np.pi * Xn[:, 0]) + 0.3 * Xn[:, 0])
+    assert 0.09 < resid.std() < 0.11
+
+
+def test_lesson_data_is_mostly_but_not_perfectly_linearly_separable() -> None:
+    # the character of sklearn's make_classification(n_features=2, n_informative=2,
+    # n_redundant=0, n_clusters_per_class=1): two elongated Gaussian clusters, a line separates
+    # most points. Checked over several seeds so the property is not one lucky draw.
+    scores = []
+    for seed in range(10):
+        X, y = data.make_lesson_data(seed=seed)
+        assert X.shape == (100, 2)
+        A = np.hstack([X, np.ones((100, 1))])
+        w, *_ = np.linalg.lstsq(A, 2.0 * y - 1.0, rcond=None)
+        scores.append(((A @ w > 0) == (y == 1)).mean())
+    assert np.median(scores) >= 0.8
+    assert min(scores) < 1.0
+
+
+def test_train_test_split_is_80_20_disjoint_and_seeded() -> None:
+    X = np.arange(200.0).reshape(100, 2)
+    y = np.arange(100)
+    Xtr, Xte, ytr, yte = data.train_test_split(X, y, seed=1)
+    assert (len(Xtr), len(Xte)) == (80, 20)
+    assert sorted(ytr.tolist() + yte.tolist()) == list(range(100))
+    np.testing.assert_array_equal(Xtr[:, 0], 2 * ytr)  # rows stay paired
+    again = data.train_test_split(X, y, seed=1)
+    np.testing.assert_array_equal(again[3], yte)
+    _, _, _, yte_ordered = data.train_test_split(X, y, shuffle=False)
+    assert yte_ordered.tolist() == list(range(80, 100))
+    _, _, _, y25 = data.train_test_split(X, y, test_size=25)
+    assert len(y25) == 25
+
+
+def test_train_test_split_errors() -> None:
+    with pytest.raises(ValueError, match="same number of samples"):
+        data.train_test_split(np.zeros((5, 2)), np.zeros(4))
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        data.train_test_split(np.zeros((5, 2)), np.zeros(5), test_size=1.5)
+    with pytest.raises(ValueError, match="both must be non-empty"):
+        data.train_test_split(np.zeros((5, 2)), np.zeros(5), test_size=5)
+
+
+def test_standardizer_round_trip_and_statistics() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(3.0, 5.0, size=(50, 3))
+    X[:, 2] = 7.0  # a constant column is centred, not divided by zero
+    s = data.Standardizer().fit(X)
+    Z = s.transform(X)
+    np.testing.assert_allclose(Z[:, :2].mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(Z[:, :2].std(axis=0), 1.0)
+    np.testing.assert_array_equal(Z[:, 2], 0.0)
+    np.testing.assert_allclose(s.inverse_transform(Z), X)
+    a, b = data.standardize(X[:40], X[40:])
+    np.testing.assert_allclose(b, s.fit(X[:40]).transform(X[40:]))
+    assert a.shape == (40, 3)
+    with pytest.raises(ValueError, match="not fitted"):
+        data.Standardizer().transform(X)
+    with pytest.raises(ValueError, match=r"shape \(n, 3\)"):
+        s.transform(np.zeros((2, 2)))
+
+
+def test_one_hot() -> None:
+    np.testing.assert_array_equal(data.one_hot([0, 2, 1], 3), [[1, 0, 0], [0, 0, 1], [0, 1, 0]])
+    assert data.one_hot(np.array([1, 1])).shape == (2, 2)
+    with pytest.raises(ValueError, match=r"labels must be in 0\.\.1"):
+        data.one_hot([0, 2], 2)
+    with pytest.raises(ValueError, match="integer class indices"):
+        data.one_hot([0.5])
+
+
+def test_minibatches_cover_every_sample_once_and_keep_the_last_partial_batch() -> None:
+    X = np.arange(10.0)[:, None]
+    y = np.arange(10)
+    batches = list(data.minibatches(X, y, batch_size=4, seed=0))
+    assert [len(b[1]) for b in batches] == [4, 4, 2]
+    seen = np.concatenate([b[1] for b in batches])
+    assert sorted(seen.tolist()) == list(range(10))
+    assert seen.tolist() != list(range(10))  # shuffled
+    for xb, yb in batches:
+        np.testing.assert_array_equal(xb[:, 0], yb)
+    ordered = [b[1].tolist() for b in data.minibatches(X, y, batch_size=4, shuffle=False)]
+    assert ordered == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+
+
+def test_minibatches_reject_bad_arguments_at_the_call() -> None:
+    with pytest.raises(ValueError, match="batch_size must be at least 1"):
+        data.minibatches(np.zeros((3, 1)), np.zeros(3), batch_size=0)
+    with pytest.raises(ValueError, match="same number of samples"):
+        data.minibatches(np.zeros((3, 1)), np.zeros(2), batch_size=1)
+
+
+# ---------------------------------------------------------------- digits
+
+
+def test_load_digits_is_the_uci_set() -> None:
+    X, y = data.load_digits()
+    assert X.shape == (1797, 64) and X.dtype == np.float64
+    assert y.shape == (1797,) and y.dtype == np.int64
+    assert X.min() == 0.0 and X.max() == 16.0
+    assert np.array_equal(X, np.round(X))
+    # the class counts of sklearn's copy of the UCI test set (counted from the shipped file;
+    # scikit-learn's docs say "around 180" per class)
+    assert np.bincount(y).tolist() == [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
+    # the first image is a zero (sklearn's digits.images[0]); its top row is 0 0 5 13 9 1 0 0
+    assert y[0] == 0 and X[0, :8].tolist() == [0, 0, 5, 13, 9, 1, 0, 0]
+
+
+def test_digits_ship_with_attribution() -> None:
+    readme = Path(data.__file__).parent / "datasets" / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    assert "Alpaydin" in text and "Kaynak" in text and "CC BY 4.0" in text
+    assert "Alpaydin" in (data.load_digits.__doc__ or "")
+
+
+# ---------------------------------------------------------------- MNIST
+
+
+def idx_bytes(array: np.ndarray[Any, Any], type_byte: int = 0x08) -> bytes:
+    header = bytes([0, 0, type_byte, array.ndim]) + b"".join(struct.pack(">i", d) for d in array.shape)
+    return header + array.astype(">u1").tobytes()
+
+
+def write_mnist(
+    folder: Path, n: int, prefix: str = "train", gz: bool = False, labels_n: int | None = None
+) -> None:
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+    labels = (np.arange(labels_n if labels_n is not None else n) % 10).astype(np.uint8)
+    for name, arr in ((f"{prefix}-images-idx3-ubyte", images), (f"{prefix}-labels-idx1-ubyte", labels)):
+        raw = idx_bytes(arr)
+        if gz:
+            (folder / (name + ".gz")).write_bytes(gzip.compress(raw))
+        else:
+            (folder / name).write_bytes(raw)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_load_mnist_reads_idx_files(tmp_path: Path, gz: bool) -> None:
+    write_mnist(tmp_path, 12, gz=gz)
+    write_mnist(tmp_path, 5, prefix="t10k", gz=gz)
+    X, y = data.load_mnist(tmp_path)
+    assert X.shape == (12, 784) and X.dtype == np.float64
+    assert X.min() >= 0.0 and X.max() <= 1.0
+    assert y.tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]
+    expected = np.random.default_rng(0).integers(0, 256, size=(12, 28, 28), dtype=np.uint8)
+    np.testing.assert_array_equal(X, expected.reshape(12, -1) / 255.0)
+    Xt, yt = data.load_mnist(tmp_path, kind="test")
+    assert Xt.shape == (5, 784) and yt.tolist() == [0, 1, 2, 3, 4]
+
+
+def test_load_mnist_missing_files(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="train-images-idx3-ubyte"):
+        data.load_mnist(tmp_path)
+    with pytest.raises(FileNotFoundError, match="no MNIST data"):
+        data.load_mnist(tmp_path / "nowhere")
+    with pytest.raises(ValueError, match="kind must be"):
+        data.load_mnist(tmp_path, kind="dev")
+
+
+def test_load_mnist_mismatched_counts(tmp_path: Path) -> None:
+    write_mnist(tmp_path, 6, labels_n=5)
+    with pytest.raises(ValueError, match=r"6 images but .* 5 labels"):
+        data.load_mnist(tmp_path)
+
+
+def test_load_mnist_truncated_file(tmp_path: Path) -> None:
+    write_mnist(tmp_path, 6)
+    images = tmp_path / "train-images-idx3-ubyte"
+    images.write_bytes(images.read_bytes()[:-100])
+    with pytest.raises(ValueError, match=r"train-images-idx3-ubyte.*truncated or corrupt"):
+        data.load_mnist(tmp_path)
+    images.write_bytes(images.read_bytes()[:6])
+    with pytest.raises(ValueError, match="truncated IDX header"):
+        data.load_mnist(tmp_path)
+
+
+def test_load_mnist_wrong_magic(tmp_path: Path) -> None:
+    write_mnist(tmp_path, 6)
+    labels = tmp_path / "train-labels-idx1-ubyte"
+    labels.write_bytes(b"PK\x03\x04" + labels.read_bytes()[4:])
+    with pytest.raises(ValueError, match="train-labels-idx1-ubyte: not an IDX file"):
+        data.load_mnist(tmp_path)
+
+
+def test_load_mnist_corrupt_gzip(tmp_path: Path) -> None:
+    write_mnist(tmp_path, 6, gz=True)
+    images = tmp_path / "train-images-idx3-ubyte.gz"
+    images.write_bytes(images.read_bytes()[:30])
+    with pytest.raises(ValueError, match=r"train-images-idx3-ubyte\.gz"):
+        data.load_mnist(tmp_path)
+
+
+def lesson_pickle(path: Path, protocol: int = 2) -> list[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]]:
+    rng = np.random.default_rng(1)
+    parts = [
+        (rng.random((n, 784)).astype(np.float32), (np.arange(n) % 10).astype(np.int64)) for n in (7, 3, 4)
+    ]
+    with gzip.open(path, "wb") as fh:
+        pickle.dump(tuple(parts), fh, protocol=protocol)
+    return parts
+
+
+@pytest.mark.parametrize("protocol", [2, pickle.HIGHEST_PROTOCOL])
+def test_load_mnist_reads_the_lesson_pickle(tmp_path: Path, protocol: int) -> None:
+    parts = lesson_pickle(tmp_path / "mnist.pkl.gz", protocol)
+    for kind, (Xp, yp) in zip(["train", "valid", "test"], parts):
+        X, y = data.load_mnist(tmp_path / "mnist.pkl.gz", kind=kind)
+        np.testing.assert_array_equal(X, Xp.astype(np.float64))
+        np.testing.assert_array_equal(y, yp)
+    # a directory holding mnist.pkl.gz works too
+    X, _ = data.load_mnist(tmp_path, kind="test")
+    assert X.shape == (4, 784)
+
+
+class Evil:
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (print, ("pwned",))
+
+
+def test_load_mnist_pickle_refuses_anything_but_arrays(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "mnist.pkl.gz"
+    with gzip.open(path, "wb") as fh:
+        pickle.dump(((Evil(), np.zeros(1)), (np.zeros(1), np.zeros(1)), (np.zeros(1), np.zeros(1))), fh)
+    with pytest.raises(ValueError, match=r"refusing to load builtins\.print"):
+        data.load_mnist(path)
+    assert "pwned" not in capsys.readouterr().out
+
+
+def test_load_mnist_pickle_truncated_or_wrong_shape(tmp_path: Path) -> None:
+    path = tmp_path / "mnist.pkl.gz"
+    lesson_pickle(path)
+    raw = gzip.decompress(path.read_bytes())
+    path.write_bytes(gzip.compress(raw[: len(raw) // 2]))
+    with pytest.raises(ValueError, match=r"mnist\.pkl\.gz"):
+        data.load_mnist(path)
+    with gzip.open(path, "wb") as fh:
+        pickle.dump(((np.zeros((3, 784)), np.zeros(2)),) * 3, fh)
+    with pytest.raises(ValueError, match=r"images \(n, 784\) and labels \(n,\)"):
+        data.load_mnist(path)
+    with gzip.open(path, "wb") as fh:
+        pickle.dump((1, 2), fh)
+    with pytest.raises(ValueError, match="expected"):
+        data.load_mnist(path)
