@@ -38,10 +38,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from microgradnet.engine import Value, no_grad, topological_order
+from microgradnet.engine import Value, apply, no_grad, topological_order
 from microgradnet.ops import FLOAT_FUNCTIONS, OPS, Op
 
-__all__ = ["CompileError", "CompiledStep", "compile"]
+__all__ = ["CompileError", "CompiledStep", "compile", "for_fit"]
 
 FloatArray = NDArray[np.float64]
 
@@ -350,15 +350,19 @@ class CompiledStep:
         reduction: str,
         regularizer: Callable[[], Value] | None,
         classes: Sequence[int] | None,
+        targets: str = "auto",
     ) -> None:
         self.model = model
         self.loss_fn = loss_fn
         self.reduction = reduction
         self.regularizer = regularizer
         self.classes = None if classes is None else [int(c) for c in classes]
+        self.targets = targets
         self._tapes: dict[tuple[Any, ...], tuple[_Tape, list[int] | None]] = {}
         self._params: list[Value] = []
         self._single_output = False
+        #: the model's outputs for each row of the last ``step(X, y)`` batch, (rows, outputs)
+        self.last_outputs: FloatArray = np.zeros((0, 0))
 
     # ---- public ----------------------------------------------------------------------------
 
@@ -395,10 +399,13 @@ class CompiledStep:
         losses = V[rows[pick], cols]
         GV[rows[pick], cols] = seed
         total = float(np.mean(losses) if self.reduction == "mean" else np.sum(losses))
+        n_roots = len(per_sample)
         if self.regularizer is not None:
-            r_row, r_batched = tape.root_rows[-1]
+            r_row, r_batched = tape.root_rows[n_roots]
             total += float(V[r_row, 0] if r_batched else S[r_row, 0])
             (GV if r_batched else GS)[r_row] += 1.0
+            n_roots += 1
+        self.last_outputs = _outputs(tape.root_rows[n_roots:], V, S, batch)
         tape.backward(V, S, GV, GS)
         grads = np.fromiter(map(_GRAD, params), float, len(params)) + GS[: len(params), 0]
         list(map(setattr, params, repeat("grad"), grads.tolist()))  # p.grad += g, for all p, in C
@@ -420,7 +427,7 @@ class CompiledStep:
         tape, _ = self._tapes[key]
         pvals = np.fromiter(map(_DATA, self._params), float, len(self._params))
         V, S = tape.forward(np.ascontiguousarray(Xa.T), pvals)
-        outs = np.stack([V[r] if b else np.full(Xa.shape[0], S[r, 0]) for r, b in tape.root_rows], axis=1)
+        outs = _outputs(tape.root_rows, V, S, Xa.shape[0])
         return outs[:, 0] if self._single_output else outs
 
     # ---- tracing ---------------------------------------------------------------------------
@@ -430,6 +437,12 @@ class CompiledStep:
         ya = np.asarray(y)
         if ya.shape[:1] != Xa.shape[:1]:
             raise ValueError(f"X has {Xa.shape[0]} rows but y has shape {ya.shape}; give one target per row")
+        if self.targets == "classes" and ya.dtype.kind == "f":
+            if not np.array_equal(ya, np.round(ya)):
+                raise ValueError("targets='classes' needs whole-number class labels in y")
+            ya = ya.astype(np.int64)
+        elif self.targets == "values":
+            ya = ya.astype(float)
         if ya.dtype.kind in "iub":
             if ya.ndim != 1:
                 raise ValueError(f"integer (class) targets must be 1-D, got shape {ya.shape}")
@@ -527,6 +540,7 @@ class CompiledStep:
                 roots = [_as_value(self.loss_fn(out, target), "loss_fn")]
             if self.regularizer is not None:
                 roots.append(_as_value(self.regularizer(), "regularizer"))
+            roots += outputs  # so that each step can also report the model's outputs
         nodes: list[Value] = []
         seen: set[Value] = set()
         for root in roots:
@@ -535,6 +549,11 @@ class CompiledStep:
                     seen.add(node)
                     nodes.append(node)
         return _Trace(nodes=nodes, roots=roots, inputs=xs + ys)
+
+
+def _outputs(rows: Sequence[tuple[int, bool]], V: FloatArray, S: FloatArray, batch: int) -> FloatArray:
+    """The model outputs' rows of the stores, as a (batch, outputs) array."""
+    return np.stack([V[r] if b else np.full(batch, S[r, 0]) for r, b in rows], axis=1)
 
 
 _DATA = attrgetter("data")
@@ -579,6 +598,7 @@ def compile(
     reduction: str = "mean",
     regularizer: Callable[[], Value] | None = None,
     classes: Sequence[int] | None = None,
+    targets: str = "auto",
 ) -> CompiledStep:
     """Compile ``model`` and a per-sample ``loss_fn`` into a batched training step.
 
@@ -614,4 +634,73 @@ def compile(
         raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
     if classes is not None and not all(isinstance(c, (int, np.integer)) for c in classes):
         raise TypeError(f"classes must be integers, got {list(classes)!r}")
-    return CompiledStep(model, loss_fn, reduction, regularizer, classes)
+    if targets not in ("auto", "classes", "values"):
+        raise ValueError(f"targets must be 'auto', 'classes' or 'values', got {targets!r}")
+    return CompiledStep(model, loss_fn, reduction, regularizer, classes, targets)
+
+
+# ---- the named losses of microgradnet.losses, written per sample for fit() ------------------
+
+
+def _cross_entropy_sample(out: Any, k: int) -> Value:
+    """``log Σ exp(z - m) - (z_k - m)`` with ``m = max z`` built from Values.
+
+    ``losses.cross_entropy`` takes ``m`` as a constant read from ``.data``, which a trace cannot
+    replay; ``m = z0 + relu(z1 - z0) + ...`` is the same maximum written as a graph. The result
+    does not depend on ``m`` (its gradient through ``m`` is zero up to rounding).
+    """
+    zs: list[Value] = list(out) if isinstance(out, (list, tuple)) else [out]
+    m = zs[0]
+    for z in zs[1:]:
+        m = m + (z - m).relu()
+    shifted = [z - m for z in zs]
+    total = apply("sum", *[s.exp() for s in shifted])
+    return total.log() - shifted[k]
+
+
+def _score(out: Any) -> Value:
+    if isinstance(out, (list, tuple)) and len(out) != 1:
+        raise CompileError(f"this loss compiles for a model with one output, not {len(out)}")
+    s: Value = out[0] if isinstance(out, (list, tuple)) else out
+    return s
+
+
+def _hinge_sample(out: Any, k: Any) -> Value:
+    return (1 - (1.0 if k > 0 else -1.0) * _score(out)).relu()
+
+
+def _mse_sample(out: Any, t: Any) -> Value:
+    d: Value = _score(out) - t
+    return d**2
+
+
+def _mae_sample(out: Any, t: Any) -> Value:
+    d: Value = _score(out) - t
+    return abs(d)
+
+
+#: per-sample loss, target kind: the named losses that :func:`for_fit` can compile
+_FIT_LOSSES: dict[str, tuple[Callable[[Any, Any], Value], str]] = {
+    "cross_entropy": (_cross_entropy_sample, "classes"),
+    "hinge": (_hinge_sample, "classes"),
+    "mse": (_mse_sample, "values"),
+    "mae": (_mae_sample, "values"),
+}
+
+
+def for_fit(model: Any, loss: str, l2: float = 0.0) -> CompiledStep:
+    """The compiled step ``fit()`` uses for a named loss of :mod:`microgradnet.losses`.
+
+    The batch loss is the mean of the per-sample losses plus ``l2 · Σ p²``, as in eager
+    ``fit``. Supported: ``cross_entropy`` (integer classes), ``hinge`` (labels: > 0 is +1,
+    else -1), ``mse`` and ``mae`` (one output, float targets).
+
+    Raises:
+        CompileError: the loss is not one of those (``fit`` then trains eagerly).
+    """
+    if loss not in _FIT_LOSSES:
+        raise CompileError(f"the loss {loss!r} has no compiled form (compiled: {', '.join(_FIT_LOSSES)})")
+    fn, targets = _FIT_LOSSES[loss]
+    params = list(model.parameters())
+    reg = (lambda: l2 * apply("dot", *params, *params)) if l2 else None
+    return compile(model, fn, regularizer=reg, targets=targets)
