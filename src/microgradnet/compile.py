@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from microgradnet.engine import Value, apply, no_grad, topological_order
+from microgradnet.engine import Value, apply, no_grad
 from microgradnet.ops import FLOAT_FUNCTIONS, OPS, Op
 
 __all__ = ["CompileError", "CompiledStep", "compile", "for_fit"]
@@ -154,8 +154,49 @@ class _Step:
     forward: Callable[..., Any]
     grads: Callable[..., Any]
     matmul: bool = False  # a layer of dot products with shared inputs: W @ X
-    unique_b: bool = True  # no per-sample operand row repeats (plain fancy += is exact)
-    unique_s: bool = True
+    mode: str = "b"  # operands: "b" all per-sample, "s" all shared, "mix"
+    rows_b: _Rows | None = None  # the per-sample operands' rows
+    rows_s: _Rows | None = None  # the shared operands' rows
+
+
+class _Rows:
+    """A fixed list of store rows to read from and add into, planned once for speed.
+
+    Contiguous rows become a slice (a view, no copy); rows that repeat (``a*a``, a shared
+    ``m`` in ``z - m``) are summed with a small 0/1 matrix, because ``G[rows] += v`` would add
+    a repeated row only once.
+    """
+
+    def __init__(self, rows: NDArray[np.intp]) -> None:
+        self.shape = rows.shape
+        flat = rows.ravel()
+        self.flat = flat
+        self.rows = flat
+        self.slice: slice | None = None
+        self.merge: FloatArray | None = None
+        uniq, inverse = np.unique(flat, return_inverse=True)
+        if len(flat) and np.array_equal(flat, np.arange(flat[0], flat[0] + len(flat))):
+            self.slice = slice(int(flat[0]), int(flat[0]) + len(flat))
+        elif len(uniq) < len(flat):
+            self.rows = uniq
+            self.merge = np.zeros((len(uniq), len(flat)))
+            self.merge[inverse.ravel(), np.arange(len(flat))] = 1.0
+
+    def read(self, G: FloatArray) -> FloatArray:
+        """``G[rows]``, shaped (*rows.shape, columns)."""
+        if self.slice is not None:
+            return G[self.slice].reshape(self.shape + G.shape[1:])
+        return G[self.flat].reshape(self.shape + G.shape[1:])
+
+    def add(self, G: FloatArray, values: FloatArray) -> None:
+        """``G[rows] += values`` with every occurrence of a repeated row counted."""
+        v = values.reshape(-1, G.shape[1])
+        if self.slice is not None:
+            G[self.slice] += v
+        elif self.merge is not None:
+            G[self.rows] += self.merge @ v
+        else:
+            G[self.rows] += v
 
 
 class _Tape:
@@ -234,10 +275,17 @@ class _Tape:
                 forward=fwd_cache[op],
                 grads=grad_cache[op],
             )
-            bi, si = idx[step.in_batch], idx[~step.in_batch]
-            step.unique_b = len(np.unique(bi)) == bi.size
-            step.unique_s = len(np.unique(si)) == si.size
             step.matmul = _is_layer_matmul(op, step)
+            mask = step.in_batch
+            if mask.all():
+                step.mode, step.rows_b = "b", _Rows(idx)
+            elif not mask.any():
+                step.mode, step.rows_s = "s", _Rows(idx)
+            else:
+                step.mode, step.rows_b, step.rows_s = "mix", _Rows(idx[mask]), _Rows(idx[~mask])
+            if step.matmul:
+                n = idx.shape[0] // 2
+                step.rows_b, step.rows_s = _Rows(idx[:n, 0]), _Rows(idx[n:].T)
             self.steps.append(step)
         self.root_rows = [(b_row[r], True) if batched[r] else (s_row[r], False) for r in trace.roots]
 
@@ -254,8 +302,8 @@ class _Tape:
         with np.errstate(all="ignore"):  # IEEE results, as in the eager engine
             for step in self.steps:
                 if step.matmul:
-                    n = step.idx.shape[0] // 2
-                    out = S[step.idx[n:].T, 0] @ V[step.idx[:n, 0]]
+                    assert step.rows_b is not None and step.rows_s is not None
+                    out = step.rows_s.read(S)[:, :, 0] @ step.rows_b.read(V)
                 else:
                     out = step.forward(_gather(step, V, S), step.arg)
                 (V if step.batched else S)[step.rows] = out
@@ -266,29 +314,26 @@ class _Tape:
         with np.errstate(all="ignore"):
             for step in reversed(self.steps):
                 up = (GV if step.batched else GS)[step.rows]
-                if step.matmul:
-                    n = step.idx.shape[0] // 2
-                    xrows, wrows = step.idx[:n, 0], step.idx[n:].T
-                    W = S[wrows, 0]
-                    _scatter_rows(GV, xrows, W.T @ up, True)
-                    _scatter_rows(GS[:, 0], wrows, up @ V[xrows].T, step.unique_s)
+                if step.matmul:  # out = W @ X: dX = W.T @ up, dW = up @ X.T (summed over the batch)
+                    assert step.rows_b is not None and step.rows_s is not None
+                    W = step.rows_s.read(S)[:, :, 0]
+                    step.rows_b.add(GV, W.T @ up)
+                    step.rows_s.add(GS, up @ step.rows_b.read(V).T)
                     continue
                 xs = _gather(step, V, S)
                 out = (V if step.batched else S)[step.rows]
                 local = step.grads(xs, out, step.arg)
-                contrib = np.empty(xs.shape[:2] + (up.shape[1],))
-                for k, d in enumerate(local):
-                    contrib[k] = np.multiply(d, up)
-                mask = step.in_batch
-                if mask.all():
-                    _scatter_rows(GV, step.idx, contrib, step.unique_b)
-                elif not mask.any():
-                    _scatter_rows(GS, step.idx, contrib.sum(axis=2, keepdims=True), step.unique_s)
-                else:
-                    _scatter_rows(GV, step.idx[mask], contrib[mask], step.unique_b)
-                    _scatter_rows(
-                        GS, step.idx[~mask], contrib[~mask].sum(axis=1, keepdims=True), step.unique_s
-                    )
+                contrib = _contributions(local, up, xs.shape[:2] + (up.shape[1],))
+                if step.mode == "b":
+                    assert step.rows_b is not None
+                    step.rows_b.add(GV, contrib)
+                elif step.mode == "s":
+                    assert step.rows_s is not None
+                    step.rows_s.add(GS, contrib.sum(axis=2, keepdims=True))
+                else:  # shared operands of a per-sample node: sum their gradient over the batch
+                    assert step.rows_b is not None and step.rows_s is not None
+                    step.rows_b.add(GV, contrib[step.in_batch])
+                    step.rows_s.add(GS, contrib[~step.in_batch].sum(axis=1, keepdims=True))
 
 
 def _is_layer_matmul(op: Op, step: _Step) -> bool:
@@ -310,25 +355,33 @@ def _is_layer_matmul(op: Op, step: _Step) -> bool:
     )
 
 
+def _contributions(local: Sequence[Any], up: FloatArray, shape: tuple[int, ...]) -> FloatArray:
+    """``local[k] * up`` for every operand ``k``, as one (operands, nodes, batch) array."""
+    if len(local) > 4:  # variadic: one array for all operands at once when the shapes agree
+        try:
+            stacked = np.asarray(local, dtype=float)
+        except ValueError:  # ragged: a mix of numbers and arrays
+            stacked = np.zeros(0)
+        if stacked.ndim == 3:
+            product: FloatArray = np.multiply(stacked, up)
+            return product
+    out = np.empty(shape)
+    for k, d in enumerate(local):
+        out[k] = np.multiply(d, up)
+    return out
+
+
 def _gather(step: _Step, V: FloatArray, S: FloatArray) -> FloatArray:
     """The operands of a step, stacked: shape (operands, nodes, batch or 1)."""
-    mask = step.in_batch
-    if mask.all():
-        return V[step.idx]
-    if not mask.any():
+    if step.mode == "b":
+        return V[step.idx] if step.rows_b is None or step.rows_b.slice is None else step.rows_b.read(V)
+    if step.mode == "s":
         return S[step.idx]
+    mask = step.in_batch
     out = np.empty(step.idx.shape + (V.shape[1],))
     out[mask] = V[step.idx[mask]]
     out[~mask] = S[step.idx[~mask]]
     return out
-
-
-def _scatter_rows(G: FloatArray, rows: NDArray[np.intp], values: FloatArray, unique: bool) -> None:
-    """``G[rows] += values``, adding repeated rows once per occurrence (``a*a`` has two edges)."""
-    if unique:
-        G[rows] += values
-    else:
-        np.add.at(G, rows, values)
 
 
 # ---- the user-facing step ------------------------------------------------------------------
@@ -458,7 +511,6 @@ class CompiledStep:
         # the first and last rows of the batch are traced too, besides two random placeholders
         rows = [0, len(Xa) - 1]
         if key[0] == "classes":
-            classes = sorted(set(self.classes or self._default_classes(n_features)) | set(key[2]))
             for k, (tape, known) in self._tapes.items():
                 if (
                     k[0] == "classes"
@@ -467,6 +519,7 @@ class CompiledStep:
                     and set(key[2]) <= set(known)
                 ):
                     return tape, known
+            classes = sorted(set(self.classes or self._default_classes(n_features)) | set(key[2]))
             self._params = list(self.model.parameters())
             trace = self._trace(n_features, None, classes, samples=[(Xa[r], None) for r in rows])
             entry: tuple[_Tape, list[int] | None] = (_Tape(trace, self._params, 0), classes)
@@ -541,14 +594,25 @@ class CompiledStep:
             if self.regularizer is not None:
                 roots.append(_as_value(self.regularizer(), "regularizer"))
             roots += outputs  # so that each step can also report the model's outputs
-        nodes: list[Value] = []
-        seen: set[Value] = set()
-        for root in roots:
-            for node in topological_order(root):
-                if node not in seen:
-                    seen.add(node)
-                    nodes.append(node)
-        return _Trace(nodes=nodes, roots=roots, inputs=xs + ys)
+        return _Trace(nodes=_order(roots), roots=roots, inputs=xs + ys)
+
+
+def _order(roots: Sequence[Value]) -> list[Value]:
+    """Every node the roots depend on, operands first (:func:`topological_order` for several
+    roots at once, sharing one visited set)."""
+    order: list[Value] = []
+    seen: set[Value] = set()
+    for root in roots:
+        stack: list[tuple[Value, bool]] = [(root, False)]
+        while stack:
+            node, done = stack.pop()
+            if done:
+                order.append(node)
+            elif node not in seen:
+                seen.add(node)
+                stack.append((node, True))
+                stack.extend((c, False) for c in reversed(node.children) if c not in seen)
+    return order
 
 
 def _outputs(rows: Sequence[tuple[int, bool]], V: FloatArray, S: FloatArray, batch: int) -> FloatArray:
@@ -646,13 +710,15 @@ def _cross_entropy_sample(out: Any, k: int) -> Value:
     """``log Σ exp(z - m) - (z_k - m)`` with ``m = max z`` built from Values.
 
     ``losses.cross_entropy`` takes ``m`` as a constant read from ``.data``, which a trace cannot
-    replay; ``m = z0 + relu(z1 - z0) + ...`` is the same maximum written as a graph. The result
+    replay; ``max(a, b) = a + relu(b - a)`` writes the same maximum as a graph. The result
     does not depend on ``m`` (its gradient through ``m`` is zero up to rounding).
     """
     zs: list[Value] = list(out) if isinstance(out, (list, tuple)) else [out]
-    m = zs[0]
-    for z in zs[1:]:
-        m = m + (z - m).relu()
+    level = zs
+    while len(level) > 1:  # a knockout tournament: log2(classes) rounds of max(a, b) = a + relu(b - a)
+        pairs = [a + (b - a).relu() for a, b in zip(level[::2], level[1::2])]
+        level = pairs + ([level[-1]] if len(level) % 2 else [])
+    m = level[0]
     shifted = [z - m for z in zs]
     total = apply("sum", *[s.exp() for s in shifted])
     return total.log() - shifted[k]
