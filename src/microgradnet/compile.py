@@ -153,6 +153,7 @@ class _Step:
     in_batch: NDArray[np.bool_]  # (operands, size): operand lives in the per-sample store
     forward: Callable[..., Any]
     grads: Callable[..., Any]
+    depth: int = 0
     matmul: bool = False  # a layer of dot products with shared inputs: W @ X
     mode: str = "b"  # operands: "b" all per-sample, "s" all shared, "mix"
     rows_b: _Rows | None = None  # the per-sample operands' rows
@@ -274,6 +275,7 @@ class _Tape:
                 in_batch=in_b.reshape(n_ops, len(members)),
                 forward=fwd_cache[op],
                 grads=grad_cache[op],
+                depth=depth[members[0]],
             )
             step.matmul = _is_layer_matmul(op, step)
             mask = step.in_batch
@@ -463,6 +465,20 @@ class CompiledStep:
         grads = np.fromiter(map(_GRAD, params), float, len(params)) + GS[: len(params), 0]
         list(map(setattr, params, repeat("grad"), grads.tolist()))  # p.grad += g, for all p, in C
         return total
+
+    def describe(self) -> str:
+        """The tapes traced so far, one line per step: depth, op, how many nodes it runs
+        together, whether they run per sample or once (shared), and which become a matrix
+        multiply. For teaching and debugging; the text is deterministic."""
+        lines = []
+        for key, (tape, _) in self._tapes.items():
+            n_nodes = sum(st.rows.stop - st.rows.start for st in tape.steps)
+            lines.append(f"tape for {key[0]} ({n_nodes} op nodes in {len(tape.steps)} steps):")
+            for st in tape.steps:
+                size = st.rows.stop - st.rows.start
+                kind = "W @ X" if st.matmul else ("per sample" if st.batched else "shared")
+                lines.append(f"  depth {st.depth:2d}  {st.op.name:8s} x{size:<4d} {kind}")
+        return "\n".join(lines)
 
     def predict(self, X: Any) -> FloatArray:
         """The model's outputs for every row of ``X``: shape ``(rows, outputs)``, or ``(rows,)``
