@@ -29,6 +29,7 @@ Run: ``make bench`` or ``python benchmarks/run.py`` (``--quick`` for smaller sub
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -194,14 +195,23 @@ def run_compiled(w: Workload, steps: list[np.ndarray]) -> list[float]:
     params = model.parameters()
     step = for_fit(model, w.loss, w.l2)
     out = []
+    in_step = []  # seconds inside step(): the tape plus reading/writing the parameters' floats
     for k, rows in enumerate(steps):
         for p in params:
             p.grad = 0.0
+        t0 = time.perf_counter()
         out.append(step(w.X[rows], w.y[rows].astype(np.int64)))
+        in_step.append(time.perf_counter() - t0)
         lr = w.lr(k)
         for p in params:
             p.data -= lr * p.grad
+    # where the time goes: the first call traces and builds the tape
+    typical = sorted(in_step[1:])[len(in_step[1:]) // 2] if len(in_step) > 1 else 0.0
+    BREAKDOWN.update(trace=in_step[0] - typical, steps=sum(in_step) - (in_step[0] - typical))
     return out
+
+
+BREAKDOWN: dict[str, float] = {}
 
 
 def run_micrograd(w: Workload, steps: list[np.ndarray]) -> list[float]:
@@ -361,6 +371,7 @@ def one(workload_name: str, impl: str, n_steps: int | None, limit: int | None) -
         "subset": f"{len(steps)} step(s) × {len(steps[0])} samples" if samples != total else "",
         "losses": losses,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "breakdown": BREAKDOWN,
     }
 
 
@@ -379,6 +390,11 @@ def spawn(*args: str) -> dict[str, Any]:
         raise SystemExit(f"benchmark run {args} failed:\n{proc.stderr}")
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     return result
+
+
+def params_of(name: str) -> list[int]:
+    sizes = workload(name).sizes
+    return list(range(sum((a + 1) * b for a, b in itertools.pairwise(sizes))))
 
 
 def close(a: float, b: float, rel: float = 1e-6) -> bool:
@@ -408,6 +424,7 @@ def main(argv: list[str] | None = None) -> int:
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     ok = True
+    notes: list[str] = []
     summary: dict[tuple[str, str], float] = {}
     peaks: dict[tuple[str, str], float] = {}
     for name in args.workloads.split(","):
@@ -440,11 +457,22 @@ def main(argv: list[str] | None = None) -> int:
             vs_mg = f"{mg['estimated_seconds'] / t:.1f}" if "skipped" not in mg else "n/a"
             time_s = f"{t:.3f}" + (f" (extrapolated from {res['subset']})" if res["extrapolated"] else "")
             loss = f"{res['losses'][-1]:.6f}" + ("" if fair else " MISMATCH")
+            if res["extrapolated"]:
+                loss += f" (after step {len(res['losses'])} of the subset)"
             lines.append(
                 f"| {name} | {impl} | {time_s} | {res['peak_mb']:.0f} | {vs_mg} | "
                 f"{t / ref['estimated_seconds']:.1f} | {loss} |"
             )
-    lines += ["", "Targets (issue 5):"]
+            if res.get("breakdown"):
+                b = res["breakdown"]
+                rest = t - b["trace"] - b["steps"]
+                notes.append(
+                    f"- {name} / compiled: {b['trace']:.3f} s tracing and building the tape (once), "
+                    f"{b['steps']:.3f} s in `step(X, y)` (tape + reading/writing each parameter's floats), "
+                    f"{rest:.3f} s in the Python loops that zero and update the {len(params_of(name))} "
+                    "parameter Values"
+                )
+    lines += ["", "Where the compiled path spends its time:", *notes, "", "Targets (issue 5):"]
     targets = [
         ("eager moons ≥ 10× faster than micrograd", ("moons", "eager"), ("moons", "micrograd"), 10.0, True),
         (

@@ -4,9 +4,10 @@ The eager engine executes one Python operation per scalar op. A model plus its l
 *same* graph for every sample; only the numbers differ. So :func:`compile` builds that graph once,
 with placeholder inputs, and turns it into a flat *tape*:
 
-1. **Trace.** Call ``loss_fn(model(xs), y)`` on placeholder ``Value``\\s, twice, with different
-   placeholder numbers. If the two graphs differ (an ``if`` on ``.data``, a constant computed from
-   an input), the graph depends on the data and cannot be compiled: :class:`CompileError`.
+1. **Trace.** Call ``loss_fn(model(xs), y)`` on placeholder ``Value``\\s: random numbers, then
+   the first and last rows of the first batch. If the graphs differ (an ``if`` on ``.data``, a
+   constant computed from an input), the graph depends on the data and cannot be compiled:
+   :class:`CompileError`.
 2. **Group.** Every node gets a depth (1 + the deepest operand). Nodes with the same op, the same
    depth and the same number of operands can run together: they become one step of the tape.
    A layer's 16 tanh nodes are one ``np.tanh`` call; its dot products are one matrix multiply.
@@ -31,7 +32,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import repeat
 from operator import attrgetter
 from typing import Any
 
@@ -176,9 +176,10 @@ class _Rows:
         self.slice: slice | None = None
         self.merge: FloatArray | None = None
         uniq, inverse = np.unique(flat, return_inverse=True)
+        self.unique = len(uniq) == len(flat)
         if len(flat) and np.array_equal(flat, np.arange(flat[0], flat[0] + len(flat))):
             self.slice = slice(int(flat[0]), int(flat[0]) + len(flat))
-        elif len(uniq) < len(flat):
+        elif len(uniq) < len(flat) and len(uniq) * len(flat) <= 1_000_000:
             self.rows = uniq
             self.merge = np.zeros((len(uniq), len(flat)))
             self.merge[inverse.ravel(), np.arange(len(flat))] = 1.0
@@ -196,8 +197,10 @@ class _Rows:
             G[self.slice] += v
         elif self.merge is not None:
             G[self.rows] += self.merge @ v
-        else:
+        elif self.unique:
             G[self.rows] += v
+        else:  # many repeats and too many rows for a merge matrix
+            np.add.at(G, self.rows, v)
 
 
 class _Tape:
@@ -279,7 +282,9 @@ class _Tape:
             )
             step.matmul = _is_layer_matmul(op, step)
             mask = step.in_batch
-            if mask.all():
+            if step.matmul:
+                pass  # planned below
+            elif mask.all():
                 step.mode, step.rows_b = "b", _Rows(idx)
             elif not mask.any():
                 step.mode, step.rows_s = "s", _Rows(idx)
@@ -463,7 +468,8 @@ class CompiledStep:
         self.last_outputs = _outputs(tape.root_rows[n_roots:], V, S, batch)
         tape.backward(V, S, GV, GS)
         grads = np.fromiter(map(_GRAD, params), float, len(params)) + GS[: len(params), 0]
-        list(map(setattr, params, repeat("grad"), grads.tolist()))  # p.grad += g, for all p, in C
+        for p, g in zip(params, grads.tolist()):  # p.grad += g (the sum was done in NumPy)
+            p.grad = g
         return total
 
     def describe(self) -> str:
@@ -524,7 +530,7 @@ class CompiledStep:
 
     def _tape(self, key: tuple[Any, ...], Xa: FloatArray, targets: Any) -> tuple[_Tape, list[int] | None]:
         n_features = Xa.shape[1]
-        # the first and last rows of the batch are traced too, besides two random placeholders
+        # the first and last rows of the batch are traced too, besides random placeholders
         rows = [0, len(Xa) - 1]
         if key[0] == "classes":
             for k, (tape, known) in self._tapes.items():
@@ -564,24 +570,27 @@ class CompiledStep:
         predict: bool = False,
         samples: Sequence[tuple[Any, Any]] = (),
     ) -> _Trace:
-        """Trace with two random placeholder inputs and with the given sample rows; raise
+        """Trace with a random placeholder input and with the given sample rows; raise
         CompileError unless every trace has the same structure. (Comparing traces catches a
         data-dependent graph on the inputs tried, which is what can be checked without running
         the model on every sample.)"""
         params = {p: k for k, p in enumerate(self._params)}
         n_t = value_targets[0] if value_targets is not None else 0
-        points = [(r.normal(size=n_features), r.normal(size=n_t)) for r in map(np.random.default_rng, (1, 2))]
+        points = [(r.normal(size=n_features), r.normal(size=n_t)) for r in map(np.random.default_rng, (1,))]
         points += [(x, np.zeros(n_t) if t is None else np.ravel(t)) for x, t in samples]
-        traces, sigs = [], []
+        first: _Trace | None = None
+        first_sig: list[tuple[Any, ...]] = []
         for x_row, t_row in points:
             xs = [Value(float(v), label=f"x{k}") for k, v in enumerate(x_row)]
             ys = [Value(float(v), label=f"y{k}") for k, v in enumerate(t_row)]
             trace = self._trace_once(xs, ys, value_targets, classes, predict)
-            traces.append(trace)
-            sigs.append(_signature(trace, xs + ys, params))
-            if sigs[-1] != sigs[0]:
-                raise CompileError(_difference(sigs[0], sigs[-1]))
-        return traces[0]
+            sig = _signature(trace, xs + ys, params)
+            if first is None:
+                first, first_sig = trace, sig
+            elif sig != first_sig:
+                raise CompileError(_difference(first_sig, sig))
+        assert first is not None
+        return first
 
     def _trace_once(
         self,
@@ -614,21 +623,16 @@ class CompiledStep:
 
 
 def _order(roots: Sequence[Value]) -> list[Value]:
-    """Every node the roots depend on, operands first (:func:`topological_order` for several
-    roots at once, sharing one visited set)."""
-    order: list[Value] = []
-    seen: set[Value] = set()
-    for root in roots:
-        stack: list[tuple[Value, bool]] = [(root, False)]
-        while stack:
-            node, done = stack.pop()
-            if done:
-                order.append(node)
-            elif node not in seen:
-                seen.add(node)
-                stack.append((node, True))
-                stack.extend((c, False) for c in reversed(node.children) if c not in seen)
-    return order
+    """Every node the roots depend on, operands first: sorted by the engine's creation index,
+    as ``backward()`` does (a node is always created after its operands)."""
+    seen = set(roots)
+    stack = list(roots)
+    while stack:
+        for child in stack.pop().children:
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return sorted(seen, key=_BIRTH)
 
 
 def _outputs(rows: Sequence[tuple[int, bool]], V: FloatArray, S: FloatArray, batch: int) -> FloatArray:
@@ -637,6 +641,7 @@ def _outputs(rows: Sequence[tuple[int, bool]], V: FloatArray, S: FloatArray, bat
 
 
 _DATA = attrgetter("data")
+_BIRTH = attrgetter("_birth")
 _GRAD = attrgetter("grad")
 
 
