@@ -97,3 +97,26 @@ def test_digits_64_32_10_reaches_97_percent_in_30_epochs_compiled() -> None:
     _, acc = train.evaluate(model, Xte, yte)
     assert len(yte) == 360
     assert acc is not None and acc >= 0.97
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "hinge"])
+def test_evaluate_uses_the_compiled_forward_and_agrees_with_eager(loss: str) -> None:
+    from microgradnet import losses
+    from microgradnet.compile import evaluate_named
+
+    X, y = data.load_digits()
+    X, y = X[:50] / 16.0, y[:50]
+    if loss == "hinge":
+        y = (y % 2).astype(np.int64)
+    model = nn.MLP(64, [8, 10 if loss == "cross_entropy" else 1], activation="tanh", seed=2)
+    value, out = evaluate_named(model, loss, X, y)
+    outputs = [model(x) for x in X.tolist()]
+    if loss == "cross_entropy":
+        eager = losses.cross_entropy(outputs, y.tolist()).data
+        want = [[o.data for o in row] for row in outputs]
+    else:
+        eager = losses.hinge(outputs, [1.0 if t > 0 else -1.0 for t in y]).data
+        want = [[o.data] for o in outputs]
+    assert value == pytest.approx(eager, rel=1e-12)
+    np.testing.assert_allclose(out, want, rtol=1e-12, atol=1e-15)
+    assert train.evaluate(model, X, y, loss) == (value, pytest.approx(train.evaluate(model, X, y, loss)[1]))

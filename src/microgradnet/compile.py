@@ -30,6 +30,7 @@ is anything callable with a ``parameters()`` method.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
@@ -41,7 +42,7 @@ from numpy.typing import NDArray
 from microgradnet.engine import Value, apply, no_grad
 from microgradnet.ops import FLOAT_FUNCTIONS, OPS, Op
 
-__all__ = ["CompileError", "CompiledStep", "compile", "for_fit"]
+__all__ = ["CompileError", "CompiledStep", "compile", "evaluate_named", "for_fit"]
 
 FloatArray = NDArray[np.float64]
 
@@ -438,6 +439,27 @@ class CompiledStep:
                 cannot have (class mode).
             CompileError: the model and loss build a different graph for different inputs.
         """
+        return self._run(X, y, backward=True)
+
+    def evaluate(self, X: Any, y: Any, chunk: int = 1024) -> tuple[float, FloatArray]:
+        """The loss over all rows of ``X`` and the model's outputs (rows, outputs), forward only.
+
+        Runs ``chunk`` rows at a time (memory stays bounded for 60,000 MNIST images) and
+        changes no ``data`` and no ``grad``. Raises as calling the step does.
+        """
+        Xa = _as_2d(X, "X")
+        ya = np.asarray(y)
+        if ya.shape[:1] != Xa.shape[:1]:
+            raise ValueError(f"X has {Xa.shape[0]} rows but y has shape {ya.shape}; give one target per row")
+        total, outs = 0.0, []
+        for start in range(0, len(Xa), chunk):
+            part = self._run(Xa[start : start + chunk], ya[start : start + chunk], backward=False)
+            n = len(Xa[start : start + chunk])
+            total += part * n if self.reduction == "mean" else part
+            outs.append(self.last_outputs)
+        return (total / len(Xa) if self.reduction == "mean" else total), np.concatenate(outs)
+
+    def _run(self, X: Any, y: Any, backward: bool) -> float:
         if self.loss_fn is None:
             raise CompileError("this compiled model has no loss_fn; only predict() is available")
         Xa, targets, key = self._check(X, y)
@@ -466,6 +488,8 @@ class CompiledStep:
             (GV if r_batched else GS)[r_row] += 1.0
             n_roots += 1
         self.last_outputs = _outputs(tape.root_rows[n_roots:], V, S, batch)
+        if not backward:
+            return total
         tape.backward(V, S, GV, GS)
         grads = np.fromiter(map(_GRAD, params), float, len(params)) + GS[: len(params), 0]
         for p, g in zip(params, grads.tolist()):  # p.grad += g (the sum was done in NumPy)
@@ -773,6 +797,24 @@ _FIT_LOSSES: dict[str, tuple[Callable[[Any, Any], Value], str]] = {
     "mse": (_mse_sample, "values"),
     "mae": (_mae_sample, "values"),
 }
+
+
+_EVALUATORS: weakref.WeakKeyDictionary[Any, dict[str, CompiledStep]] = weakref.WeakKeyDictionary()
+
+
+def evaluate_named(model: Any, loss: str, X: Any, y: Any) -> tuple[float, FloatArray]:
+    """``(mean loss, outputs)`` of a named loss over ``(X, y)`` on the compiled path, forward only.
+
+    What ``train.evaluate`` uses: the tape is traced once per model and loss and kept while the
+    model lives. Raises :class:`CompileError` when the model or loss cannot be compiled.
+    """
+    try:
+        steps = _EVALUATORS.setdefault(model, {})
+    except TypeError:  # a model that cannot be weakly referenced: no cache
+        steps = {}
+    if loss not in steps:
+        steps[loss] = for_fit(model, loss)
+    return steps[loss].evaluate(X, y)
 
 
 def for_fit(model: Any, loss: str, l2: float = 0.0) -> CompiledStep:

@@ -48,7 +48,7 @@ import numpy as np
 from microgradnet import data as _data
 from microgradnet import losses as _losses
 from microgradnet import optim as _optim
-from microgradnet.compile import CompiledStep, CompileError, for_fit
+from microgradnet.compile import CompiledStep, CompileError, evaluate_named, for_fit
 from microgradnet.engine import Value, no_grad
 
 __all__ = [
@@ -262,6 +262,11 @@ def evaluate(
     """
     task = _task(loss)
     X, y = _check_xy(X, y, "evaluate")
+    if task.name in ("cross_entropy", "hinge") and task.fn is getattr(_losses, task.name):
+        with contextlib.suppress(CompileError):  # the compiled forward pass, when the model allows
+            mean_loss, out = evaluate_named(model, task.name, X, y)
+            pred = out.argmax(axis=1) if out.shape[1] > 1 else (out[:, 0] > 0.0).astype(np.int64)
+            return mean_loss, float(np.mean(pred == y.astype(np.int64)))
     with no_grad():
         outputs = _forward(model, X)
         value = task.loss(outputs, y)
