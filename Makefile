@@ -33,7 +33,8 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[$(EXTRAS),bench]"
-	$(PY) benchmarks/engine.py
+	$(PY) benchmarks/engine.py --quick
+	$(PY) benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
