@@ -264,3 +264,28 @@ def test_sum_reduction_is_batch_size_times_mean() -> None:
     mean = microgradnet.compile(model, mse)(X, y)
     total = microgradnet.compile(model, mse, reduction="sum")(X, y)
     assert total == pytest.approx(6 * mean, rel=1e-12)
+
+
+def test_repeated_operands_with_infinite_gradients_stay_ieee() -> None:
+    # a node read twice gets both contributions; an inf in one row must not leak into another
+    class Model:
+        def __init__(self) -> None:
+            self.w = Value(1.0)
+
+        def parameters(self) -> list[Value]:
+            return [self.w]
+
+        def __call__(self, xs: Sequence[Value]) -> list[Value]:
+            h = xs[0] * self.w
+            return [h * h, (xs[1] * self.w).log()]
+
+    def loss_fn(out: list[Value], t: Value) -> Value:
+        return out[0] + out[1] * t
+
+    model = Model()
+    X = np.array([[2.0, 0.0], [1.0, 3.0]])  # log(0) in the first row: an infinite local derivative
+    y = np.array([0.0, 1.0])
+    l_eager, g_eager = eager(model, loss_fn, X, y)
+    l_comp, g_comp = compiled(model, loss_fn, X, y)
+    assert math.isnan(l_eager) == math.isnan(l_comp)
+    assert [math.isnan(g) for g in g_comp] == [math.isnan(g) for g in g_eager]

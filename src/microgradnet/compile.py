@@ -196,8 +196,10 @@ class _Rows:
         v = values.reshape(-1, G.shape[1])
         if self.slice is not None:
             G[self.slice] += v
-        elif self.merge is not None:
+        elif self.merge is not None and np.isfinite(v).all():  # (0 * inf in a product is nan)
             G[self.rows] += self.merge @ v
+        elif self.merge is not None:
+            np.add.at(G, self.flat, v)
         elif self.unique:
             G[self.rows] += v
         else:  # many repeats and too many rows for a merge matrix
