@@ -698,7 +698,15 @@ def _difference(a: list[tuple[Any, ...]], b: list[tuple[Any, ...]]) -> str:
     )
     for k, (ea, eb) in enumerate(zip(a, b)):
         if ea != eb:
-            return f"cannot compile: {why}. First difference at node {k}: {_describe(ea)} vs {_describe(eb)}."
+            hint = ""
+            if ea[0] == eb[0] == "constant":
+                hint = (
+                    " A number was taken out of the graph with .data and put back as a constant"
+                    " (for example the max-shift of losses.cross_entropy; fit() compiles its named"
+                    " losses through microgradnet.compile.for_fit, which writes that max as a graph)."
+                )
+            first = f"First difference at node {k}: {_describe(ea)} vs {_describe(eb)}."
+            return f"cannot compile: {why}. {first}{hint}"
     return f"cannot compile: {why}. The traces have {len(a)} and {len(b)} nodes."
 
 
