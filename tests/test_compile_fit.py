@@ -25,20 +25,28 @@ def twin_models(sizes: list[int], activation: str, seed: int) -> tuple[nn.MLP, n
         ("cross_entropy", [64, 8, 10], "relu", "adam", 1e-3),
         ("hinge", [64, 8, 1], "relu", "sgd", 1e-4),
         ("mse", [64, 6, 1], "sigmoid", "sgd", 0.0),
+        ("mse", [64, 6, 10], "tanh", "sgd", 0.0),  # several outputs: one-hot targets
+        ("mae", [64, 6, 10], "tanh", "sgd", 0.0),
+        ("binary_cross_entropy_with_logits", [64, 6, 1], "tanh", "adam", 0.0),
     ],
 )
 def test_compiled_fit_follows_the_eager_fit(
-    loss: str, sizes: list[int], activation: str, optimizer: str, l2: float
+    loss: str, sizes: list[int], activation: str, optimizer: str, l2: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    compiled_steps = []
+    real = train._compiled_train_step
+    monkeypatch.setattr(train, "_compiled_train_step", lambda *a: compiled_steps.append(1) or real(*a))
+    warnings.simplefilter("error")  # a fallback to eager would warn: fail instead
     X, y = data.load_digits()
     X, y = X[:96] / 16.0, y[:96]
-    if loss == "hinge":
+    if loss in ("hinge", "binary_cross_entropy_with_logits"):
         y = (y % 2).astype(np.int64)  # odd/even, labels 0/1 (hinge maps them to -1/+1)
-    elif loss == "mse":
+    elif sizes[-1] == 1:
         y = (y / 9.0).astype(float)
     fast, slow = twin_models(sizes, activation, seed=3)
     kw: dict[str, Any] = dict(loss=loss, optimizer=optimizer, epochs=2, batch_size=32, l2=l2, progress=False)
     h_fast = train.fit(fast, X, y, compile=True, **kw)
+    assert len(compiled_steps) == 2 * 3  # every minibatch ran on the compiled path
     h_slow = train.fit(slow, X, y, compile=False, **kw)
     np.testing.assert_allclose(h_fast.train_loss, h_slow.train_loss, rtol=1e-9)
     assert h_fast.train_accuracy == h_slow.train_accuracy

@@ -42,7 +42,7 @@ from numpy.typing import NDArray
 from microgradnet.engine import Value, apply, no_grad
 from microgradnet.ops import FLOAT_FUNCTIONS, OPS, Op
 
-__all__ = ["CompileError", "CompiledStep", "compile", "evaluate_named", "for_fit"]
+__all__ = ["FIT_LOSSES", "CompileError", "CompiledStep", "compile", "evaluate_named", "for_fit"]
 
 FloatArray = NDArray[np.float64]
 
@@ -540,7 +540,7 @@ class CompiledStep:
             raise ValueError(f"X has {Xa.shape[0]} rows but y has shape {ya.shape}; give one target per row")
         if self.targets == "classes" and ya.dtype.kind == "f":
             if not np.array_equal(ya, np.round(ya)):
-                raise ValueError("targets='classes' needs whole-number class labels in y")
+                raise CompileError("targets='classes' needs whole-number class labels in y")
             ya = ya.astype(np.int64)
         elif self.targets == "values":
             ya = ya.astype(float)
@@ -790,23 +790,43 @@ def _hinge_sample(out: Any, k: Any) -> Value:
     return (1 - (1.0 if k > 0 else -1.0) * _score(out)).relu()
 
 
+def _elementwise_sample(out: Any, t: Any, error: Callable[[Value], Value]) -> Value:
+    """``mean_j error(out_j - t_j)``: one output and a number or ``Value`` target, or several
+    outputs and a class index (a one-hot target, as ``fit`` makes for the lesson's squared error)."""
+    if not isinstance(out, (list, tuple)) or len(out) == 1:
+        return error(_score(out) - t)
+    if not isinstance(t, int):
+        raise CompileError("a loss over several outputs compiles with integer class labels (one-hot targets)")
+    return apply("sum", *[error(o - (1.0 if j == t else 0.0)) for j, o in enumerate(out)]) / len(out)
+
+
 def _mse_sample(out: Any, t: Any) -> Value:
-    d: Value = _score(out) - t
-    return d**2
+    return _elementwise_sample(out, t, lambda d: d**2)
 
 
 def _mae_sample(out: Any, t: Any) -> Value:
-    d: Value = _score(out) - t
-    return abs(d)
+    return _elementwise_sample(out, t, abs)
+
+
+def _bce_logits_sample(out: Any, t: Any) -> Value:
+    """``(1 - t)·z + log(1 + e^-z)``; ``log(1 + e^-z) = relu(-z) + log(1 + e^-|z|)`` is the
+    overflow-free form written as one graph (``losses`` picks a form by the sign of ``z.data``)."""
+    z = _score(out)
+    softplus_neg = (-z).relu() + (1 + (-abs(z)).exp()).log()
+    return softplus_neg if isinstance(t, int) and t == 1 else (1 - t) * z + softplus_neg
 
 
 #: per-sample loss, target kind: the named losses that :func:`for_fit` can compile
 _FIT_LOSSES: dict[str, tuple[Callable[[Any, Any], Value], str]] = {
     "cross_entropy": (_cross_entropy_sample, "classes"),
     "hinge": (_hinge_sample, "classes"),
-    "mse": (_mse_sample, "values"),
-    "mae": (_mae_sample, "values"),
+    "mse": (_mse_sample, "auto"),
+    "mae": (_mae_sample, "auto"),
+    "binary_cross_entropy_with_logits": (_bce_logits_sample, "auto"),
 }
+
+#: the names of :mod:`microgradnet.losses` that ``fit`` runs on the compiled path
+FIT_LOSSES = tuple(_FIT_LOSSES)
 
 
 _EVALUATORS: weakref.WeakKeyDictionary[Any, dict[str, CompiledStep]] = weakref.WeakKeyDictionary()
@@ -832,7 +852,8 @@ def for_fit(model: Any, loss: str, l2: float = 0.0) -> CompiledStep:
 
     The batch loss is the mean of the per-sample losses plus ``l2 · Σ p²``, as in eager
     ``fit``. Supported: ``cross_entropy`` (integer classes), ``hinge`` (labels: > 0 is +1,
-    else -1), ``mse`` and ``mae`` (one output, float targets).
+    else -1), ``mse`` and ``mae`` (one output and number targets, or several outputs and class
+    labels as one-hot targets), ``binary_cross_entropy_with_logits`` (one output).
 
     Raises:
         CompileError: the loss is not one of those (``fit`` then trains eagerly).

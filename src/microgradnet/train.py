@@ -48,7 +48,7 @@ import numpy as np
 from microgradnet import data as _data
 from microgradnet import losses as _losses
 from microgradnet import optim as _optim
-from microgradnet.compile import CompiledStep, CompileError, evaluate_named, for_fit
+from microgradnet.compile import FIT_LOSSES, CompiledStep, CompileError, evaluate_named, for_fit
 from microgradnet.engine import Value, no_grad
 
 __all__ = [
@@ -527,11 +527,7 @@ def fit(
             raise TypeError(f"each callback must be callable as callback(epoch, history), got {cb!r}")
     opt = _make_optimizer(model, optimizer, lr)
     step: CompiledStep | None = None
-    if (
-        compile
-        and task.name in ("cross_entropy", "hinge", "mse", "mae")
-        and task.fn is getattr(_losses, task.name)
-    ):
+    if compile and task.name in FIT_LOSSES and task.fn is getattr(_losses, task.name):
         step = for_fit(model, task.name, l2)
 
     history = History(loss=task.name)
