@@ -56,6 +56,12 @@ def test_spirals_and_blobs_reject_fewer_than_two_classes() -> None:
         data.make_blobs(n=30, classes=0)
     with pytest.raises(ValueError, match="noise"):
         data.make_moons(n=30, noise=-1.0)
+    with pytest.raises(ValueError, match="spread must be"):
+        data.make_blobs(n=30, spread=-2.0)
+    with pytest.raises(ValueError, match="factor"):
+        data.make_circles(n=30, factor=1.5)
+    with pytest.raises(ValueError, match="flip"):
+        data.make_lesson_data(flip=2.0)
 
 
 def test_spirals_have_k_classes_and_are_not_linearly_separable() -> None:
@@ -315,6 +321,18 @@ def test_load_mnist_pickle_refuses_anything_but_arrays(
     with pytest.raises(ValueError, match=r"refusing to load builtins\.print"):
         data.load_mnist(path)
     assert "pwned" not in capsys.readouterr().out
+
+
+def test_load_mnist_reads_an_uncompressed_pickle_and_refuses_other_files(tmp_path: Path) -> None:
+    parts = lesson_pickle(tmp_path / "mnist.pkl.gz")
+    (tmp_path / "mnist.pkl").write_bytes(gzip.decompress((tmp_path / "mnist.pkl.gz").read_bytes()))
+    X, y = data.load_mnist(tmp_path / "mnist.pkl", kind="valid")
+    np.testing.assert_array_equal(y, parts[1][1])
+    np.testing.assert_array_equal(X, parts[1][0].astype(np.float64))
+    write_mnist(tmp_path, 3, gz=True)
+    with pytest.raises(ValueError, match=r"expected the lesson's mnist\.pkl\.gz"):
+        data.load_mnist(tmp_path / "train-images-idx3-ubyte.gz")
+    assert data.read_idx(tmp_path / "train-images-idx3-ubyte.gz").shape == (3, 28, 28)
 
 
 def test_load_mnist_pickle_truncated_or_wrong_shape(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from microgradnet import Value, data, nn, optim, train
+from microgradnet import Value, data, losses, nn, optim, train
 
 # ---------------------------------------------------------------- the numbers
 
@@ -42,7 +42,7 @@ def test_three_class_spirals_reach_95_percent() -> None:
     X, y = data.make_spirals(n=150, classes=3, noise=0.1, seed=0)
     model = nn.MLP(2, [16, 16, 3], activation="tanh", seed=0)
     train.fit(
-        model, X, y, loss="cross_entropy", optimizer="adam", lr=0.02, epochs=60, batch_size=16, progress=False
+        model, X, y, loss="cross_entropy", optimizer="adam", lr=0.03, epochs=40, batch_size=16, progress=False
     )
     _, acc = train.evaluate(model, X, y)
     assert acc is not None and acc >= 0.95
@@ -53,24 +53,39 @@ def test_regression_curve_reaches_r2_095_on_held_out_points() -> None:
     Xtr, Xte, ytr, yte = data.train_test_split(X, y, seed=0)
     model = nn.MLP(1, [16, 16, 1], activation="tanh", seed=0)
     history = train.fit(
-        model, Xtr, ytr, loss="mse", optimizer="adam", lr=0.02, epochs=150, batch_size=None, progress=False
+        model, Xtr, ytr, loss="mse", optimizer="adam", lr=0.02, epochs=25, batch_size=8, progress=False
     )
-    assert history.train_accuracy == [None] * 150  # no accuracy for regression
+    assert history.train_accuracy == [None] * 25  # no accuracy for regression
     assert train.r2_score(yte, train.predict(model, Xte)) >= 0.95
 
 
-def test_lesson_network_reaches_80_percent_test_accuracy() -> None:
+@pytest.mark.parametrize("seed", range(5))
+def test_lesson_network_reaches_80_percent_test_accuracy(seed: int) -> None:
     # the lesson notebook: Linear(2, 10) -> Tanh -> Linear(10, 2), softmax cross-entropy, 80/20
-    # split of 100 points, minibatches of 4, learning rate 0.1
-    X, y = data.make_lesson_data(seed=0)
-    Xtr, Xte, ytr, yte = data.train_test_split(X, y, seed=0)
-    net = nn.Sequential(nn.Linear(2, 10, seed=0), nn.Tanh(), nn.Linear(10, 2, seed=1))
+    # split of 100 points, minibatches of 4, learning rate 0.1; five different draws of the data
+    X, y = data.make_lesson_data(seed=seed)
+    Xtr, Xte, ytr, yte = data.train_test_split(X, y, seed=seed)
+    net = nn.Sequential(nn.Linear(2, 10, seed=seed), nn.Tanh(), nn.Linear(10, 2, seed=seed + 100))
     history = train.fit(
         net, Xtr, ytr, X_val=Xte, y_val=yte, optimizer="sgd", lr=0.1, epochs=20, batch_size=4, progress=False
     )
     assert len(Xte) == 20
     assert history.val_accuracy[-1] is not None and history.val_accuracy[-1] >= 0.8
     assert list(history.max_abs_weight) == ["0.weight", "2.weight"]
+
+
+def test_the_lesson_net_with_softmax_and_its_cross_entropy_loss_object() -> None:
+    # the notebook's Net: Linear -> Tanh -> Linear -> Softmax, then CrossEntropyLoss on the
+    # probabilities; the same numbers as logits + cross_entropy, since softmax is folded in
+    X, y = data.make_lesson_data(seed=1)
+    with_softmax = nn.Sequential(nn.Linear(2, 10, seed=0), nn.Tanh(), nn.Linear(10, 2, seed=1), nn.Softmax())
+    logits_only = nn.Sequential(nn.Linear(2, 10, seed=0), nn.Tanh(), nn.Linear(10, 2, seed=1))
+    kwargs: dict[str, Any] = {"optimizer": "sgd", "lr": 0.1, "epochs": 3, "batch_size": 4, "progress": False}
+    h1 = train.fit(with_softmax, X, y, loss=losses.CrossEntropyLoss(from_probabilities=True), **kwargs)
+    h2 = train.fit(logits_only, X, y, loss="cross_entropy", **kwargs)
+    assert h1.loss == "CrossEntropyLoss(from_probabilities=True)"
+    np.testing.assert_allclose(h1.train_loss, h2.train_loss, rtol=1e-9)
+    assert h1.train_accuracy == h2.train_accuracy
 
 
 def test_digits_64_32_10_reaches_95_percent_test_accuracy() -> None:
@@ -107,6 +122,8 @@ def snapshot(model: Any) -> list[float]:
         ({"X_val": np.zeros((2, 2))}, "both X_val and y_val"),
         ({"X_val": np.zeros((2, 3)), "y_val": np.zeros(2)}, "features"),
         ({"early_stopping": 2}, "needs X_val"),
+        ({"loss": "mse", "early_stopping": train.EarlyStopping(monitor="train_accuracy")}, "regression loss"),
+        ({"optimizer": "adam", "lr": 0.0}, "lr must be a positive"),
     ],
 )
 def test_fit_rejects_bad_arguments_before_changing_anything(kwargs: dict[str, Any], message: str) -> None:
@@ -334,6 +351,24 @@ def test_a_changed_number_fails_the_checksum(tmp_path: Path) -> None:
     before = snapshot(other)
     with pytest.raises(train.CheckpointError, match="checksum"):
         train.load_checkpoint(other, path)
+    assert snapshot(other) == before
+
+
+def test_an_optimizer_state_that_does_not_fit_leaves_model_and_optimizer_unchanged(tmp_path: Path) -> None:
+    X, y, model = small_problem()
+    sgd = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    train.fit(model, X, y, optimizer=sgd, epochs=1, progress=False)
+    path = tmp_path / "model.json"
+    train.save_checkpoint(model, path, sgd)
+    other = nn.MLP(2, [4, 3], seed=7)
+    adam = optim.Adam(other.parameters(), lr=0.01)
+    before, adam_before = snapshot(other), adam.state_dict()
+    with pytest.raises(ValueError, match=r"Adam\.load_state_dict"):
+        train.load_checkpoint(other, path, adam)
+    assert snapshot(other) == before and adam.state_dict() == adam_before
+    with pytest.raises(train.CheckpointError, match="no optimizer state"):
+        train.save_checkpoint(model, path)
+        train.load_checkpoint(other, path, adam)
     assert snapshot(other) == before
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "make_xor",
     "minibatches",
     "one_hot",
+    "read_idx",
     "standardize",
     "train_test_split",
 ]
@@ -58,11 +59,11 @@ def _check_n(n: object, name: str = "n", minimum: int = 1) -> int:
     return int(n)
 
 
-def _check_noise(noise: object) -> float:
-    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.floating)):
-        raise TypeError(f"noise must be a number, got {noise!r} ({type(noise).__name__})")
+def _check_noise(noise: object, name: str = "noise") -> float:
+    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {noise!r} ({type(noise).__name__})")
     if not np.isfinite(noise) or noise < 0:
-        raise ValueError(f"noise must be a finite number >= 0, got {noise}")
+        raise ValueError(f"{name} must be a finite number >= 0, got {noise}")
     return float(noise)
 
 
@@ -176,7 +177,7 @@ def make_blobs(
     classes = _check_n(classes, "classes", minimum=2)
     n = _check_n(n, minimum=classes)
     features = _check_n(features, "features")
-    spread = _check_noise(spread)
+    spread = _check_noise(spread, "spread")
     rng = _rng(seed)
     centres = rng.uniform(-10.0, 10.0, size=(classes, features))
     y = np.arange(n, dtype=np.int64) % classes
@@ -435,6 +436,11 @@ def load_mnist(path: str | os.PathLike[str], kind: str = "train") -> tuple[Float
         if pkl.exists():
             p = pkl
     if p.is_file():
+        if not p.name.endswith((".pkl.gz", ".pkl")):
+            raise ValueError(
+                f"{p}: expected the lesson's mnist.pkl.gz (a gzipped pickle) or a directory holding "
+                "the IDX files; to read one IDX file use read_idx()"
+            )
         return _load_mnist_pickle(p, kind)
     if not p.exists():
         raise FileNotFoundError(
@@ -554,7 +560,8 @@ class _ArraysOnly(pickle.Unpickler):
 
 def _load_mnist_pickle(p: Path, kind: str) -> tuple[FloatArray, IntArray]:
     try:
-        with gzip.open(p, "rb") as fh:
+        opener = gzip.open if p.name.endswith(".gz") else open
+        with opener(p, "rb") as fh:
             data = _ArraysOnly(fh, encoding="latin1").load()
     except pickle.UnpicklingError as exc:
         raise ValueError(f"{p}: {exc}") from None

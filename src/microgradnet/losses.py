@@ -13,6 +13,16 @@
 ``l2(parameters)``                            ``Σ p²``, for weight decay in the loss (micrograd)
 ============================================  ====================================================
 
+>>> from microgradnet import Value, losses
+>>> z = [[Value(2.0), Value(0.0)], [Value(0.0), Value(0.0)]]
+>>> loss = losses.cross_entropy(z, [0, 1])
+>>> round(loss.data, 6)                           # (log(1 + e**-2) + log 2) / 2
+0.410038
+>>> loss.backward(); round(z[1][1].grad, 6)      # (softmax - one-hot) / batch size
+-0.25
+>>> losses.accuracy(z, [0, 1])
+0.5
+
 Callable classes with PyTorch's names wrap them for the lesson's vocabulary: :class:`MSELoss`,
 :class:`L1Loss`, :class:`HingeLoss`, :class:`BCELoss`, :class:`BCEWithLogitsLoss`,
 :class:`CrossEntropyLoss` (``loss_fn(outputs, targets)``).
@@ -28,6 +38,7 @@ of range or a label of the wrong kind, and ``TypeError`` for something that is n
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import warnings
@@ -82,20 +93,18 @@ def _number(x: Any, who: str, where: str) -> float:
 
 def _as_list(x: Any, who: str, what: str) -> list[Any]:
     if _is_scalar(x) or isinstance(x, (str, bytes)):
-        raise TypeError(f"{who}: {what} must be a sequence (one entry per sample), got {x!r}")
+        raise TypeError(f"{who}: {what} must be a sequence, got {x!r} ({type(x).__name__})")
     if hasattr(x, "tolist") and not isinstance(x, Value):
         x = x.tolist()
     try:
         return list(x)
     except TypeError:
-        raise TypeError(
-            f"{who}: {what} must be a sequence (one entry per sample), got {type(x).__name__}"
-        ) from None
+        raise TypeError(f"{who}: {what} must be a sequence, got {x!r} ({type(x).__name__})") from None
 
 
 def _batch(predictions: Any, targets: Any, who: str) -> tuple[list[Any], list[Any]]:
-    ps = _as_list(predictions, who, "predictions")
-    ts = _as_list(targets, who, "targets")
+    ps = _as_list(predictions, who, "predictions (one per sample)")
+    ts = _as_list(targets, who, "targets (one per sample)")
     if not ps:
         raise ValueError(f"{who}: empty batch (no predictions); a mean over nothing is undefined")
     if len(ps) != len(ts):
@@ -108,7 +117,7 @@ def _pairs(predictions: Any, targets: Any, who: str) -> list[tuple[Value, float]
     ps, ts = _batch(predictions, targets, who)
     out: list[tuple[Value, float]] = []
     for i, (p, t) in enumerate(zip(ps, ts)):
-        if _is_scalar(p):
+        if _is_scalar(p) or isinstance(p, (str, bytes)):
             out.append((_lift(p, who, f"prediction {i}"), _number(t, who, f"target {i}")))
             continue
         pv = _as_list(p, who, f"prediction {i}")
@@ -474,6 +483,11 @@ class CrossEntropyLoss:
         self.from_probabilities = from_probabilities
 
     def __call__(self, batch_logits: Any, targets: Any) -> Value:
+        if not isinstance(batch_logits, Sequence) and not hasattr(batch_logits, "tolist"):
+            # a generator: read it once, since it is looked at twice (a non-iterable is left for
+            # cross_entropy() to report)
+            with contextlib.suppress(TypeError):
+                batch_logits = list(batch_logits)
         loss = cross_entropy(batch_logits, targets, from_probabilities=self.from_probabilities)
         if not self.from_probabilities and _all_rows_are_distributions(batch_logits):
             warnings.warn(
@@ -492,5 +506,5 @@ class CrossEntropyLoss:
 
 
 def _all_rows_are_distributions(batch: Any) -> bool:
-    rows = [[_data(z) for z in row] for row in batch]
+    rows = [[_data(z) for z in row] for row in (batch.tolist() if hasattr(batch, "tolist") else batch)]
     return all(len(r) > 1 and all(0.0 <= z <= 1.0 for z in r) and abs(sum(r) - 1.0) < 1e-9 for r in rows)

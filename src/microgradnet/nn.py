@@ -18,9 +18,10 @@ MLP(2, [4, 1], activation='relu')
 Every parameter's ``label`` is its name, so a graph picture shows which weight is which.
 
 **Inputs.** A module takes one sample: a sequence of numbers (``int``, ``float``, numpy scalars —
-anything :class:`numbers.Real`) or ``Value``\\s. :class:`Linear`, :class:`Layer` and the activation
-modules also take a *batch* (a sequence of samples, e.g. a 2-D numpy array) and then return one
-result per sample, as the lesson's numpy layers do.
+anything :class:`numbers.Real`) or ``Value``\\s. Every module also takes a *batch* (a list of
+samples, or a 2-D numpy array) and then returns one result per sample, as the lesson's numpy
+layers do. A wrong number of inputs raises ``ValueError("Linear(3, 2) expects 3 inputs, got
+4")``; a non-number raises ``TypeError``.
 
 **Initialisation** (``init=``; ``seed=`` an int or ``rng=`` a :class:`random.Random` makes it
 reproducible; without either the module draws from a fresh unseeded generator):
@@ -142,13 +143,17 @@ def _is_number(x: object) -> bool:
     return isinstance(x, (Value, numbers.Real))
 
 
-def _is_batch(x: object) -> bool:
-    """A batch is a non-empty sequence whose first item is itself a sequence of numbers."""
-    if _is_number(x) or isinstance(x, (str, bytes)):
+def _is_batch(x: Any) -> bool:
+    """A batch is a non-empty indexable sequence (a list, a 2-D numpy array) whose first item is
+    itself a sequence rather than a number. Generators are never batches (peeking would consume
+    them)."""
+    if _is_number(x) or isinstance(x, (str, bytes)) or not hasattr(x, "__getitem__"):
         return False
     try:
-        first = next(iter(x))  # type: ignore[call-overload]
-    except (TypeError, StopIteration):
+        if len(x) == 0:
+            return False
+        first = x[0]
+    except (TypeError, KeyError, IndexError):
         return False
     return not _is_number(first) and not isinstance(first, (str, bytes))
 
@@ -273,17 +278,35 @@ def _activate(x: Value, activation: str) -> Value:
 class Module:
     """Base of every module: parameters, gradients, saving and loading.
 
-    A subclass describes itself with two hooks: ``_groups()`` — its own parameter groups, as
-    ``(name, Value or nested lists of Values)`` — and ``_children()`` — its sub-modules, as
-    ``(name, Module)``. Everything else here is derived from those, in a deterministic order.
-    Calling a module calls its :meth:`forward`.
+    Calling a module calls its :meth:`forward`. A model of your own works as in PyTorch: assign
+    sub-modules (or lists of them) as attributes and they are found, in assignment order::
+
+        class Net(Module):
+            def __init__(self):
+                self.fc1 = Linear(2, 10)
+                self.fc2 = Linear(10, 2)
+                self.relabel()          # optional: labels become "fc1.weight[0][0]", ...
+
+            def forward(self, x):
+                return self.fc2(Tanh()(self.fc1(x)))
+
+    Parameters are named ``fc1.weight``, ``fc1.bias``, ... A module with parameters of its own
+    describes them by overriding ``_groups()``, returning ``(name, Value or nested lists of
+    Values)`` pairs; ``_children()`` (the sub-modules as ``(name, Module)``) may be overridden
+    too. Everything else here is derived from those two, in a deterministic order.
     """
 
     def _groups(self) -> list[tuple[str, ValueTree]]:
         return []
 
     def _children(self) -> list[tuple[str, Module]]:
-        return []
+        found: list[tuple[str, Module]] = []
+        for name, value in vars(self).items():
+            if isinstance(value, Module):
+                found.append((name, value))
+            elif isinstance(value, (list, tuple)) and value and all(isinstance(m, Module) for m in value):
+                found.extend((f"{name}.{k}", m) for k, m in enumerate(value))
+        return found
 
     def forward(self, x: Any) -> Any:
         """The module's computation; subclasses override it."""
@@ -353,7 +376,8 @@ class Module:
     def state_dict(self) -> dict[str, FloatTree]:
         """The numbers of every parameter group: ``{"0.weight": [[...], ...], "0.bias": [...]}``.
 
-        Plain floats in nested lists (JSON-able); a weight matrix is ``nout`` rows of ``nin``.
+        Plain floats in nested lists (JSON-able); a weight matrix is ``nout`` rows of ``nin``, a
+        bias vector ``nout`` floats (a lone :class:`Neuron`'s ``b`` is one float).
         """
         return {name: _numbers_of(tree) for name, tree in self.parameter_groups()}
 
@@ -392,7 +416,12 @@ class Module:
     # ---- display ----
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+        """``Name()``, or PyTorch's layout with one ``(name): child`` line per sub-module."""
+        children = self._children()
+        if not children:
+            return f"{type(self).__name__}()"
+        lines = [f"  ({name}): {child!r}".replace("\n", "\n  ") for name, child in children]
+        return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
 
 
 def _named_leaves(tree: ValueTree, name: str) -> Iterator[tuple[Value, str]]:
@@ -447,11 +476,14 @@ class Neuron(Module):
     def _pre_activation(self, xs: list[Value]) -> Value:
         return apply("dot", *xs, *self.w) + self.b
 
-    def forward(self, x: Any) -> Value:
-        """The neuron's output for one sample of ``nin`` numbers or Values.
+    def forward(self, x: Any) -> Any:
+        """The neuron's output (a ``Value``) for one sample of ``nin`` numbers or Values, or a
+        list of outputs for a batch.
 
         Raises ``ValueError`` for the wrong number of inputs, ``TypeError`` for a non-number.
         """
+        if _is_batch(x):
+            return [self.forward(sample) for sample in x]
         xs = _as_values(x, self.nin, repr(self))
         return _activate(self._pre_activation(xs), self.activation)
 
@@ -499,6 +531,9 @@ class Layer(Module):
     def _groups(self) -> list[tuple[str, ValueTree]]:
         return [("weight", [list(n.w) for n in self.neurons]), ("bias", [n.b for n in self.neurons])]
 
+    def _children(self) -> list[tuple[str, Module]]:
+        return []  # the neurons' parameters are this layer's weight and bias
+
     @property
     def weight(self) -> list[list[Value]]:
         """The weight matrix: ``nout`` lists of ``nin`` parameter Values (row ``i`` = neuron ``i``).
@@ -511,7 +546,7 @@ class Layer(Module):
 
     @weight.setter
     def weight(self, value: Any) -> None:
-        who = f"{self!r}.weight ="
+        who = f"setting {self!r}.weight"
         xs = _read_numbers(value, (self.nout, self.nin), "weight", who)
         for leaf, x in zip(_flatten(self.weight), xs):  # type: ignore[arg-type]
             leaf.data = x
@@ -523,7 +558,7 @@ class Layer(Module):
 
     @bias.setter
     def bias(self, value: Any) -> None:
-        who = f"{self!r}.bias ="
+        who = f"setting {self!r}.bias"
         xs = _read_numbers(value, (self.nout,), "bias", who)
         for leaf, x in zip(self.bias, xs):
             leaf.data = x
@@ -744,6 +779,21 @@ class Sequential(Module):
             x = m(x)
         return x
 
+    def append(self, module: Module) -> Sequential:
+        """Add ``module`` at the end (PyTorch's ``Sequential.append``) and return ``self``.
+
+        Raises ``TypeError`` if ``module`` is not a :class:`Module`.
+        """
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential.append() takes a Module, got {type(module).__name__}")
+        self.modules.append(module)
+        self.relabel()
+        return self
+
+    def add(self, module: Module) -> Sequential:
+        """The lesson notebook's ``Net.add(layer)``: the same as :meth:`append`."""
+        return self.append(module)
+
     def __getitem__(self, index: int) -> Module:
         return self.modules[index]
 
@@ -752,9 +802,3 @@ class Sequential(Module):
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self.modules)
-
-    def __repr__(self) -> str:
-        if not self.modules:
-            return "Sequential()"
-        lines = [f"  ({k}): {m!r}".replace("\n", "\n  ") for k, m in enumerate(self.modules)]
-        return "Sequential(\n" + "\n".join(lines) + "\n)"

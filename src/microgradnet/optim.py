@@ -10,6 +10,14 @@ reads their ``.grad`` when :meth:`Optimizer.step` is called::
         loss.backward()
         opt.step()
 
+>>> from microgradnet import Value
+>>> w = Value(1.0)
+>>> opt = SGD([w], lr=0.1, momentum=0.9)
+>>> w.grad = 2.0; opt.step(); w.data            # the first step: buffer = grad
+0.8
+>>> w.grad = 2.0; opt.step(); round(w.data, 12)  # buffer = 0.9 * 2 + 2 = 3.8
+0.42
+
 **Learning-rate schedules.** ``lr`` is a positive number or a function of the step number,
 **0-based**: the first ``step()`` uses ``lr(0)``, the second ``lr(1)``, ... (``opt.steps`` is the
 number of steps taken so far). micrograd's demo schedule is ``lr=lambda k: 1.0 - 0.9 * k / 100``.
@@ -202,6 +210,9 @@ class SGD(Optimizer):
         g = g + momentum * b if nesterov else b       (if momentum)
         p = p - lr * g
 
+    ``weight_decay``, ``dampening`` and ``nesterov`` are keyword-only (PyTorch's positional order
+    differs, so keywords avoid a silent mix-up).
+
     Raises (besides :class:`Optimizer`'s): ``ValueError`` for a negative momentum, dampening or
     weight decay, or ``nesterov=True`` without momentum or with dampening (as PyTorch).
     """
@@ -213,6 +224,7 @@ class SGD(Optimizer):
         params: Iterable[Value],
         lr: LearningRate,
         momentum: float = 0.0,
+        *,
         weight_decay: float = 0.0,
         dampening: float = 0.0,
         nesterov: bool = False,

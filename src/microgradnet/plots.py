@@ -40,6 +40,12 @@ def _figure(width: float = 6.4, height: float = 4.8) -> Any:
     return fig
 
 
+def _integer_ticks(ax: Any) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def _save(fig: Any, path: str | os.PathLike[str]) -> Path:
     p = Path(path)
     if p.suffix.lower() != ".png":
@@ -143,6 +149,7 @@ def plot_history(
     if h.val_loss:
         ax.plot(h.epochs, h.val_loss, color=PALETTE[1], marker="s", ms=ms, ls="--", label="validation")
     ax.set_xlabel("epoch")
+    _integer_ticks(ax)
     ax.set_ylabel(f"loss ({h.loss})" if h.loss else "loss")
     if min(h.train_loss + h.val_loss) > 0 and max(h.train_loss) / min(h.train_loss) > 50:
         ax.set_yscale("log")
@@ -156,6 +163,7 @@ def plot_history(
             va = [np.nan if a is None else a for a in h.val_accuracy]
             ax.plot(h.epochs, va, color=PALETTE[1], marker="s", ms=ms, ls="--", label="validation")
         ax.set_xlabel("epoch")
+        _integer_ticks(ax)
         ax.set_ylabel("accuracy")
         ax.set_ylim(0, 1.02)
         ax.legend(loc="lower right")
@@ -186,6 +194,7 @@ def plot_max_weights(
             label=name,
         )
     ax.set_xlabel("epoch")
+    _integer_ticks(ax)
     ax.set_ylabel("max |w| in the layer")
     ax.legend(title="layer")
     ax.grid(alpha=0.3)

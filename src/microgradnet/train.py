@@ -132,7 +132,8 @@ def _classes(outputs: list[Any], threshold: float = 0.0) -> np.ndarray[Any, Any]
 
 def _task(loss: str | LossFn, classify: bool | None = None) -> _Task:
     if callable(loss):
-        name = getattr(loss, "__name__", "custom")
+        # a function's name, or a loss object's repr such as "CrossEntropyLoss()"
+        name = str(getattr(loss, "__name__", None) or repr(loss))
         if name in LOSS_NAMES:  # e.g. losses.mse passed as a function
             return _Task(name, loss, name in CLASSIFICATION_LOSSES)
         return _Task(name, loss, True if classify is None else classify)
@@ -158,11 +159,12 @@ def _forward(model: Model, X: np.ndarray[Any, Any]) -> list[Any]:
 
 
 def _accuracy_of(task: _Task, outputs: list[Any], y: np.ndarray[Any, Any]) -> float | None:
-    if not task.classify:
-        return None
-    if outputs and not isinstance(outputs[0], Value) and task.name in ("mse", "mae"):
-        pass  # one-hot regression onto classes: argmax is the prediction
-    elif outputs and isinstance(outputs[0], Value) and task.name in ("mse", "mae"):
+    """The fraction classified right, or ``None`` for regression (one output under mse/mae)."""
+    several = bool(outputs) and not isinstance(outputs[0], Value)
+    if task.name in REGRESSION_LOSSES:
+        if not several:
+            return None
+    elif not task.classify:
         return None
     return float(np.mean(task.predict(outputs) == np.asarray(y).astype(np.int64)))
 
@@ -521,6 +523,10 @@ def fit(
             )
         if early_stopping.monitor.startswith("val") and not has_val:
             raise ValueError(f"early stopping on {early_stopping.monitor} needs X_val and y_val")
+        if early_stopping.monitor.endswith("accuracy") and task.name in REGRESSION_LOSSES:
+            raise ValueError(
+                f"cannot stop early on {early_stopping.monitor}: {task.name} is a regression loss"
+            )
     callbacks = list(callbacks)
     for cb in callbacks:
         if not callable(cb):
