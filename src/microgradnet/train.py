@@ -208,8 +208,10 @@ def _compiled_train_step(
     optimizer.zero_grad()
     loss = step(Xb, yb)
     optimizer.step()
-    out = step.last_outputs
-    if not task.classify or (out.shape[1] == 1 and task.name in ("mse", "mae")):
+    out = step.last_outputs  # the same rules as _accuracy_of, on the outputs' numbers
+    if (task.name in REGRESSION_LOSSES and out.shape[1] == 1) or (
+        task.name not in REGRESSION_LOSSES and not task.classify
+    ):
         return StepResult(loss, None, len(yb))
     pred = out.argmax(axis=1) if out.shape[1] > 1 else (out[:, 0] > 0.0).astype(np.int64)
     return StepResult(loss, int(np.sum(pred == np.asarray(yb).astype(np.int64))), len(yb))
