@@ -33,7 +33,8 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[$(EXTRAS),bench]"
-	$(PY) benchmarks/engine.py
+	$(PY) benchmarks/engine.py --quick
+	$(PY) benchmarks/run.py
 
 docs: $(STAMP)
 	$(PY) -m mkdocs build --strict

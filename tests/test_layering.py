@@ -15,6 +15,7 @@ PACKAGE = Path(microgradnet.__file__).parent
 
 # the layer of each top-level module (lower numbers are lower layers)
 LAYERS = {
+    "_files": 0,
     "ops": 0,
     "engine": 1,
     "testing": 2,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 
 from microgradnet import Value, topological_order
 from microgradnet.testing.strategies import expressions
-from microgradnet.viz import draw_dot, trace_backward
+from microgradnet.viz import draw_dot, render, trace_backward
 from microgradnet.viz.dot import PALETTE, RANKDIRS, group_of, path_to_output
 from microgradnet.viz.render import dot_to_svg
 
@@ -229,7 +230,7 @@ def test_group_of_reads_dotted_parameter_names() -> None:
     assert group_of("layers.0.neurons.1.w[2]", "neuron") == "layers.0.neurons.1"
     assert group_of("layers.0.neurons.1.w.2", "neuron") == "layers.0.neurons.1"
     assert group_of("layers.0.neurons.1.b", "layer") == "layers.0"
-    assert group_of("0.weight[1][2]", "neuron") == "0"
+    assert group_of("0.weight[1][2]", "neuron") == "0.neuron1"
     assert group_of("w1", "neuron") is None
     with pytest.raises(ValueError, match="neuron"):
         group_of("a.b", "brain")
@@ -258,3 +259,32 @@ def test_every_edge_event_is_one_drawn_edge(expr) -> None:  # type: ignore[no-un
     for e in t.events:
         assert re.search(rf"^\s*{e.operand} -> {e.node}_op \[.*\bid=e{e.step}\b", source, re.M)
     assert draw_dot(t, show_local=True).source == source
+
+
+def test_collapse_groups_microgradnet_nn_parameters_by_neuron_and_layer() -> None:
+    from microgradnet.nn import MLP
+
+    model = MLP(2, [3, 2, 1], seed=0)
+    assert group_of("0.weight[2][1]", "neuron") == "0.neuron2"
+    assert group_of("0.bias[2]", "neuron") == "0.neuron2"
+    assert group_of("1.weight[0][2]", "layer") == "1"
+    out = model([0.5, -1.0])
+    by_neuron = draw_dot(out, collapse="neuron").source
+    by_layer = draw_dot(out, collapse="layer").source
+    # one box per neuron (3 + 2 + 1) and per layer (3); no scalar weight is drawn on its own
+    assert (
+        sum(
+            f"{layer}.neuron{k}" in by_neuron for layer, n in (("0", 3), ("1", 2), ("2", 1)) for k in range(n)
+        )
+        == 6
+    )
+    assert "weight[" not in by_neuron and "weight[" not in by_layer
+
+
+def test_ampersands_survive_graphviz_entity_decoding(tmp_path: Path) -> None:
+    x = Value(1.0, label="x&amp;y")
+    y = x * 2
+    y.label = "R&D"
+    svg = render(y, tmp_path / "amp.svg").read_text()
+    # Graphviz writes a literal & as &amp; in SVG, so the label "x&amp;y" must appear as x&amp;amp;y
+    assert "x&amp;amp;y" in svg and "R&amp;D" in svg

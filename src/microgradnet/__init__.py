@@ -9,6 +9,7 @@
 """
 
 from microgradnet import losses, nn, optim  # submodules: microgradnet.nn.MLP, ...
+from microgradnet.compile import CompileError, compile
 from microgradnet.engine import (
     AnomalyError,
     OpFunction,
@@ -28,12 +29,14 @@ __version__ = "0.1.0"
 __all__ = [
     "OPS",
     "AnomalyError",
+    "CompileError",
     "Domain",
     "Op",
     "OpFunction",
     "Value",
     "__version__",
     "apply",
+    "compile",
     "define_op",
     "detect_anomaly",
     "grad",

@@ -6,7 +6,8 @@ calculus lives in :mod:`microgradnet.ops`; this file only walks graphs:
 
 * an arithmetic operator looks up its op, computes ``op.float_forward`` and records the node;
 * ``backward()`` orders the graph (an explicit stack, never recursion) and, walking it from the
-  output back to the inputs, adds ``local derivative × upstream gradient`` into each operand;
+  output back to the inputs, adds ``local derivative × upstream gradient`` into each operand
+  (``op.push_grads``: the op's derivative formulas, compiled once into that one step);
 * ``grad(..., create_graph=True)`` evaluates the same derivative formulas on ``Value``\\s, so the
   backward pass is itself a graph that can be differentiated again.
 
@@ -17,10 +18,12 @@ is freed by reference counting the moment it is dropped.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import numbers
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from operator import attrgetter
 from typing import Any, Union
 
 from microgradnet.ops import FLOAT_FUNCTIONS, OPS, Domain, Op, register_op, sign, step
@@ -71,7 +74,7 @@ class Value:
     (-3.0, 2.0)
     """
 
-    __slots__ = ("__weakref__", "_arg", "_op", "children", "data", "grad", "label")
+    __slots__ = ("__weakref__", "_arg", "_birth", "_op", "children", "data", "grad", "label")
 
     data: float
     grad: float
@@ -79,6 +82,7 @@ class Value:
     children: tuple[Value, ...]
     _op: Op | None
     _arg: float | None
+    _birth: int  # creation index: a node is always born after its operands
 
     def __init__(self, data: Number, label: str = "") -> None:
         if not isinstance(label, str):
@@ -89,6 +93,7 @@ class Value:
         self.children = ()
         self._op = None
         self._arg = None
+        self._birth = next(_births)
 
     # ---- what it is ------------------------------------------------------------------------
 
@@ -220,7 +225,7 @@ class Value:
         accumulate, so calling twice doubles a leaf's gradient (call ``zero_grad`` or set
         ``leaf.grad = 0`` between steps).
         """
-        order = topological_order(self)
+        order = _creation_order(self)
         for node in order:
             if node._op is not None:
                 node.grad = 0.0
@@ -230,13 +235,9 @@ class Value:
             return
         for node in reversed(order):
             op = node._op
-            if op is None:
-                continue
-            upstream = node.grad
-            children = node.children
-            local = op.local_grads([c.data for c in children], node.data, node._arg)
-            for child, d in zip(children, local):
-                child.grad += d * upstream
+            if op is not None:
+                # for each operand: child.grad += local derivative * node.grad
+                op.push_grads(node.children, node.data, node._arg, node.grad)
 
     def zero_grad(self) -> None:
         """Set ``grad`` to 0 for this value and every node it depends on."""
@@ -256,6 +257,8 @@ def _lift(x: Operand) -> Value:
 
 
 def _binary(op: Op, a: Operand, b: Operand) -> Value:
+    if type(a) is Value and type(b) is Value:  # the common case, checked first for speed
+        return _make(op, (a, b))
     if not isinstance(a, (Value, numbers.Real)) or not isinstance(b, (Value, numbers.Real)):
         return NotImplemented  # type: ignore[no-any-return]  # Python then raises TypeError
     return _make(op, (_lift(a), _lift(b)))
@@ -267,6 +270,7 @@ def _make(op: Op, children: tuple[Value, ...], arg: float | None = None) -> Valu
     out.data = op.float_forward([c.data for c in children], 0.0, arg)
     out.grad = 0.0
     out.label = ""
+    out._birth = next(_births)
     if _grad_enabled:
         out.children = children
         out._op = op
@@ -301,9 +305,15 @@ def apply(op: Op | str, *operands: Operand, arg: Number | None = None) -> Value:
     if bool(entry.arg) != (arg is not None):
         need = f"the constant argument {entry.arg}=" if entry.arg else "no constant argument"
         raise ValueError(f"op {entry.name!r} takes {need}, got arg={arg!r}")
-    children = tuple(_lift(x) for x in operands)
+    if all(map(isinstance, operands, _VALUE)):
+        children: tuple[Value, ...] = operands  # type: ignore[assignment]  # all Values: checked
+    else:
+        children = tuple(map(_lift, operands))
     return _make(entry, children, None if arg is None else _to_float(arg, f"the argument of {entry.name}"))
 
+
+_VALUE = itertools.repeat(Value)  # all(map(isinstance, xs, _VALUE)): "is every x a Value?" in C
+_births = itertools.count()  # hands out Value._birth
 
 _ADD, _SUB, _MUL, _DIV, _NEG = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"], OPS["neg"]
 _POW, _POWN, _ABS, _EXP, _LOG = OPS["pow"], OPS["pown"], OPS["abs"], OPS["exp"], OPS["log"]
@@ -338,6 +348,26 @@ def topological_order(root: Value) -> list[Value]:
             stack.append((node, True))
             stack.extend((c, False) for c in reversed(node.children) if c not in seen)
     return order
+
+
+def _creation_order(root: Value) -> list[Value]:
+    """The nodes of :func:`topological_order`, sorted by creation index instead.
+
+    A node is created after its operands, so creation order is also a valid topological order
+    (operands first, ``root`` last). Finding the nodes needs no post-order bookkeeping and the
+    sort runs in C, which makes this cheaper than the depth-first search; ``backward`` uses it.
+    """
+    seen = {root}
+    stack = [root]
+    while stack:
+        for child in stack.pop().children:
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return sorted(seen, key=_BIRTH)
+
+
+_BIRTH = attrgetter("_birth")
 
 
 def _name(node: Value) -> str:

@@ -24,6 +24,7 @@ import ast
 import inspect
 import math
 import operator
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -261,6 +262,52 @@ def _codegen(
     return fn
 
 
+def _codegen_push(
+    op_name: str,
+    params: tuple[str, ...],
+    variadic: bool,
+    exprs: Sequence[str],
+    namespace: Mapping[str, Any],
+) -> Callable[..., None]:
+    """Compile the derivative formulas into ``push(children, out, n, upstream)``.
+
+    ``push`` does what the engine's backward loop does for one node, for every operand ``k`` in
+    order: ``children[k].grad += local_k * upstream``, with each local derivative written inline
+    (so no tuple of derivatives is built) and the formula ``1`` written as ``+= upstream``. The
+    ``children`` are objects with ``.data`` and ``.grad`` (the engine's ``Value``). The arithmetic
+    is the same as ``local_grads`` followed by that loop, so the results are identical.
+    """
+    codes = [ast.unparse(ast.fix_missing_locations(_SafeFloatOps().visit(_parse(op_name, s)))) for s in exprs]
+
+    def term(code: str) -> str:
+        return "_g" if code == "1" else f"({code}) * _g"
+
+    lines = ["def _push(_cs, out, n, _g):"]
+    if variadic:
+        k = len(params)
+        lines.append(f"    _n = len(_cs) // {k}")
+        lines.append("    _d = [_c.data for _c in _cs]")
+        lines += [f"    {p} = _d[{j} * _n:{j + 1} * _n]" for j, p in enumerate(params)]
+        for j, code in enumerate(codes):
+            group = f"_cs[{j} * _n:{j + 1} * _n]"
+            match = re.fullmatch(r"(\w+)\[i\]", code)
+            if match and match.group(1) in params:  # "w[i]": walk the two lists together
+                lines.append(f"    for _c, _v in zip({group}, {match.group(1)}):")
+                lines.append("        _c.grad += _v * _g")
+            else:
+                lines.append(f"    for i, _c in enumerate({group}):")
+                lines.append(f"        _c.grad += {term(code)}")
+    else:
+        cs = [f"_c{j}" for j in range(len(params))]
+        lines.append(f"    {', '.join(cs)}, = _cs")
+        lines += [f"    {p} = {c}.data" for p, c in zip(params, cs)]
+        lines += [f"    {c}.grad += {term(code)}" for c, code in zip(cs, codes)]
+    scope: dict[str, Any] = dict(namespace)
+    exec(compile("\n".join(lines) + "\n", f"<push {op_name}>", "exec"), scope)
+    fn: Callable[..., None] = scope["_push"]
+    return fn
+
+
 def _free_names(src: str) -> set[str]:
     tree = ast.parse(src.strip(), mode="eval")
     bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
@@ -291,7 +338,9 @@ class Op:
         template: how an expression is written, with ``{param}`` holes (``"{a} * {b}"``).
 
     Compiled at registration: ``float_forward(xs, out, n)`` (``out`` is ignored) and
-    ``local_grads(xs, out, n)``, the formulas evaluated on floats with IEEE-safe ``/`` and ``**``.
+    ``local_grads(xs, out, n)``, the formulas evaluated on floats with IEEE-safe ``/`` and ``**``;
+    and, for the engine's backward loop, ``push_grads(children, out, n, upstream)``, which adds
+    ``local derivative × upstream`` into each operand's ``.grad`` with the formulas inlined.
     """
 
     name: str
@@ -307,6 +356,7 @@ class Op:
     template: str = ""
     float_forward: Callable[..., float] = field(init=False, repr=False, compare=False)
     local_grads: Callable[..., Any] = field(init=False, repr=False, compare=False)
+    push_grads: Callable[..., None] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.forward, str):
@@ -324,6 +374,8 @@ class Op:
             fwd = (lambda xs, out, n: user_fn(*xs, n)) if self.arg else (lambda xs, out, n: user_fn(*xs))
         object.__setattr__(self, "float_forward", fwd)
         object.__setattr__(self, "local_grads", self.compile_grads(FLOAT_FUNCTIONS, safe_floats=True))
+        push = _codegen_push(self.name, self.params, self.variadic, self.grads, FLOAT_FUNCTIONS)
+        object.__setattr__(self, "push_grads", push)
 
     @property
     def arity(self) -> int | None:
@@ -344,6 +396,24 @@ class Op:
             namespace,
             safe_floats=safe_floats,
             returns_tuple=True,
+        )
+
+    def compile_forward(self, namespace: Mapping[str, Any]) -> Callable[..., Any] | None:
+        """Compile the forward formula against another set of functions, as ``f(xs, out, n)``.
+
+        The compiler calls it with NumPy functions. Returns ``None`` when ``forward`` is a Python
+        function rather than a formula (the caller then falls back to calling that function).
+        """
+        if not isinstance(self.forward, str):
+            return None
+        return _codegen(
+            self.name,
+            self.params,
+            self.variadic,
+            [self.forward],
+            namespace,
+            safe_floats=False,
+            returns_tuple=False,
         )
 
     def grad_formula(self, index: int, n_operands: int | None = None) -> str:

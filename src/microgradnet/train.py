@@ -37,6 +37,7 @@ import os
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,7 @@ import numpy as np
 from microgradnet import data as _data
 from microgradnet import losses as _losses
 from microgradnet import optim as _optim
+from microgradnet.compile import FIT_LOSSES, CompiledStep, CompileError, evaluate_named, for_fit
 from microgradnet.engine import Value, no_grad
 
 __all__ = [
@@ -199,6 +201,22 @@ def train_step(
     return StepResult(loss.data, None if acc is None else round(acc * len(yb)), len(yb))
 
 
+def _compiled_train_step(
+    step: CompiledStep, optimizer: Optimizer, task: _Task, Xb: Any, yb: Any
+) -> StepResult:
+    """:func:`train_step` on the compiled path (same loss, gradients to rounding)."""
+    optimizer.zero_grad()
+    loss = step(Xb, yb)
+    optimizer.step()
+    out = step.last_outputs  # the same rules as _accuracy_of, on the outputs' numbers
+    if (task.name in REGRESSION_LOSSES and out.shape[1] == 1) or (
+        task.name not in REGRESSION_LOSSES and not task.classify
+    ):
+        return StepResult(loss, None, len(yb))
+    pred = out.argmax(axis=1) if out.shape[1] > 1 else (out[:, 0] > 0.0).astype(np.int64)
+    return StepResult(loss, int(np.sum(pred == np.asarray(yb).astype(np.int64))), len(yb))
+
+
 # ---------------------------------------------------------------- evaluation
 
 
@@ -248,6 +266,11 @@ def evaluate(
     """
     task = _task(loss)
     X, y = _check_xy(X, y, "evaluate")
+    if task.name in ("cross_entropy", "hinge") and task.fn is getattr(_losses, task.name):
+        with contextlib.suppress(CompileError):  # the compiled forward pass, when the model allows
+            mean_loss, out = evaluate_named(model, task.name, X, y)
+            pred = out.argmax(axis=1) if out.shape[1] > 1 else (out[:, 0] > 0.0).astype(np.int64)
+            return mean_loss, float(np.mean(pred == y.astype(np.int64)))
     with no_grad():
         outputs = _forward(model, X)
         value = task.loss(outputs, y)
@@ -451,6 +474,7 @@ def fit(
     early_stopping: EarlyStopping | int | None = None,
     checkpoint: str | os.PathLike[str] | None = None,
     callbacks: Iterable[Callback] = (),
+    compile: bool = True,
 ) -> History:
     """Train ``model`` on ``(X, y)`` for ``epochs`` epochs of minibatch descent; returns the History.
 
@@ -469,6 +493,9 @@ def fit(
       epoch, or after each improvement when early stopping is on.
     - ``callbacks``: each is called as ``callback(epoch, history)`` after every epoch; returning
       ``True`` stops training.
+    - ``compile``: run each minibatch on the compiled path (:mod:`microgradnet.compile`) when
+      the loss is a named one it supports; when the model cannot be compiled, a warning says why
+      and training continues on the eager engine.
 
     Raises ``ValueError`` / ``TypeError`` for bad arguments before any parameter changes.
     """
@@ -507,6 +534,9 @@ def fit(
         if not callable(cb):
             raise TypeError(f"each callback must be callable as callback(epoch, history), got {cb!r}")
     opt = _make_optimizer(model, optimizer, lr)
+    step: CompiledStep | None = None
+    if compile and task.name in FIT_LOSSES and task.fn is getattr(_losses, task.name):
+        step = for_fit(model, task.name, l2)
 
     history = History(loss=task.name)
     rng = np.random.default_rng(seed)
@@ -521,7 +551,14 @@ def fit(
             total_loss, seen = 0.0, 0
             correct: int | None = 0
             for Xb, yb in _data.minibatches(X, y, size, shuffle=shuffle, seed=rng):
-                r = train_step(model, opt, task, Xb, yb, l2)
+                if step is not None:
+                    try:
+                        r = _compiled_train_step(step, opt, task, Xb, yb)
+                    except CompileError as exc:
+                        warnings.warn(f"fit(): {exc} Training eagerly instead.", RuntimeWarning, stacklevel=2)
+                        step = None
+                if step is None:
+                    r = train_step(model, opt, task, Xb, yb, l2)
                 total_loss += r.loss * r.size
                 correct = None if correct is None or r.correct is None else correct + r.correct
                 seen += r.size

@@ -64,14 +64,22 @@ FONT = "Helvetica,Arial,sans-serif"
 
 
 def escape_record(text: str) -> str:
-    r"""``text`` safe inside a record label field: ``{ } | < >``, quotes and backslashes escaped."""
-    text = text.replace("\\", "\\\\").replace("\n", " ").replace("\r", " ")
+    r"""``text`` safe inside a record label field: ``{ } | < >``, quotes and backslashes escaped,
+    and ``&`` written as ``&amp;`` (Graphviz decodes entities, so ``x&amp;y`` would show as ``x&y``)."""
+    text = text.replace("&", "&amp;").replace("\\", "\\\\").replace("\n", " ").replace("\r", " ")
     return re.sub(r'([{}|<>"])', r"\\\1", text)
 
 
 def escape_label(text: str) -> str:
-    r"""``text`` safe as a plain Graphviz label: backslashes (``\N``, ``\l`` ...) and quotes escaped."""
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ").replace("\r", " ")
+    r"""``text`` safe as a plain Graphviz label: backslashes (``\N``, ``\l`` ...) and quotes escaped,
+    ``&`` as ``&amp;``."""
+    return (
+        text.replace("&", "&amp;")
+        .replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("\n", " ")
+        .replace("\r", " ")
+    )
 
 
 def as_trace(obj: Value | Trace, parameters: Iterable[Value] | None = None) -> Trace:
@@ -102,12 +110,15 @@ def path_to_output(trace: Trace, node_id: str) -> set[str]:
 # ---- collapsing neurons and layers ----------------------------------------------------------
 
 _INDEX = re.compile(r"\[[^\]]*\]")
+_ROW = re.compile(r"(?P<layer>.+)\.(?:weight|bias)\[(?P<row>\d+)\](?:\[\d+\])?")
 
 
 def group_of(label: str, level: str) -> str | None:
     """The neuron or layer a parameter label belongs to, by the dotted-name convention.
 
-    A parameter labelled ``"layers.0.neurons.1.w[2]"`` (or ``"...w.2"``) belongs to neuron
+    :mod:`microgradnet.nn` names parameters PyTorch-style: ``"0.weight[1][2]"`` (row 1, column 2)
+    and ``"0.bias[1]"`` belong to neuron ``"0.neuron1"`` of layer ``"0"``. Otherwise a parameter
+    labelled ``"layers.0.neurons.1.w[2]"`` (or ``"...w.2"``) belongs to neuron
     ``"layers.0.neurons.1"`` and layer ``"layers.0"``: indices in brackets and trailing numeric
     parts are dropped, the last name (``w``, ``b``, ``weight``, ``bias``) is the parameter, what
     is left names the neuron, and the neuron name without its trailing ``<name>.<number>`` names
@@ -118,6 +129,10 @@ def group_of(label: str, level: str) -> str | None:
     """
     if level not in ("neuron", "layer"):
         raise ValueError(f"collapse level must be 'neuron' or 'layer', got {level!r}")
+    torch_style = _ROW.fullmatch(label)
+    if torch_style:  # microgradnet.nn's names: row i of "0.weight" and "0.bias[i]" are neuron i
+        layer = torch_style["layer"]
+        return f"{layer}.neuron{torch_style['row']}" if level == "neuron" else layer
     parts = _INDEX.sub("", label).split(".")
     while len(parts) > 1 and parts[-1].isdigit():
         parts.pop()

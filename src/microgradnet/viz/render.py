@@ -20,11 +20,11 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from microgradnet._files import write_atomic
 from microgradnet.engine import Value
 from microgradnet.viz.trace import Trace
 
@@ -213,29 +213,6 @@ def svg_to_png(
         return bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=zoom, background=background))
     except Exception as exc:  # resvg raises its own error types
         raise ValueError(f"could not rasterise the SVG: {exc}") from exc
-
-
-def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> Path:
-    """Write ``data`` to ``path`` all at once: a temporary file in the same directory, then
-    ``os.replace``, so a reader never sees a partial file. Returns the path.
-
-    Raises:
-        FileNotFoundError: the directory does not exist.
-    """
-    target = Path(path)
-    if not target.parent.is_dir():
-        raise FileNotFoundError(f"directory {str(target.parent)!r} does not exist")
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return target
 
 
 def render(
