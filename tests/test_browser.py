@@ -304,7 +304,7 @@ def test_predict_first_hides_each_result_until_the_next_key(
 def test_quiz_checks_typed_answers_and_keeps_a_score(browser: Any, tmp_path: Path) -> None:
     # the lecture's graph again: e = a*b = -6 (forward), then ∂L/∂a = b · ∂L/∂e = (-3)·(-2) = 6
     # and ∂L/∂b = a · ∂L/∂e = 2·(-2) = -4 (backward)
-    path = export_html(lecture(), tmp_path / "quiz.html", quiz=True)
+    path = export_html(lecture(), tmp_path / "quiz.html", quiz=True, interval=0.25)
     view = Page(browser, path.as_uri())
     feedback, score = ".mg-quiz-feedback", ".mg-quiz-score"
     assert view.page.locator(feedback).get_attribute("aria-live") == "polite"
@@ -347,6 +347,12 @@ def test_quiz_checks_typed_answers_and_keeps_a_score(browser: Any, tmp_path: Pat
     view.page.screenshot(path=str(SHOTS / "stepper-quiz.png"), full_page=True)
     view.press("ArrowRight")  # the focus left the answer box: → steps on
     assert view.step() == 12
+    view.press("Home")
+    view.press(" ")  # playing stops at the first question (e = a*b, not asked since the reload)
+    view.page.wait_for_function("document.querySelector('.mg-k').textContent === '2'", timeout=5000)
+    view.page.wait_for_timeout(700)
+    assert view.step() == 2 and view.node_text("e", "data") == "data ?"
+    assert view.page.locator('[data-act="play"]').get_attribute("aria-pressed") == "false"
     assert view.errors == [] and view.dialogs == []
     assert all(u.startswith("file:") for u in view.requests), view.requests
     view.close()

@@ -297,7 +297,8 @@ class _Steps:
         ]
         hints: list[list[Any]] = []
         for value, key in candidates:
-            if math.isfinite(value) and not _close(value, e.grad_after):
+            taken = any(_close(value, h[0]) for h in hints)  # the first reading of a number wins
+            if math.isfinite(value) and not _close(value, e.grad_after) and not taken:
                 hints.append([value, PAGE_STRINGS[key].format(**fill)])
         return hints
 

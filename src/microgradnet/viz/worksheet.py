@@ -398,12 +398,14 @@ def make_worksheet(
         seen.append(found[0])
         versions.append(WorksheetVersion(number, found[0], found[1]))
     if title is None:
-        root_name = versions[0].trace.node(versions[0].trace.root).name
-        title = (
-            f"Backpropagation worksheet: {root_name} = {versions[0].trace.expression(versions[0].trace.root)}"
+        trace = versions[0].trace
+        root_node = trace.node(trace.root)
+        formula = (
+            default_title or f"{root_node.name} = {_formula(trace, root_node, number_format, inline=True)}"
         )
-        if default_title:
-            title = f"Backpropagation worksheet: {default_title}"
+        if len(formula) > 80:
+            formula = f"{root_node.name} = {_formula(trace, root_node, number_format)}"
+        title = f"Backpropagation worksheet: {formula}"
     return Worksheet(title, fmt, tuple(versions), number_format)
 
 
@@ -412,14 +414,21 @@ def make_worksheet(
 # --------------------------------------------------------------------------------------------
 
 
-def _formula(trace: Trace, node: TraceNode, fmt: str) -> str:
-    """How the node is computed, with constants written as numbers: ``c * 2``, ``b + 1``."""
+def _formula(trace: Trace, node: TraceNode, fmt: str, inline: bool = False) -> str:
+    """How the node is computed, with constants written as numbers: ``c * 2``, ``b + 1``;
+    with ``inline=True`` every computed operand is written out too: ``(a + b) * (b + 1)``."""
     names = []
     for c in node.children:
         child = trace.node(c)
         if child.is_leaf and not child.label:
             text = format_number(child.data, fmt)
             names.append(f"({text})" if text.startswith("-") else text)
+        elif inline and not child.is_leaf:
+            text = _formula(trace, child, fmt, inline=True)
+            op = OPS.get(node.op)
+            wrap = op is None or op.template.startswith("{")  # an infix parent: a * (b + c)
+            called = OPS.get(child.op) is not None and not OPS[child.op].template.startswith("{")
+            names.append(f"({text})" if wrap and not called else text)
         elif re.fullmatch(r"\w+", child.name):
             names.append(child.name)
         else:
