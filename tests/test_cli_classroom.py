@@ -41,13 +41,26 @@ def test_each_preset_opens_in_the_stepper_with_its_published_numbers(name: str, 
     for label, want in ex.expected_grad.items():
         assert abs(nodes[label].grad - want) <= tol, (label, nodes[label].grad, want)
     page = export_html(ex.root, tmp_path / f"{name}.html", title=ex.title).read_text(encoding="utf-8")
-    model = _steps(page)
-    steps = model["steps"]
+    steps = _steps(page)["steps"]
     assert isinstance(steps, list) and steps[-1]["kind"] == "done"
+    root = trace.node(trace.root).name
+
+    def close(shown: str, want: float) -> bool:  # the page prints 4 significant digits
+        return abs(float(shown) - want) <= max(tol, 5e-4 * abs(want)) + 1e-12
+
+    # what the page shows: each published forward value on its forward step ...
+    for label, want in ex.expected_data.items():
+        step = next(s for s in steps if s["kind"] == "forward" and s["lines"][0].startswith(f"{label} = "))
+        assert close(step["lines"][2].split(" = ")[-1], want), (label, step["lines"][2], want)
+    # ... and each published gradient: leaves in the summary, every node on its last edge
     done = steps[-1]["lines"][0]
-    for label in ex.expected_grad:
-        if not nodes[label].children:  # leaves appear in the summary, rounded as the page shows them
-            assert f"/∂{label} = " in done
+    for label, want in ex.expected_grad.items():
+        if not nodes[label].children:
+            found = re.search(rf"∂{re.escape(root)}/∂{re.escape(label)} = (\S+)", done)
+            assert found is not None and close(found.group(1), want), (label, done, want)
+        last = [s for s in steps if s["kind"] == "edge" and s["lines"][2].startswith(f"{label}.grad ")][-1]
+        assert last["lines"][2].endswith("(final)")
+        assert close(last["lines"][2].split(" → ")[1].split()[0], want), (label, last["lines"][2], want)
 
 
 @pytest.mark.parametrize("command", ["step", "graph"])

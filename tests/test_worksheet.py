@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import html
 import math
+import os
 import re
+import stat
 from pathlib import Path
 
 import pytest
@@ -134,6 +136,8 @@ def test_bad_input_is_refused() -> None:
         make_worksheet("__import__('os')")
     with pytest.raises(ValueError, match="single leaf"):
         make_worksheet(Value(1.0, label="a"))
+    with pytest.raises(ValueError, match="number_format"):
+        make_worksheet("a*b", number_format="{:.4q}")
     with pytest.raises(TypeError, match="Value or a formula"):
         make_worksheet(3.0)  # type: ignore[arg-type]
 
@@ -159,3 +163,6 @@ def test_save_writes_both_files_or_neither(tmp_path: Path) -> None:
         ws.save(tmp_path / "c.md", answers=tmp_path / "missing" / "k.md")
     assert not (tmp_path / "a.md").exists() and not (tmp_path / "c.md").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["key.html", "sheet.md"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(sheet.stat().st_mode) == 0o666 & ~umask  # a handout, not a private file

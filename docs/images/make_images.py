@@ -17,6 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from microgradnet import Value
 from microgradnet.viz import export_html, render
 from microgradnet.viz.expr import parse_expression
 
@@ -34,7 +35,7 @@ DEMO_PICTURES = {
 }
 
 
-def lecture():  # type: ignore[no-untyped-def]
+def lecture() -> Value:
     """Karpathy's lecture example L = (a*b + c) * f at a=2, b=-3, c=10, f=-2."""
     return parse_expression("e = a*b; d = e + c; L = d*f", {"a": 2, "b": -3, "c": 10, "f": -2})
 

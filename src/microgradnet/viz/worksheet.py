@@ -286,6 +286,10 @@ class Worksheet:
             raise ValueError(f"the sheet and the answer key would both be written to {str(targets[0])!r}")
         texts = [self.render(f, answers=k == 1) for k, f in enumerate(fmts)]
         written = [write_atomic(t, text) for t, text in zip(targets, texts)]
+        umask = os.umask(0)
+        os.umask(umask)
+        for target in written:  # a handout is for sharing: the usual permissions, not private
+            os.chmod(target, 0o666 & ~umask)
         return written[0], (written[1] if len(written) == 2 else None)
 
 
@@ -327,7 +331,12 @@ def make_worksheet(
         raise TypeError(f"seed must be an int, got {seed!r}")
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title must be a str or None, got {type(title).__name__}")
-    format_number(1.5, number_format)
+    if not isinstance(number_format, str):
+        raise TypeError(f"number_format must be a format string such as '{{:.4g}}', got {number_format!r}")
+    try:
+        format_number(1.5, number_format)
+    except (ValueError, IndexError, KeyError) as exc:
+        raise ValueError(f"number_format {number_format!r} does not format a number: {exc}") from None
     if isinstance(root_or_expression, str):
         text = root_or_expression
         names = _expression_names(text)
@@ -429,7 +438,7 @@ def _formula(trace: Trace, node: TraceNode, fmt: str, inline: bool = False) -> s
             wrap = op is None or op.template.startswith("{")  # an infix parent: a * (b + c)
             called = OPS.get(child.op) is not None and not OPS[child.op].template.startswith("{")
             names.append(f"({text})" if wrap and not called else text)
-        elif re.fullmatch(r"\w+", child.name):
+        elif re.fullmatch(r"[\w.\[\]]+", child.name):  # a, w1, w[0], layers.0.b
             names.append(child.name)
         else:
             names.append(f"({child.name})")
