@@ -63,6 +63,11 @@ def test_values_are_nice_and_inside_their_ranges() -> None:
     for v in plain.versions:
         assert all(x == int(x) and x != 0 and lo <= x <= hi for x in v.values.values())
 
+    # nothing trivial: (a - b) * c is 0 with a zero gradient whenever a = b or c = 0, a third of
+    # the draws each; those are drawn again while other values remain
+    for v in make_worksheet("(a - b) * c", {"a": (0, 2), "b": (0, 2), "c": (-1, 1)}, n_versions=6).versions:
+        assert all(x != 0 for x in v.forward.values()) and all(g != 0 for g in v.gradients.values())
+
 
 def test_domains_are_respected() -> None:
     ws = make_worksheet(

@@ -216,13 +216,15 @@ def _all_finite(trace: Trace) -> bool:
 
 
 def _nice(x: float) -> bool:
-    return x == 0.0 or 1e-3 <= abs(x) <= 1e6
+    return 1e-3 <= abs(x) <= 1e6
 
 
 def _all_nice(trace: Trace) -> bool:
-    """No value or gradient so tiny or huge that the sheet's numbers lose their meaning
-    (a saturated tanh gives gradients like 2e-10)."""
-    return all(_nice(n.data) and _nice(n.grad) for n in trace.nodes)
+    """Every computed value and every gradient between 0.001 and a million in size: no zeros that
+    make half the sheet trivial, no saturated tanh with gradients like 2e-10. (Leaves may be 0.)"""
+    return all(
+        (n.is_leaf or _nice(n.data)) and (_nice(n.grad) or (n.is_leaf and not n.label)) for n in trace.nodes
+    )
 
 
 @dataclass(frozen=True)
@@ -312,7 +314,8 @@ def make_worksheet(
     ``(lo, hi, step)`` (``(0, 1, 0.1)`` gives one decimal); other leaves get a nonzero integer
     from -5 to 5. Values that make any value or gradient non-finite (``log`` of a negative, a
     division by zero) are drawn again, and so, while others can be found, are values that repeat
-    an earlier version or make a value or gradient tinier than 0.001 or larger than a million.
+    an earlier version or make a computed value or a gradient zero, smaller than 0.001 or larger
+    than a million.
     ``seed`` makes the draw repeatable. Returns a :class:`Worksheet`: ``.sheet()`` and
     ``.answers()`` in ``fmt`` (``"md"`` or ``"html"``), ``.save(path, answers=path)``.
 
