@@ -316,6 +316,7 @@ def test_quiz_checks_typed_answers_and_keeps_a_score(browser: Any, tmp_path: Pat
     view.press("Enter")
     assert view.text(feedback) == "Right: e = -6." and view.node_text("e", "data") == "data -6"
     assert view.text(score) == "Score: 1 of 1 right first time."
+    assert not view.page.locator(".mg-all").is_visible()  # the step list would give answers away
     view.page.goto(path.as_uri() + "#step=9")
     view.page.reload()
     view.page.wait_for_selector('.mg-stepper[data-ready="true"]')

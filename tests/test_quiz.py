@@ -17,6 +17,7 @@ def test_each_hidden_result_is_asked_with_the_traced_number() -> None:
     edges = [s for s in asked if s["kind"] == "edge"]
     assert [s["masked"]["answer"] for s in forward] == [n.data for n in trace.nodes if not n.is_leaf]
     assert [s["masked"]["answer"] for s in edges] == [e.grad_after for e in trace.events]
+    assert all(s["masked"]["hints"] == [[-s["masked"]["answer"], "Check the sign. "]] for s in forward)
     by_ask = {s["masked"]["ask"]: s["masked"] for s in edges}
     # the lecture: a.grad = b · ∂L/∂e = (-3)·(-2) = 6
     assert by_ask["a.grad"]["shown"] == "6" and "what is a.grad?" in by_ask["a.grad"]["prompt"]

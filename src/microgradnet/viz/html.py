@@ -242,7 +242,7 @@ class _Steps:
                     "masked": {
                         "lines": [f"{n.name} = {expr}", f"   = {numbers}", f"{n.name} = {unknown}"],
                         "set": [[n.id, self.data_text(n.id, unknown), None, "mg-nograd"]],
-                        **self._question(n.name, n.data, []),
+                        **self._question(n.name, n.data, self._sign_hint(n.data)),
                     },
                     "hot": {
                         "edges": [f"{n.id}:{k}" for k in range(len(n.children))] + [f"{n.id}:out"],
@@ -277,6 +277,10 @@ class _Steps:
             "shown": self.f(value),
             "hints": hints,
         }
+
+    @staticmethod
+    def _sign_hint(value: float) -> list[list[Any]]:
+        return [[-value, PAGE_STRINGS["hint_sign"]]] if math.isfinite(value) and value != 0 else []
 
     def _hints(self, e: EdgeEvent) -> list[list[Any]]:
         """``[value, sentence]`` for the classic wrong answers at an edge, most telling first."""
