@@ -139,6 +139,10 @@ def test_bad_input_is_refused() -> None:
         make_worksheet("a*b", fmt="pdf")
     with pytest.raises(ExpressionError, match="__import__"):
         make_worksheet("__import__('os')")
+    with pytest.raises(ExpressionError, match="limit"):
+        make_worksheet("a+" * 10_000 + "a")
+    with pytest.raises(ExpressionError, match="empty"):
+        make_worksheet("   ")
     with pytest.raises(ValueError, match="single leaf"):
         make_worksheet(Value(1.0, label="a"))
     with pytest.raises(ValueError, match="number_format"):

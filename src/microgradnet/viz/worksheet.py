@@ -34,7 +34,7 @@ from typing import Union
 
 from microgradnet.engine import Value, apply, topological_order
 from microgradnet.ops import OPS
-from microgradnet.viz.expr import ExpressionError, parse_expression
+from microgradnet.viz.expr import MAX_LENGTH, ExpressionError, parse_expression
 from microgradnet.viz.render import write_atomic
 from microgradnet.viz.strings import format_number
 from microgradnet.viz.trace import Trace, TraceNode, trace_backward
@@ -163,6 +163,8 @@ def parse_range(text: str) -> tuple[str, Range]:
 
 def _expression_names(text: str) -> list[str]:
     """The variable names a formula reads, in order of first use (function names excluded)."""
+    if len(text) > MAX_LENGTH or not text.strip():
+        parse_expression(text, {})  # too long or empty: the parser's own message
     try:
         tree = ast.parse(text.strip(), mode="exec")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
