@@ -24,13 +24,13 @@ import json
 import math
 import os
 import re
-import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from microgradnet._files import write_atomic
 from microgradnet.engine import Value
 from microgradnet.ops import OPS
 from microgradnet.viz.render import dot_to_svg
@@ -814,19 +814,7 @@ aria-label="projector mode (P)">{e(PAGE_STRINGS["projector"])}</button>
             raise FileNotFoundError(
                 f"cannot write {str(path)!r}: the directory {str(parent)!r} does not exist"
             )
-        text = self.html()
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-                out.write(text)
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; a page is for sharing
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return target
+        return write_atomic(target, self.html())
 
 
 def stepper_html(root_or_trace: Value | Trace, **options: Any) -> str:

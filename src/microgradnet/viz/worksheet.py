@@ -32,10 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
+from microgradnet._files import write_atomic
 from microgradnet.engine import Value, apply, topological_order
 from microgradnet.ops import OPS
 from microgradnet.viz.expr import MAX_LENGTH, ExpressionError, parse_expression
-from microgradnet.viz.render import write_atomic
 from microgradnet.viz.strings import format_number
 from microgradnet.viz.trace import Trace, TraceNode, trace_backward
 
@@ -290,10 +290,6 @@ class Worksheet:
             raise ValueError(f"the sheet and the answer key would both be written to {str(targets[0])!r}")
         texts = [self.render(f, answers=k == 1) for k, f in enumerate(fmts)]
         written = [write_atomic(t, text) for t, text in zip(targets, texts)]
-        umask = os.umask(0)
-        os.umask(umask)
-        for target in written:  # a handout is for sharing: the usual permissions, not private
-            os.chmod(target, 0o666 & ~umask)
         return written[0], (written[1] if len(written) == 2 else None)
 
 
