@@ -299,3 +299,61 @@ def test_predict_first_hides_each_result_until_the_next_key(
     assert view.text(".mg-update") == "b.grad 0 → -4  (final)"
     assert view.errors == []
     view.close()
+
+
+def test_quiz_checks_typed_answers_and_keeps_a_score(browser: Any, tmp_path: Path) -> None:
+    # the lecture's graph again: e = a*b = -6 (forward), then ∂L/∂a = b · ∂L/∂e = (-3)·(-2) = 6
+    # and ∂L/∂b = a · ∂L/∂e = 2·(-2) = -4 (backward)
+    path = export_html(lecture(), tmp_path / "quiz.html", quiz=True, interval=0.25)
+    view = Page(browser, path.as_uri())
+    feedback, score = ".mg-quiz-feedback", ".mg-quiz-score"
+    assert view.page.locator(feedback).get_attribute("aria-live") == "polite"
+    view.press("ArrowRight")  # step 2: compute e, its value hidden and the answer box focused
+    assert view.step() == 2 and view.node_text("e", "data") == "data ?"
+    assert view.page.evaluate("document.activeElement.className") == "mg-quiz-input"
+    assert "Your turn: what is e?" in view.text(".mg-narration")
+    view.page.keyboard.type("-6")
+    view.press("Enter")
+    assert view.text(feedback) == "Right: e = -6." and view.node_text("e", "data") == "data -6"
+    assert view.text(score) == "Score: 1 of 1 right first time."
+    assert not view.page.locator(".mg-all").is_visible()  # the step list would give answers away
+    view.page.goto(path.as_uri() + "#step=9")
+    view.page.reload()
+    view.page.wait_for_selector('.mg-stepper[data-ready="true"]')
+    view.press("ArrowRight")  # step 10: the edge into a
+    assert view.step() == 10 and view.text(".mg-update") == "a.grad 0 → ?"
+    view.page.keyboard.type("-2")  # the upstream gradient alone: wrong, with a hint
+    view.press("Enter")
+    text = view.text(feedback)
+    assert text.startswith("Not quite: -2 is not a.grad.") and "upstream gradient" in text
+    assert view.text(".mg-update") == "a.grad 0 → ?" and view.node_text("a", "grad") == "grad ?"
+    view.page.keyboard.type("(-3)*(-2)")  # the text was selected: typing replaces it
+    view.press("Enter")
+    assert view.text(feedback) == "Right: a.grad = 6."
+    assert view.node_text("a", "grad") == "grad 6" and "(-3) · (-2) = 6" in view.text(".mg-num")
+    assert view.text(score) == "Score: 0 of 1 right first time."  # right, but not first time
+    view.press("ArrowRight")  # step 11: the edge into b
+    view.page.keyboard.type("2")  # the local derivative alone
+    view.press("Enter")
+    assert "local derivative ∂e/∂b" in view.text(feedback)
+    view.page.keyboard.type("four")
+    view.press("Enter")
+    assert "is not a number I can read" in view.text(feedback)
+    view.press("Tab")
+    view.press("Tab")  # past "check" to "show answer", by keyboard
+    view.press("Enter")
+    assert view.text(feedback) == "The answer: b.grad = -4." and view.node_text("b", "grad") == "grad -4"
+    assert view.text(score) == "Score: 0 of 2 right first time."
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    view.page.screenshot(path=str(SHOTS / "stepper-quiz.png"), full_page=True)
+    view.press("ArrowRight")  # the focus left the answer box: → steps on
+    assert view.step() == 12
+    view.press("Home")
+    view.press(" ")  # playing stops at the first question (e = a*b, not asked since the reload)
+    view.page.wait_for_function("document.querySelector('.mg-k').textContent === '2'", timeout=5000)
+    view.page.wait_for_timeout(700)
+    assert view.step() == 2 and view.node_text("e", "data") == "data ?"
+    assert view.page.locator('[data-act="play"]').get_attribute("aria-pressed") == "false"
+    assert view.errors == [] and view.dialogs == []
+    assert all(u.startswith("file:") for u in view.requests), view.requests
+    view.close()

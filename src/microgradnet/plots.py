@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from microgradnet.train import History, Model, _atomic_write, predict
+from microgradnet._files import write_atomic
+from microgradnet.train import History, Model, predict
 
 __all__ = ["plot_decision_boundary", "plot_history", "plot_max_weights"]
 
@@ -52,7 +53,7 @@ def _save(fig: Any, path: str | os.PathLike[str]) -> Path:
         raise ValueError(f"pictures are saved as PNG: give a path ending in .png, got {str(p)!r}")
     buf = io.BytesIO()
     fig.savefig(buf, format="png", metadata={"Software": None})
-    _atomic_write(p, buf.getvalue())
+    write_atomic(p, buf.getvalue())
     return p
 
 

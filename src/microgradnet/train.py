@@ -35,7 +35,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -48,6 +47,7 @@ import numpy as np
 from microgradnet import data as _data
 from microgradnet import losses as _losses
 from microgradnet import optim as _optim
+from microgradnet._files import write_atomic
 from microgradnet.compile import FIT_LOSSES, CompiledStep, CompileError, evaluate_named, for_fit
 from microgradnet.engine import Value, no_grad
 
@@ -358,7 +358,7 @@ class History:
         """The history as JSON text; also written (atomically) to ``path`` if given."""
         text = json.dumps(self.to_dict(), indent=1)
         if path is not None:
-            _atomic_write(Path(path), text.encode("utf-8"))
+            write_atomic(Path(path), text.encode("utf-8"))
         return text
 
     @classmethod
@@ -624,24 +624,6 @@ class CheckpointError(ValueError):
     """A checkpoint file that is corrupt, truncated, of another format, or for another model."""
 
 
-def _atomic_write(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to a temp file beside ``path``, fsync it, then ``os.replace`` it in."""
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise FileNotFoundError(f"cannot write {str(path)!r}: directory {str(directory)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def _model_state(model: Any) -> dict[str, Any]:
     if hasattr(model, "state_dict"):
         state: dict[str, Any] = model.state_dict()
@@ -668,7 +650,7 @@ def save_checkpoint(model: Any, path: str | os.PathLike[str], optimizer: Any = N
         "optimizer": optimizer.state_dict() if optimizer is not None else None,
     }
     body["sha256"] = _digest(body)
-    _atomic_write(Path(path), json.dumps(body, sort_keys=True, allow_nan=True).encode("utf-8"))
+    write_atomic(Path(path), json.dumps(body, sort_keys=True, allow_nan=True).encode("utf-8"))
 
 
 def _shape_of(x: Any, where: str) -> Any:

@@ -20,6 +20,8 @@ SUBCOMMANDS = [
     "microgradnet.cli.viz",
     "microgradnet.cli.train",
     "microgradnet.cli.ops_table",
+    "microgradnet.cli.examples",
+    "microgradnet.cli.worksheet",
 ]
 
 

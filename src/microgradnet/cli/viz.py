@@ -5,6 +5,7 @@ stepper page, with no Python written and no network::
 
     microgradnet step "tanh(x1*w1 + x2*w2 + b)" x1=2 x2=0 w1=-3 w2=1 b=6.8813735870195432 -o neuron.html
     microgradnet graph "e = a*b; d = e + c; L = d*f" a=2 b=-3 c=10 f=-2 -o lecture.svg
+    microgradnet step --example cs231n-neuron -o neuron.html   # a preset (microgradnet examples)
 
 The formula is parsed by :func:`microgradnet.viz.expr.parse_expression` (a whitelist over
 Python's ``ast``; never evaluated as code). Any problem (a rejected construct, unknown or
@@ -20,13 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from microgradnet.cli import CliError
+from microgradnet.cli.examples import open_example
 from microgradnet.engine import Value
 from microgradnet.viz.expr import ExpressionError, parse_assignment, parse_expression
 from microgradnet.viz.html import PAGE_STRINGS, THEMES, HtmlStepper
 from microgradnet.viz.render import render
 from microgradnet.viz.trace import trace_backward
 
-__all__ = ["GRAPH_SUFFIXES", "build_graph", "register"]
+__all__ = ["GRAPH_SUFFIXES", "build_graph", "graph_from_args", "register"]
 
 #: What ``graph -o`` can write, by suffix.
 GRAPH_SUFFIXES = (".svg", ".png", ".dot", ".json", ".html")
@@ -51,9 +53,26 @@ def build_graph(expression: str, assignments: list[str], root_label: str = "L") 
         raise CliError(str(exc)) from None
 
 
+def graph_from_args(args: argparse.Namespace) -> tuple[Value, str]:
+    """The graph a command works on and its default title: ``EXPR NAME=VALUE ...`` or ``--example``.
+
+    Raises:
+        CliError: neither or both of EXPR and ``--example`` given, values given with
+            ``--example``, an unknown example name, or anything :func:`build_graph` rejects.
+    """
+    example = getattr(args, "example", None)
+    if example is not None:
+        if args.expression is not None or args.values:
+            given = " ".join([args.expression or "", *args.values]).strip()
+            raise CliError(f"give EXPR NAME=VALUE ... or --example NAME, not both (got {given!r} too)")
+        ex = open_example(example)
+        return ex.root, ex.title
+    if args.expression is None:
+        raise CliError("give the formula EXPR and its NAME=VALUE values, or --example NAME")
+    return build_graph(args.expression, args.values, args.name), _title(args, args.expression)
+
+
 def _title(args: argparse.Namespace, expression: str) -> str:
-    if args.title is not None:
-        return str(args.title)
     text = " ".join(expression.split())
     if "=" in text:
         return PAGE_STRINGS["title"].split("{root}")[0] + text
@@ -79,9 +98,13 @@ def _print_trace(root: Value, args: argparse.Namespace) -> None:
         sys.stdout.write(trace.to_json(indent=2) + "\n")
 
 
-def _page(root: Value, args: argparse.Namespace) -> HtmlStepper:
+def _page(root: Value, title: str, args: argparse.Namespace) -> HtmlStepper:
     return HtmlStepper(
-        root, title=_title(args, args.expression), theme=args.theme, projector=args.projector, quiz=args.quiz
+        root,
+        title=args.title if args.title is not None else title,
+        theme=args.theme,
+        projector=args.projector,
+        quiz=args.quiz,
     )
 
 
@@ -89,10 +112,10 @@ def _run_step(args: argparse.Namespace) -> int:
     if args.output is None and not (args.text or args.json):
         raise CliError("give -o FILE.html for the stepper page, or --text / --json to print the trace")
     target = _check_output(args.output, (".html", ".htm")) if args.output is not None else None
-    root = build_graph(args.expression, args.values, args.name)
+    root, title = graph_from_args(args)
     _print_trace(root, args)
     if target is not None:
-        _page(root, args).save(target)
+        _page(root, title, args).save(target)
         print(f"wrote {target}", file=sys.stderr)
     return 0
 
@@ -101,13 +124,13 @@ def _run_graph(args: argparse.Namespace) -> int:
     if args.output is None and not (args.text or args.json):
         raise CliError(f"give -o FILE ({', '.join(GRAPH_SUFFIXES)}), or --text / --json to print the trace")
     target = _check_output(args.output, GRAPH_SUFFIXES) if args.output is not None else None
-    root = build_graph(args.expression, args.values, args.name)
+    root, title = graph_from_args(args)
     _print_trace(root, args)
     if target is None:
         return 0
     suffix = target.suffix.lower()
     if suffix == ".html":
-        _page(root, args).save(target)
+        _page(root, title, args).save(target)
     else:
         options: dict[str, Any] = {} if suffix == ".json" else {"rankdir": args.rankdir}
         render(root, target, **options)
@@ -117,7 +140,10 @@ def _run_graph(args: argparse.Namespace) -> int:
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "expression", metavar="EXPR", help='the formula, e.g. "(a*b + c) * f" or "e = a*b; L = e + c"'
+        "expression",
+        metavar="EXPR",
+        nargs="?",
+        help='the formula, e.g. "(a*b + c) * f" or "e = a*b; L = e + c" (or use --example)',
     )
     p.add_argument(
         "values", metavar="NAME=VALUE", nargs="*", help="the value of each variable, e.g. a=2 b=-3"
@@ -125,12 +151,22 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--name", default="L", help="the label of the result when EXPR does not name it (default: L)"
     )
+    p.add_argument(
+        "--example",
+        metavar="NAME",
+        default=None,
+        help="open a bundled classroom preset instead of EXPR (microgradnet examples lists them)",
+    )
     p.add_argument("--text", action="store_true", help="print the backprop trace to the terminal")
     p.add_argument("--json", action="store_true", help="print the trace as versioned JSON")
     p.add_argument("--title", default=None, help="the page title (default: the formula)")
     p.add_argument("--theme", choices=THEMES, default="cs231n", help="colours of the stepper page")
     p.add_argument("--projector", action="store_true", help="open the stepper page in large print")
-    p.add_argument("--quiz", action="store_true", help="open the stepper page in predict-first mode")
+    p.add_argument(
+        "--quiz",
+        action="store_true",
+        help="open the stepper page as a quiz: type each result before it is shown",
+    )
 
 
 def register(sub: Any) -> None:

@@ -1,4 +1,5 @@
-"""See backprop: the backward-pass trace, graph pictures, rendering without Graphviz, slide frames.
+"""See backprop: the backward-pass trace, graph pictures, rendering without Graphviz, slide frames,
+the stepper page and worksheets.
 
 >>> from microgradnet import Value
 >>> from microgradnet.viz import trace_backward
@@ -16,18 +17,21 @@ from microgradnet.viz.frames import export_frames
 from microgradnet.viz.html import HtmlStepper, export_html
 from microgradnet.viz.render import backend, dot_to_svg, layout, render
 from microgradnet.viz.trace import EdgeEvent, Trace, TraceNode, narration, trace_backward
+from microgradnet.viz.worksheet import Worksheet, make_worksheet
 
 __all__ = [
     "EdgeEvent",
     "HtmlStepper",
     "Trace",
     "TraceNode",
+    "Worksheet",
     "backend",
     "dot_to_svg",
     "draw_dot",
     "export_frames",
     "export_html",
     "layout",
+    "make_worksheet",
     "narration",
     "render",
     "trace_backward",

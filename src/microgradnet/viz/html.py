@@ -24,20 +24,28 @@ import json
 import math
 import os
 import re
-import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from microgradnet._files import write_atomic
 from microgradnet.engine import Value
 from microgradnet.ops import OPS
 from microgradnet.viz.render import dot_to_svg
 from microgradnet.viz.strings import STRINGS, format_number
 from microgradnet.viz.trace import EdgeEvent, Trace, TraceNode, trace_backward
 
-__all__ = ["PAGE_STRINGS", "THEMES", "HtmlStepper", "export_html", "stepper_html"]
+__all__ = [
+    "PAGE_STRINGS",
+    "QUIZ_ABS_TOL",
+    "QUIZ_REL_TOL",
+    "THEMES",
+    "HtmlStepper",
+    "export_html",
+    "stepper_html",
+]
 
 #: The colour themes: the CS231n convention (values green, gradients red) and a colour-blind-safe
 #: one (Okabe-Ito blue and vermillion). Either way every number is also written as text.
@@ -79,8 +87,24 @@ PAGE_STRINGS: dict[str, str] = {
     "last": "last ⇥",
     "projector": "projector",
     "follow": "follow step",
-    "quiz": "predict first",
-    "quiz_prompt": "Your turn: what is the missing number? Press → to reveal it.",
+    "quiz": "quiz",
+    "quiz_prompt": "Your turn: what is {ask}? Type it and press Enter, or press → to reveal it.",
+    "quiz_label": "{ask} =",
+    "quiz_check": "check",
+    "quiz_show": "show answer",
+    "quiz_right": "Right: {ask} = {answer}.",
+    "quiz_wrong": "Not quite: {typed} is not {ask}. {hint}Try again, or show the answer.",
+    "quiz_unreadable": "“{typed}” is not a number I can read; type a number such as -4, 0.5, 3/4 "
+    "or (-3)*(-2).",
+    "quiz_revealed": "The answer: {ask} = {answer}.",
+    "quiz_score": "Score: {right} of {asked} right first time.",
+    "hint_contribution": "That is this edge's contribution; add it to what {operand}.grad held "
+    "before ({before}). ",
+    "hint_local": "That is the local derivative ∂{node}/∂{operand}; multiply it by the upstream gradient "
+    "∂{root}/∂{node} = {upstream}. ",
+    "hint_upstream": "That is the upstream gradient ∂{root}/∂{node}; multiply it by the local derivative "
+    "∂{node}/∂{operand} = {formula}. ",
+    "hint_sign": "Check the sign. ",
     "theme_cs231n": "CS231n colours",
     "theme_colorblind": "colour-blind safe",
     "ledger_heading": "Gradients that add up (fan-out)",
@@ -88,7 +112,7 @@ PAGE_STRINGS: dict[str, str] = {
     "legend": "{data_word} = forward value, {grad_word} = gradient ∂{root}/∂node; a dashed box "
     "and {pending} mean the gradient is still pending; a solid red box without {pending} means it is final.",
     "help": "Keys: ← → step · Space play/pause · Home/End first/last · P projector · C colours · "
-    "Z follow the step / whole graph · Q predict first (→ reveals)",
+    "Z follow the step / whole graph · Q quiz (type each result, Enter checks; → reveals)",
     "graph_label": "Computational graph of {root}",
 }
 
@@ -110,6 +134,20 @@ def _json_for_html(data: Any) -> str:
     """JSON that is safe inside ``<script type="application/json">``: ``<``, ``>``, ``&`` escaped."""
     text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return re.sub(r"[<>&]", lambda m: _HTML_JSON_ESCAPES[m.group(0)], text)
+
+
+#: Quiz mode accepts a typed number within this relative (or, near zero, absolute) tolerance.
+QUIZ_REL_TOL = 1e-2
+QUIZ_ABS_TOL = 1e-9
+
+
+def _close(x: float, y: float) -> bool:
+    return abs(x - y) <= max(QUIZ_REL_TOL * abs(y), QUIZ_ABS_TOL)
+
+
+def _json_float(x: float) -> float | str:
+    """A float for the page's JSON (non-finite ones as strings, which the quiz never accepts)."""
+    return x if math.isfinite(x) else repr(x)
 
 
 def _paren(text: str) -> str:
@@ -204,6 +242,7 @@ class _Steps:
                     "masked": {
                         "lines": [f"{n.name} = {expr}", f"   = {numbers}", f"{n.name} = {unknown}"],
                         "set": [[n.id, self.data_text(n.id, unknown), None, "mg-nograd"]],
+                        **self._question(n.name, n.data, self._sign_hint(n.data)),
                     },
                     "hot": {
                         "edges": [f"{n.id}:{k}" for k in range(len(n.children))] + [f"{n.id}:out"],
@@ -228,6 +267,44 @@ class _Steps:
             "steps": steps,
             "ledgers": self._ledgers(),
         }
+
+    def _question(self, ask: str, value: float, hints: list[list[Any]]) -> dict[str, Any]:
+        """What quiz mode asks at a step: the prompt, the exact answer and hints for near misses."""
+        return {
+            "prompt": PAGE_STRINGS["quiz_prompt"].format(ask=ask),
+            "ask": ask,
+            "answer": _json_float(value),
+            "shown": self.f(value),
+            "hints": hints,
+        }
+
+    @staticmethod
+    def _sign_hint(value: float) -> list[list[Any]]:
+        return [[-value, PAGE_STRINGS["hint_sign"]]] if math.isfinite(value) and value != 0 else []
+
+    def _hints(self, e: EdgeEvent) -> list[list[Any]]:
+        """``[value, sentence]`` for the classic wrong answers at an edge, most telling first."""
+        node, operand = self.trace.node(e.node), self.trace.node(e.operand)
+        fill = {
+            "node": node.name,
+            "operand": operand.name,
+            "root": self.root.name,
+            "before": self.f(e.grad_before),
+            "upstream": self.f(e.upstream),
+            "formula": e.formula_named,
+        }
+        candidates = [
+            (e.contribution, "hint_contribution"),
+            (e.local, "hint_local"),
+            (e.upstream, "hint_upstream"),
+            (-e.grad_after, "hint_sign"),
+        ]
+        hints: list[list[Any]] = []
+        for value, key in candidates:
+            taken = any(_close(value, h[0]) for h in hints)  # the first reading of a number wins
+            if math.isfinite(value) and not _close(value, e.grad_after) and not taken:
+                hints.append([value, PAGE_STRINGS[key].format(**fill)])
+        return hints
 
     def _start_grad(self, node_id: str) -> float:
         """The operand's gradient before its first contribution (a leaf may hold an earlier one)."""
@@ -292,6 +369,7 @@ class _Steps:
             "masked": {
                 "lines": [symbolic, "   = ?", f"{operand.name}.grad {before} → ?"],
                 "set": [[e.operand, None, self.grad_text(e.operand, PAGE_STRINGS["unknown"]), "mg-pending"]],
+                **self._question(f"{operand.name}.grad", e.grad_after, self._hints(e)),
             },
             "hot": {
                 "edges": [f"{e.node}:out", f"{e.node}:{e.operand_index}"],
@@ -574,7 +652,9 @@ class HtmlStepper:
             "follow_fraction": 0.35,
             "follow_min": 420,
             "quiz": self.quiz,
-            "quiz_prompt": PAGE_STRINGS["quiz_prompt"],
+            "quiz_rel_tol": QUIZ_REL_TOL,
+            "quiz_abs_tol": QUIZ_ABS_TOL,
+            **{k: v for k, v in PAGE_STRINGS.items() if k.startswith("quiz_")},
         }
         self._dot = _stepper_dot(self.trace, builder, rankdir)
         self._svg: str | None = None
@@ -651,6 +731,14 @@ tabindex="0" role="region" aria-label="{e(self.title)}">
 <div class="mg-step-title">{e(last["title"])}</div>
 <div class="mg-equation"><div class="mg-sym">{e(lines[0])}</div><div class="mg-num">{e(lines[1])}</div>\
 <div class="mg-update">{e(lines[2])}</div></div>
+<form class="mg-quiz" autocomplete="off"{"" if self.quiz else " hidden"}>
+<div class="mg-quiz-ask" hidden><label><span class="mg-quiz-label"></span> \
+<input class="mg-quiz-input" type="text" inputmode="text" spellcheck="false" size="10" maxlength="60"></label>
+<button type="submit" class="mg-quiz-check">{e(PAGE_STRINGS["quiz_check"])}</button>
+<button type="button" class="mg-quiz-show">{e(PAGE_STRINGS["quiz_show"])}</button></div>
+<p class="mg-quiz-feedback" role="status" aria-live="polite"></p>
+<p class="mg-quiz-score"></p>
+</form>
 </div>
 <div class="mg-side">
 <p class="mg-narration" aria-live="polite">{e(last["narration"])}</p>
@@ -670,7 +758,7 @@ tabindex="0" role="region" aria-label="{e(self.title)}">
 <button type="button" data-act="last" aria-label="last step (End)">{e(PAGE_STRINGS["last"])}</button>
 <input class="mg-slider" type="range" min="1" max="{n}" value="{n}" step="1" aria-label="step">
 <button type="button" data-act="quiz" aria-pressed="{"true" if self.quiz else "false"}" \
-aria-label="predict first: hide each result until the next key press (Q)">{e(PAGE_STRINGS["quiz"])}</button>
+aria-label="quiz: type each result before it is shown (Q)">{e(PAGE_STRINGS["quiz"])}</button>
 <button type="button" data-act="follow" aria-pressed="false" aria-label="follow the current step (Z)">\
 {e(PAGE_STRINGS["follow"])}</button>
 <select class="mg-theme" aria-label="colours">{themes}</select>
@@ -726,19 +814,7 @@ aria-label="projector mode (P)">{e(PAGE_STRINGS["projector"])}</button>
             raise FileNotFoundError(
                 f"cannot write {str(path)!r}: the directory {str(parent)!r} does not exist"
             )
-        text = self.html()
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-                out.write(text)
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; a page is for sharing
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return target
+        return write_atomic(target, self.html())
 
 
 def stepper_html(root_or_trace: Value | Trace, **options: Any) -> str:
@@ -766,8 +842,13 @@ def export_html(
     green, gradients red) or ``"colorblind"``; ``projector=True`` opens the page in large print
     (the page has a button and the key P for it too). ``follow`` zooms the picture in on the
     current step (key Z); ``None`` switches it on for graphs of more than 20 nodes. ``interval``
-    is the seconds per step when playing. ``quiz=True`` opens in predict-first mode (key Q): each
-    forward value and each gradient is hidden until the next → reveals it. Returns the path
+    is the seconds per step when playing. ``quiz=True`` opens as a quiz (key Q switches): each
+    new forward value and gradient is hidden and the student types it (a number, or arithmetic
+    such as ``(-3)*(-2)`` or ``3/4``; right within 1% or, near zero, 1e-9); the page says right
+    or wrong (with a hint for the classic slips: the contribution without the earlier gradient,
+    the local derivative alone, the upstream gradient alone, the wrong sign), reveals the answer
+    and equation when right or on request (→ or "show answer"), and keeps a score. The answers
+    are in the page: a practice tool, not an exam. Returns the path
     written.
 
     Raises:

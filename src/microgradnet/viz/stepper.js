@@ -53,10 +53,125 @@
     if (on) { el.classList.add(name); } else { el.classList.remove(name); }
   }
 
-  /* predict first: a step with a result opens with it hidden; the next → reveals it */
+  /* quiz: a step with a result opens with it hidden; the student types it (Enter checks) or
+     presses → to reveal it. outcome[k] is the first result at step k: right, wrong or shown. */
   var quiz = !!model.ui.quiz;
   var hidden = false;
   var quizButton = q('[data-act="quiz"]');
+  var quizForm = q(".mg-quiz");
+  var quizAsk = q(".mg-quiz-ask");
+  var quizInput = q(".mg-quiz-input");
+  var quizFeedback = q(".mg-quiz-feedback");
+  var quizScore = q(".mg-quiz-score");
+  var outcome = {};
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (m, key) {
+      return Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : m;
+    });
+  }
+
+  /* a typed answer: a number or plain arithmetic (+ - * / ** ^, parentheses, −, ×, ·, ÷);
+     parsed here, never evaluated as code. Returns null when it is not readable. */
+  function readNumber(text) {
+    var src = String(text).replace(/\u2212/g, "-").replace(/[\u00d7\u00b7]/g, "*").replace(/\u00f7/g, "/")
+      .replace(/\*\*/g, "^").replace(/\s+/g, "");
+    if (!src || src.length > 60) { return null; }
+    var tokens = src.match(/\d*\.?\d+(?:[eE][+-]?\d+)?|\d+\.|[-+*\/^()]|./g) || [];
+    var pos = 0;
+    function peek() { return tokens[pos]; }
+    function expr() {
+      var v = term();
+      while (v !== null && (peek() === "+" || peek() === "-")) {
+        var op = tokens[pos++], w = term();
+        v = w === null ? null : (op === "+" ? v + w : v - w);
+      }
+      return v;
+    }
+    function term() {
+      var v = unary();
+      while (v !== null && (peek() === "*" || peek() === "/")) {
+        var op = tokens[pos++], w = unary();
+        v = w === null ? null : (op === "*" ? v * w : v / w);
+      }
+      return v;
+    }
+    function unary() {
+      if (peek() === "-") { pos++; var v = unary(); return v === null ? null : -v; }
+      if (peek() === "+") { pos++; return unary(); }
+      return power();
+    }
+    function power() {
+      var v = atom();
+      if (v !== null && peek() === "^") { pos++; var w = unary(); return w === null ? null : Math.pow(v, w); }
+      return v;
+    }
+    function atom() {
+      var t = tokens[pos];
+      if (t === "(") {
+        pos++;
+        var v = expr();
+        if (tokens[pos] !== ")") { return null; }
+        pos++;
+        return v;
+      }
+      if (t !== undefined && /^(\d*\.?\d+(?:[eE][+-]?\d+)?|\d+\.)$/.test(t)) { pos++; return parseFloat(t); }
+      return null;
+    }
+    var value = expr();
+    return (value === null || pos !== tokens.length || !isFinite(value)) ? null : value;
+  }
+
+  function close(x, y) {
+    return typeof y === "number" && Math.abs(x - y) <= Math.max(model.ui.quiz_rel_tol * Math.abs(y), model.ui.quiz_abs_tol);
+  }
+
+  function showScore() {
+    var asked = 0, right = 0;
+    Object.keys(outcome).forEach(function (k) { asked++; if (outcome[k] === "right") { right++; } });
+    quizScore.textContent = asked ? fill(model.ui.quiz_score, { right: right, asked: asked }) : "";
+  }
+
+  function leaveInput() {
+    if (document.activeElement !== quizInput) { return; }
+    if (standalone) { quizInput.blur(); } else { root.focus({ preventScroll: true }); }
+  }
+
+  function reveal(how) {
+    var m = steps[current].masked;
+    if (!(current in outcome)) { outcome[current] = how; }
+    hidden = false;
+    render(current);
+    if (m && how === "shown") { quizFeedback.textContent = fill(model.ui.quiz_revealed, { ask: m.ask, answer: m.shown }); }
+    showScore();
+    leaveInput();
+  }
+
+  function check() {
+    if (!hidden) { return; }
+    var m = steps[current].masked, typed = quizInput.value.trim();
+    if (!typed) { quizInput.focus(); return; }
+    var x = readNumber(typed);
+    if (x === null) {
+      quizFeedback.textContent = fill(model.ui.quiz_unreadable, { typed: typed });
+      quizInput.select();
+      return;
+    }
+    if (close(x, m.answer)) {
+      reveal("right");
+      quizFeedback.textContent = fill(model.ui.quiz_right, { ask: m.ask, answer: m.shown });
+      return;
+    }
+    if (!(current in outcome)) { outcome[current] = "wrong"; }
+    var hint = "";
+    for (var i = 0; i < m.hints.length; i++) {
+      if (close(x, m.hints[i][0])) { hint = m.hints[i][1]; break; }
+    }
+    quizFeedback.textContent = fill(model.ui.quiz_wrong, { typed: typed, ask: m.ask, hint: hint });
+    setClass(quizFeedback, "mg-wrong", true);
+    showScore();
+    quizInput.select();
+  }
 
   function render(k) {
     var step = steps[k];
@@ -99,7 +214,10 @@
     setTokens(upd, lines[2] || "");
     setClass(upd, "mg-fwd", step.phase_key !== "backward");
     q(".mg-rule").textContent = step.rule || "";
-    announce.textContent = hide ? model.ui.quiz_prompt : step.narration;
+    announce.textContent = hide ? step.masked.prompt : step.narration;
+    quizAsk.hidden = !hide;
+    if (hide) { q(".mg-quiz-label").textContent = fill(model.ui.quiz_label, { ask: step.masked.ask }); }
+    setClass(quizFeedback, "mg-wrong", false);
     setClass(root, "mg-hidden-result", hide);
     renderLedgers(hide ? k - 1 : k, step);
     follow(step);
@@ -200,9 +318,13 @@
 
   function go(k, fromHash) {
     k = Math.max(0, Math.min(n - 1, k));
-    hidden = quiz && k === current + 1 && !!steps[k].masked;
+    var moved = k !== current;
+    hidden = quiz && k === current + 1 && !!steps[k].masked && !(k in outcome);
     current = k;
+    if (moved) { quizFeedback.textContent = ""; quizInput.value = ""; }
     render(k);
+    if (hidden && (standalone || root.contains(document.activeElement))) { quizInput.focus({ preventScroll: true }); }
+    else { leaveInput(); }
     if (standalone && !fromHash) {
       var hash = "#step=" + (k + 1);
       if (location.hash !== hash) {
@@ -212,7 +334,7 @@
   }
 
   function advance() {
-    if (hidden) { hidden = false; render(current); return; }
+    if (hidden) { reveal("shown"); return; }
     go(current + 1);
   }
 
@@ -222,6 +344,7 @@
     timer = setInterval(function () {
       if (current >= n - 1 && !hidden) { pause(); return; }
       advance();
+      if (hidden) { pause(); }  /* a quiz question waits for the student */
     }, model.ui.interval_ms);
     playButton.setAttribute("aria-pressed", "true");
     playButton.textContent = model.ui.pause;
@@ -255,12 +378,16 @@
     quiz: function () {
       quiz = !quiz;
       quizButton.setAttribute("aria-pressed", quiz ? "true" : "false");
-      if (!quiz && hidden) { hidden = false; render(current); }
+      setClass(root, "mg-quiz-on", quiz);
+      quizForm.hidden = !quiz;
+      if (!quiz && hidden) { hidden = false; render(current); leaveInput(); }
     }
   };
   all("[data-act]").forEach(function (b) {
     b.addEventListener("click", function () { actions[b.getAttribute("data-act")](); });
   });
+  quizForm.addEventListener("submit", function (e) { e.preventDefault(); check(); });
+  q(".mg-quiz-show").addEventListener("click", function () { if (hidden) { reveal("shown"); } });
   slider.addEventListener("input", function () { pause(); go(parseInt(slider.value, 10) - 1); });
   q(".mg-theme").addEventListener("change", function (e) { setTheme(e.target.value); });
 
@@ -269,8 +396,12 @@
     var key = e.key;
     if (e.altKey || e.ctrlKey || e.metaKey) { return; }
     if (tag === "SELECT" || tag === "TEXTAREA") { return; }
+    /* the answer box keeps its keys, except ← → while it is still empty and the letter keys
+       P C Z Q (no number has them) */
+    if (e.target === quizInput && !(((key === "ArrowRight" || key === "ArrowLeft") && quizInput.value === "")
+        || /^[pPcCzZqQ]$/.test(key))) { return; }
     /* the slider moves itself with arrows, Home and End; Space, P and C still work there */
-    if (tag === "INPUT" && !(key === " " || key === "Spacebar" || /^[pPcCzZqQ]$/.test(key))) { return; }
+    if (tag === "INPUT" && e.target !== quizInput && !(key === " " || key === "Spacebar" || /^[pPcCzZqQ]$/.test(key))) { return; }
     if (key === "ArrowRight") { actions.next(); }
     else if (key === "ArrowLeft") { actions.prev(); }
     else if (key === " " || key === "Spacebar") { actions.play(); }
@@ -304,6 +435,7 @@
       if (tag !== "INPUT" && tag !== "SELECT" && tag !== "BUTTON") { root.focus(); }
     });
   }
+  setClass(root, "mg-quiz-on", quiz);
   setFollow(model.ui.follow);
   var start = standalone ? stepFromHash() : null;
   go(start === null ? 0 : start, true);

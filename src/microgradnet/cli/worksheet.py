@@ -1,0 +1,104 @@
+"""``microgradnet worksheet``: a paper exercise with randomised leaf values and an answer key.
+
+::
+
+    microgradnet worksheet "(a*b + c) * f" a=-5:5 b=-5:5 c=10 --seed 7 --versions 3 \\
+        -o sheet.md --answers key.md
+    microgradnet worksheet --example colah-paths --seed 1 -o sheet.html --answers key.html
+
+Each ``NAME=LO:HI`` draws integers, ``NAME=LO:HI:STEP`` a grid (``x=0:1:0.1``), ``NAME=VALUE``
+fixes a variable; variables not given draw a nonzero integer from -5 to 5. The suffix of each
+file picks Markdown (``.md``) or printable HTML (``.html``). Problems are reported as
+``microgradnet: error: ...`` with exit status 2, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from microgradnet.cli import CliError
+from microgradnet.cli.examples import open_example
+from microgradnet.engine import Value
+from microgradnet.viz.expr import ExpressionError
+from microgradnet.viz.worksheet import Range, make_worksheet, parse_range
+
+__all__ = ["register"]
+
+_SUFFIXES = (".md", ".html", ".htm")
+
+
+def _target(path: str, what: str) -> Path:
+    target = Path(path)
+    if target.suffix.lower() not in _SUFFIXES:
+        raise CliError(f"cannot tell the format of the {what} {path!r} from its suffix; use .md or .html")
+    if not target.parent.is_dir():
+        raise CliError(f"cannot write {path!r}: the directory {str(target.parent)!r} does not exist")
+    return target
+
+
+def _run(args: argparse.Namespace) -> int:
+    sheet = _target(args.output, "worksheet")
+    key = _target(args.answers, "answer key") if args.answers is not None else None
+    if key is not None and key.resolve() == sheet.resolve():
+        raise CliError("the worksheet and the answer key must be different files")
+    ranges: dict[str, Range] = {}
+    try:
+        for item in args.ranges:
+            name, spec = parse_range(item)
+            if name in ranges:
+                raise CliError(f"{name} is given twice")
+            ranges[name] = spec
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    source: Value | str
+    title = args.title
+    if args.example is not None:
+        if args.expression is not None and "=" not in args.expression:
+            raise CliError(f"give EXPR or --example NAME, not both (got {args.expression!r} too)")
+        if args.expression is not None:  # argparse took the first NAME=LO:HI as EXPR
+            try:
+                name, spec = parse_range(args.expression)
+            except ValueError as exc:
+                raise CliError(str(exc)) from None
+            ranges = {name: spec, **ranges}
+        example = open_example(args.example)
+        source = example.root
+        title = title if title is not None else f"Backpropagation worksheet: {example.title}"
+    elif args.expression is None:
+        raise CliError("give the formula EXPR (and NAME=LO:HI ranges), or --example NAME")
+    else:
+        source = args.expression
+    try:
+        ws = make_worksheet(source, ranges, seed=args.seed, n_versions=args.versions, title=title, fmt="md")
+        written = ws.save(sheet, answers=key)
+    except (ExpressionError, ValueError, TypeError) as exc:
+        raise CliError(str(exc)) from None
+    for path in written:
+        if path is not None:
+            print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def register(sub: Any) -> None:
+    """Add the ``worksheet`` subcommand."""
+    p = sub.add_parser(
+        "worksheet",
+        help="write a backprop worksheet with randomised values (.md or .html) and its answer key",
+        description="Write a worksheet for EXPR (or a preset) at randomised leaf values: compute each "
+        "forward value and each gradient. NAME=LO:HI draws integers, NAME=LO:HI:STEP a grid, "
+        "NAME=VALUE fixes a variable; others get a nonzero integer from -5 to 5.",
+    )
+    p.add_argument("expression", metavar="EXPR", nargs="?", help='the formula, e.g. "(a*b + c) * f"')
+    p.add_argument(
+        "ranges", metavar="NAME=LO:HI", nargs="*", help="a variable's range, e.g. a=-5:5 x=0:1:0.1 c=10"
+    )
+    p.add_argument("--example", metavar="NAME", default=None, help="use a bundled preset instead of EXPR")
+    p.add_argument("--seed", type=int, default=0, help="the random seed (same seed, same sheets; default 0)")
+    p.add_argument("--versions", type=int, default=1, help="how many versions, each with its own values")
+    p.add_argument("--title", default=None, help="the heading of the sheet")
+    p.add_argument("-o", "--output", metavar="SHEET", required=True, help="the worksheet (.md or .html)")
+    p.add_argument("--answers", metavar="KEY", default=None, help="the answer key (.md or .html)")
+    p.set_defaults(func=_run)
