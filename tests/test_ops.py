@@ -35,6 +35,7 @@ MP_FUNCTIONS = {
     "abs": mp.fabs,
     "step": lambda x: mp.mpf(1) if x > 0 else mp.mpf(0),
     "sign": mp.sign,
+    "iszero": lambda x: mp.mpf(1) if x == 0 else mp.mpf(0),
     "pow": mp.power,
     "div": lambda a, b: a / b,
     "sum": lambda xs: mp.fsum(xs),
@@ -308,8 +309,10 @@ def test_variadic_formulas_name_each_operand() -> None:
     assert out.data == -5.0
     out.backward()
     assert [v.grad for v in x + w] == [3.0, -4.0, 1.0, 2.0]
-    with pytest.raises(ValueError, match="equal groups"):
+    with pytest.raises(ValueError, match="equal, non-empty groups"):
         apply("dot", *x, w[0])
+    with pytest.raises(ValueError, match="got 0 operands"):
+        apply("sum")
 
 
 def test_explain_grad_writes_the_formula_with_the_graphs_names() -> None:
@@ -317,4 +320,34 @@ def test_explain_grad_writes_the_formula_with_the_graphs_names() -> None:
     assert OPS["tanh"].explain_grad(0, ["n"], "o") == "1 - o * o"
     assert OPS["dot"].explain_grad(3, ["x1", "x2", "w1", "w2"]) == "x2"
     assert OPS["pown"].explain_grad(0, ["x"], "y", arg=3.0) == "3 * x ** (3 - 1)"
-    assert OPS["pow"].explain_grad(1, ["a", "b"], "c") == "c * log(a)"
+    assert OPS["pow"].explain_grad(1, ["a", "b"], "c") == "c * log(a + iszero(a))"
+    assert OPS["pown"].explain_grad(0, ["x"], "y", arg=0.0) == "0 * x ** (0 - 1 + 1)"
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "want_a", "want_b"),
+    [
+        # torch.pow(tensor(0.), tensor(2.)): grads (0, 0); pow(0, 0): (0, 0); pow(2, 0): (0, ln 2)
+        (0.0, 2.0, 0.0, 0.0),
+        (0.0, 0.0, 0.0, 0.0),
+        (2.0, 0.0, 0.0, math.log(2.0)),
+        (0.0, 0.5, math.inf, 0.0),
+    ],
+)
+def test_pow_gradients_at_zero_follow_pytorch(a: float, b: float, want_a: float, want_b: float) -> None:
+    # PyTorch's pow_backward_self / pow_backward_exponent mask 0 · inf to 0 where the base or
+    # the exponent is 0 (tools/autograd/derivatives.yaml, FunctionsManual.cpp)
+    x, y = Value(a), Value(b)
+    (x**y).backward()
+    assert (x.grad, y.grad) == (want_a, want_b)
+    z = Value(a)
+    (z**b).backward()
+    assert z.grad == want_a
+
+
+def test_x_to_the_zero_has_zero_gradient_everywhere() -> None:
+    for v in (0.0, -2.0, 3.0):
+        x = Value(v)
+        (x**0).backward()
+        assert x.grad == 0.0
+        assert grad(grad(x**0, x, create_graph=True), x).data == 0.0

@@ -79,6 +79,7 @@ NUMPY_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "abs": np.abs,
     "step": _np_step,
     "sign": np.sign,
+    "iszero": lambda x: np.where(x == 0, 1.0, 0.0),
     "sum": lambda xs: np.sum(xs, axis=0),
     "dot": lambda x, w: np.sum(np.multiply(x, w), axis=0),
 }

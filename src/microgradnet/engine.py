@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from operator import attrgetter
 from typing import Any, Union
 
-from microgradnet.ops import FLOAT_FUNCTIONS, OPS, Domain, Op, register_op, sign, step
+from microgradnet.ops import FLOAT_FUNCTIONS, OPS, Domain, Op, iszero, register_op, sign, step
 
 __all__ = [
     "AnomalyError",
@@ -295,9 +295,9 @@ def apply(op: Op | str, *operands: Operand, arg: Number | None = None) -> Value:
     if not isinstance(entry, Op):
         raise KeyError(f"no op named {op!r}; known ops: {', '.join(OPS)}")
     if entry.variadic:
-        if len(operands) % len(entry.params):
+        if not operands or len(operands) % len(entry.params):
             raise ValueError(
-                f"op {entry.name!r} takes {len(entry.params)} equal groups of operands "
+                f"op {entry.name!r} takes {len(entry.params)} equal, non-empty groups of operands "
                 f"({', '.join(entry.params)}), got {len(operands)} operands"
             )
     elif len(operands) != len(entry.params):
@@ -409,6 +409,7 @@ def _value_functions() -> dict[str, Any]:
     # piecewise-constant functions: their derivative is 0, so a float is the exact answer
     funcs["step"] = lambda v: step(_data(v))
     funcs["sign"] = lambda v: sign(_data(v))
+    funcs["iszero"] = lambda v: iszero(_data(v))
     funcs["abs"] = abs
     funcs["pow"] = lambda a, b: _lift(a) ** b
     funcs["div"] = lambda a, b: _lift(a) / b

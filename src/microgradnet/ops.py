@@ -39,6 +39,7 @@ __all__ = [
     "dot",
     "exp",
     "get_op",
+    "iszero",
     "log",
     "pow",
     "register_op",
@@ -138,6 +139,11 @@ def step(x: float) -> float:
     return 1.0 if x > 0.0 else 0.0
 
 
+def iszero(x: float) -> float:
+    """``1.0`` where ``x == 0``, else ``0.0``: lets a formula mask the ``0 · ∞`` of an edge case."""
+    return 1.0 if x == 0.0 else 0.0
+
+
 def sign(x: float) -> float:
     """``-1.0``, ``0.0`` or ``1.0`` (``nan`` stays ``nan``)."""
     if x != x:
@@ -167,6 +173,7 @@ FLOAT_FUNCTIONS: dict[str, Callable[..., float]] = {
     "abs": abs,
     "step": step,
     "sign": sign,
+    "iszero": iszero,
     "sum": sum,
     "dot": dot,
 }
@@ -458,6 +465,29 @@ class Op:
                     return ast.Constant(value=int(arg) if float(arg).is_integer() else arg)
                 return ast.Name(id=names.get(node.id, node.id), ctx=ast.Load())
 
+            # with the constant known, edge-case masks fold away: iszero(3) -> 0, then `+ 0` goes
+            def visit_Call(self, node: ast.Call) -> ast.AST:
+                self.generic_visit(node)
+                arg0 = node.args[0] if len(node.args) == 1 else None
+                if (
+                    isinstance(node.func, ast.Name)
+                    and node.func.id == "iszero"
+                    and isinstance(arg0, ast.Constant)
+                ):
+                    return ast.Constant(value=int(arg0.value == 0))
+                return node
+
+            def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+                self.generic_visit(node)
+                right = node.right
+                if (
+                    isinstance(node.op, (ast.Add, ast.Sub))
+                    and isinstance(right, ast.Constant)
+                    and right.value == 0
+                ):
+                    return node.left
+                return node
+
         owner = self
         return ast.unparse(_Rename().visit(_parse(self.name, formula)))
 
@@ -619,6 +649,7 @@ def _row(
 
 
 # fmt: off
+# (iszero(...) masks 0·∞ at the single points where PyTorch defines the gradient as 0)
 #    name       symbol  params  forward          ∂out/∂param                     sample domain
 _row("add",     "+",    "a b",  "a + b",         ["1", "1"],                      [_ANY, _ANY],
      "add distributes: each input receives the upstream gradient unchanged", "{a} + {b}")
@@ -630,10 +661,12 @@ _row("div",     "/",    "a b",  "a / b",         ["1 / b", "-out / b"],         
      "div: ∂/∂a = 1/b, ∂/∂b = -a/b²", "{a} / {b}")
 _row("neg",     "-",    "x",    "-x",            ["-1"],                          [_ANY],
      "neg flips the sign of the gradient", "-{x}")
-_row("pow",     "**",   "a b",  "a ** b",        ["b * a ** (b - 1)", "out * log(a)"], [_POS, _EXPONENT],
-     "pow: ∂/∂a = b·a^(b-1), ∂/∂b = aᵇ·ln a", "{a} ** {b}")
-_row("pown",    "**",   "x",    "x ** n",        ["n * x ** (n - 1)"],            [_POS],
-     "power rule: n·xⁿ⁻¹", "{x} ** {n}", arg="n", arg_domain=Domain(-3.0, 3.0))
+_row("pow",     "**",   "a b",  "a ** b",
+     ["b * a ** (b - 1 + iszero(a) * iszero(b))", "out * log(a + iszero(a))"], [_POS, _EXPONENT],
+     "pow: ∂/∂a = b·a^(b-1), ∂/∂b = aᵇ·ln a (0 at a = 0 or b = 0, as in PyTorch)", "{a} ** {b}")
+_row("pown",    "**",   "x",    "x ** n",        ["n * x ** (n - 1 + iszero(n))"],            [_POS],
+     "power rule: n·xⁿ⁻¹ (0 when n = 0, also at x = 0, as in PyTorch)", "{x} ** {n}",
+     arg="n", arg_domain=Domain(-3.0, 3.0))
 _row("exp",     "exp",  "x",    "exp(x)",        ["out"],                         [_ANY],
      "exp is its own derivative: eˣ", "exp({x})")
 _row("log",     "log",  "x",    "log(x)",        ["1 / x"],                       [Domain(0.1, 10.0)],
