@@ -221,7 +221,8 @@ def make_lesson_data(n: int = 100, seed: Seed = 0, flip: float = 0.01) -> tuple[
     The lesson (AI for Beginners, 04-OwnFramework, ``OwnFramework.ipynb``) used scikit-learn's
     ``make_classification(n_samples=100, n_features=2, n_informative=2, n_redundant=0,
     n_clusters_per_class=1, flip_y=0.2)``; pass ``flip=0.2`` for the lesson's noise level.
-    This generator follows the same recipe without scikit-learn: each class is one Gaussian cluster centred on a different vertex of the square
+    This generator follows the same recipe without scikit-learn: each class is one Gaussian
+    cluster centred on a different vertex of the square
     ``[-1, 1]²`` (class separation 1), stretched and sheared by its own random 2×2 matrix with
     entries uniform in [-1, 1] (so clusters are elongated and may overlap), classes balanced,
     and a fraction ``flip`` of labels (1% by default) replaced by random ones. A straight line
