@@ -64,3 +64,19 @@ def test_readme_gives_the_two_commands_first() -> None:
     assert "make test" in ci
     assert os.access(ROOT / ".ci" / "run", os.X_OK) or "bash" in ci
     assert text.index("make test") < text.index("## Ten lines")
+
+
+LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
+
+
+@pytest.mark.parametrize(
+    "path", [ROOT / "README.md", ROOT / "demos" / "README.md", ROOT / "CHANGELOG.md"], ids=lambda p: p.name
+)
+def test_relative_links_point_at_files_that_exist(path: Path) -> None:
+    """mkdocs checks the links inside docs/; this checks the pages GitHub shows outside it."""
+    missing = [
+        target
+        for target in LINK.findall(path.read_text(encoding="utf-8"))
+        if "://" not in target and not (path.parent / target).exists()
+    ]
+    assert not missing, f"{path.name} links to missing files: {missing}"
