@@ -351,3 +351,12 @@ def test_x_to_the_zero_has_zero_gradient_everywhere() -> None:
         (x**0).backward()
         assert x.grad == 0.0
         assert grad(grad(x**0, x, create_graph=True), x).data == 0.0
+
+
+def test_write_fills_each_ops_template() -> None:
+    assert OPS["mul"].write(["a", "b"]) == "a * b"
+    assert OPS["tanh"].write(["n"]) == "tanh(n)"
+    assert OPS["pown"].write(["x"], "2") == "x ** 2"
+    assert OPS["dot"].write(["x1", "x2", "w1", "w2"]) == "dot(x1, x2, w1, w2)"
+    assert OPS["dot"].write(["x1", "x2", "w1", "w2"], brackets=True) == "dot([x1, x2], [w1, w2])"
+    assert OPS["mul"].write(["a"]) == "mul(a)"  # too few operands for the template

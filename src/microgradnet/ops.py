@@ -491,6 +491,28 @@ class Op:
         owner = self
         return ast.unparse(_Rename().visit(_parse(self.name, formula)))
 
+    def write(self, operands: Sequence[str], arg: str | None = None, *, brackets: bool = False) -> str:
+        """The expression this op computes, written with its operands' names.
+
+        ``OPS["mul"].write(["a", "b"])`` is ``"a * b"``, ``OPS["pown"].write(["x"], "2")`` is
+        ``"x ** 2"``, ``OPS["dot"].write(["x1", "x2", "w1", "w2"])`` is ``"dot(x1, x2, w1, w2)"``
+        (a variadic op lists each group; ``brackets=True`` writes each group as ``[x1, x2]``).
+        Falls back to ``name(operands)`` when the template does not fit.
+        """
+        names = list(operands)
+        if self.variadic:
+            per = len(names) // len(self.params) if names else 0
+            groups = [", ".join(names[g * per : (g + 1) * per]) for g in range(len(self.params))]
+            fill = dict(zip(self.params, (f"[{g}]" if brackets else g for g in groups)))
+        else:
+            fill = dict(zip(self.params, names))
+        if self.arg and arg is not None:
+            fill[self.arg] = arg
+        try:
+            return self.template.format(**fill)
+        except (KeyError, IndexError):
+            return f"{self.name}({', '.join(names)})"
+
     def param_of(self, index: int, n_operands: int | None = None) -> str:
         """The parameter name of operand ``index`` (``"w[2]"`` for the third ``w`` of a dot)."""
         if not self.variadic:

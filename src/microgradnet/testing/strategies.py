@@ -93,19 +93,7 @@ class Program:
 
     def _text(self, j: int, names: list[str]) -> str:
         name, idx, arg = self.steps[j]
-        op = OPS[name]
-        args = [names[i] for i in idx]
-        if op.variadic:
-            per = len(args) // len(op.params)
-            fill = {p: "[" + ", ".join(args[g * per : (g + 1) * per]) + "]" for g, p in enumerate(op.params)}
-        else:
-            fill = dict(zip(op.params, args))
-        if op.arg:
-            fill[op.arg] = repr(arg)
-        try:
-            return op.template.format(**fill)
-        except (KeyError, IndexError):
-            return f"{name}({', '.join(args)})"
+        return OPS[name].write([names[i] for i in idx], repr(arg), brackets=True)
 
 
 class Expression(NamedTuple):

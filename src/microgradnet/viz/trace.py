@@ -219,17 +219,7 @@ class Trace:
         op = OPS.get(node.op)
         if op is None:
             return f"{node.op}({', '.join(names)})"
-        if op.variadic:
-            per = len(names) // len(op.params)
-            fill = {p: ", ".join(names[g * per : (g + 1) * per]) for g, p in enumerate(op.params)}
-        else:
-            fill = dict(zip(op.params, names))
-        if op.arg and node.arg is not None:
-            fill[op.arg] = format_number(node.arg, fmt)
-        try:
-            return op.template.format(**fill)
-        except (KeyError, IndexError):
-            return f"{node.op}({', '.join(names)})"
+        return op.write(names, None if node.arg is None else format_number(node.arg, fmt))
 
     def event_text(self, event: EdgeEvent, fmt: str = "{:.4g}") -> str:
         """One event as an equation with numbers:
