@@ -942,15 +942,21 @@ class FusedTrainer:
             raise TypeError(f"optimizer must have step() and zero_grad() (an optim.SGD), got {optimizer!r}")
         self.compiled = compiled
         self.optimizer = optimizer
+        #: the model's parameters, in the order of the arrays (read once: an MLP's
+        #: ``parameters()`` walks every neuron, which costs more than a fused epoch of MNIST)
         self.params: list[Value] = list(compiled.model.parameters())
         #: why steps run unfused (``None`` when they are fused)
         self.fallback_reason: str | None = _fused_reason(optimizer, self.params)
+        self._order: NDArray[np.intp] | None = None
+        if self.fallback_reason is None and optimizer.params != self.params:
+            row = {p: k for k, p in enumerate(self.params)}  # the same parameters in another order
+            self._order = np.array([row[p] for p in optimizer.params], dtype=np.intp)
         self._loaded = False
         self._p: FloatArray = np.zeros(0)
         self._g: FloatArray | None = None
         self._bufs: list[FloatArray] = []
-        self._order: NDArray[np.intp] | None = None
         self._done = 0
+        self._tape_params: list[Value] | None = None
 
     @property
     def last_outputs(self) -> FloatArray:
@@ -959,17 +965,10 @@ class FusedTrainer:
 
     def _load(self) -> None:
         opt = self.optimizer
-        self.params = list(self.compiled.model.parameters())
-        self.fallback_reason = _fused_reason(opt, self.params)
         if self.fallback_reason is not None:
             return
         n = len(self.params)
         self._p = np.fromiter(map(_DATA, self.params), float, n)
-        if opt.params == self.params:
-            self._order = None
-        else:  # the optimizer lists the same parameters in another order
-            row = {p: k for k, p in enumerate(self.params)}
-            self._order = np.array([row[p] for p in opt.params], dtype=np.intp)
         self._bufs = [
             np.zeros(n) if getattr(opt, name) is None else np.array(getattr(opt, name), dtype=float)
             for name in opt.state_names()
@@ -997,6 +996,12 @@ class FusedTrainer:
         rule = opt.update_rule(opt.steps + self._done, np.sqrt)  # checks the lr before any change
         total, g = self.compiled._forward_backward(X, y, self._p, True)
         assert g is not None
+        if self.compiled._params is not self._tape_params:  # (re)traced: same parameters?
+            if self.compiled._params != self.params:
+                raise CompileError(
+                    "the model's parameters() changed after the trainer was made; make a new trainer"
+                )
+            self._tape_params = self.compiled._params
         g = g.copy()
         if self._order is None:
             new = rule(self._p, g, *self._bufs)
