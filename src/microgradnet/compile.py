@@ -19,6 +19,12 @@ with placeholder inputs, and turns it into a flat *tape*:
    gradients are summed over the batch — exactly what the eager loss ``mean(losses)`` gives.
 4. **Write back.** The parameter gradients are added into the same ``Value.grad`` that eager
    ``backward()`` fills, so any optimizer works unchanged.
+5. **Fuse (optional).** Once the tape is fast, what remains per step is Python work per
+   parameter: reading ``.data``, writing ``.grad``, the optimizer's loop. ``step.trainer(opt)``
+   (a :class:`FusedTrainer`) keeps the parameters and the optimizer's state in arrays for a run
+   of minibatches, applies the optimizer's own update rule (``optim.sgd_rule``,
+   ``optim.adam_rule``: written once, run on floats eagerly and on arrays here) and writes
+   everything back into the ``Value``\\s and the optimizer at the end (``sync()``).
 
 Targets: float targets become placeholder ``Value``\\s (one per column of ``y``). Integer class
 targets (``loss_fn(out, 3)`` picks an output with a Python int) are handled by tracing the loss
