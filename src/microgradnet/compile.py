@@ -173,6 +173,7 @@ class _Step:
     depth: int = 0
     matmul: bool = False  # a layer of dot products with shared inputs: W @ X
     mode: str = "b"  # operands: "b" all per-sample, "s" all shared, "mix"
+    needs_grad: bool = True  # False: only a stability shift, no gradient flows back through it
     rows_b: _Rows | None = None  # the per-sample operands' rows
     rows_s: _Rows | None = None  # the shared operands' rows
 
@@ -300,6 +301,7 @@ class _Tape:
                 depth=depth[members[0]],
             )
             step.matmul = _is_layer_matmul(op, step)
+            step.needs_grad = not all(m in _SHIFT_NODES for m in members)
             mask = step.in_batch
             if step.matmul:
                 pass  # planned below
@@ -339,6 +341,8 @@ class _Tape:
         """Given the roots' seeds in ``GV``/``GS``, propagate gradients to every row."""
         with np.errstate(all="ignore"):
             for step in reversed(self.steps):
+                if not step.needs_grad:
+                    continue
                 up = (GV if step.batched else GS)[step.rows]
                 if step.matmul:  # out = W @ X: dX = W.T @ up, dW = up @ X.T (summed over the batch)
                     assert step.rows_b is not None and step.rows_s is not None
@@ -797,6 +801,12 @@ def compile(
 # ---- the named losses of microgradnet.losses, written per sample for fit() ------------------
 
 
+#: nodes that only compute a stability shift (the max of the logits): the tape does not
+#: propagate gradients through them, as ``losses.cross_entropy`` treats that max as a constant
+#: (the exact gradient through it is zero; this skips the work and its rounding)
+_SHIFT_NODES: weakref.WeakSet[Value] = weakref.WeakSet()
+
+
 def _cross_entropy_sample(out: Any, k: int) -> Value:
     """``log Σ exp(z - m) - (z_k - m)`` with ``m = max z`` built from Values.
 
@@ -807,7 +817,12 @@ def _cross_entropy_sample(out: Any, k: int) -> Value:
     zs: list[Value] = list(out) if isinstance(out, (list, tuple)) else [out]
     level = zs
     while len(level) > 1:  # a knockout tournament: log2(classes) rounds of max(a, b) = a + relu(b - a)
-        pairs = [a + (b - a).relu() for a, b in zip(level[::2], level[1::2])]
+        pairs = []
+        for a, b in zip(level[::2], level[1::2]):
+            d = b - a
+            r = d.relu()
+            pairs.append(a + r)
+            _SHIFT_NODES.update((d, r, pairs[-1]))
         level = pairs + ([level[-1]] if len(level) % 2 else [])
     m = level[0]
     shifted = [z - m for z in zs]
