@@ -292,3 +292,7 @@ def test_compiled_cross_entropy_treats_the_max_shift_as_a_constant_like_the_eage
     eager.backward()
     assert close(loss, eager.data)
     assert_all_close([p.grad for p in fast.parameters()], [p.grad for p in slow.parameters()], "grad")
+    step = for_fit(fast, "cross_entropy")
+    step.evaluate(X, y)
+    tape = next(iter(step._tapes.values()))[0]
+    assert sum(not s.needs_grad for s in tape.steps) == 3 * 2  # 4 logits: two rounds of sub, relu, add
