@@ -25,6 +25,13 @@ number of steps taken so far). micrograd's demo schedule is ``lr=lambda k: 1.0 -
 **Parameters** are taken in order; a ``Value`` listed twice is kept once (its first position),
 so each parameter is updated once per step.
 
+**Update rules.** Each optimizer's arithmetic is one function, :func:`sgd_rule` or
+:func:`adam_rule`, of (parameter, gradient, state buffers, hyper-parameters).
+:meth:`Optimizer.step` applies it to each parameter's floats; the fused trainer of
+``microgradnet.compile`` applies the very same function to NumPy arrays holding every parameter
+(:meth:`Optimizer.update_rule` binds the hyper-parameters of a step), so both give the same
+numbers, bit for bit.
+
 **State.** :meth:`Optimizer.state_dict` returns a JSON-able dict (the step count and each
 buffer as a list of floats, one per parameter in order); :meth:`Optimizer.load_state_dict`
 validates everything before changing anything. Hyperparameters are not part of the state: they
