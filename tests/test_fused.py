@@ -296,3 +296,5 @@ def test_compiled_cross_entropy_treats_the_max_shift_as_a_constant_like_the_eage
     step.evaluate(X, y)
     tape = next(iter(step._tapes.values()))[0]
     assert sum(not s.needs_grad for s in tape.steps) == 3 * 2  # 4 logits: two rounds of sub, relu, add
+    # the four per-class branches share the softmax: one row per exp, not one per class and exp
+    assert [s.rows.stop - s.rows.start for s in tape.steps if s.op.name == "exp"] == [4]

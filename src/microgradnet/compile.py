@@ -8,7 +8,8 @@ with placeholder inputs, and turns it into a flat *tape*:
    the first and last rows of the first batch. If the graphs differ (an ``if`` on ``.data``, a
    constant computed from an input), the graph depends on the data and cannot be compiled:
    :class:`CompileError`.
-2. **Group.** Every node gets a depth (1 + the deepest operand). Nodes with the same op, the same
+2. **Group.** Nodes that apply the same op to the same operands are one row (the per-class
+   branches of a loss share its softmax). Every node gets a depth (1 + the deepest operand). Nodes with the same op, the same
    depth and the same number of operands can run together: they become one step of the tape.
    A layer's 16 tanh nodes are one ``np.tanh`` call; its dot products are one matrix multiply.
 3. **Run.** Each tape step gathers its operands from a store with one row per node and one column
@@ -243,10 +244,20 @@ class _Tape:
             else:
                 batched[node] = any(batched[c] for c in node.children)
                 depth[node] = 1 + max(depth[c] for c in node.children)
+        # --- one row for nodes that compute the same thing (the same op on the same operands):
+        # the per-class branches of a loss repeat the shared part (a softmax's shift and sum)
+        canon: dict[Value, Value] = {}
+        seen: dict[tuple[Any, ...], Value] = {}
+        for node in trace.nodes:
+            if node._op is None:
+                canon[node] = node
+                continue
+            same = (node.op, node.arg, tuple(canon[c] for c in node.children))
+            canon[node] = seen.setdefault(same, node)
         # --- group interior nodes by (depth, batched, op, arg, operand count)
         groups: dict[tuple[Any, ...], list[Value]] = {}
         for node in trace.nodes:
-            if node._op is not None:
+            if node._op is not None and canon[node] is node:
                 key = (depth[node], not batched[node], node.op, node.arg, len(node.children))
                 groups.setdefault(key, []).append(node)
         # --- rows: per-sample store = inputs, then groups; parameter store = params, consts, groups
@@ -269,6 +280,9 @@ class _Tape:
             else:
                 self.n_s += len(members)
             placed.append((members, is_b, start))
+        for node, first in canon.items():
+            if first is not node:
+                (b_row if batched[node] else s_row)[node] = (b_row if batched[first] else s_row)[first]
         self.const_rows = np.array([s_row[c] for c in consts], dtype=np.intp)
         self.const_values = np.array([c.data for c in consts], dtype=float)
         self.n_params = len(params)
