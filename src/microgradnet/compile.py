@@ -9,8 +9,9 @@ with placeholder inputs, and turns it into a flat *tape*:
    constant computed from an input), the graph depends on the data and cannot be compiled:
    :class:`CompileError`.
 2. **Group.** Nodes that apply the same op to the same operands are one row (the per-class
-   branches of a loss share its softmax). Every node gets a depth (1 + the deepest operand). Nodes with the same op, the same
-   depth and the same number of operands can run together: they become one step of the tape.
+   branches of a loss share its softmax). Every node gets a depth (1 + the deepest operand).
+   Nodes with the same op, the same depth and the same number of operands can run together:
+   they become one step of the tape.
    A layer's 16 tanh nodes are one ``np.tanh`` call; its dot products are one matrix multiply.
 3. **Run.** Each tape step gathers its operands from a store with one row per node and one column
    per sample, and evaluates the op's *forward formula from the op table* on those arrays. The
