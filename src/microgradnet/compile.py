@@ -927,8 +927,10 @@ def for_fit(model: Any, loss: str, l2: float = 0.0) -> CompiledStep:
     if loss not in _FIT_LOSSES:
         raise CompileError(f"the loss {loss!r} has no compiled form (compiled: {', '.join(_FIT_LOSSES)})")
     fn, targets = _FIT_LOSSES[loss]
-    params = list(model.parameters())
-    reg = (lambda: l2 * apply("dot", *params, *params)) if l2 else None
+    reg: Callable[[], Value] | None = None
+    if l2:  # (an MLP's parameters() walks every neuron: only when needed)
+        params = list(model.parameters())
+        reg = lambda: l2 * apply("dot", *params, *params)
     return compile(model, fn, regularizer=reg, targets=targets)
 
 
