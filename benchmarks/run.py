@@ -498,7 +498,8 @@ def main(argv: list[str] | None = None) -> int:
                 b = res["breakdown"]
                 notes.append(
                     f"- {name} / compiled: {b['model']:.3f} s building the model ({len(params_of(name))} "
-                    f"parameter Values), its optimizer and the trainer, {b['trace']:.3f} s tracing and building the tape (once per model), "
+                    f"parameter Values), its optimizer and the trainer, {b['trace']:.3f} s tracing and "
+                    "building the tape (once per model), "
                     f"{b['epoch']:.3f} s for the fused epoch and the final sync"
                 )
     lines += ["", "Where the compiled path spends its time:", *notes, "", "Targets (issue 5):"]
