@@ -28,7 +28,7 @@ def test_every_implementation_reaches_numpys_loss(workload: str) -> None:
     w = run.workload(workload)
     steps = [rows[:8] for rows in w.batches[:3]]  # three small steps
     want = run.run_numpy(w, steps)
-    for impl in ("eager", "compiled"):
+    for impl in ("eager", "compiled", "compiled-epoch"):
         got = run.IMPLS[impl](w, steps)
         assert got == pytest.approx(want, rel=1e-9), impl
     assert want[-1] != want[0]  # the steps did train

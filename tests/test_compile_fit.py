@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from microgradnet import Value, data, nn, train
+from microgradnet import Value, data, nn, optim, train
 
 
 def twin_models(sizes: list[int], activation: str, seed: int) -> tuple[nn.MLP, nn.MLP]:
@@ -128,3 +128,45 @@ def test_evaluate_uses_the_compiled_forward_and_agrees_with_eager(loss: str) -> 
     assert value == pytest.approx(eager, rel=1e-12)
     np.testing.assert_allclose(out, want, rtol=1e-12, atol=1e-15)
     assert train.evaluate(model, X, y, loss) == (value, pytest.approx(train.evaluate(model, X, y, loss)[1]))
+
+
+@pytest.mark.parametrize(
+    "make_opt",
+    [
+        lambda ps: optim.SGD(ps, lr=lambda k: 0.2 / (1 + k), momentum=0.9, nesterov=True, weight_decay=1e-3),
+        lambda ps: optim.AdamW(ps, lr=0.01),
+    ],
+)
+def test_fused_fit_syncs_before_callbacks_checkpoints_and_early_stopping(
+    make_opt: Any, tmp_path: Any
+) -> None:
+    # what the callbacks, the checkpoints, the history and early stopping see after each epoch
+    # is the same as with the eager engine: the fused trainer has written everything back
+    X, y = data.load_digits()
+    X, y = X[:120] / 16.0, y[:120]
+    runs = {}
+    for compiled in (True, False):
+        model = nn.MLP(64, [6, 10], activation="tanh", seed=4)
+        opt = make_opt(model.parameters())
+        seen: list[list[float]] = []
+        h = train.fit(
+            model, X[:90], y[:90], X_val=X[90:], y_val=y[90:], optimizer=opt, epochs=4, batch_size=16,
+            early_stopping=train.EarlyStopping(patience=10), checkpoint=tmp_path / f"{compiled}.json",
+            callbacks=[lambda e, h, m=model, s=seen: s.append([p.data for p in m.parameters()])],
+            progress=False, compile=compiled,
+        )  # fmt: skip
+        saved = train.load_checkpoint(nn.MLP(64, [6, 10], seed=0), tmp_path / f"{compiled}.json")
+        runs[compiled] = (h, seen, saved["optimizer"], opt.steps, [p.grad for p in model.parameters()])
+    (hf, seen_f, opt_f, steps_f, grad_f), (hs, seen_s, opt_s, steps_s, grad_s) = runs[True], runs[False]
+    assert steps_f == steps_s == 4 * 6
+    np.testing.assert_allclose(seen_f, seen_s, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(hf.val_loss, hs.val_loss, rtol=1e-9)
+    assert hf.max_abs_weight.keys() == hs.max_abs_weight.keys()
+    for name in hf.max_abs_weight:
+        np.testing.assert_allclose(hf.max_abs_weight[name], hs.max_abs_weight[name], rtol=1e-9)
+    np.testing.assert_allclose(grad_f, grad_s, rtol=1e-7, atol=1e-12)  # the last minibatch's gradient
+    for key in opt_f:
+        if isinstance(opt_f[key], list):
+            np.testing.assert_allclose(opt_f[key], opt_s[key], rtol=1e-8, atol=1e-12)
+        else:
+            assert opt_f[key] == opt_s[key]

@@ -8,8 +8,10 @@ with placeholder inputs, and turns it into a flat *tape*:
    the first and last rows of the first batch. If the graphs differ (an ``if`` on ``.data``, a
    constant computed from an input), the graph depends on the data and cannot be compiled:
    :class:`CompileError`.
-2. **Group.** Every node gets a depth (1 + the deepest operand). Nodes with the same op, the same
-   depth and the same number of operands can run together: they become one step of the tape.
+2. **Group.** Nodes that apply the same op to the same operands are one row (the per-class
+   branches of a loss share its softmax). Every node gets a depth (1 + the deepest operand).
+   Nodes with the same op, the same depth and the same number of operands can run together:
+   they become one step of the tape.
    A layer's 16 tanh nodes are one ``np.tanh`` call; its dot products are one matrix multiply.
 3. **Run.** Each tape step gathers its operands from a store with one row per node and one column
    per sample, and evaluates the op's *forward formula from the op table* on those arrays. The
@@ -19,6 +21,12 @@ with placeholder inputs, and turns it into a flat *tape*:
    gradients are summed over the batch — exactly what the eager loss ``mean(losses)`` gives.
 4. **Write back.** The parameter gradients are added into the same ``Value.grad`` that eager
    ``backward()`` fills, so any optimizer works unchanged.
+5. **Fuse (optional).** Once the tape is fast, what remains per step is Python work per
+   parameter: reading ``.data``, writing ``.grad``, the optimizer's loop. ``step.trainer(opt)``
+   (a :class:`FusedTrainer`) keeps the parameters and the optimizer's state in arrays for a run
+   of minibatches, applies the optimizer's own update rule (``optim.sgd_rule``,
+   ``optim.adam_rule``: written once, run on floats eagerly and on arrays here) and writes
+   everything back into the ``Value``\\s and the optimizer at the end (``sync()``).
 
 Targets: float targets become placeholder ``Value``\\s (one per column of ``y``). Integer class
 targets (``loss_fn(out, 3)`` picks an output with a Python int) are handled by tracing the loss
@@ -31,7 +39,7 @@ is anything callable with a ``parameters()`` method.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
@@ -39,10 +47,20 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from microgradnet import data as _data
+from microgradnet import optim as _optim
 from microgradnet.engine import Value, apply, no_grad
 from microgradnet.ops import FLOAT_FUNCTIONS, OPS, Op
 
-__all__ = ["FIT_LOSSES", "CompileError", "CompiledStep", "compile", "evaluate_named", "for_fit"]
+__all__ = [
+    "FIT_LOSSES",
+    "CompileError",
+    "CompiledStep",
+    "FusedTrainer",
+    "compile",
+    "evaluate_named",
+    "for_fit",
+]
 
 FloatArray = NDArray[np.float64]
 
@@ -158,6 +176,7 @@ class _Step:
     depth: int = 0
     matmul: bool = False  # a layer of dot products with shared inputs: W @ X
     mode: str = "b"  # operands: "b" all per-sample, "s" all shared, "mix"
+    needs_grad: bool = True  # False: only a stability shift, no gradient flows back through it
     rows_b: _Rows | None = None  # the per-sample operands' rows
     rows_s: _Rows | None = None  # the shared operands' rows
 
@@ -227,10 +246,20 @@ class _Tape:
             else:
                 batched[node] = any(batched[c] for c in node.children)
                 depth[node] = 1 + max(depth[c] for c in node.children)
+        # --- one row for nodes that compute the same thing (the same op on the same operands):
+        # the per-class branches of a loss repeat the shared part (a softmax's shift and sum)
+        canon: dict[Value, Value] = {}
+        seen: dict[tuple[Any, ...], Value] = {}
+        for node in trace.nodes:
+            if node._op is None:
+                canon[node] = node
+                continue
+            same = (node.op, node.arg, tuple(canon[c] for c in node.children))
+            canon[node] = seen.setdefault(same, node)
         # --- group interior nodes by (depth, batched, op, arg, operand count)
         groups: dict[tuple[Any, ...], list[Value]] = {}
         for node in trace.nodes:
-            if node._op is not None:
+            if node._op is not None and canon[node] is node:
                 key = (depth[node], not batched[node], node.op, node.arg, len(node.children))
                 groups.setdefault(key, []).append(node)
         # --- rows: per-sample store = inputs, then groups; parameter store = params, consts, groups
@@ -253,6 +282,9 @@ class _Tape:
             else:
                 self.n_s += len(members)
             placed.append((members, is_b, start))
+        for node, first in canon.items():
+            if first is not node:
+                (b_row if batched[node] else s_row)[node] = (b_row if batched[first] else s_row)[first]
         self.const_rows = np.array([s_row[c] for c in consts], dtype=np.intp)
         self.const_values = np.array([c.data for c in consts], dtype=float)
         self.n_params = len(params)
@@ -285,6 +317,7 @@ class _Tape:
                 depth=depth[members[0]],
             )
             step.matmul = _is_layer_matmul(op, step)
+            step.needs_grad = not all(m in _SHIFT_NODES for m in members)
             mask = step.in_batch
             if step.matmul:
                 pass  # planned below
@@ -324,6 +357,8 @@ class _Tape:
         """Given the roots' seeds in ``GV``/``GS``, propagate gradients to every row."""
         with np.errstate(all="ignore"):
             for step in reversed(self.steps):
+                if not step.needs_grad:
+                    continue
                 up = (GV if step.batched else GS)[step.rows]
                 if step.matmul:  # out = W @ X: dX = W.T @ up, dW = up @ X.T (summed over the batch)
                     assert step.rows_b is not None and step.rows_s is not None
@@ -463,12 +498,27 @@ class CompiledStep:
         return (total / len(Xa) if self.reduction == "mean" else total), np.concatenate(outs)
 
     def _run(self, X: Any, y: Any, backward: bool) -> float:
+        total, gs = self._forward_backward(X, y, None, backward)
+        if gs is None:
+            return total
+        params = self._params
+        grads = np.fromiter(map(_GRAD, params), float, len(params)) + gs
+        for p, g in zip(params, grads.tolist()):  # p.grad += g (the sum was done in NumPy)
+            p.grad = g
+        return total
+
+    def _forward_backward(
+        self, X: Any, y: Any, pvals: FloatArray | None, backward: bool
+    ) -> tuple[float, FloatArray | None]:
+        """The batch loss and (with ``backward``) the parameter gradients, in the order of
+        ``self._params``; parameter values from ``pvals``, or read from the ``Value``\\s."""
         if self.loss_fn is None:
             raise CompileError("this compiled model has no loss_fn; only predict() is available")
         Xa, targets, key = self._check(X, y)
         tape, classes = self._tape(key, Xa, targets)
         params = self._params
-        pvals = np.fromiter(map(_DATA, params), float, len(params))
+        if pvals is None:
+            pvals = np.fromiter(map(_DATA, params), float, len(params))
         batch = Xa.shape[0]
         inputs = Xa.T if classes is not None else np.vstack([Xa.T, targets.T])
         V, S = tape.forward(np.ascontiguousarray(inputs), pvals)
@@ -492,12 +542,17 @@ class CompiledStep:
             n_roots += 1
         self.last_outputs = _outputs(tape.root_rows[n_roots:], V, S, batch)
         if not backward:
-            return total
+            return total, None
         tape.backward(V, S, GV, GS)
-        grads = np.fromiter(map(_GRAD, params), float, len(params)) + GS[: len(params), 0]
-        for p, g in zip(params, grads.tolist()):  # p.grad += g (the sum was done in NumPy)
-            p.grad = g
-        return total
+        return total, GS[: len(params), 0]
+
+    def trainer(self, optimizer: Any) -> FusedTrainer:
+        """A :class:`FusedTrainer` that trains with this step and ``optimizer`` (built on the
+        model's parameters), keeping parameters and optimizer state in arrays between syncs.
+
+        Raises ``TypeError`` if ``optimizer`` has no ``step()`` and ``zero_grad()``.
+        """
+        return FusedTrainer(self, optimizer)
 
     def describe(self) -> str:
         """The tapes traced so far, one line per step: depth, op, how many nodes it runs
@@ -762,6 +817,12 @@ def compile(
 # ---- the named losses of microgradnet.losses, written per sample for fit() ------------------
 
 
+#: nodes that only compute a stability shift (the max of the logits): the tape does not
+#: propagate gradients through them, as ``losses.cross_entropy`` treats that max as a constant
+#: (the exact gradient through it is zero; this skips the work and its rounding)
+_SHIFT_NODES: weakref.WeakSet[Value] = weakref.WeakSet()
+
+
 def _cross_entropy_sample(out: Any, k: int) -> Value:
     """``log Σ exp(z - m) - (z_k - m)`` with ``m = max z`` built from Values.
 
@@ -772,7 +833,12 @@ def _cross_entropy_sample(out: Any, k: int) -> Value:
     zs: list[Value] = list(out) if isinstance(out, (list, tuple)) else [out]
     level = zs
     while len(level) > 1:  # a knockout tournament: log2(classes) rounds of max(a, b) = a + relu(b - a)
-        pairs = [a + (b - a).relu() for a, b in zip(level[::2], level[1::2])]
+        pairs = []
+        for a, b in zip(level[::2], level[1::2]):
+            d = b - a
+            r = d.relu()
+            pairs.append(a + r)
+            _SHIFT_NODES.update((d, r, pairs[-1]))
         level = pairs + ([level[-1]] if len(level) % 2 else [])
     m = level[0]
     shifted = [z - m for z in zs]
@@ -862,6 +928,175 @@ def for_fit(model: Any, loss: str, l2: float = 0.0) -> CompiledStep:
     if loss not in _FIT_LOSSES:
         raise CompileError(f"the loss {loss!r} has no compiled form (compiled: {', '.join(_FIT_LOSSES)})")
     fn, targets = _FIT_LOSSES[loss]
-    params = list(model.parameters())
-    reg = (lambda: l2 * apply("dot", *params, *params)) if l2 else None
+    reg: Callable[[], Value] | None = None
+    if l2:  # (an MLP's parameters() walks every neuron: only when needed)
+        params = list(model.parameters())
+        reg = lambda: l2 * apply("dot", *params, *params)
     return compile(model, fn, regularizer=reg, targets=targets)
+
+
+# ---- fused training: parameters and optimizer state in arrays for a run of minibatches -------
+
+
+def _fused_reason(optimizer: Any, params: list[Value]) -> str | None:
+    """Why ``optimizer`` cannot run fused over ``params`` (``None``: it can)."""
+    if not isinstance(optimizer, _optim.Optimizer):
+        return f"{type(optimizer).__name__} is not a microgradnet.optim optimizer"
+    kind = type(optimizer)
+    if kind.step is not _optim.Optimizer.step or kind.update_rule is _optim.Optimizer.update_rule:
+        return f"{kind.__name__} has its own step() and no array update rule (update_rule)"
+    if len(set(params)) != len(params) or set(optimizer.params) != set(params):
+        return "the optimizer's parameters are not exactly the model's parameters"
+    return None
+
+
+class FusedTrainer:
+    """Compiled training with the parameters and the optimizer's state held in NumPy arrays.
+
+    What :meth:`CompiledStep.trainer` (or ``compile(..., optimizer=opt)``) returns. Each
+    :meth:`step` runs one minibatch — the tape forward and backward into a gradient array, then
+    the optimizer's own update rule (:func:`microgradnet.optim.sgd_rule`,
+    :func:`~microgradnet.optim.adam_rule`) on arrays — with no Python work per parameter. The
+    ``Value``\\s and the optimizer are brought up to date by :meth:`sync`, which :meth:`run`
+    and :meth:`epoch` call at their end (also when they raise). After a sync everything is as
+    after the same number of eager steps (``opt.zero_grad(); loss.backward(); opt.step()``):
+    each parameter's ``.data``, its ``.grad`` (the last minibatch's gradient), the optimizer's
+    step count and buffers, so an eager ``opt.step()`` continues identically. If a step raises,
+    the arrays keep the last completed step, and the next sync writes that.
+
+    Between a :meth:`step` and the next :meth:`sync`, the ``Value``\\s are stale: read
+    parameters only after a sync. A sync also makes the next step read the ``Value``\\s and the
+    optimizer again, so changes made between runs (a loaded checkpoint) are picked up.
+
+    An optimizer it cannot fuse (not one of :mod:`microgradnet.optim`'s, a subclass with its
+    own ``step()``, or one that does not update exactly the model's parameters) is run per
+    step instead (``zero_grad``, compiled forward/backward into the ``Value``\\s,
+    ``optimizer.step()``); :attr:`fallback_reason` says why.
+    """
+
+    def __init__(self, compiled: CompiledStep, optimizer: Any) -> None:
+        if not (
+            callable(getattr(optimizer, "step", None)) and callable(getattr(optimizer, "zero_grad", None))
+        ):
+            raise TypeError(f"optimizer must have step() and zero_grad() (an optim.SGD), got {optimizer!r}")
+        self.compiled = compiled
+        self.optimizer = optimizer
+        #: the model's parameters, in the order of the arrays (read once: an MLP's
+        #: ``parameters()`` walks every neuron, which costs more than a fused epoch of MNIST)
+        self.params: list[Value] = list(compiled.model.parameters())
+        #: why steps run unfused (``None`` when they are fused)
+        self.fallback_reason: str | None = _fused_reason(optimizer, self.params)
+        self._order: NDArray[np.intp] | None = None
+        if self.fallback_reason is None and optimizer.params != self.params:
+            row = {p: k for k, p in enumerate(self.params)}  # the same parameters in another order
+            self._order = np.array([row[p] for p in optimizer.params], dtype=np.intp)
+        self._loaded = False
+        self._p: FloatArray = np.zeros(0)
+        self._g: FloatArray | None = None
+        self._bufs: list[FloatArray] = []
+        self._done = 0
+        self._tape_params: list[Value] | None = None
+
+    @property
+    def last_outputs(self) -> FloatArray:
+        """The model's outputs on the last minibatch (before its update), (rows, outputs)."""
+        return self.compiled.last_outputs
+
+    def _load(self) -> None:
+        opt = self.optimizer
+        if self.fallback_reason is not None:
+            return
+        n = len(self.params)
+        self._p = np.fromiter(map(_DATA, self.params), float, n)
+        self._bufs = [
+            np.zeros(n) if getattr(opt, name) is None else np.array(getattr(opt, name), dtype=float)
+            for name in opt.state_names()
+        ]
+        self._g = None
+        self._done = 0
+        self._loaded = True
+
+    def step(self, X: Any, y: Any) -> float:
+        """One minibatch: forward, backward and the optimizer's update, on arrays.
+
+        Returns the batch loss (before the update). The ``Value``\\s are not updated until
+        :meth:`sync`. Raises as calling the :class:`CompiledStep` does, or the optimizer's
+        ``ValueError``/``TypeError`` for a bad scheduled learning rate; either way the arrays
+        keep the last completed step.
+        """
+        if not self._loaded:
+            self._load()
+        opt = self.optimizer
+        if self.fallback_reason is not None:
+            opt.zero_grad()
+            loss = self.compiled(X, y)
+            opt.step()
+            return loss
+        rule = opt.update_rule(opt.steps + self._done, np.sqrt)  # checks the lr before any change
+        total, g = self.compiled._forward_backward(X, y, self._p, True)
+        assert g is not None
+        if self.compiled._params is not self._tape_params:  # (re)traced: same parameters?
+            if self.compiled._params != self.params:
+                raise CompileError(
+                    "the model's parameters() changed after the trainer was made; make a new trainer"
+                )
+            self._tape_params = self.compiled._params
+        g = g.copy()
+        if self._order is None:
+            new = rule(self._p, g, *self._bufs)
+            self._p = new[0]
+        else:
+            new = rule(self._p[self._order], g[self._order], *self._bufs)
+            p = self._p.copy()
+            p[self._order] = new[0]
+            self._p = p
+        self._bufs = list(new[1:])
+        self._g = g
+        self._done += 1
+        return total
+
+    def sync(self) -> None:
+        """Write the arrays back: each parameter's ``.data`` and ``.grad``, and the optimizer's
+        step count and buffers. Does nothing when no fused step ran since the last sync."""
+        if not self._loaded:
+            return
+        self._loaded = False
+        if self._done == 0 or self._g is None:
+            return
+        for p, v, g in zip(self.params, self._p.tolist(), (self._g + 0.0).tolist()):
+            p.data = v
+            p.grad = g
+        opt = self.optimizer
+        opt.steps += self._done
+        for name, buf in zip(opt.state_names(), self._bufs):
+            setattr(opt, name, buf.tolist())
+        self._done = 0
+
+    def run(self, batches: Iterable[tuple[Any, Any]]) -> list[float]:
+        """:meth:`step` on every ``(X, y)`` minibatch, then :meth:`sync` (also on an error).
+
+        Returns the loss of each minibatch.
+        """
+        try:
+            return [self.step(X, y) for X, y in batches]
+        finally:
+            self.sync()
+
+    def epoch(
+        self, X: Any, y: Any, batch_size: int = 32, shuffle: bool = True, seed: _data.Seed = 0
+    ) -> float:
+        """One pass over ``(X, y)`` in minibatches (as :func:`microgradnet.data.minibatches`),
+        then :meth:`sync`. Returns the mean loss over the samples (each batch weighted by its
+        size). Raises ``ValueError`` for a bad batch size or mismatched ``X``/``y`` before any
+        step.
+        """
+        losses, sizes = [], []
+        batches = list(_data.minibatches(X, y, batch_size, shuffle=shuffle, seed=seed))
+        for loss, (Xb, _) in zip(self.run(batches), batches):
+            losses.append(loss)
+            sizes.append(len(Xb))
+        return float(np.dot(losses, sizes) / sum(sizes))
+
+    def __repr__(self) -> str:
+        how = "fused" if self.fallback_reason is None else f"per step ({self.fallback_reason})"
+        return f"FusedTrainer({type(self.optimizer).__name__}, {how})"

@@ -25,6 +25,13 @@ number of steps taken so far). micrograd's demo schedule is ``lr=lambda k: 1.0 -
 **Parameters** are taken in order; a ``Value`` listed twice is kept once (its first position),
 so each parameter is updated once per step.
 
+**Update rules.** Each optimizer's arithmetic is one function, :func:`sgd_rule` or
+:func:`adam_rule`, of (parameter, gradient, state buffers, hyper-parameters).
+:meth:`Optimizer.step` applies it to each parameter's floats; the fused trainer of
+``microgradnet.compile`` applies the very same function to NumPy arrays holding every parameter
+(:meth:`Optimizer.update_rule` binds the hyper-parameters of a step), so both give the same
+numbers, bit for bit.
+
 **State.** :meth:`Optimizer.state_dict` returns a JSON-able dict (the step count and each
 buffer as a list of floats, one per parameter in order); :meth:`Optimizer.load_state_dict`
 validates everything before changing anything. Hyperparameters are not part of the state: they
@@ -40,7 +47,7 @@ from typing import Any, Union
 
 from microgradnet.engine import Value
 
-__all__ = ["SGD", "Adam", "AdamW", "LearningRate", "Optimizer"]
+__all__ = ["SGD", "Adam", "AdamW", "LearningRate", "Optimizer", "adam_rule", "sgd_rule"]
 
 #: A learning rate: a positive number, or a function of the 0-based step number.
 LearningRate = Union[float, Callable[[int], float]]
@@ -48,6 +55,73 @@ LearningRate = Union[float, Callable[[int], float]]
 
 def _real(x: object) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+# ---- the update rules, written once ----------------------------------------------------------
+#
+# Each rule maps (parameter, gradient, state buffers..., hyper-parameters) to the new parameter
+# and the new buffers, with arithmetic operators only (and the ``sqrt`` it is given). So the same
+# function runs on Python floats (``Optimizer.step``, one parameter at a time, pure Python) and on
+# NumPy arrays holding every parameter at once (the fused training of ``microgradnet.compile``),
+# with the same operations in the same order: the two agree bit for bit.
+
+#: a float, or a NumPy array of floats (the rules use only arithmetic on it)
+Number = Any
+
+
+def sgd_rule(
+    p: Number,
+    g: Number,
+    buf: Number,
+    lr: float,
+    momentum: float,
+    dampening: float,
+    weight_decay: float,
+    nesterov: bool,
+    first: bool,
+) -> tuple[Number, Number]:
+    """One SGD update of ``p`` with gradient ``g``: returns ``(new p, new momentum buffer)``.
+
+    ``first`` says that no momentum buffer exists yet (the buffer becomes the gradient); without
+    momentum ``buf`` is returned unchanged.
+    """
+    if weight_decay:
+        g = g + weight_decay * p
+    if momentum:
+        buf = g if first else momentum * buf + (1.0 - dampening) * g
+        g = g + momentum * buf if nesterov else buf
+    return p - lr * g, buf
+
+
+def adam_rule(
+    p: Number,
+    g: Number,
+    m: Number,
+    v: Number,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    decoupled: bool,
+    c1: float,
+    c2: float,
+    sqrt: Callable[[Number], Number],
+) -> tuple[Number, Number, Number]:
+    """One Adam (``decoupled=False``) or AdamW (``decoupled=True``) update: ``(new p, m, v)``.
+
+    ``c1 = 1 - beta1**t`` and ``c2 = 1 - beta2**t`` are the bias corrections of step ``t``
+    (1-based), computed once per step; ``sqrt`` is ``math.sqrt`` on floats, ``numpy.sqrt`` on
+    arrays (both correctly rounded; ``x ** 0.5`` on a Python float is not always).
+    """
+    if decoupled:
+        if weight_decay:
+            p = p * (1.0 - lr * weight_decay)
+    elif weight_decay:
+        g = g + weight_decay * p
+    m = beta1 * m + (1.0 - beta1) * g
+    v = beta2 * v + (1.0 - beta2) * g * g
+    return p - lr * (m / c1) / (sqrt(v / c2) + eps), m, v
 
 
 class Optimizer:
@@ -102,17 +176,25 @@ class Optimizer:
         Raises ``ValueError``/``TypeError`` if a schedule returns something that is not a
         non-negative finite number.
         """
+        return self.lr_at(self.steps)
+
+    def lr_at(self, step: int) -> float:
+        """The learning rate of the step numbered ``step`` (0-based: the first step is 0).
+
+        Raises ``ValueError``/``TypeError`` if a schedule returns something that is not a
+        non-negative finite number.
+        """
         if not callable(self.lr):
             return float(self.lr)
-        value = self.lr(self.steps)
+        value = self.lr(step)
         if not _real(value):
             raise TypeError(
                 f"{type(self).__name__}: the lr schedule returned {value!r} ({type(value).__name__}) "
-                f"at step {self.steps}; it must return a number"
+                f"at step {step}; it must return a number"
             )
         if not (math.isfinite(value) and value >= 0):
             raise ValueError(
-                f"{type(self).__name__}: the lr schedule returned {value!r} at step {self.steps}; "
+                f"{type(self).__name__}: the lr schedule returned {value!r} at step {step}; "
                 f"it must be a non-negative finite number"
             )
         return float(value)
@@ -124,12 +206,36 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter from its ``.grad`` (see the subclass for the rule)."""
-        lr = self.current_lr()
-        self._update(lr)
+        rule = self.update_rule(self.steps, math.sqrt)  # validates the lr before any change
+        names = self.state_names()
+        n = len(self.params)
+        buffers = [self._buffer(name) or [0.0] * n for name in names]
+        if not names:
+            for p in self.params:
+                p.data = rule(p.data, p.grad)[0]
+        else:
+            results = [rule(p.data, p.grad, *bs) for p, *bs in zip(self.params, *buffers)]
+            for p, r in zip(self.params, results):
+                p.data = r[0]
+            for k, name in enumerate(names, start=1):
+                setattr(self, name, [r[k] for r in results])
         self.steps += 1
 
-    def _update(self, lr: float) -> None:
-        raise NotImplementedError
+    def state_names(self) -> tuple[str, ...]:
+        """The per-parameter buffers :meth:`update_rule` reads and returns, in its order
+        (a subset of the saved state: SGD without momentum keeps no buffer)."""
+        return self._buffers
+
+    def update_rule(self, step: int, sqrt: Callable[[Any], Any]) -> Callable[..., tuple[Any, ...]]:
+        """The update of step number ``step`` (0-based, ``>= self.steps``) as a function
+        ``rule(p, g, *buffers) -> (p, *buffers)`` (buffers named by :meth:`state_names`, carried
+        on from the current state; one that does not exist yet is passed as zeros). It uses
+        only arithmetic and ``sqrt``, so it runs on floats and, elementwise, on NumPy arrays;
+        it changes nothing itself.
+
+        Raises ``ValueError``/``TypeError`` for a bad learning rate from a schedule.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no update rule")
 
     # ---- state ----
 
@@ -245,18 +351,18 @@ class SGD(Optimizer):
         #: one buffer entry per parameter, ``None`` before the first momentum step
         self.momentum_buffer: list[float] | None = None
 
-    def _update(self, lr: float) -> None:
-        grads = [p.grad + self.weight_decay * p.data if self.weight_decay else p.grad for p in self.params]
-        if self.momentum:
-            if self.momentum_buffer is None:
-                buf = list(grads)
-            else:
-                mu, keep = self.momentum, 1.0 - self.dampening
-                buf = [mu * b + keep * g for b, g in zip(self.momentum_buffer, grads)]
-            self.momentum_buffer = buf
-            grads = [g + self.momentum * b for g, b in zip(grads, buf)] if self.nesterov else buf
-        for p, g in zip(self.params, grads):
-            p.data -= lr * g
+    def state_names(self) -> tuple[str, ...]:
+        """``("momentum_buffer",)`` with momentum, else ``()``."""
+        return self._buffers if self.momentum else ()
+
+    def update_rule(self, step: int, sqrt: Callable[[Any], Any]) -> Callable[..., tuple[Any, ...]]:
+        """:func:`sgd_rule` with this optimizer's hyper-parameters and the lr of ``step``."""
+        lr = self.lr_at(step)
+        mu, damp, wd, nesterov = self.momentum, self.dampening, self.weight_decay, self.nesterov
+        first = self.momentum_buffer is None and step == self.steps  # no buffer yet: b = g
+        if not mu:
+            return lambda p, g: sgd_rule(p, g, 0.0, lr, mu, damp, wd, nesterov, first)[:1]
+        return lambda p, g, b: sgd_rule(p, g, b, lr, mu, damp, wd, nesterov, first)
 
     def __repr__(self) -> str:
         return (
@@ -314,25 +420,19 @@ class Adam(Optimizer):
         self.exp_avg: list[float] | None = [0.0] * n
         self.exp_avg_sq: list[float] | None = [0.0] * n
 
-    def _gradients(self) -> list[float]:
-        wd = self.weight_decay
-        return [p.grad + wd * p.data if wd else p.grad for p in self.params]
+    #: AdamW: weight decay applied to the parameter, not added to the gradient
+    _decoupled = False
 
-    def _update(self, lr: float) -> None:
-        self._adam(lr, self._gradients())
-
-    def _adam(self, lr: float, grads: list[float]) -> None:
+    def update_rule(self, step: int, sqrt: Callable[[Any], Any]) -> Callable[..., tuple[Any, ...]]:
+        """:func:`adam_rule` with this optimizer's hyper-parameters, the lr of ``step`` and the
+        bias corrections of ``t = step + 1``."""
+        lr = self.lr_at(step)
         b1, b2 = self.betas
-        t = self.steps + 1
-        m_old = self.exp_avg or [0.0] * len(self.params)
-        v_old = self.exp_avg_sq or [0.0] * len(self.params)
-        m = [b1 * mi + (1.0 - b1) * g for mi, g in zip(m_old, grads)]
-        v = [b2 * vi + (1.0 - b2) * g * g for vi, g in zip(v_old, grads)]
+        eps, wd, decoupled = self.eps, self.weight_decay, self._decoupled
+        t = step + 1
         c1 = 1.0 - b1**t
         c2 = 1.0 - b2**t
-        for p, mi, vi in zip(self.params, m, v):
-            p.data -= lr * (mi / c1) / (math.sqrt(vi / c2) + self.eps)
-        self.exp_avg, self.exp_avg_sq = m, v
+        return lambda p, g, m, v: adam_rule(p, g, m, v, lr, b1, b2, eps, wd, decoupled, c1, c2, sqrt)
 
     def _check_loaded(self, buffers: dict[str, list[float] | None], steps: int, who: str) -> None:
         for name in self._buffers:
@@ -364,9 +464,4 @@ class AdamW(Adam):
     ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay)
 
-    def _update(self, lr: float) -> None:
-        grads = [p.grad for p in self.params]
-        if self.weight_decay:
-            for p in self.params:
-                p.data *= 1.0 - lr * self.weight_decay
-        self._adam(lr, grads)
+    _decoupled = True

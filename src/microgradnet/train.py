@@ -48,7 +48,7 @@ from microgradnet import data as _data
 from microgradnet import losses as _losses
 from microgradnet import optim as _optim
 from microgradnet._files import write_atomic
-from microgradnet.compile import FIT_LOSSES, CompiledStep, CompileError, evaluate_named, for_fit
+from microgradnet.compile import FIT_LOSSES, CompileError, FusedTrainer, evaluate_named, for_fit
 from microgradnet.engine import Value, no_grad
 
 __all__ = [
@@ -202,13 +202,15 @@ def train_step(
 
 
 def _compiled_train_step(
-    step: CompiledStep, optimizer: Optimizer, task: _Task, Xb: Any, yb: Any
+    trainer: FusedTrainer, optimizer: Optimizer, task: _Task, Xb: Any, yb: Any
 ) -> StepResult:
-    """:func:`train_step` on the compiled path (same loss, gradients to rounding)."""
-    optimizer.zero_grad()
-    loss = step(Xb, yb)
-    optimizer.step()
-    out = step.last_outputs  # the same rules as _accuracy_of, on the outputs' numbers
+    """:func:`train_step` on the compiled path (same loss, gradients to rounding).
+
+    The trainer updates ``optimizer``'s parameters in arrays (fused); the ``Value``\\s are
+    written back by ``trainer.sync()``, which :func:`fit` calls after the epoch's minibatches.
+    """
+    loss = trainer.step(Xb, yb)
+    out = trainer.last_outputs  # the same rules as _accuracy_of, on the outputs' numbers
     if (task.name in REGRESSION_LOSSES and out.shape[1] == 1) or (
         task.name not in REGRESSION_LOSSES and not task.classify
     ):
@@ -494,8 +496,10 @@ def fit(
     - ``callbacks``: each is called as ``callback(epoch, history)`` after every epoch; returning
       ``True`` stops training.
     - ``compile``: run each minibatch on the compiled path (:mod:`microgradnet.compile`) when
-      the loss is a named one it supports; when the model cannot be compiled, a warning says why
-      and training continues on the eager engine.
+      the loss is a named one it supports, fused with the optimizer (parameters and optimizer
+      state stay in arrays for the epoch and are written back before evaluation, the history,
+      checkpoints and callbacks); when the model cannot be compiled, a warning says why and
+      training continues on the eager engine.
 
     Raises ``ValueError`` / ``TypeError`` for bad arguments before any parameter changes.
     """
@@ -534,9 +538,9 @@ def fit(
         if not callable(cb):
             raise TypeError(f"each callback must be callable as callback(epoch, history), got {cb!r}")
     opt = _make_optimizer(model, optimizer, lr)
-    step: CompiledStep | None = None
+    step: FusedTrainer | None = None
     if compile and task.name in FIT_LOSSES and task.fn is getattr(_losses, task.name):
-        step = for_fit(model, task.name, l2)
+        step = for_fit(model, task.name, l2).trainer(opt)
 
     history = History(loss=task.name)
     rng = np.random.default_rng(seed)
@@ -555,6 +559,7 @@ def fit(
                     try:
                         r = _compiled_train_step(step, opt, task, Xb, yb)
                     except CompileError as exc:
+                        step.sync()  # the Values take the last completed step
                         warnings.warn(f"fit(): {exc} Training eagerly instead.", RuntimeWarning, stacklevel=2)
                         step = None
                 if step is None:
@@ -562,6 +567,8 @@ def fit(
                 total_loss += r.loss * r.size
                 correct = None if correct is None or r.correct is None else correct + r.correct
                 seen += r.size
+            if step is not None:
+                step.sync()  # parameters, gradients and optimizer state back into the Values
             history.epochs.append(epoch)
             history.train_loss.append(total_loss / seen)
             history.train_accuracy.append(None if correct is None else correct / seen)
@@ -595,6 +602,8 @@ def fit(
                 history.stopped_early = True
                 break
     finally:
+        if step is not None:
+            step.sync()  # an error or an interrupt mid-epoch: keep the steps that completed
         if bar is not None:
             bar.close()
     if early_stopping is not None and early_stopping.restore_best and best_params is not None:
