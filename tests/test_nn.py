@@ -599,3 +599,10 @@ def test_a_custom_module_prints_its_children_like_pytorch() -> None:
         "_Net(\n  (fc1): Linear(2, 3)\n  (act): Tanh()\n"
         "  (heads.0): Linear(3, 2)\n  (heads.1): Linear(3, 1)\n)"
     )
+
+
+def test_parameters_lists_the_same_values_as_named_parameters_in_order() -> None:
+    from microgradnet.nn import MLP, Linear, Sequential, Tanh
+
+    for model in (MLP(3, [4, 1, 2], seed=1), Sequential(Linear(2, 3, seed=0), Tanh(), Linear(3, 2, seed=1))):
+        assert model.parameters() == [v for _, v in model.named_parameters()]

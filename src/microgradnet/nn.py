@@ -216,6 +216,8 @@ def _check_tree(tree: object, name: str) -> None:
     if isinstance(tree, Value):
         return
     if isinstance(tree, list):
+        if all(type(sub) is Value for sub in tree):  # the common case, checked without recursion
+            return
         for k, sub in enumerate(tree):
             _check_tree(sub, f"{name}[{k}]")
         return
@@ -351,7 +353,14 @@ class Module:
 
     def parameters(self) -> list[Value]:
         """Every parameter ``Value``, in the order of :meth:`named_parameters` (no repeats)."""
-        return [v for _, v in self.named_parameters()]
+        out: list[Value] = []
+        seen: set[Value] = set()
+        for _, tree in self.parameter_groups():  # as named_parameters, without building names
+            for leaf in _flatten(tree):
+                if leaf not in seen:
+                    seen.add(leaf)
+                    out.append(leaf)
+        return out
 
     def weight_groups(self) -> list[tuple[str, list[Value]]]:
         """The weights of each layer, biases left out: ``[("0.weight", [Value, ...]), ...]``.
