@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 
 from microgradnet import Value, topological_order
+from microgradnet.examples import load_example
 from microgradnet.testing.strategies import expressions
 from microgradnet.viz import draw_dot, render, trace_backward
 from microgradnet.viz.dot import PALETTE, RANKDIRS, group_of, path_to_output
@@ -19,14 +20,8 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 def lecture_graph() -> Value:
-    a, b, c, f = (Value(x, label=n) for x, n in zip((2.0, -3.0, 10.0, -2.0), "abcf"))
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    return L
+    """The lecture's L = (a*b + c) * f at (2, -3, 10, -2), nodes labelled."""
+    return load_example("lecture-expression").root
 
 
 def tiny_mlp() -> tuple[Value, list[Value]]:

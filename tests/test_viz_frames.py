@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from microgradnet import Value
+from microgradnet.examples import load_example
 from microgradnet.viz import export_frames, trace_backward
 from microgradnet.viz.dot import PALETTE
 from microgradnet.viz.frames import frames
@@ -21,14 +22,8 @@ def _wasm(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def lecture_graph() -> Value:
-    a, b, c, f = (Value(x, label=n) for x, n in zip((2.0, -3.0, 10.0, -2.0), "abcf"))
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    return L
+    """The lecture's L = (a*b + c) * f at (2, -3, 10, -2), nodes labelled."""
+    return load_example("lecture-expression").root
 
 
 def groups(svg: str) -> dict[str, ET.Element]:

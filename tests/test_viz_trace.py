@@ -14,20 +14,16 @@ import pytest
 from hypothesis import given
 
 from microgradnet import Value, apply, grad, topological_order
+from microgradnet.examples import load_example
 from microgradnet.testing.strategies import expressions
 from microgradnet.viz import Trace, narration, trace_backward
 from microgradnet.viz.trace import is_parameter_label
 
 
 def lecture_graph() -> tuple[Value, dict[str, Value]]:
-    a, b, c, f = (Value(x, label=n) for x, n in zip((2.0, -3.0, 10.0, -2.0), "abcf"))
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    return L, {"a": a, "b": b, "c": c, "d": d, "e": e, "f": f, "L": L}
+    """The lecture's L = (a*b + c) * f at (2, -3, 10, -2) and its nodes by label."""
+    example = load_example("lecture-expression")
+    return example.root, example.nodes()
 
 
 def test_lecture_example_has_six_edge_events_with_the_hand_computed_numbers() -> None:
