@@ -5,7 +5,7 @@ page's own python blocks, with the sizes line replaced by the full run's, in thi
 writes lab_accuracy.png, lab_max_weights_tanh.png,
 lab_max_weights_sigmoid.png and lab_results.json (every History, for the numbers on the page).
 
-Run from the repository root: ``python docs/images/make_lab_images.py`` (about ten seconds on
+Run from the repository root: ``.venv/bin/python docs/images/make_lab_images.py`` (about ten seconds on
 the compiled path that ``fit`` uses by default).
 """
 
