@@ -269,24 +269,24 @@ def _check_targets(
         raise ValueError(f"{who}: X must be finite, row {row} holds NaN or infinity")
     if not np.all(np.isfinite(y)):
         row = int(np.argwhere(~np.isfinite(y))[0][0])
-        raise ValueError(f"{who}: y must be finite, y[{row}] is {y[row]!r}")
+        raise ValueError(f"{who}: y must be finite, y[{row}] is {float(y[row])!r}")
     if task.name not in LOSS_NAMES or task.fn is not getattr(_losses, task.name):
         return  # a loss function of the caller's own: it decides what targets mean
     if task.name in ("binary_cross_entropy", "binary_cross_entropy_with_logits"):
         if np.any((y < 0) | (y > 1)):
             bad = y[(y < 0) | (y > 1)][0]
-            raise ValueError(f"{who}: {task.name} needs targets in [0, 1], got {bad!r}")
+            raise ValueError(f"{who}: {task.name} needs targets in [0, 1], got {float(bad)!r}")
         return
     k = _n_outputs(model, X)
     if task.name != "cross_entropy" and k == 1:
         return
     if np.any(y != np.round(y)):
         bad = y[y != np.round(y)][0]
-        raise ValueError(f"{who}: {task.name} needs whole-number class labels in y, got {bad!r}")
+        raise ValueError(f"{who}: {task.name} needs whole-number class labels in y, got {float(bad)!r}")
     if np.any(y < 0) or (k > 1 and np.any(y >= k)):
         bad = y[(y < 0) | (y >= max(k, 1))][0] if k > 1 else y[y < 0][0]
         raise ValueError(
-            f"{who}: y holds class {bad!r}, but the model has {k} outputs: class labels must be 0..{k - 1}"
+            f"{who}: y holds class {int(bad)}, but the model has {k} outputs: class labels must be 0..{k - 1}"
         )
 
 
