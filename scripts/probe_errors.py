@@ -508,6 +508,111 @@ probe("cli worksheet --versions 0", cli("worksheet", "a*b", "--versions", "0", "
 probe("cli ops --nope", cli("ops", "--nope"))
 probe("cli nope", cli("nope"))
 
+
+# ---- second pass: more corners ------------------------------------------------------
+from microgradnet.testing import strategies as strat  # noqa: E402
+from microgradnet.viz.expr import parse_assignment  # noqa: E402
+
+
+def _draw(strategy: Any) -> Any:
+    """Strategies are lazy (hypothesis): their checks run when an example is drawn."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return strategy.example()
+
+
+probe("apply('pown', V(1), arg='x')", lambda: mg.apply("pown", V(1), arg="x"))  # type: ignore[arg-type]
+probe("apply('tanh', V(1), V(2))", lambda: mg.apply("tanh", V(1), V(2)))
+probe("register_op(3, ...)", lambda: mg.register_op(3, forward="a", grads=("1",)))  # type: ignore[arg-type]
+probe("Value(1).backward() twice ok", lambda: (V(1.0).backward(), V(2.0).backward()), expect_error=False)
+probe("Value < 'a'", lambda: V(1.0) < "a")  # type: ignore[operator]
+probe("grad(V, [V], create_graph='yes')", lambda: mg.grad(V(1.0) * 2, [V(1.0)], create_graph="yes"))  # type: ignore[arg-type]
+n3 = nn.Neuron(2, seed=0)
+probe("Neuron(2)([1.0, None])", lambda: n3([1.0, None]), lambda: params_of(n3))
+probe("Neuron(2)([V(1)])", lambda: n3([V(1.0)]), lambda: params_of(n3))
+probe("Neuron(2)({'a': 1})", lambda: n3({"a": 1.0, "b": 2.0}), lambda: params_of(n3))
+probe("Layer(2, 3, activation=None)", lambda: nn.Layer(2, 3, activation=None))  # type: ignore[arg-type]
+probe("MLP(2, [3], seed='x')", lambda: nn.MLP(2, [3], seed="x"))  # type: ignore[arg-type]
+probe("MLP(2, ['3'])", lambda: nn.MLP(2, ["3"]))  # type: ignore[list-item]
+probe("Sequential().append(3)", lambda: nn.Sequential().append(3))  # type: ignore[arg-type]
+probe("losses.accuracy(threshold='x')", lambda: losses.accuracy([V(1.0)], [1], threshold="x"))  # type: ignore[arg-type]
+probe("losses.hinge(labels None)", lambda: losses.hinge([V(1.0)], None))
+probe("losses.mse(np preds)", lambda: losses.mse(np.array([1.0, 2.0]), [1.0, 2.0]), expect_error=False)
+probe("losses.cross_entropy(1-D logits)", lambda: losses.cross_entropy([V(1.0), V(2.0)], [0, 1]))
+pq = [V(1.0), V(2.0)]
+for p_ in pq:
+    p_.grad = 0.5
+pq[1].grad = "x"  # type: ignore[assignment]
+sgq = optim.SGD(pq, lr=0.1)
+probe("SGD.step() with a str grad on 2nd param", lambda: sgq.step(), lambda: [p.data for p in pq])
+pq[1].grad = 0.5
+sg2 = optim.SGD(pq, lr=0.1, momentum=0.9)
+sg2.step()
+sd2 = sg2.state_dict()
+short = dict(sd2)
+for k_, v_ in list(short.items()):
+    if isinstance(v_, list) and v_ and isinstance(v_[0], (int, float)):
+        short[k_] = v_[:-1]
+probe("SGD.load_state_dict(short buffers)", lambda: sg2.load_state_dict(short), lambda: sg2.state_dict())
+probe("SGD.load_state_dict(wrong param count)", lambda: optim.SGD([V(1.0)], lr=0.1, momentum=0.9).load_state_dict(sd2))
+probe("EarlyStopping(min_delta=-1)", lambda: train.EarlyStopping(min_delta=-1.0))
+probe("EarlyStopping(patience='3')", lambda: train.EarlyStopping(patience="3"))  # type: ignore[arg-type]
+probe("History.to_json(missing dir)", lambda: h.to_json(os.path.join(missing, "h.json")))
+probe("fit(optimizer on other params)", lambda: train.fit(fresh(), X, y, optimizer=optim.SGD([V(1.0)], lr=0.1), epochs=1, progress=False))
+probe("fit(optimizer='sgd', lr=0)", lambda: train.fit(mt, X, y, lr=0.0, epochs=1, progress=False), S)
+probe("fit(callbacks=[3])", lambda: train.fit(mt, X, y, callbacks=[3], epochs=1, progress=False), S)  # type: ignore[list-item]
+probe("fit(X 3-D)", lambda: train.fit(mt, np.zeros((4, 2, 1)), np.zeros(4, int), epochs=1, progress=False), S)
+probe("fit(y 2-D one-hot)", lambda: train.fit(mt, X, np.eye(2)[y], epochs=1, progress=False), S)
+probe("fit(X strings)", lambda: train.fit(mt, [["a", "b"]], [0], epochs=1, progress=False), S)
+probe("fit(y strings)", lambda: train.fit(mt, X, np.array(["a"] * len(X)), epochs=1, progress=False), S)
+probe("load_checkpoint(optimizer mismatch)", lambda: train.load_checkpoint(mt, ck, optim.SGD([V(1.0)], lr=0.1)), S)
+ck2 = os.path.join(tmp, "ck2.json")
+train.save_checkpoint(mt, ck2, optim.SGD(mt.parameters(), 0.1, momentum=0.9))
+probe("load_checkpoint(sgd state into adam)", lambda: train.load_checkpoint(mt, ck2, optim.Adam(mt.parameters())), S)
+probe("save_checkpoint(optimizer=3)", lambda: train.save_checkpoint(mt, os.path.join(tmp, "c3.json"), 3), lambda: files_in(tmp))
+probe("compile(model, loss_fn='mse')", lambda: mcompile.compile(mt, "mse"))  # type: ignore[arg-type]
+probe("compile(model, targets='foo')", lambda: mcompile.compile(mt, targets="foo"))
+probe("CompiledStep(X, y strings)", lambda: cs(X, np.array(["a"] * len(X))))
+probe("CompiledStep(X None)", lambda: cs(None, y))
+probe("data.make_blobs(spread=-1)", lambda: data.make_blobs(spread=-1.0))
+probe("data.make_moons(seed='x')", lambda: data.make_moons(seed="x"))  # type: ignore[arg-type]
+probe("Standardizer().inverse_transform before fit", lambda: data.Standardizer().inverse_transform(X))
+probe("minibatches(X None)", lambda: list(data.minibatches(None, y, 4)))
+probe("one_hot(['a'])", lambda: data.one_hot(["a"]))
+probe("one_hot([0,1], num_classes=0)", lambda: data.one_hot([0, 1], 0))
+probe("train_test_split(test_size='x')", lambda: data.train_test_split(X, y, test_size="x"))  # type: ignore[arg-type]
+probe("HtmlStepper.save(missing dir)", lambda: viz.HtmlStepper(root).save(os.path.join(missing, "s.html")))
+probe("HtmlStepper(title=3)", lambda: viz.HtmlStepper(root, title=3))  # type: ignore[arg-type]
+probe("Worksheet.render('pdf')", lambda: ws.render("pdf"))
+probe("Worksheet.save(answers missing dir)", lambda: ws.save(os.path.join(tmp, "w2.md"), os.path.join(missing, "k.md")), lambda: files_in(tmp))
+probe("layout(root, foo=1)", lambda: viz.layout(root, foo=1))
+probe("draw_dot(collapse=3)", lambda: viz.draw_dot(root, collapse=3))  # type: ignore[arg-type]
+probe("draw_dot(parameters=[3])", lambda: viz.draw_dot(root, parameters=[3]))  # type: ignore[list-item]
+probe("trace_backward(root, parameters=['a'])", lambda: viz.trace_backward(root, parameters=["a"]))  # type: ignore[list-item]
+probe("render(root, path=None)", lambda: viz.render(root, None))  # type: ignore[arg-type]
+probe("export_html(path dir)", lambda: viz.export_html(root, tmp), lambda: files_in(tmp))
+probe("make_worksheet(seed='x')", lambda: viz.make_worksheet("a*b", seed="x"))  # type: ignore[arg-type]
+probe("make_worksheet(variables list)", lambda: viz.make_worksheet("a*b", [1, 2]))  # type: ignore[arg-type]
+probe("parse_assignment('a')", lambda: parse_assignment("a"))
+probe("parse_assignment('a=x')", lambda: parse_assignment("a=x"))
+probe("parse_assignment('=1')", lambda: parse_assignment("=1"))
+probe("parse_assignment(None)", lambda: parse_assignment(None))  # type: ignore[arg-type]
+probe("strategies.expressions(ops=['nope'])", lambda: _draw(strat.expressions(ops=["nope"])))
+probe("strategies.expressions(max_inputs=0)", lambda: _draw(strat.expressions(max_inputs=0)))
+probe("strategies.op_calls('tanh')", lambda: _draw(strat.op_calls("tanh")))  # type: ignore[arg-type]
+probe("strategies.domain_floats(None)", lambda: strat.domain_floats(None))  # type: ignore[arg-type]
+probe("gradcheck(atol=-1)", lambda: gradcheck(lambda a: a * a, [1.0], atol=-1.0))
+probe("gradcheck(fn raises)", lambda: gradcheck(lambda a: a.nope, [1.0]), ok=(AttributeError,))  # the caller's own bug
+probe("cli graph --example nope", cli("graph", "--example", "nope", "-o", os.path.join(tmp, "g.svg")))
+probe("cli step 'a*b' a=1 b=2 -o out.txt", cli("step", "a*b", "a=1", "b=2", "-o", os.path.join(tmp, "s.txt")))
+probe("cli train moons --optimizer foo", cli("train", "moons", "--optimizer", "foo"))
+probe("cli train moons --seed x", cli("train", "moons", "--seed", "x"))
+probe("cli train regression --loss hinge", cli("train", "regression", "--loss", "hinge", "--epochs", "1", "--no-progress"))
+probe("cli worksheet a*b --seed x", cli("worksheet", "a*b", "--seed", "x", "-o", os.path.join(tmp, "w.md")))
+probe("cli worksheet a*b a=1:2:3 (a grid, documented)", cli("worksheet", "a*b", "a=1:2:3", "-o", os.path.join(tmp, "w.md")), expect_error=False)
+
 # ---- report ---------------------------------------------------------------------------
 only_bad = "--bad" in sys.argv
 bad = [r for r in rows if r[0] == "BAD"]

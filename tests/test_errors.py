@@ -257,3 +257,29 @@ def test_gradcheck_rejects_non_finite_inputs(bad: float) -> None:
         with pytest.raises(ValueError, match=r"input 1 is .*finite points only"):
             check(lambda a, b: a * b, [1.0, v])
     assert v.grad == 0.0
+
+
+@pytest.mark.filterwarnings("ignore::hypothesis.errors.NonInteractiveExampleWarning")
+def test_strategies_reject_a_non_domain_and_a_non_op() -> None:
+    from microgradnet.testing import strategies
+
+    with pytest.raises(TypeError, match="expects a Domain"):
+        strategies.domain_floats(None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="expects an Op such as OPS"):
+        strategies.op_calls("tanh").example()  # type: ignore[arg-type]
+
+
+def test_fit_rejects_an_optimizer_built_on_another_model() -> None:
+    X, y = moons()
+    model, other = nn.MLP(2, [4, 2], seed=0), nn.MLP(2, [4, 2], seed=1)
+    opt = optim.SGD(other.parameters(), lr=0.1)
+    before, other_before = snapshot(model), snapshot(other)
+    with pytest.raises(ValueError, match="updates none of the model's parameters"):
+        train.fit(model, X, y, optimizer=opt, epochs=1, progress=False)
+    assert snapshot(model) == before and snapshot(other) == other_before
+    # an optimizer over part of the model (a frozen layer) is still allowed
+    part = optim.SGD(model.parameters()[:3], lr=0.1)
+    train.fit(model, X, y, optimizer=part, epochs=1, progress=False)
+    after = snapshot(model)
+    assert [d for d, _ in after[3:]] == [d for d, _ in before[3:]]  # frozen: data unchanged
+    assert [d for d, _ in after[:3]] != [d for d, _ in before[:3]]

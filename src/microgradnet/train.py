@@ -517,6 +517,11 @@ def _make_optimizer(
         raise ValueError(
             "lr= applies to an optimizer given by name; set it on the optimizer instance instead"
         )
+    own = getattr(optimizer, "params", None)
+    if isinstance(own, list) and own and not set(own) & set(model.parameters()):
+        raise ValueError(
+            "the optimizer updates none of the model's parameters: build it on model.parameters()"
+        )
     return optimizer
 
 
