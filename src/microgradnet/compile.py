@@ -693,7 +693,15 @@ class CompiledStep:
         else:
             assert self.loss_fn is not None
             if classes is not None:
-                roots = [_as_value(self.loss_fn(out, k), "loss_fn") for k in classes]
+                roots = []
+                for k in classes:
+                    try:
+                        roots.append(_as_value(self.loss_fn(out, k), "loss_fn"))
+                    except IndexError as exc:  # a class the model has no output for
+                        raise ValueError(
+                            f"y holds class {k}, but the model has {len(outputs)} outputs: "
+                            f"class labels must be 0..{len(outputs) - 1}"
+                        ) from exc
             else:
                 assert value_targets is not None
                 target: Any = ys[0] if value_targets[1] else ys
@@ -831,6 +839,8 @@ def _cross_entropy_sample(out: Any, k: int) -> Value:
     does not depend on ``m`` (its gradient through ``m`` is zero up to rounding).
     """
     zs: list[Value] = list(out) if isinstance(out, (list, tuple)) else [out]
+    if not 0 <= k < len(zs):  # (a negative k would silently index from the end)
+        raise IndexError(f"class {k} is not in 0..{len(zs) - 1}")
     level = zs
     while len(level) > 1:  # a knockout tournament: log2(classes) rounds of max(a, b) = a + relu(b - a)
         pairs = []

@@ -21,7 +21,7 @@ import functools
 import itertools
 import math
 import numbers
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from operator import attrgetter
 from typing import Any, Union
@@ -334,8 +334,11 @@ def topological_order(root: Value) -> list[Value]:
     """Every node ``root`` depends on, each after its operands, ``root`` last.
 
     Iterative depth-first search with an explicit stack, so depth is limited only by memory.
-    The order is deterministic: operands are visited left to right.
+    The order is deterministic: operands are visited left to right. Raises ``TypeError`` when
+    ``root`` is not a ``Value``.
     """
+    if not isinstance(root, Value):
+        raise TypeError(f"topological_order() expects a Value, got {type(root).__name__}")
     order: list[Value] = []
     seen: set[Value] = set()
     stack: list[tuple[Value, bool]] = [(root, False)]
@@ -529,6 +532,15 @@ class OpFunction:
         return f"<op function {self.op.name}: grads {list(self.op.grads)}>"
 
 
+def _iter_or_empty(x: Any) -> Iterable[Any]:
+    """``x`` if it can be iterated, else a tuple holding it (so a check over it fails)."""
+    try:
+        iter(x)
+    except TypeError:
+        return (x,)
+    return x  # type: ignore[no-any-return]
+
+
 def define_op(
     *,
     grads: Sequence[str],
@@ -550,8 +562,13 @@ def define_op(
 
         y = softplus(Value(0.5))   # a Value; drawn, traced and gradchecked like tanh
 
-    Raises ``ValueError`` as :func:`~microgradnet.ops.register_op` does.
+    Raises ``ValueError`` as :func:`~microgradnet.ops.register_op` does, and ``TypeError`` at
+    once when ``grads`` is not a sequence of formula strings.
     """
+    if isinstance(grads, str) or not all(isinstance(g, str) for g in _iter_or_empty(grads)):
+        raise TypeError(
+            f"define_op: grads must be a list of formula strings, one per parameter, got {grads!r}"
+        )
 
     def decorate(fn: Callable[..., float]) -> OpFunction:
         op = register_op(

@@ -182,8 +182,10 @@ class Optimizer:
         """The learning rate of the step numbered ``step`` (0-based: the first step is 0).
 
         Raises ``ValueError``/``TypeError`` if a schedule returns something that is not a
-        non-negative finite number.
+        non-negative finite number, and ``ValueError`` for a negative ``step``.
         """
+        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+            raise ValueError(f"{type(self).__name__}.lr_at: step must be an integer >= 0, got {step!r}")
         if not callable(self.lr):
             return float(self.lr)
         value = self.lr(step)

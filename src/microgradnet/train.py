@@ -181,7 +181,7 @@ class StepResult:
 def train_step(
     model: Model,
     optimizer: Optimizer,
-    task: _Task,
+    task: _Task | str | LossFn,
     Xb: np.ndarray[Any, Any],
     yb: np.ndarray[Any, Any],
     l2: float = 0.0,
@@ -189,7 +189,10 @@ def train_step(
     """One minibatch of the eager engine: forward, loss (+ ``l2 · Σ p²``), backward, update.
 
     This is the function a compiled path replaces; everything else in :func:`fit` is shared.
+    ``task`` may be a loss name or a loss function (``TypeError`` otherwise).
     """
+    if not isinstance(task, _Task):
+        task = _task(task)
     outputs = _forward(model, Xb)
     loss = task.loss(outputs, yb)
     if l2:
@@ -234,11 +237,65 @@ def _check_xy(X: Any, y: Any, who: str) -> tuple[np.ndarray[Any, Any], np.ndarra
     return X, y
 
 
+def _check_model(model: Any, who: str) -> None:
+    """``TypeError`` unless ``model`` can be called on a sample and has ``parameters()``."""
+    if not callable(model) or not callable(getattr(model, "parameters", None)):
+        raise TypeError(
+            f"{who}: model must be callable on one sample and have parameters() "
+            f"(e.g. nn.MLP), got {type(model).__name__}"
+        )
+
+
+def _n_outputs(model: Model, X: np.ndarray[Any, Any]) -> int:
+    """How many outputs ``model`` gives for one sample (1 for a single ``Value``)."""
+    with no_grad():
+        out = model(X[0].tolist())
+    return 1 if isinstance(out, Value) else len(list(out))
+
+
+def _check_targets(
+    model: Model, task: _Task, X: np.ndarray[Any, Any], y: np.ndarray[Any, Any], who: str
+) -> None:
+    """``ValueError`` for targets a named loss cannot use, before anything is trained.
+
+    Every value of ``X`` and ``y`` must be finite; class labels (cross entropy, or a model with
+    several outputs under any named loss) must be whole numbers in ``0 .. outputs-1``; the
+    binary cross entropies need targets in ``[0, 1]``.
+    """
+    if y.dtype.kind not in "iubf":
+        raise ValueError(f"{who}: y must hold numbers (class indices or floats), got dtype {y.dtype}")
+    if not np.all(np.isfinite(X)):
+        row = int(np.argwhere(~np.isfinite(X))[0][0])
+        raise ValueError(f"{who}: X must be finite, row {row} holds NaN or infinity")
+    if not np.all(np.isfinite(y)):
+        row = int(np.argwhere(~np.isfinite(y))[0][0])
+        raise ValueError(f"{who}: y must be finite, y[{row}] is {float(y[row])!r}")
+    if task.name not in LOSS_NAMES or task.fn is not getattr(_losses, task.name):
+        return  # a loss function of the caller's own: it decides what targets mean
+    if task.name in ("binary_cross_entropy", "binary_cross_entropy_with_logits"):
+        if np.any((y < 0) | (y > 1)):
+            bad = y[(y < 0) | (y > 1)][0]
+            raise ValueError(f"{who}: {task.name} needs targets in [0, 1], got {float(bad)!r}")
+        return
+    k = _n_outputs(model, X)
+    if task.name != "cross_entropy" and k == 1:
+        return
+    if np.any(y != np.round(y)):
+        bad = y[y != np.round(y)][0]
+        raise ValueError(f"{who}: {task.name} needs whole-number class labels in y, got {float(bad)!r}")
+    if np.any(y < 0) or (k > 1 and np.any(y >= k)):
+        bad = y[(y < 0) | (y >= max(k, 1))][0] if k > 1 else y[y < 0][0]
+        raise ValueError(
+            f"{who}: y holds class {int(bad)}, but the model has {k} outputs: class labels must be 0..{k - 1}"
+        )
+
+
 def predict(model: Model, X: Any) -> np.ndarray[Any, Any]:
     """The model's raw outputs on each row of ``X`` (no graph recorded).
 
     Returns an array of shape ``(n,)`` for a model with one output, ``(n, k)`` for ``k`` outputs.
     """
+    _check_model(model, "predict")
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2:
         raise ValueError(f"predict: X must be a 2-D array (samples, features), got shape {X.shape}")
@@ -251,8 +308,17 @@ def predict(model: Model, X: Any) -> np.ndarray[Any, Any]:
 
 def predict_classes(model: Model, X: Any, loss: str = "cross_entropy") -> np.ndarray[Any, Any]:
     """Class indices: the argmax of several outputs, or ``output > 0`` (``> 0.5`` for
-    ``binary_cross_entropy``, whose model outputs probabilities) for one output."""
+    ``binary_cross_entropy``, whose model outputs probabilities) for one output.
+
+    Raises ``ValueError`` for an unknown loss name or an ``X`` that is not 2-D, ``TypeError``
+    for a model that cannot be called.
+    """
+    if loss not in LOSS_NAMES:
+        raise ValueError(f"unknown loss {loss!r}: expected one of {', '.join(LOSS_NAMES)}")
+    _check_model(model, "predict_classes")
     X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2:
+        raise ValueError(f"predict_classes: X must be a 2-D array (samples, features), got shape {X.shape}")
     with no_grad():
         outputs = _forward(model, X)
     return _classes(outputs, threshold=0.5 if loss == "binary_cross_entropy" else 0.0)
@@ -266,8 +332,10 @@ def evaluate(
     Records no graph and changes no parameter. Raises ``ValueError`` for mismatched ``X``/``y``
     or an unknown loss name.
     """
+    _check_model(model, "evaluate")
     task = _task(loss)
     X, y = _check_xy(X, y, "evaluate")
+    _check_targets(model, task, X, y, "evaluate")
     if task.name in ("cross_entropy", "hinge") and task.fn is getattr(_losses, task.name):
         with contextlib.suppress(CompileError):  # the compiled forward pass, when the model allows
             mean_loss, out = evaluate_named(model, task.name, X, y)
@@ -299,8 +367,13 @@ def layer_max_abs_weights(model: Any) -> dict[str, float]:
 
     Uses ``model.weight_groups()`` when the model has it (``nn`` modules do); otherwise groups
     ``named_parameters()`` by everything before the last dot and drops names ending in ``bias``
-    or ``b``. A model with neither gives one group, ``"all"``, of every parameter.
+    or ``b``. A model with neither gives one group, ``"all"``, of every parameter. Raises
+    ``TypeError`` for an object with none of the three.
     """
+    if not any(hasattr(model, a) for a in ("weight_groups", "named_parameters", "parameters")):
+        raise TypeError(
+            f"layer_max_abs_weights: expected a model with parameters(), got {type(model).__name__}"
+        )
     groups: dict[str, list[Value]] = {}
     if hasattr(model, "weight_groups"):
         for name, ws in model.weight_groups():
@@ -444,6 +517,11 @@ def _make_optimizer(
         raise ValueError(
             "lr= applies to an optimizer given by name; set it on the optimizer instance instead"
         )
+    own = getattr(optimizer, "params", None)
+    if isinstance(own, list) and own and not set(own) & set(model.parameters()):
+        raise ValueError(
+            "the optimizer updates none of the model's parameters: build it on model.parameters()"
+        )
     return optimizer
 
 
@@ -503,8 +581,10 @@ def fit(
 
     Raises ``ValueError`` / ``TypeError`` for bad arguments before any parameter changes.
     """
+    _check_model(model, "fit")
     X, y = _check_xy(X, y, "fit")
     task = _task(loss)
+    _check_targets(model, task, X, y, "fit")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
     if batch_size is not None and (
@@ -520,6 +600,7 @@ def fit(
         X_val, y_val = _check_xy(X_val, y_val, "fit (validation data)")
         if X_val.shape[1] != X.shape[1]:
             raise ValueError(f"X_val has {X_val.shape[1]} features but X has {X.shape[1]}")
+        _check_targets(model, task, X_val, y_val, "fit (validation data)")
     if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
         early_stopping = EarlyStopping(patience=early_stopping)
     if early_stopping is not None:
@@ -537,6 +618,12 @@ def fit(
     for cb in callbacks:
         if not callable(cb):
             raise TypeError(f"each callback must be callable as callback(epoch, history), got {cb!r}")
+    if checkpoint is not None:
+        directory = Path(checkpoint).parent
+        if not directory.is_dir():
+            raise FileNotFoundError(
+                f"checkpoint {str(checkpoint)!r}: directory {str(directory)!r} does not exist"
+            )
     opt = _make_optimizer(model, optimizer, lr)
     step: FusedTrainer | None = None
     if compile and task.name in FIT_LOSSES and task.fn is getattr(_losses, task.name):
@@ -650,8 +737,13 @@ def save_checkpoint(model: Any, path: str | os.PathLike[str], optimizer: Any = N
     The file holds ``{"format", "version", "model", "optimizer", "sha256"}``; ``model`` is
     ``model.state_dict()`` (parameter names to nested lists of floats). Floats are written with
     ``repr`` so they load back bit for bit. The write is atomic: a temp file in the same
-    directory, then ``os.replace``. Raises ``FileNotFoundError`` if the directory is missing.
+    directory, then ``os.replace``. Raises ``FileNotFoundError`` if the directory is missing,
+    ``TypeError`` for a model without ``parameters()`` or an optimizer without ``state_dict()``.
     """
+    if not callable(getattr(model, "state_dict", None)) and not callable(getattr(model, "parameters", None)):
+        raise TypeError(f"save_checkpoint: expected a model with parameters(), got {type(model).__name__}")
+    if optimizer is not None and not callable(getattr(optimizer, "state_dict", None)):
+        raise TypeError(f"save_checkpoint: optimizer must have state_dict(), got {type(optimizer).__name__}")
     body: dict[str, Any] = {
         "format": CHECKPOINT_FORMAT,
         "version": CHECKPOINT_VERSION,

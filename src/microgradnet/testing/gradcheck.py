@@ -30,6 +30,9 @@ def _floats(inputs: Sequence[float | Value], who: str) -> list[float]:
             raise TypeError(f"{who}() input {k} must be a number or a Value, got {x!r} ({type(x).__name__})")
     if not out:
         raise ValueError(f"{who}() needs at least one input")
+    for k, v in enumerate(out):
+        if not math.isfinite(v):
+            raise ValueError(f"{who}() input {k} is {v!r}; derivatives are checked at finite points only")
     return out
 
 

@@ -27,7 +27,14 @@ __all__ = ["Expression", "OpCall", "Program", "domain_floats", "expressions", "o
 
 
 def domain_floats(domain: Domain) -> st.SearchStrategy[float]:
-    """Floats inside ``domain``, kept away from its non-differentiable points."""
+    """Floats inside ``domain``, kept away from its non-differentiable points.
+
+    Raises ``TypeError`` when ``domain`` is not a :class:`~microgradnet.ops.Domain`.
+    """
+    if not isinstance(domain, Domain):
+        raise TypeError(
+            f"domain_floats() expects a Domain (e.g. OPS['log'].domain[0]), got {type(domain).__name__}"
+        )
     return st.floats(domain.lo, domain.hi, allow_nan=False, allow_infinity=False).filter(domain.contains)
 
 
@@ -55,8 +62,11 @@ class OpCall(NamedTuple):
 def op_calls(draw: st.DrawFn, op: Op | None = None, max_group: int = 3) -> OpCall:
     """An op (drawn from the table unless given) with operands drawn from its domain.
 
-    Variadic ops get between 1 and ``max_group`` operands per parameter.
+    Variadic ops get between 1 and ``max_group`` operands per parameter. Raises ``TypeError``
+    (when drawn) for an ``op`` that is not an :class:`~microgradnet.ops.Op`.
     """
+    if op is not None and not isinstance(op, Op):
+        raise TypeError(f"op_calls() expects an Op such as OPS['tanh'], got {op!r}")
     entry = op if op is not None else draw(ops())
     if entry.variadic:
         k = draw(st.integers(1, max_group))

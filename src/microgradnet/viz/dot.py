@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from microgradnet.engine import Value, topological_order
-from microgradnet.viz.strings import STRINGS, format_number
+from microgradnet.viz.strings import STRINGS, check_number_format, format_number
 from microgradnet.viz.trace import Trace, trace_backward
 
 if TYPE_CHECKING:
@@ -219,12 +219,7 @@ def draw_dot(
     """
     if rankdir not in RANKDIRS:
         raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
-    try:
-        format_number(1.5, fmt)
-    except (ValueError, IndexError, KeyError) as exc:
-        raise ValueError(
-            f"fmt must be a str.format pattern for one number like '{{:.4g}}', got {fmt!r}"
-        ) from exc
+    check_number_format(fmt, "fmt")
     if collapse is not None and outline is not None:
         raise ValueError("give collapse= (one box per group) or outline= (frames around groups), not both")
     key = _group_key("collapse", collapse) if collapse is not None else _group_key("outline", outline)

@@ -255,7 +255,8 @@ def export_frames(
         the paths written, in order (forward frames first, then backward).
 
     Raises:
-        ValueError: an unknown ``fmt``, ``granularity`` or drawing option.
+        ValueError: an unknown ``fmt``, ``granularity`` or drawing option, or ``directory``
+            names a file.
         TypeError: ``trace`` is neither a ``Trace`` nor a ``Value``.
     """
     if fmt not in ("svg", "png"):
@@ -268,11 +269,13 @@ def export_frames(
                 f"export_frames does not take {bad!r}: every frame shows every node and edge "
                 "(numbers: number_format=; groups: outline=)"
             )
+    out_dir = Path(directory)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"export_frames: {str(out_dir)!r} is a file; give a directory for the frames")
     t = as_trace(trace)
     base = dot_to_svg(draw_dot(t, fmt=number_format, show_grad=True, **draw_options).source)
     pictures = [frame_svg(base, t, fr, number_format) for fr in frames(t, granularity, number_format)]
     payloads: list[bytes | str] = [svg_to_png(p) for p in pictures] if fmt == "png" else list(pictures)
-    out_dir = Path(directory)
     out_dir.mkdir(parents=True, exist_ok=True)
     width = max(3, len(str(len(pictures) - 1)))
     return [write_atomic(out_dir / f"frame_{k:0{width}d}.{fmt}", p) for k, p in enumerate(payloads)]

@@ -34,7 +34,7 @@ from microgradnet._files import write_atomic
 from microgradnet.engine import Value
 from microgradnet.ops import OPS
 from microgradnet.viz.render import dot_to_svg
-from microgradnet.viz.strings import STRINGS, format_number
+from microgradnet.viz.strings import STRINGS, check_number_format, format_number
 from microgradnet.viz.trace import EdgeEvent, Trace, TraceNode, trace_backward
 
 __all__ = [
@@ -616,12 +616,7 @@ class HtmlStepper:
             raise TypeError(f"projector must be True or False, got {projector!r}")
         if rankdir not in ("LR", "TB", "RL", "BT"):
             raise ValueError(f"rankdir must be LR, TB, RL or BT, got {rankdir!r}")
-        if not isinstance(fmt, str):
-            raise TypeError(f"fmt must be a format string such as '{{:.4g}}', got {type(fmt).__name__}")
-        try:
-            format_number(1.5, fmt)
-        except (ValueError, IndexError, KeyError) as exc:
-            raise ValueError(f"fmt {fmt!r} does not format a number: {exc}") from None
+        check_number_format(fmt, "fmt")
         if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not interval > 0:
             raise ValueError(f"interval must be a positive number of seconds, got {interval!r}")
         self.trace = _as_trace(root_or_trace)

@@ -8,6 +8,7 @@ Templates use :meth:`str.format` fields.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 __all__ = ["STRINGS", "format_number"]
 
@@ -51,6 +52,24 @@ STRINGS: dict[str, str] = {
     "forward_step": "forward: {name} = {data}",
     "backward_seed": "backward: seed ∂{root}/∂{root} = {seed}",
 }
+
+
+def check_number_format(fmt: Any, name: str = "fmt") -> None:
+    """Raise unless ``fmt`` is a :meth:`str.format` pattern that writes one number.
+
+    ``TypeError`` when it is not a ``str``; ``ValueError`` when formatting a number fails or
+    gives text that does not depend on the number (``"x ="`` with no ``{}``).
+    """
+    if not isinstance(fmt, str):
+        raise TypeError(f"{name} must be a format string such as '{{:.4g}}', got {type(fmt).__name__}")
+    try:
+        one, other = format_number(1.25, fmt), format_number(-7.5, fmt)
+    except (ValueError, IndexError, KeyError, TypeError) as exc:
+        raise ValueError(
+            f"{name} {fmt!r} does not format a number (expected e.g. '{{:.4g}}'): {exc}"
+        ) from None
+    if one == other:
+        raise ValueError(f"{name} {fmt!r} shows no number: it needs a placeholder such as '{{:.4g}}'")
 
 
 def format_number(x: float, fmt: str = "{:.4g}") -> str:

@@ -223,7 +223,14 @@ class Trace:
 
     def event_text(self, event: EdgeEvent, fmt: str = "{:.4g}") -> str:
         """One event as an equation with numbers:
-        ``"∂L/∂a += ∂e/∂a · ∂L/∂e = (b = -3) · (-2) = 6;  a.grad 0 → 6"``."""
+        ``"∂L/∂a += ∂e/∂a · ∂L/∂e = (b = -3) · (-2) = 6;  a.grad 0 → 6"``.
+
+        Raises ``TypeError`` when ``event`` is not an :class:`EdgeEvent` (for a step number,
+        use ``trace.events[step]``)."""
+        if not isinstance(event, EdgeEvent):
+            raise TypeError(
+                f"event_text() expects an EdgeEvent such as trace.events[0], got {type(event).__name__}"
+            )
         f = functools.partial(format_number, fmt=fmt)
         local_value = f(event.local)
         if event.formula_named == local_value:
@@ -504,7 +511,12 @@ def narration(trace: Trace, event: EdgeEvent | int, fmt: str = "{:.4g}") -> str:
 
     Raises:
         IndexError: a step number outside the trace.
+        TypeError: ``trace`` is not a :class:`Trace` or ``event`` is neither an event nor an int.
     """
+    if not isinstance(trace, Trace):
+        raise TypeError(f"narration() expects a Trace (from trace_backward), got {type(trace).__name__}")
+    if isinstance(event, bool) or not isinstance(event, (int, EdgeEvent)):
+        raise TypeError(f"event must be an EdgeEvent or its step number, got {type(event).__name__}")
     if isinstance(event, int):
         if not 0 <= event < len(trace.events):
             raise IndexError(f"step {event} is outside the trace (0..{len(trace.events) - 1})")

@@ -36,7 +36,7 @@ from microgradnet._files import write_atomic
 from microgradnet.engine import Value, apply, topological_order
 from microgradnet.ops import OPS
 from microgradnet.viz.expr import MAX_LENGTH, ExpressionError, parse_expression
-from microgradnet.viz.strings import format_number
+from microgradnet.viz.strings import check_number_format, format_number
 from microgradnet.viz.trace import Trace, TraceNode, trace_backward
 
 __all__ = [
@@ -332,12 +332,7 @@ def make_worksheet(
         raise TypeError(f"seed must be an int, got {seed!r}")
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title must be a str or None, got {type(title).__name__}")
-    if not isinstance(number_format, str):
-        raise TypeError(f"number_format must be a format string such as '{{:.4g}}', got {number_format!r}")
-    try:
-        format_number(1.5, number_format)
-    except (ValueError, IndexError, KeyError) as exc:
-        raise ValueError(f"number_format {number_format!r} does not format a number: {exc}") from None
+    check_number_format(number_format, "number_format")
     if isinstance(root_or_expression, str):
         text = root_or_expression
         names = _expression_names(text)
