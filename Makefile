@@ -19,8 +19,8 @@ $(STAMP): pyproject.toml | $(PY)
 test: lint typecheck pytest
 
 lint: $(STAMP)
-	$(PY) -m ruff check src tests benchmarks demos
-	$(PY) -m ruff format --check src tests benchmarks demos
+	$(PY) -m ruff check src tests benchmarks demos scripts
+	$(PY) -m ruff format --check src tests benchmarks demos scripts
 
 typecheck: $(STAMP)
 	$(PY) -m mypy

@@ -11,6 +11,7 @@ BAD: anything else (another exception type, no error, or state changed before th
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import math
 import os
@@ -23,13 +24,13 @@ import numpy as np
 
 import microgradnet as mg
 from microgradnet import data, losses, nn, optim, train, viz
-import importlib
-
-mcompile = importlib.import_module("microgradnet.compile")
 from microgradnet.cli import main as cli_main
 from microgradnet.examples import load_example
 from microgradnet.testing import gradcheck, gradgradcheck, numeric_grad
 from microgradnet.viz.expr import parse_expression
+
+# the module, not the function `microgradnet.compile` that the package exports under that name
+mcompile = importlib.import_module("microgradnet.compile")
 
 GOOD_TYPES = (TypeError, ValueError, FileNotFoundError, KeyError)
 rows: list[tuple[str, str, str]] = []
@@ -55,7 +56,7 @@ def probe(
             verdict = "BAD"  # bare key
         elif not msg.strip():
             verdict = "BAD"
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         verdict, detail = "BAD", f"{type(exc).__name__}: {exc}"[:110]
     else:
         if expect_error:
@@ -76,7 +77,9 @@ def cli(*argv: str) -> Callable[[], Any]:
             except SystemExit as exc:
                 code = exc.code
         text = err.getvalue()
-        if (code == 2 and "error:" in text) or (code == 1 and "microgradnet: error:" in text) and "Traceback" not in text:
+        if (code == 2 and "error:" in text) or (
+            (code == 1 and "microgradnet: error:" in text) and "Traceback" not in text
+        ):
             raise ValueError(text.strip().splitlines()[-1])
         if code == 0:
             return "exit 0"
@@ -119,7 +122,10 @@ probe("grad(V(1), [1.0])", lambda: mg.grad(V(1), [1.0]))  # type: ignore[list-it
 probe("topological_order(None)", lambda: mg.topological_order(None))  # type: ignore[arg-type]
 probe("topological_order(3.0)", lambda: mg.topological_order(3.0))  # type: ignore[arg-type]
 probe("register_op('add', ...) clash", lambda: mg.register_op("add", forward="a", grads=("1",)))
-probe("register_op('q', grads wrong count)", lambda: mg.register_op("q_bad", forward="a*b", params=("a", "b"), grads=("1",)))
+probe(
+    "register_op('q', grads wrong count)",
+    lambda: mg.register_op("q_bad", forward="a*b", params=("a", "b"), grads=("1",)),
+)
 probe("register_op('q', bad formula)", lambda: mg.register_op("q_bad2", forward="a +", grads=("1",)))
 probe("register_op('q', unknown fn)", lambda: mg.register_op("q_bad3", forward="frob(a)", grads=("1",)))
 probe("define_op(grads=3)", lambda: mg.define_op(grads=3))  # type: ignore[arg-type]
@@ -150,13 +156,22 @@ probe("Neuron(2)(np.array([1.,2.]))", lambda: n2(np.array([1.0, 2.0])), expect_e
 m = nn.MLP(2, [3, 2], seed=0)
 probe("MLP(2,..)([1,2,3])", lambda: m([1.0, 2.0, 3.0]), lambda: params_of(m))
 probe("MLP(2,..)(['a','b'])", lambda: m(["a", "b"]), lambda: params_of(m))
-probe("MLP(2,..)([[1,2],[3,4]]) (a batch, documented)", lambda: m([[1.0, 2.0], [3.0, 4.0]]), lambda: params_of(m), expect_error=False)
+probe(
+    "MLP(2,..)([[1,2],[3,4]]) (a batch, documented)",
+    lambda: m([[1.0, 2.0], [3.0, 4.0]]),
+    lambda: params_of(m),
+    expect_error=False,
+)
 lin = nn.Linear(2, 2, seed=0)
 probe("Linear(2,2)([1])", lambda: lin([1.0]), lambda: params_of(lin))
 probe("Softmax()([])", lambda: nn.Softmax()([]))
 probe("Tanh()(None)", lambda: nn.Tanh()(None))
 sd = m.state_dict()
-probe("load_state_dict(missing key)", lambda: m.load_state_dict({k: v for k, v in list(sd.items())[:-1]}), lambda: params_of(m))
+probe(
+    "load_state_dict(missing key)",
+    lambda: m.load_state_dict({k: v for k, v in list(sd.items())[:-1]}),
+    lambda: params_of(m),
+)
 probe("load_state_dict(extra key)", lambda: m.load_state_dict({**sd, "zzz": 1.0}), lambda: params_of(m))
 bad_sd = dict(sd)
 last = list(bad_sd)[-1]
@@ -201,6 +216,7 @@ probe("accuracy([], [])", lambda: losses.accuracy([], []))
 probe("CrossEntropyLoss()(lg, [5,0])", lambda: nn.CrossEntropyLoss()(lg, [5, 0]))
 probe("MSELoss()(len mismatch)", lambda: nn.MSELoss()([V(1.0)], [1.0, 2.0]))
 
+
 # ---- optim ----------------------------------------------------------------------------
 def pv() -> list[V]:
     ps = [V(1.0), V(2.0)]
@@ -208,8 +224,9 @@ def pv() -> list[V]:
         p.grad = 0.5
     return ps
 
+
 ps = pv()
-st = lambda: [(p.data, p.grad) for p in ps]  # noqa: E731
+st = lambda: [(p.data, p.grad) for p in ps]
 probe("SGD(params, lr=-1)", lambda: optim.SGD(ps, lr=-1.0))
 probe("SGD(params, lr='0.1')", lambda: optim.SGD(ps, lr="0.1"))  # type: ignore[arg-type]
 probe("SGD(params, lr=nan)", lambda: optim.SGD(ps, lr=float("nan")))
@@ -219,7 +236,9 @@ probe("SGD([1.0], lr=0.1)", lambda: optim.SGD([1.0], lr=0.1))  # type: ignore[li
 probe("SGD(model, lr=0.1) (module not params)", lambda: optim.SGD(m, lr=0.1))  # type: ignore[arg-type]
 probe("SGD(None, lr=0.1)", lambda: optim.SGD(None, lr=0.1))  # type: ignore[arg-type]
 probe("SGD(momentum=-0.5)", lambda: optim.SGD(ps, lr=0.1, momentum=-0.5))
-probe("SGD(momentum=1.5) (allowed, as PyTorch)", lambda: optim.SGD(ps, lr=0.1, momentum=1.5), expect_error=False)
+probe(
+    "SGD(momentum=1.5) (allowed, as PyTorch)", lambda: optim.SGD(ps, lr=0.1, momentum=1.5), expect_error=False
+)
 probe("SGD(nesterov, no momentum)", lambda: optim.SGD(ps, lr=0.1, nesterov=True))
 probe("SGD(weight_decay=-1)", lambda: optim.SGD(ps, lr=0.1, weight_decay=-1.0))
 probe("Adam(betas=(1.0,0.999))", lambda: optim.Adam(ps, betas=(1.0, 0.999)))
@@ -240,7 +259,11 @@ probe("SGD.load_state_dict(None)", lambda: sgd.load_state_dict(None), lambda: sg
 probe("SGD.load_state_dict({})", lambda: sgd.load_state_dict({}), lambda: sgd.state_dict())
 adam = optim.Adam(ps)
 adam.step()
-probe("SGD.load_state_dict(adam state)", lambda: sgd.load_state_dict(adam.state_dict()), lambda: sgd.state_dict())
+probe(
+    "SGD.load_state_dict(adam state)",
+    lambda: sgd.load_state_dict(adam.state_dict()),
+    lambda: sgd.state_dict(),
+)
 probe("Adam.load_state_dict(sgd state)", lambda: adam.load_state_dict(sgs), lambda: adam.state_dict())
 probe("Optimizer.lr_at(-1)", lambda: sgd.lr_at(-1))
 probe("SGD(lr=None)", lambda: optim.SGD(ps, lr=None))  # type: ignore[arg-type]
@@ -275,7 +298,10 @@ probe("standardize([])", lambda: data.standardize(np.zeros((0, 2))))
 probe("standardize(1-D)", lambda: data.standardize(np.array([1.0, 2.0])))
 probe("standardize(other wrong width)", lambda: data.standardize(X, np.zeros((3, 5))))
 probe("Standardizer().transform before fit", lambda: data.Standardizer().transform(X))
-probe("Standardizer().fit(X).transform(wrong width)", lambda: data.Standardizer().fit(X).transform(np.zeros((2, 3))))
+probe(
+    "Standardizer().fit(X).transform(wrong width)",
+    lambda: data.Standardizer().fit(X).transform(np.zeros((2, 3))),
+)
 probe("load_mnist(missing dir)", lambda: data.load_mnist(missing))
 probe("load_mnist(kind='foo')", lambda: data.load_mnist(tmp, kind="foo"))
 probe("read_idx(missing)", lambda: data.read_idx(os.path.join(tmp, "nope.idx")))
@@ -287,38 +313,87 @@ empty = os.path.join(tmp, "empty.idx")
 open(empty, "wb").close()
 probe("read_idx(empty file)", lambda: data.read_idx(empty))
 
+
 # ---- train ----------------------------------------------------------------------------
 def fresh() -> nn.MLP:
     return nn.MLP(2, [4, 2], seed=0)
 
+
 mt = fresh()
-S = lambda: params_of(mt)  # noqa: E731
-probe("fit(X wrong width)", lambda: train.fit(mt, np.zeros((10, 3)), np.zeros(10, int), epochs=1, progress=False), S)
+S = lambda: params_of(mt)
+probe(
+    "fit(X wrong width)",
+    lambda: train.fit(mt, np.zeros((10, 3)), np.zeros(10, int), epochs=1, progress=False),
+    S,
+)
 probe("fit(len mismatch)", lambda: train.fit(mt, X, y[:5], epochs=1, progress=False), S)
 probe("fit(class 5 of 2)", lambda: train.fit(mt, X, np.full(len(X), 5), epochs=1, progress=False), S)
 probe("fit(class -1)", lambda: train.fit(mt, X, np.full(len(X), -1), epochs=1, progress=False), S)
-probe("fit(epochs=0) (documented >= 0)", lambda: train.fit(mt, X, y, epochs=0, progress=False), S, expect_error=False)
+probe(
+    "fit(epochs=0) (documented >= 0)",
+    lambda: train.fit(mt, X, y, epochs=0, progress=False),
+    S,
+    expect_error=False,
+)
 probe("fit(epochs=-1)", lambda: train.fit(mt, X, y, epochs=-1, progress=False), S)
 probe("fit(batch_size=0)", lambda: train.fit(mt, X, y, epochs=1, batch_size=0, progress=False), S)
 probe("fit(loss='foo')", lambda: train.fit(mt, X, y, loss="foo", epochs=1, progress=False), S)
 probe("fit(optimizer='foo')", lambda: train.fit(mt, X, y, optimizer="foo", epochs=1, progress=False), S)
 probe("fit(lr=-1)", lambda: train.fit(mt, X, y, lr=-1.0, epochs=1, progress=False), S)
 probe("fit(lr='0.1')", lambda: train.fit(mt, X, y, lr="0.1", epochs=1, progress=False), S)  # type: ignore[arg-type]
-probe("fit(X=[], y=[])", lambda: train.fit(mt, np.zeros((0, 2)), np.zeros(0, int), epochs=1, progress=False), S)
-probe("fit(X with nan)", lambda: train.fit(mt, np.full((10, 2), np.nan), np.zeros(10, int), epochs=1, progress=False), S)
-probe("fit(X as list of lists)", lambda: train.fit(fresh(), X.tolist(), y.tolist(), epochs=1, progress=False), expect_error=False)
+probe(
+    "fit(X=[], y=[])", lambda: train.fit(mt, np.zeros((0, 2)), np.zeros(0, int), epochs=1, progress=False), S
+)
+probe(
+    "fit(X with nan)",
+    lambda: train.fit(mt, np.full((10, 2), np.nan), np.zeros(10, int), epochs=1, progress=False),
+    S,
+)
+probe(
+    "fit(X as list of lists)",
+    lambda: train.fit(fresh(), X.tolist(), y.tolist(), epochs=1, progress=False),
+    expect_error=False,
+)
 probe("fit(X_val without y_val)", lambda: train.fit(mt, X, y, X_val=X, epochs=1, progress=False), S)
-probe("fit(X_val wrong width)", lambda: train.fit(mt, X, y, X_val=np.zeros((4, 3)), y_val=np.zeros(4, int), epochs=1, progress=False), S)
-probe("fit(y_val class 7)", lambda: train.fit(mt, X, y, X_val=X, y_val=np.full(len(X), 7), epochs=1, progress=False), S)
-probe("fit(checkpoint in missing dir)", lambda: train.fit(mt, X, y, epochs=1, progress=False, checkpoint=os.path.join(missing, "c.json")), S)
+probe(
+    "fit(X_val wrong width)",
+    lambda: train.fit(mt, X, y, X_val=np.zeros((4, 3)), y_val=np.zeros(4, int), epochs=1, progress=False),
+    S,
+)
+probe(
+    "fit(y_val class 7)",
+    lambda: train.fit(mt, X, y, X_val=X, y_val=np.full(len(X), 7), epochs=1, progress=False),
+    S,
+)
+probe(
+    "fit(checkpoint in missing dir)",
+    lambda: train.fit(mt, X, y, epochs=1, progress=False, checkpoint=os.path.join(missing, "c.json")),
+    S,
+)
 probe("fit(l2=-1)", lambda: train.fit(mt, X, y, l2=-1.0, epochs=1, progress=False), S)
 probe("fit(early_stopping=0)", lambda: train.fit(mt, X, y, early_stopping=0, epochs=1, progress=False), S)
 probe("fit(model=None)", lambda: train.fit(None, X, y, epochs=1, progress=False))  # type: ignore[arg-type]
 probe("fit(y float for CE)", lambda: train.fit(mt, X, y + 0.5, epochs=1, progress=False), S)
-probe("fit(compile=False, class 5)", lambda: train.fit(mt, X, np.full(len(X), 5), epochs=1, progress=False, compile=False), S)
-probe("fit(compile=False, wrong width)", lambda: train.fit(mt, np.zeros((10, 3)), np.zeros(10, int), epochs=1, progress=False, compile=False), S)
-probe("fit(hinge, y in {0,1} with 2 outputs)", lambda: train.fit(mt, X, y, loss="hinge", epochs=1, progress=False), S)
-probe("fit(mse with 2 outputs, 1-D y)", lambda: train.fit(mt, X, y.astype(float), loss="mse", epochs=1, progress=False), expect_error=False)
+probe(
+    "fit(compile=False, class 5)",
+    lambda: train.fit(mt, X, np.full(len(X), 5), epochs=1, progress=False, compile=False),
+    S,
+)
+probe(
+    "fit(compile=False, wrong width)",
+    lambda: train.fit(mt, np.zeros((10, 3)), np.zeros(10, int), epochs=1, progress=False, compile=False),
+    S,
+)
+probe(
+    "fit(hinge, y in {0,1} with 2 outputs)",
+    lambda: train.fit(mt, X, y, loss="hinge", epochs=1, progress=False),
+    S,
+)
+probe(
+    "fit(mse with 2 outputs, 1-D y)",
+    lambda: train.fit(mt, X, y.astype(float), loss="mse", epochs=1, progress=False),
+    expect_error=False,
+)
 probe("evaluate(class 5)", lambda: train.evaluate(mt, X, np.full(len(X), 5)))
 probe("evaluate(wrong width)", lambda: train.evaluate(mt, np.zeros((3, 3)), np.zeros(3, int)))
 probe("evaluate(loss='foo')", lambda: train.evaluate(mt, X, y, loss="foo"))
@@ -331,7 +406,11 @@ probe("r2_score(len mismatch)", lambda: train.r2_score([1.0, 2.0], [1.0]))
 probe("r2_score([], [])", lambda: train.r2_score([], []))
 probe("r2_score(constant y)", lambda: train.r2_score([1.0, 1.0], [1.0, 2.0]))
 probe("save_checkpoint(missing dir)", lambda: train.save_checkpoint(mt, os.path.join(missing, "c.json")))
-probe("save_checkpoint(model=None)", lambda: train.save_checkpoint(None, os.path.join(tmp, "c0.json")), lambda: files_in(tmp))
+probe(
+    "save_checkpoint(model=None)",
+    lambda: train.save_checkpoint(None, os.path.join(tmp, "c0.json")),
+    lambda: files_in(tmp),
+)
 ck = os.path.join(tmp, "ck.json")
 train.save_checkpoint(mt, ck)
 probe("load_checkpoint(missing)", lambda: train.load_checkpoint(mt, os.path.join(tmp, "nope.json")), S)
@@ -347,7 +426,10 @@ probe("compile(None)", lambda: mcompile.compile(None))
 probe("compile(model, reduction='foo')", lambda: mcompile.compile(mt, reduction="foo"))
 probe("for_fit(model, 'foo')", lambda: mcompile.for_fit(mt, "foo"))
 probe("evaluate_named(model, 'foo')", lambda: mcompile.evaluate_named(mt, "foo", X, y))
-probe("evaluate_named(wrong width)", lambda: mcompile.evaluate_named(mt, "cross_entropy", np.zeros((3, 3)), np.zeros(3, int)))
+probe(
+    "evaluate_named(wrong width)",
+    lambda: mcompile.evaluate_named(mt, "cross_entropy", np.zeros((3, 3)), np.zeros(3, int)),
+)
 probe("evaluate_named(class 5)", lambda: mcompile.evaluate_named(mt, "cross_entropy", X, np.full(len(X), 5)))
 cs = mcompile.for_fit(mt, "cross_entropy")
 probe("CompiledStep.predict(wrong width)", lambda: cs.predict(np.zeros((3, 3))))
@@ -361,14 +443,54 @@ probe("FusedTrainer.step(empty)", lambda: tr.step(np.zeros((0, 2)), np.zeros(0, 
 
 # ---- plots ----------------------------------------------------------------------------
 h = train.fit(fresh(), X, y, epochs=2, progress=False)
-probe("plot_history(missing dir)", lambda: __import__("microgradnet.plots").plots.plot_history(h, os.path.join(missing, "h.png")))
-probe("plot_history(None)", lambda: __import__("microgradnet.plots").plots.plot_history(None, os.path.join(tmp, "h.png")), lambda: files_in(tmp))
-probe("plot_history(.xyz)", lambda: __import__("microgradnet.plots").plots.plot_history(h, os.path.join(tmp, "h.xyz")), lambda: files_in(tmp))
-probe("plot_history({})", lambda: __import__("microgradnet.plots").plots.plot_history({}, os.path.join(tmp, "h2.png")), lambda: files_in(tmp))
-probe("plot_decision_boundary(3 features)", lambda: __import__("microgradnet.plots").plots.plot_decision_boundary(nn.MLP(3, [2]), np.zeros((4, 3)), np.zeros(4, int), os.path.join(tmp, "d.png")), lambda: files_in(tmp))
-probe("plot_decision_boundary(resolution=0)", lambda: __import__("microgradnet.plots").plots.plot_decision_boundary(mt, X, y, os.path.join(tmp, "d.png"), resolution=0), lambda: files_in(tmp))
-probe("plot_decision_boundary(len mismatch)", lambda: __import__("microgradnet.plots").plots.plot_decision_boundary(mt, X, y[:3], os.path.join(tmp, "d.png")), lambda: files_in(tmp))
-probe("plot_max_weights(no weights in history)", lambda: __import__("microgradnet.plots").plots.plot_max_weights({"epochs": []}, os.path.join(tmp, "w.png")), lambda: files_in(tmp))
+probe(
+    "plot_history(missing dir)",
+    lambda: __import__("microgradnet.plots").plots.plot_history(h, os.path.join(missing, "h.png")),
+)
+probe(
+    "plot_history(None)",
+    lambda: __import__("microgradnet.plots").plots.plot_history(None, os.path.join(tmp, "h.png")),
+    lambda: files_in(tmp),
+)
+probe(
+    "plot_history(.xyz)",
+    lambda: __import__("microgradnet.plots").plots.plot_history(h, os.path.join(tmp, "h.xyz")),
+    lambda: files_in(tmp),
+)
+probe(
+    "plot_history({})",
+    lambda: __import__("microgradnet.plots").plots.plot_history({}, os.path.join(tmp, "h2.png")),
+    lambda: files_in(tmp),
+)
+probe(
+    "plot_decision_boundary(3 features)",
+    lambda: __import__("microgradnet.plots").plots.plot_decision_boundary(
+        nn.MLP(3, [2]), np.zeros((4, 3)), np.zeros(4, int), os.path.join(tmp, "d.png")
+    ),
+    lambda: files_in(tmp),
+)
+probe(
+    "plot_decision_boundary(resolution=0)",
+    lambda: __import__("microgradnet.plots").plots.plot_decision_boundary(
+        mt, X, y, os.path.join(tmp, "d.png"), resolution=0
+    ),
+    lambda: files_in(tmp),
+)
+probe(
+    "plot_decision_boundary(len mismatch)",
+    lambda: __import__("microgradnet.plots").plots.plot_decision_boundary(
+        mt, X, y[:3], os.path.join(tmp, "d.png")
+    ),
+    lambda: files_in(tmp),
+)
+probe(
+    "plot_max_weights(no weights in history)",
+    lambda: __import__("microgradnet.plots").plots.plot_max_weights(
+        {"epochs": []}, os.path.join(tmp, "w.png")
+    ),
+    lambda: files_in(tmp),
+)
+
 
 # ---- viz ------------------------------------------------------------------------------
 def L() -> V:
@@ -376,6 +498,7 @@ def L() -> V:
     out = a * b
     out.label = "L"
     return out
+
 
 root = L()
 probe("trace_backward(None)", lambda: viz.trace_backward(None))  # type: ignore[arg-type]
@@ -389,18 +512,42 @@ probe("draw_dot(highlight='zz')", lambda: viz.draw_dot(root, highlight="zz"))
 probe("draw_dot(foo=1)", lambda: viz.draw_dot(root, foo=1))  # type: ignore[call-arg]
 probe("render(missing dir)", lambda: viz.render(root, os.path.join(missing, "g.svg")))
 probe("render(.xyz)", lambda: viz.render(root, os.path.join(tmp, "g.xyz")), lambda: files_in(tmp))
-probe("render(unknown option)", lambda: viz.render(root, os.path.join(tmp, "g.svg"), colour=True), lambda: files_in(tmp))
+probe(
+    "render(unknown option)",
+    lambda: viz.render(root, os.path.join(tmp, "g.svg"), colour=True),
+    lambda: files_in(tmp),
+)
 probe("render(None)", lambda: viz.render(None, os.path.join(tmp, "g.svg")), lambda: files_in(tmp))  # type: ignore[arg-type]
 probe("export_html(missing dir)", lambda: viz.export_html(root, os.path.join(missing, "s.html")))
-probe("export_html(theme='foo')", lambda: viz.export_html(root, os.path.join(tmp, "s.html"), theme="foo"), lambda: files_in(tmp))
-probe("export_html(interval=-1)", lambda: viz.export_html(root, os.path.join(tmp, "s.html"), interval=-1.0), lambda: files_in(tmp))
+probe(
+    "export_html(theme='foo')",
+    lambda: viz.export_html(root, os.path.join(tmp, "s.html"), theme="foo"),
+    lambda: files_in(tmp),
+)
+probe(
+    "export_html(interval=-1)",
+    lambda: viz.export_html(root, os.path.join(tmp, "s.html"), interval=-1.0),
+    lambda: files_in(tmp),
+)
 probe("export_html(None)", lambda: viz.export_html(None, os.path.join(tmp, "s.html")), lambda: files_in(tmp))  # type: ignore[arg-type]
-probe("export_html(rankdir='zz')", lambda: viz.export_html(root, os.path.join(tmp, "s.html"), rankdir="zz"), lambda: files_in(tmp))
+probe(
+    "export_html(rankdir='zz')",
+    lambda: viz.export_html(root, os.path.join(tmp, "s.html"), rankdir="zz"),
+    lambda: files_in(tmp),
+)
 probe("HtmlStepper(theme='x')", lambda: viz.HtmlStepper(root, theme="x"))
 fd = os.path.join(tmp, "frames")
 probe("export_frames(fmt='gif')", lambda: viz.export_frames(root, fd, fmt="gif"), lambda: os.path.exists(fd))
-probe("export_frames(granularity='foo')", lambda: viz.export_frames(root, fd, granularity="foo"), lambda: os.path.exists(fd))
-probe("export_frames(unknown option)", lambda: viz.export_frames(root, fd, colour=True), lambda: os.path.exists(fd))
+probe(
+    "export_frames(granularity='foo')",
+    lambda: viz.export_frames(root, fd, granularity="foo"),
+    lambda: os.path.exists(fd),
+)
+probe(
+    "export_frames(unknown option)",
+    lambda: viz.export_frames(root, fd, colour=True),
+    lambda: os.path.exists(fd),
+)
 probe("export_frames(None)", lambda: viz.export_frames(None, fd), lambda: os.path.exists(fd))  # type: ignore[arg-type]
 afile = os.path.join(tmp, "afile")
 open(afile, "w").close()
@@ -441,7 +588,11 @@ probe("narration(trace, -99)", lambda: viz.narration(tr0, -99), ok=(IndexError,)
 probe("narration(None, 0)", lambda: viz.narration(None, 0))  # type: ignore[arg-type]
 probe("Trace.event_text(99)", lambda: tr0.event_text(99))
 probe("layout(None)", lambda: viz.layout(None))  # type: ignore[arg-type]
-probe("dot_to_svg('not dot')", lambda: viz.dot_to_svg("not dot at all {"), ok=(importlib.import_module("microgradnet.viz.render").GraphvizError,))
+probe(
+    "dot_to_svg('not dot')",
+    lambda: viz.dot_to_svg("not dot at all {"),
+    ok=(importlib.import_module("microgradnet.viz.render").GraphvizError,),
+)
 probe("dot_to_svg(engine='foo')", lambda: viz.dot_to_svg("digraph{}", engine="foo"))
 probe("backend('foo')", lambda: viz.backend("foo"))
 
@@ -462,7 +613,12 @@ probe("gradcheck(None)", lambda: gradcheck(None, [1.0]))  # type: ignore[arg-typ
 probe("gradgradcheck(fn returning float)", lambda: gradgradcheck(lambda a: 3.0, [1.0]))
 probe("numeric_grad(eps=0)", lambda: numeric_grad(lambda a: a * a, [1.0], eps=0.0))
 va = V(1.5)
-probe("gradcheck(Value input unchanged)", lambda: gradcheck(lambda a: a * a, [va]), lambda: (va.data, va.grad), expect_error=False)
+probe(
+    "gradcheck(Value input unchanged)",
+    lambda: gradcheck(lambda a: a * a, [va]),
+    lambda: (va.data, va.grad),
+    expect_error=False,
+)
 
 # ---- CLI ------------------------------------------------------------------------------
 probe("cli step (no expr)", cli("step"))
@@ -478,33 +634,70 @@ probe("cli step c=1 unused", cli("step", "a*2", "a=1", "c=1", "--text"))
 probe("cli step a=nan (IEEE values allowed)", cli("step", "a*2", "a=nan", "--text"), expect_error=False)
 probe("cli graph -o .xyz", cli("graph", "a*b", "a=1", "b=2", "-o", os.path.join(tmp, "g.xyz")))
 probe("cli graph -o missing dir", cli("graph", "a*b", "a=1", "b=2", "-o", os.path.join(missing, "g.svg")))
-probe("cli graph --rankdir XX", cli("graph", "a*b", "a=1", "b=2", "--rankdir", "XX", "-o", os.path.join(tmp, "g.svg")))
+probe(
+    "cli graph --rankdir XX",
+    cli("graph", "a*b", "a=1", "b=2", "--rankdir", "XX", "-o", os.path.join(tmp, "g.svg")),
+)
 probe("cli train nope", cli("train", "nope"))
 probe("cli train moons --hidden 0", cli("train", "moons", "--hidden", "0", "--epochs", "1", "--no-progress"))
 probe("cli train moons --hidden x", cli("train", "moons", "--hidden", "x", "--epochs", "1", "--no-progress"))
-probe("cli train moons --hidden '' (documented: linear)", cli("train", "moons", "--hidden", "", "--epochs", "1", "--no-progress"), expect_error=False)
+probe(
+    "cli train moons --hidden '' (documented: linear)",
+    cli("train", "moons", "--hidden", "", "--epochs", "1", "--no-progress"),
+    expect_error=False,
+)
 probe("cli train moons --hidden -3", cli("train", "moons", "--hidden=-3", "--epochs", "1", "--no-progress"))
 probe("cli train moons --epochs 0", cli("train", "moons", "--epochs", "0", "--no-progress"))
 probe("cli train moons --epochs -1", cli("train", "moons", "--epochs", "-1", "--no-progress"))
 probe("cli train moons --lr -1", cli("train", "moons", "--lr", "-1", "--epochs", "1", "--no-progress"))
 probe("cli train moons --lr nan", cli("train", "moons", "--lr", "nan", "--epochs", "1", "--no-progress"))
-probe("cli train moons --batch-size 0", cli("train", "moons", "--batch-size", "0", "--epochs", "1", "--no-progress"))
-probe("cli train moons --samples 0", cli("train", "moons", "--samples", "0", "--epochs", "1", "--no-progress"))
-probe("cli train moons --samples 1 (trains on one)", cli("train", "moons", "--samples", "1", "--epochs", "1", "--no-progress"), expect_error=False)
+probe(
+    "cli train moons --batch-size 0",
+    cli("train", "moons", "--batch-size", "0", "--epochs", "1", "--no-progress"),
+)
+probe(
+    "cli train moons --samples 0", cli("train", "moons", "--samples", "0", "--epochs", "1", "--no-progress")
+)
+probe(
+    "cli train moons --samples 1 (trains on one)",
+    cli("train", "moons", "--samples", "1", "--epochs", "1", "--no-progress"),
+    expect_error=False,
+)
 probe("cli train mnist (no --data)", cli("train", "mnist", "--epochs", "1", "--no-progress"))
-probe("cli train mnist --data missing", cli("train", "mnist", "--data", missing, "--epochs", "1", "--no-progress"))
-probe("cli train moons --plot missing dir", cli("train", "moons", "--epochs", "1", "--no-progress", "--plot", os.path.join(missing, "p.png")))
-probe("cli train moons --save missing dir", cli("train", "moons", "--epochs", "1", "--no-progress", "--save", os.path.join(missing, "m.json")))
-probe("cli train moons --plot .xyz", cli("train", "moons", "--epochs", "1", "--no-progress", "--plot", os.path.join(tmp, "p.xyz")))
-probe("cli train regression --loss cross_entropy", cli("train", "regression", "--epochs", "1", "--no-progress", "--loss", "cross_entropy"))
-probe("cli train moons --loss mse (one-hot targets)", cli("train", "moons", "--epochs", "1", "--no-progress", "--loss", "mse"), expect_error=False)
+probe(
+    "cli train mnist --data missing",
+    cli("train", "mnist", "--data", missing, "--epochs", "1", "--no-progress"),
+)
+probe(
+    "cli train moons --plot missing dir",
+    cli("train", "moons", "--epochs", "1", "--no-progress", "--plot", os.path.join(missing, "p.png")),
+)
+probe(
+    "cli train moons --save missing dir",
+    cli("train", "moons", "--epochs", "1", "--no-progress", "--save", os.path.join(missing, "m.json")),
+)
+probe(
+    "cli train moons --plot .xyz",
+    cli("train", "moons", "--epochs", "1", "--no-progress", "--plot", os.path.join(tmp, "p.xyz")),
+)
+probe(
+    "cli train regression --loss cross_entropy",
+    cli("train", "regression", "--epochs", "1", "--no-progress", "--loss", "cross_entropy"),
+)
+probe(
+    "cli train moons --loss mse (one-hot targets)",
+    cli("train", "moons", "--epochs", "1", "--no-progress", "--loss", "mse"),
+    expect_error=False,
+)
 probe("cli examples nope", cli("examples", "nope"))
 probe("cli worksheet (no expr)", cli("worksheet"))
 probe("cli worksheet a*b a=3:1", cli("worksheet", "a*b", "a=3:1", "b=1:2", "-o", os.path.join(tmp, "w.md")))
 probe("cli worksheet a*b a=x", cli("worksheet", "a*b", "a=x", "b=1:2", "-o", os.path.join(tmp, "w.md")))
 probe("cli worksheet -o missing dir", cli("worksheet", "a*b", "-o", os.path.join(missing, "w.md")))
 probe("cli worksheet -o .pdf", cli("worksheet", "a*b", "-o", os.path.join(tmp, "w.pdf")))
-probe("cli worksheet --versions 0", cli("worksheet", "a*b", "--versions", "0", "-o", os.path.join(tmp, "w.md")))
+probe(
+    "cli worksheet --versions 0", cli("worksheet", "a*b", "--versions", "0", "-o", os.path.join(tmp, "w.md"))
+)
 probe("cli ops --nope", cli("ops", "--nope"))
 probe("cli nope", cli("nope"))
 
@@ -556,22 +749,40 @@ for k_, v_ in list(short.items()):
     if isinstance(v_, list) and v_ and isinstance(v_[0], (int, float)):
         short[k_] = v_[:-1]
 probe("SGD.load_state_dict(short buffers)", lambda: sg2.load_state_dict(short), lambda: sg2.state_dict())
-probe("SGD.load_state_dict(wrong param count)", lambda: optim.SGD([V(1.0)], lr=0.1, momentum=0.9).load_state_dict(sd2))
+probe(
+    "SGD.load_state_dict(wrong param count)",
+    lambda: optim.SGD([V(1.0)], lr=0.1, momentum=0.9).load_state_dict(sd2),
+)
 probe("EarlyStopping(min_delta=-1)", lambda: train.EarlyStopping(min_delta=-1.0))
 probe("EarlyStopping(patience='3')", lambda: train.EarlyStopping(patience="3"))  # type: ignore[arg-type]
 probe("History.to_json(missing dir)", lambda: h.to_json(os.path.join(missing, "h.json")))
-probe("fit(optimizer on other params)", lambda: train.fit(fresh(), X, y, optimizer=optim.SGD([V(1.0)], lr=0.1), epochs=1, progress=False))
+probe(
+    "fit(optimizer on other params)",
+    lambda: train.fit(fresh(), X, y, optimizer=optim.SGD([V(1.0)], lr=0.1), epochs=1, progress=False),
+)
 probe("fit(optimizer='sgd', lr=0)", lambda: train.fit(mt, X, y, lr=0.0, epochs=1, progress=False), S)
 probe("fit(callbacks=[3])", lambda: train.fit(mt, X, y, callbacks=[3], epochs=1, progress=False), S)  # type: ignore[list-item]
 probe("fit(X 3-D)", lambda: train.fit(mt, np.zeros((4, 2, 1)), np.zeros(4, int), epochs=1, progress=False), S)
 probe("fit(y 2-D one-hot)", lambda: train.fit(mt, X, np.eye(2)[y], epochs=1, progress=False), S)
 probe("fit(X strings)", lambda: train.fit(mt, [["a", "b"]], [0], epochs=1, progress=False), S)
 probe("fit(y strings)", lambda: train.fit(mt, X, np.array(["a"] * len(X)), epochs=1, progress=False), S)
-probe("load_checkpoint(optimizer mismatch)", lambda: train.load_checkpoint(mt, ck, optim.SGD([V(1.0)], lr=0.1)), S)
+probe(
+    "load_checkpoint(optimizer mismatch)",
+    lambda: train.load_checkpoint(mt, ck, optim.SGD([V(1.0)], lr=0.1)),
+    S,
+)
 ck2 = os.path.join(tmp, "ck2.json")
 train.save_checkpoint(mt, ck2, optim.SGD(mt.parameters(), 0.1, momentum=0.9))
-probe("load_checkpoint(sgd state into adam)", lambda: train.load_checkpoint(mt, ck2, optim.Adam(mt.parameters())), S)
-probe("save_checkpoint(optimizer=3)", lambda: train.save_checkpoint(mt, os.path.join(tmp, "c3.json"), 3), lambda: files_in(tmp))
+probe(
+    "load_checkpoint(sgd state into adam)",
+    lambda: train.load_checkpoint(mt, ck2, optim.Adam(mt.parameters())),
+    S,
+)
+probe(
+    "save_checkpoint(optimizer=3)",
+    lambda: train.save_checkpoint(mt, os.path.join(tmp, "c3.json"), 3),
+    lambda: files_in(tmp),
+)
 probe("compile(model, loss_fn='mse')", lambda: mcompile.compile(mt, "mse"))  # type: ignore[arg-type]
 probe("compile(model, targets='foo')", lambda: mcompile.compile(mt, targets="foo"))
 probe("CompiledStep(X, y strings)", lambda: cs(X, np.array(["a"] * len(X))))
@@ -586,7 +797,11 @@ probe("train_test_split(test_size='x')", lambda: data.train_test_split(X, y, tes
 probe("HtmlStepper.save(missing dir)", lambda: viz.HtmlStepper(root).save(os.path.join(missing, "s.html")))
 probe("HtmlStepper(title=3)", lambda: viz.HtmlStepper(root, title=3))  # type: ignore[arg-type]
 probe("Worksheet.render('pdf')", lambda: ws.render("pdf"))
-probe("Worksheet.save(answers missing dir)", lambda: ws.save(os.path.join(tmp, "w2.md"), os.path.join(missing, "k.md")), lambda: files_in(tmp))
+probe(
+    "Worksheet.save(answers missing dir)",
+    lambda: ws.save(os.path.join(tmp, "w2.md"), os.path.join(missing, "k.md")),
+    lambda: files_in(tmp),
+)
 probe("layout(root, foo=1)", lambda: viz.layout(root, foo=1))
 probe("draw_dot(collapse=3)", lambda: viz.draw_dot(root, collapse=3))  # type: ignore[arg-type]
 probe("draw_dot(parameters=[3])", lambda: viz.draw_dot(root, parameters=[3]))  # type: ignore[list-item]
@@ -604,14 +819,23 @@ probe("strategies.expressions(max_inputs=0)", lambda: _draw(strat.expressions(ma
 probe("strategies.op_calls('tanh')", lambda: _draw(strat.op_calls("tanh")))  # type: ignore[arg-type]
 probe("strategies.domain_floats(None)", lambda: strat.domain_floats(None))  # type: ignore[arg-type]
 probe("gradcheck(atol=-1)", lambda: gradcheck(lambda a: a * a, [1.0], atol=-1.0))
-probe("gradcheck(fn raises)", lambda: gradcheck(lambda a: a.nope, [1.0]), ok=(AttributeError,))  # the caller's own bug
+probe(
+    "gradcheck(fn raises)", lambda: gradcheck(lambda a: a.nope, [1.0]), ok=(AttributeError,)
+)  # the caller's own bug
 probe("cli graph --example nope", cli("graph", "--example", "nope", "-o", os.path.join(tmp, "g.svg")))
 probe("cli step 'a*b' a=1 b=2 -o out.txt", cli("step", "a*b", "a=1", "b=2", "-o", os.path.join(tmp, "s.txt")))
 probe("cli train moons --optimizer foo", cli("train", "moons", "--optimizer", "foo"))
 probe("cli train moons --seed x", cli("train", "moons", "--seed", "x"))
-probe("cli train regression --loss hinge", cli("train", "regression", "--loss", "hinge", "--epochs", "1", "--no-progress"))
+probe(
+    "cli train regression --loss hinge",
+    cli("train", "regression", "--loss", "hinge", "--epochs", "1", "--no-progress"),
+)
 probe("cli worksheet a*b --seed x", cli("worksheet", "a*b", "--seed", "x", "-o", os.path.join(tmp, "w.md")))
-probe("cli worksheet a*b a=1:2:3 (a grid, documented)", cli("worksheet", "a*b", "a=1:2:3", "-o", os.path.join(tmp, "w.md")), expect_error=False)
+probe(
+    "cli worksheet a*b a=1:2:3 (a grid, documented)",
+    cli("worksheet", "a*b", "a=1:2:3", "-o", os.path.join(tmp, "w.md")),
+    expect_error=False,
+)
 
 # ---- report ---------------------------------------------------------------------------
 only_bad = "--bad" in sys.argv
