@@ -231,6 +231,12 @@ def test_grad_does_not_touch_dot_grad() -> None:
     assert grad(L, e).data == -2.0  # an interior node as input
 
 
+def test_grad_rejects_a_non_bool_create_graph() -> None:
+    x = Value(1.0)
+    with pytest.raises(TypeError, match="create_graph must be True or False"):
+        grad(x * x, x, create_graph="yes")  # type: ignore[arg-type]
+
+
 def test_grad_rejects_non_values() -> None:
     with pytest.raises(TypeError, match="output"):
         grad(1.0, [Value(1.0)])  # type: ignore[arg-type]

@@ -446,6 +446,8 @@ def grad(
     """
     if not isinstance(output, Value):
         raise TypeError(f"grad() needs a Value as output, got {type(output).__name__}")
+    if not isinstance(create_graph, bool):
+        raise TypeError(f"grad() create_graph must be True or False, got {create_graph!r}")
     single = isinstance(inputs, Value)
     wanted: tuple[Value, ...] = (inputs,) if isinstance(inputs, Value) else tuple(inputs)
     for x in wanted:
