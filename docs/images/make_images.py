@@ -54,7 +54,7 @@ def stepper_pictures() -> None:
         quiz_path = export_html(lecture(), Path(tmp) / "quiz.html", title="L = (a*b + c) * f", quiz=True)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
-            page = browser.new_page(viewport={"width": 1100, "height": 760})
+            page = browser.new_page(viewport={"width": 1200, "height": 840})
             page.goto(page_path.as_uri() + "#step=10")  # the edge into a: (-3)·(-2) = 6
             page.wait_for_selector('.mg-stepper[data-ready="true"]')
             page.screenshot(path=str(HERE / "stepper.png"))
