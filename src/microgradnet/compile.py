@@ -49,7 +49,7 @@ from numpy.typing import NDArray
 
 from microgradnet import data as _data
 from microgradnet import optim as _optim
-from microgradnet.engine import Value, apply, no_grad
+from microgradnet.engine import Value, _creation_order, apply, no_grad
 from microgradnet.ops import FLOAT_FUNCTIONS, OPS, Op
 
 __all__ = [
@@ -709,20 +709,7 @@ class CompiledStep:
             if self.regularizer is not None:
                 roots.append(_as_value(self.regularizer(), "regularizer"))
             roots += outputs  # so that each step can also report the model's outputs
-        return _Trace(nodes=_order(roots), roots=roots, inputs=xs + ys)
-
-
-def _order(roots: Sequence[Value]) -> list[Value]:
-    """Every node the roots depend on, operands first: sorted by the engine's creation index,
-    as ``backward()`` does (a node is always created after its operands)."""
-    seen = set(roots)
-    stack = list(roots)
-    while stack:
-        for child in stack.pop().children:
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
-    return sorted(seen, key=_BIRTH)
+        return _Trace(nodes=_creation_order(*roots), roots=roots, inputs=xs + ys)
 
 
 def _outputs(rows: Sequence[tuple[int, bool]], V: FloatArray, S: FloatArray, batch: int) -> FloatArray:
@@ -731,7 +718,6 @@ def _outputs(rows: Sequence[tuple[int, bool]], V: FloatArray, S: FloatArray, bat
 
 
 _DATA = attrgetter("data")
-_BIRTH = attrgetter("_birth")
 _GRAD = attrgetter("grad")
 
 

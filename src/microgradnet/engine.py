@@ -353,15 +353,16 @@ def topological_order(root: Value) -> list[Value]:
     return order
 
 
-def _creation_order(root: Value) -> list[Value]:
-    """The nodes of :func:`topological_order`, sorted by creation index instead.
+def _creation_order(*roots: Value) -> list[Value]:
+    """The nodes of :func:`topological_order` (of every root), sorted by creation index instead.
 
     A node is created after its operands, so creation order is also a valid topological order
-    (operands first, ``root`` last). Finding the nodes needs no post-order bookkeeping and the
-    sort runs in C, which makes this cheaper than the depth-first search; ``backward`` uses it.
+    (operands first, the last root last). Finding the nodes needs no post-order bookkeeping and
+    the sort runs in C, which makes this cheaper than the depth-first search; ``backward`` and
+    the compiler's tracer use it.
     """
-    seen = {root}
-    stack = [root]
+    seen = set(roots)
+    stack = list(roots)
     while stack:
         for child in stack.pop().children:
             if child not in seen:
