@@ -295,15 +295,20 @@ def predict(model: Model, X: Any) -> np.ndarray[Any, Any]:
 
     Returns an array of shape ``(n,)`` for a model with one output, ``(n, k)`` for ``k`` outputs.
     """
-    _check_model(model, "predict")
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2:
-        raise ValueError(f"predict: X must be a 2-D array (samples, features), got shape {X.shape}")
-    with no_grad():
-        outputs = _forward(model, X)
+    outputs = _outputs_without_graph(model, X, "predict")
     if outputs and isinstance(outputs[0], Value):
         return np.array([o.data for o in outputs], dtype=np.float64)
     return np.array([[v.data for v in o] for o in outputs], dtype=np.float64)
+
+
+def _outputs_without_graph(model: Model, X: Any, who: str) -> list[Any]:
+    """The model's output for every row of ``X`` (checked to be 2-D), under ``no_grad``."""
+    _check_model(model, who)
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2:
+        raise ValueError(f"{who}: X must be a 2-D array (samples, features), got shape {X.shape}")
+    with no_grad():
+        return _forward(model, X)
 
 
 def predict_classes(model: Model, X: Any, loss: str = "cross_entropy") -> np.ndarray[Any, Any]:
@@ -315,12 +320,7 @@ def predict_classes(model: Model, X: Any, loss: str = "cross_entropy") -> np.nda
     """
     if loss not in LOSS_NAMES:
         raise ValueError(f"unknown loss {loss!r}: expected one of {', '.join(LOSS_NAMES)}")
-    _check_model(model, "predict_classes")
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2:
-        raise ValueError(f"predict_classes: X must be a 2-D array (samples, features), got shape {X.shape}")
-    with no_grad():
-        outputs = _forward(model, X)
+    outputs = _outputs_without_graph(model, X, "predict_classes")
     return _classes(outputs, threshold=0.5 if loss == "binary_cross_entropy" else 0.0)
 
 
