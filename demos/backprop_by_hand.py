@@ -28,7 +28,7 @@ def main() -> None:
     grads[L] = 1.0
     print("seed: ∂L/∂L = 1\n")
     for node in reversed(order):
-        op = node._op
+        op = node._entry
         if op is None:
             continue
         local = op.local_grads([c.data for c in node.children], node.data, node.arg)

@@ -23,13 +23,13 @@ def reference_backward(root: Value) -> None:
     contributions arrive; that the order itself is valid is tested below)."""
     order = _creation_order(root)
     for node in order:
-        if node._op is not None:
+        if node._entry is not None:
             node.grad = 0.0
     root.grad += 1.0
     for node in reversed(order):
-        if node._op is None:
+        if node._entry is None:
             continue
-        local = node._op.local_grads([c.data for c in node.children], node.data, node._arg)
+        local = node._entry.local_grads([c.data for c in node.children], node.data, node._arg)
         for child, d in zip(node.children, local):
             child.grad += d * node.grad
 

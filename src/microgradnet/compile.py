@@ -138,7 +138,7 @@ def _signature(trace: _Trace, inputs: list[Value], params: dict[Value, int]) -> 
     where = {x: k for k, x in enumerate(inputs)}
     sig: list[tuple[Any, ...]] = []
     for node in trace.nodes:
-        if node._op is not None:
+        if node._entry is not None:
             sig.append((node.op, node.arg, tuple(index[c] for c in node.children)))
         elif node in where:
             sig.append(("input", where[node]))
@@ -238,7 +238,7 @@ class _Tape:
         depth: dict[Value, int] = {}
         consts: list[Value] = []
         for node in trace.nodes:
-            if node._op is None:
+            if node._entry is None:
                 batched[node] = node in input_row
                 depth[node] = 0
                 if node not in input_row and node not in param_row:
@@ -251,7 +251,7 @@ class _Tape:
         canon: dict[Value, Value] = {}
         seen: dict[tuple[Any, ...], Value] = {}
         for node in trace.nodes:
-            if node._op is None:
+            if node._entry is None:
                 canon[node] = node
                 continue
             same = (node.op, node.arg, tuple(canon[c] for c in node.children))
@@ -259,7 +259,7 @@ class _Tape:
         # --- group interior nodes by (depth, batched, op, arg, operand count)
         groups: dict[tuple[Any, ...], list[Value]] = {}
         for node in trace.nodes:
-            if node._op is not None and canon[node] is node:
+            if node._entry is not None and canon[node] is node:
                 key = (depth[node], not batched[node], node.op, node.arg, len(node.children))
                 groups.setdefault(key, []).append(node)
         # --- rows: per-sample store = inputs, then groups; parameter store = params, consts, groups
@@ -295,7 +295,7 @@ class _Tape:
         grad_cache: dict[Op, Callable[..., Any]] = {}
         self.steps: list[_Step] = []
         for members, is_b, start in placed:
-            op = members[0]._op
+            op = members[0]._entry
             assert op is not None
             if op not in fwd_cache:
                 fwd_cache[op] = _forward_fn(op, ns)

@@ -74,13 +74,13 @@ class Value:
     (-3.0, 2.0)
     """
 
-    __slots__ = ("__weakref__", "_arg", "_birth", "_op", "children", "data", "grad", "label")
+    __slots__ = ("__weakref__", "_arg", "_birth", "_entry", "children", "data", "grad", "label")
 
     data: float
     grad: float
     label: str
     children: tuple[Value, ...]
-    _op: Op | None
+    _entry: Op | None  # the op-table entry that computed this node; None for a leaf
     _arg: float | None
     _birth: int  # creation index: a node is always born after its operands
 
@@ -91,7 +91,7 @@ class Value:
         self.grad = 0.0
         self.label = label
         self.children = ()
-        self._op = None
+        self._entry = None
         self._arg = None
         self._birth = next(_births)
 
@@ -100,7 +100,7 @@ class Value:
     @property
     def op(self) -> str:
         """The name of the op that computed this value (``"mul"``), ``""`` for a leaf."""
-        return self._op.name if self._op is not None else ""
+        return self._entry.name if self._entry is not None else ""
 
     @property
     def arg(self) -> float | None:
@@ -111,8 +111,8 @@ class Value:
         parts = [f"data={self.data!r}", f"grad={self.grad!r}"]
         if self.label:
             parts.append(f"label={self.label!r}")
-        if self._op is not None:
-            parts.append(f"op={self._op.name!r}")
+        if self._entry is not None:
+            parts.append(f"op={self._entry.name!r}")
         return f"Value({', '.join(parts)})"
 
     def __float__(self) -> float:
@@ -227,14 +227,14 @@ class Value:
         """
         order = _creation_order(self)
         for node in order:
-            if node._op is not None:
+            if node._entry is not None:
                 node.grad = 0.0
         self.grad += 1.0
         if _anomaly:
             _backward_checked(order)
             return
         for node in reversed(order):
-            op = node._op
+            op = node._entry
             if op is not None:
                 # for each operand: child.grad += local derivative * node.grad
                 op.push_grads(node.children, node.data, node._arg, node.grad)
@@ -273,11 +273,11 @@ def _make(op: Op, children: tuple[Value, ...], arg: float | None = None) -> Valu
     out._birth = next(_births)
     if _grad_enabled:
         out.children = children
-        out._op = op
+        out._entry = op
         out._arg = arg
     else:
         out.children = ()
-        out._op = None
+        out._entry = None
         out._arg = None
     if _anomaly and not math.isfinite(out.data):
         ins = ", ".join(f"{_name(c)}={c.data!r}" for c in children)
@@ -383,7 +383,7 @@ def _name(node: Value) -> str:
 def _backward_checked(order: list[Value]) -> None:
     """The backward loop with a finiteness check on every gradient (``detect_anomaly``)."""
     for node in reversed(order):
-        op = node._op
+        op = node._entry
         if op is None:
             continue
         local = op.local_grads([c.data for c in node.children], node.data, node._arg)
@@ -421,7 +421,7 @@ def _value_functions() -> dict[str, Any]:
 
 
 def _local_grads_as_values(node: Value) -> Sequence[Value | float]:
-    op = node._op
+    op = node._entry
     assert op is not None
     fn = _value_grads.get(op)
     if fn is None:
@@ -460,7 +460,7 @@ def grad(
         vgrads: dict[Value, Value] = {output: Value(1.0)}
         for node in reversed(order):
             upstream = vgrads.get(node)
-            if upstream is None or node._op is None:
+            if upstream is None or node._entry is None:
                 continue
             for child, d in zip(node.children, _local_grads_as_values(node)):
                 term = upstream if (not isinstance(d, Value) and d == 1) else d * upstream
@@ -471,10 +471,10 @@ def grad(
         # floats this time: no graph is built for the gradients themselves
         fgrads: dict[Value, float] = {output: 1.0}
         for node in reversed(order):
-            if node._op is None or node not in fgrads:
+            if node._entry is None or node not in fgrads:
                 continue
             up = fgrads[node]
-            local = node._op.local_grads([c.data for c in node.children], node.data, node._arg)
+            local = node._entry.local_grads([c.data for c in node.children], node.data, node._arg)
             for child, dl in zip(node.children, local):
                 fgrads[child] = fgrads.get(child, 0.0) + dl * up
         results = tuple(Value(fgrads.get(x, 0.0)) for x in wanted)

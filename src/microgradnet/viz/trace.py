@@ -415,7 +415,7 @@ def trace_backward(root: Value, *, parameters: Iterable[Value] | None = None) ->
     remaining = list(consumers)
     events: list[EdgeEvent] = []
     for node in reversed(order):
-        op = node._op
+        op = node._entry
         if op is None:
             continue
         k = index[node]
@@ -454,7 +454,7 @@ def trace_backward(root: Value, *, parameters: Iterable[Value] | None = None) ->
     for k, node in enumerate(order):
         if node is root:
             role = "output"
-        elif node._op is not None:
+        elif node._entry is not None:
             role = "intermediate"
         elif (k in param_ids) if param_ids is not None else is_parameter_label(node.label):
             role = "parameter"
@@ -468,7 +468,7 @@ def trace_backward(root: Value, *, parameters: Iterable[Value] | None = None) ->
                 data=node.data,
                 grad=grads[k],
                 op=node.op,
-                symbol=node._op.symbol if node._op is not None else "",
+                symbol=node._entry.symbol if node._entry is not None else "",
                 arg=node._arg,
                 children=tuple(ids[index[c]] for c in node.children),
                 role=role,
@@ -487,7 +487,7 @@ def _names(order: Sequence[Value]) -> list[str]:
         if node.label:
             out.append(node.label)
             continue
-        prefix = "t" if node._op is not None else "c"
+        prefix = "t" if node._entry is not None else "c"
         while True:
             counters[prefix] += 1
             name = f"{prefix}{counters[prefix]}"

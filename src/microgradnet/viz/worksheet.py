@@ -206,7 +206,7 @@ def _rebuild(root: Value, values: Mapping[str, float]) -> Value:
         if not v.children:
             copy = Value(values.get(v.label, v.data) if v.label else v.data, label=v.label)
         else:
-            op = v._op if v._op is not None else v.op
+            op = v._entry if v._entry is not None else v.op
             copy = apply(op, *(new[id(c)] for c in v.children), arg=v.arg)
             copy.label = v.label
         new[id(v)] = copy
