@@ -9,6 +9,7 @@
 """
 
 from microgradnet import losses, nn, optim  # submodules: microgradnet.nn.MLP, ...
+from microgradnet._version import __version__
 from microgradnet.compile import CompileError, compile
 from microgradnet.engine import (
     AnomalyError,
@@ -23,8 +24,6 @@ from microgradnet.engine import (
     topological_order,
 )
 from microgradnet.ops import OPS, Domain, Op, register_op
-
-__version__ = "0.1.0"
 
 __all__ = [
     "OPS",

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from microgradnet._files import write_atomic
+from microgradnet._version import __version__
 from microgradnet.engine import Value
 from microgradnet.ops import OPS
 from microgradnet.viz.render import dot_to_svg
@@ -773,8 +774,6 @@ aria-label="projector mode (P)">{e(PAGE_STRINGS["projector"])}</button>
 
     def html(self) -> str:
         """The whole self-contained page (``<!DOCTYPE html>`` ... ``</html>``)."""
-        from microgradnet import __version__
-
         return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
