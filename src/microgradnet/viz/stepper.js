@@ -255,7 +255,7 @@
       if (c !== style && scripts.indexOf(c) < 0) { root.removeChild(c); }
     });
     root.classList.add("mg-stepper");
-    setClass(root, "mg-projector", !!ui.projector_on);
+    setClass(root, "mg-projector", !!ui.projector);
     setClass(root, "mg-theme-colorblind", ui.theme === "colorblind");
     setClass(root, "mg-theme-cs231n", ui.theme !== "colorblind");
     if (!root.hasAttribute("tabindex")) { root.setAttribute("tabindex", "0"); }
@@ -353,9 +353,9 @@
       });
       nav.appendChild(group);
     }
-    var quizButton = button("quiz", ui.quiz, "quiz: type each result before it is shown (Q)", !!ui.quiz_on);
-    var followButton = button("follow", ui.follow, "follow the current step (Z)", false);
-    var wholeButton = button("whole", ui.whole, "show the whole graph (0)");
+    var quizButton = button("quiz", ui.button_quiz, "quiz: type each result before it is shown (Q)", !!ui.quiz);
+    var followButton = button("follow", ui.button_follow, "follow the current step (Z)", false);
+    var wholeButton = button("whole", ui.button_whole, "show the whole graph (0)");
     var themeSelect = el("select", "mg-theme");
     themeSelect.setAttribute("aria-label", "colours");
     ui.themes.forEach(function (t) {
@@ -365,7 +365,7 @@
     });
     themeSelect.value = ui.theme;
     nav.appendChild(themeSelect);
-    var projButton = button("projector", ui.projector, "projector mode (P)", !!ui.projector_on);
+    var projButton = button("projector", ui.button_projector, "projector mode (P)", !!ui.projector);
     app.appendChild(nav);
     var help = el("p", "mg-help", ui.help + (levels.length ? " · " + ui.expand : ""));
     app.appendChild(help);
@@ -789,7 +789,7 @@
 
     /* ---- showing a step ---- */
     var view = null, current = 0, hidden = false, timer = null;
-    var quiz = !!ui.quiz_on, outcome = {}, showMore = false;
+    var quiz = !!ui.quiz, outcome = {}, showMore = false;
     var CLASSES = ["mg-future", "mg-nograd", "mg-pending", "mg-final"];
 
     function stepAt(v, i) { return v.steps[i]; }
@@ -1066,17 +1066,21 @@
     function setHash() {
       if (!standalone) { return; }
       var h = "#step=" + (current + 1) + (view.key !== "scalar" ? "&view=" + view.key : "");
-      if (location.hash !== h) { history.replaceState(null, "", h); }
+      if (location.hash !== h) {
+        try { history.replaceState(null, "", h); } catch (e) { location.replace(h); }
+      }
     }
-    function go(i, fromHash) {
+    /* go to step i of the view; a quiz hides the result only when stepping forward by one */
+    function go(i, fromHash, fresh) {
       i = Math.max(0, Math.min(view.steps.length - 1, i));
-      var s = stepAt(view, i);
-      hidden = quiz && s.scalar !== undefined && !!steps[s.scalar].masked && !(i in (outcome[view.key] || {}));
+      var s = stepAt(view, i), moved = fresh || i !== current;
+      hidden = quiz && !fresh && i === current + 1 && s.scalar !== undefined && !!steps[s.scalar].masked &&
+        !(i in (outcome[view.key] || {}));
       current = i;
-      quizFeedback.textContent = "";
-      showMore = false;
+      if (moved) { quizFeedback.textContent = ""; quizInput.value = ""; showMore = false; }
       render();
-      if (hidden) { quizInput.value = ""; quizInput.focus({ preventScroll: true }); }
+      if (hidden && (standalone || root.contains(document.activeElement))) { quizInput.focus({ preventScroll: true }); }
+      else { leaveInput(); }
       if (!fromHash) { setHash(); }
     }
     function setView(key, scalarStep) {
@@ -1092,7 +1096,7 @@
       for (var i = 0; i < view.steps.length; i++) { if (view.steps[i].first <= scalarStep) { target = i; } else { break; } }
       if (userScale === null && !readableWhole()) { cam.s = Math.max(minScale(), Math.min(fitScale(), MAX_ZOOM)); }
       if (!following || readableWhole()) { showWhole(); }
-      go(target);
+      go(target, false, true);
     }
     function currentScalar() { return view ? stepAt(view, current).last : 0; }
     function openGroup(level, g, scalarStep) { setView(level + "/" + g, scalarStep === undefined ? currentScalar() : scalarStep); }
@@ -1408,7 +1412,7 @@
       on(global, "hashchange", function () {
         var h = fromHash();
         if (h.view && h.view !== view.key && validView(h.view)) { setView(h.view, 0); }
-        if (h.step !== null && h.step !== current) { pause(); go(h.step, true); }
+        if (h.step !== null && h.step !== current) { pause(); go(h.step, true, true); }
       });
       on(global, "beforeprint", function () { fillList(); all.open = true; });
     } else {
@@ -1436,10 +1440,10 @@
     readColours();
     var start = standalone ? fromHash() : { step: null, view: null };
     var firstView = validView(start.view) ? start.view : (ui.collapse && levelByName[ui.collapse] ? ui.collapse : "scalar");
-    following = ui.follow_on !== false;
+    following = ui.follow !== false;
     followButton.setAttribute("aria-pressed", following ? "true" : "false");
     setView(firstView, 0);
-    if (start.step !== null) { go(start.step, true); if (start.step !== current) { setHash(); } }
+    if (start.step !== null) { go(start.step, true, true); if (start.step !== current) { setHash(); } }
     root.setAttribute("data-ready", "true");
 
     var handle = {

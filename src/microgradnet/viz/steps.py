@@ -81,10 +81,10 @@ PAGE_STRINGS: dict[str, str] = {
     "prev": "◀ back",
     "next": "next ▶",
     "last": "last ⇥",
-    "projector": "projector",
-    "follow": "follow",
-    "whole": "whole graph",
-    "quiz": "quiz",
+    "button_projector": "projector",
+    "button_follow": "follow",
+    "button_whole": "whole graph",
+    "button_quiz": "quiz",
     "level_scalar": "scalars",
     "level_neuron": "neurons",
     "level_layer": "layers",
@@ -184,6 +184,10 @@ def _paren(text: str) -> str:
 
 def _index(node_id: str) -> int:
     return int(node_id[1:])
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 class _Texts:
@@ -470,6 +474,7 @@ class _Steps:
         trace, f = self.trace, self.f
         r = self.root.name
         leaves = [n for n in trace.nodes if n.is_leaf] or list(trace.nodes)
+        leaves = [n for n in leaves if n.label] or leaves  # constants (unnamed leaves) need no gradient
         inputs = [n for n in leaves if n.role != "parameter"]
         params = [n for n in leaves if n.role == "parameter"]
         grads = [f"∂{r}/∂{n.name} = {f(n.grad)}" for n in inputs + params]
@@ -935,8 +940,8 @@ class _Level:
                 ",  ".join(parts[:_SHOW_ENTRIES]) + (" …" if len(parts) > _SHOW_ENTRIES else ""),
                 "",
             ]
-            block["narration"] = PAGE_STRINGS["block_generic_narration"].format(
-                box=box.label, edges=len(events)
+            block["narration"] = _sentence(
+                PAGE_STRINGS["block_generic_narration"].format(box=box.label, edges=len(events))
             )
             return block
         act = self._act_name(box)
@@ -986,7 +991,7 @@ class _Level:
             values=values([trace.node(a).grad for _, a, _ in rows])
         )
         block["links"] = {"dx": dx_links[:_SHOW_ENTRIES], "db": [c[1] for c in db][:_SHOW_ENTRIES]}
-        block["narration"] = PAGE_STRINGS["block_backward_narration"].format(
-            box=box.label, edges=len(events), rows=len(rows)
+        block["narration"] = _sentence(
+            PAGE_STRINGS["block_backward_narration"].format(box=box.label, edges=len(events), rows=len(rows))
         )
         return block
