@@ -24,8 +24,9 @@ True
 >>> slipped = plant(trace, "fanout")
 >>> slipped.grads[trace.by_name("a").id], trace.by_name("a").grad    # = instead of +=
 (-3.0, -2.0)
->>> print(slipped.explain(trace))
-a feeds 2 nodes, but its gradient was overwritten (=) instead of added up (+=): only the last contribution counts, so ∂L/∂a came out as -3 instead of -2.
+>>> print(slipped.explain(trace).replace(": ", ":\n"))
+a feeds 2 nodes, but its gradient was overwritten (=) instead of added up (+=):
+only the last contribution counts, so ∂L/∂a came out as -3 instead of -2.
 
 This module sits at layer 2 (beside ``testing``, below ``viz``): it imports only the engine's op
 table and the translations, and reads passes through the small protocols below.
@@ -55,6 +56,7 @@ __all__ = [
     "Site",
     "SlipError",
     "SlipKind",
+    "feedback",
     "get_slip",
     "plant",
     "sites",
@@ -302,7 +304,7 @@ def _number(x: float) -> str:
         return "nan"
     if math.isinf(x):
         return "inf" if x > 0 else "-inf"
-    return "{:.4g}".format(x + 0.0)
+    return f"{x + 0.0:.4g}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -433,6 +435,23 @@ def wrong_answers(trace: PassLike, kind: str | SlipKind, node_id: str) -> list[t
     return out
 
 
+def feedback(trace: PassLike, kind: str | SlipKind, site: Site, lang: str = "en") -> str:
+    """The kind's feedback sentence for a student whose answer matches a slip made at ``site``."""
+    slip = get_slip(kind)
+    node = trace.node(site.node)
+    event = trace.events[site.steps[0]] if site.steps else None
+    fields = {
+        "root": trace.node(trace.root).name,
+        "operand": node.name,
+        "count": str(node.consumers),
+        "node": trace.node(event.node).name if event else node.name,
+        "edge_operand": trace.node(event.operand).name if event else node.name,
+        "formula": event.formula_named if event else "",
+        "layer": site.note,
+    }
+    return slip.text("feedback", lang).format(**fields)
+
+
 # --------------------------------------------------------------------------------------------
 # The kinds
 # --------------------------------------------------------------------------------------------
@@ -504,9 +523,7 @@ def _uses_output(op_name: str, index: int) -> bool:
 
 
 def _outer_find(trace: PassLike) -> list[Site]:
-    return [
-        Site(e.operand, (k,)) for k, e in enumerate(trace.events) if _uses_output(e.op, e.operand_index)
-    ]
+    return [Site(e.operand, (k,)) for k, e in enumerate(trace.events) if _uses_output(e.op, e.operand_index)]
 
 
 def _outer_edit(
@@ -625,7 +642,9 @@ def _softmax_find(trace: PassLike) -> list[Site]:
         if n.op not in ("add", "sum"):
             continue
         steps = tuple(
-            k for k, e in enumerate(trace.events) if e.operand == n.id and e.op == "div" and e.operand_index == 1
+            k
+            for k, e in enumerate(trace.events)
+            if e.operand == n.id and e.op == "div" and e.operand_index == 1
         )
         if steps:
             out.append(Site(n.id, steps))

@@ -58,7 +58,7 @@ def check_lang(lang: object) -> str:
     return lang
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _module(lang: str) -> ModuleType | None:
     return None if lang == "en" else importlib.import_module(f"microgradnet.locales.{lang}")
 
@@ -87,9 +87,11 @@ def _needs_devanagari(lang: str) -> bool:
     return module is not None and getattr(module, "SCRIPT", "") == "Devanagari"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _font_data() -> str:
-    data = (resources.files("microgradnet.locales") / "fonts" / "NotoSansDevanagari-subset.woff2").read_bytes()
+    data = (
+        resources.files("microgradnet.locales") / "fonts" / "NotoSansDevanagari-subset.woff2"
+    ).read_bytes()
     return base64.b64encode(data).decode("ascii")
 
 

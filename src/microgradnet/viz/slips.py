@@ -11,8 +11,9 @@ right pass must agree with them and the slipped one must not, or the site is dra
 >>> s = plant_slip("(a*b + c) * f", "local_only", seed=1, values={"a": 2, "b": -3, "c": 10, "f": -2})
 >>> s.first_step, s.wrong.events[s.first_step].contribution    # the local derivative alone
 (5, 2.0)
->>> print(s.explanation)
-On the edge t1 → b the local derivative a = 2 was used as the contribution without multiplying it by the upstream gradient ∂L/∂t1, so ∂L/∂b came out as 2 instead of -4.
+>>> print(s.explanation.replace(" without", "\nwithout"))
+On the edge t1 → b the local derivative a = 2 was used as the contribution
+without multiplying it by the upstream gradient ∂L/∂t1, so ∂L/∂b came out as 2 instead of -4.
 """
 
 from __future__ import annotations
@@ -141,4 +142,3 @@ def plant_slip(
         raise SlipError(f"{planted.kind.name}: the slip changes no gradient that finite differences see")
     text = planted.explain(right, lang, lambda x: format_number(x, fmt))
     return SlippedTrace(right, wrong, planted, planted.first_step, text)
-
