@@ -19,8 +19,8 @@ nudged for the others). A question whose check fails stops the export with an er
 >>> len(questions), questions[0].ask, questions[0].answer, questions[0].tolerance
 (12, '∂L/∂f', -5.0, 0.05)
 >>> text = export(ws, "gift")
->>> text.count("::V1 ")
-6
+>>> text.count("{#"), text.count("=%0%") >= 12     # one numerical item each, with slip feedback
+(12, True)
 """
 
 from __future__ import annotations
