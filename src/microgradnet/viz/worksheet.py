@@ -678,16 +678,11 @@ def _forward_blocks(rows: _Rows, t: Mapping[str, str], filled: bool, given: bool
 def _plain_blocks(ws: Worksheet, v: WorksheetVersion, t: Mapping[str, str], answers: bool) -> list[_Block]:
     rows = _rows(ws, v, t["the_seed"])
     root = v.trace.node(v.trace.root).name
-    before, grad, seed = t["backward_text"].partition("{grad}")[0], f"∂{root}/∂node", f"∂{root}/∂{root} = 1"
-    middle, _, after = t["backward_text"].partition("{grad}")[2].partition("{seed}")
-    intro = _paragraph(
-        ("bold", t["backward_label"]),
-        ("text", " " + before),
-        ("code", grad),
-        ("text", middle),
-        ("code", seed),
-        ("text", after),
-    )
+    codes = {"grad": f"∂{root}/∂node", "seed": f"∂{root}/∂{root} = 1"}
+    parts: list[_Part] = [("bold", t["backward_label"]), ("text", " ")]
+    for k, piece in enumerate(re.split(r"\{(grad|seed)\}", t["backward_text"])):
+        parts.append(("code", codes[piece]) if k % 2 else ("text", piece))
+    intro = _paragraph(*parts)
     if answers:
         head = [t["col_gradient"], t["col_value"], t["col_chain"]]
         body = [[("code", g), ("answer", x), ("working", w)] for g, x, w in rows.backward]
@@ -886,13 +881,8 @@ def _html(ws: Worksheet, answers: bool) -> str:
         parts.append('<section class="mg-ws-version">\n' + "\n".join(inner) + "\n</section>")
     body = "\n".join(parts)
     font = font_face_css(ws.lang)
-    css = (
-        _CSS
-        if not font
-        else font
-        + "\n"
-        + _CSS.replace("font-family: system-ui", f'font-family: "{FONT_FAMILY}", system-ui', 1)
-    )
+    # the embedded font covers only Devanagari (unicode-range): put it first in every font stack
+    css = _CSS if not font else font + "\n" + _CSS.replace("font-family: ", f'font-family: "{FONT_FAMILY}", ')
     return f"""<!DOCTYPE html>
 <html lang="{e(ws.lang)}">
 <head>
