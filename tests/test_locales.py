@@ -44,7 +44,17 @@ def english_words(text: str) -> set[str]:
 
 
 # names that stay as they are in any language: op names, key names, notation
-NOTATION = {op for op in OPS} | {"grad", "enter", "space", "home", "end", "cs231n", "pytorch", "node", "weight"}
+NOTATION = {op for op in OPS} | {
+    "grad",
+    "enter",
+    "space",
+    "home",
+    "end",
+    "cs231n",
+    "pytorch",
+    "node",
+    "weight",
+}
 
 
 @pytest.mark.parametrize("lang", TRANSLATED)

@@ -129,7 +129,7 @@ def test_wrong_answers_and_feedback_name_the_slip() -> None:
     values = [v for v, _ in wrong_answers(trace, "local_only", a.id)]
     assert -3.0 in values and a.grad not in values  # b alone, without the upstream -2
     assert [v for v, _ in wrong_answers(trace, "sign", a.id)] == [-a.grad]
-    value, site = wrong_answers(trace, "local_only", a.id)[0]
+    _, site = wrong_answers(trace, "local_only", a.id)[0]
     assert "∂L/∂t1" in feedback(trace, "local_only", site)  # t1 = a*b, the node it forgot
 
 

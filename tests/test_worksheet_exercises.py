@@ -66,15 +66,19 @@ def test_find_the_slip_sheet_and_its_key() -> None:
 
 
 def test_a_slip_that_cannot_apply_is_refused() -> None:
-    with pytest.raises(SlipError, match="'fanout'.*no node of this graph feeds two others"):
+    with pytest.raises(SlipError, match=r"'fanout'.*no node of this graph feeds two others"):
         make_worksheet("(a*b + c) * f", slip="fanout")
     with pytest.raises(ValueError, match="no slip kind"):
         make_worksheet("a*b", slip="typo")
 
 
-def test_the_shell_writes_faded_slip_and_nepali_sheets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_shell_writes_faded_slip_and_nepali_sheets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     sheet, key = tmp_path / "f.md", tmp_path / "fk.html"
-    assert main(["worksheet", "(a*b + c) * f", "c=10", "--fade", "-o", str(sheet), "--answers", str(key)]) == 0
+    assert (
+        main(["worksheet", "(a*b + c) * f", "c=10", "--fade", "-o", str(sheet), "--answers", str(key)]) == 0
+    )
     assert sheet.read_text(encoding="utf-8").count(PROMPT) == sum(range(7))  # 6 steps, 7 versions
     slips = tmp_path / "s.md"
     assert main(["worksheet", "(a - b) * a", "--slip", "sign", "-o", str(slips)]) == 0
@@ -95,7 +99,11 @@ def test_the_shell_writes_faded_slip_and_nepali_sheets(tmp_path: Path, capsys: p
     ],
 )
 def test_worksheet_option_errors(
-    argv: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    argv: list[str],
+    message: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.chdir(tmp_path)
     assert main(argv) == 2

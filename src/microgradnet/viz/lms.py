@@ -30,7 +30,7 @@ import io
 import math
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
@@ -186,6 +186,11 @@ def _check(trace: Trace) -> None:
 # ---- the questions -------------------------------------------------------------------------
 
 
+def _name(name: str) -> str:
+    """A node's name as a gradient writes it: ``a``, ``w[0]``, but ``(x1*w1 + x2*w2)``."""
+    return name if re.fullmatch(r"[\w.\[\]]+", name) else f"({name})"
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-") or "x"
 
@@ -223,7 +228,7 @@ def build_questions(ws: Worksheet) -> list[Question]:
         for node in _asked(trace):
             if node.id == trace.root:
                 continue
-            grad = f"∂{root.name}/∂{node.name}"
+            grad = f"∂{_name(root.name)}/∂{_name(node.name)}"
             answer = node.grad
             tol = tolerance(answer)
             wrong: list[WrongAnswer] = []
@@ -455,7 +460,11 @@ def export(ws: Worksheet, format: str) -> str | bytes:
     Raises:
         ValueError: an unknown format, or an answer the checks do not confirm.
     """
-    writers = {"moodle": _moodle, "gift": _gift, "qti": _qti}
+    writers: dict[str, Callable[[Worksheet, Sequence[Question]], str | bytes]] = {
+        "moodle": _moodle,
+        "gift": _gift,
+        "qti": _qti,
+    }
     if format not in writers:
         raise ValueError(f"format must be one of {', '.join(writers)}, got {format!r}")
     return writers[format](ws, build_questions(ws))

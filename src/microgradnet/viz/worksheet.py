@@ -649,11 +649,24 @@ _BLANK = "______"
 # key gives), "blank" (a line to write on), "working" (the chain rule), "prompt" (a question
 # followed by a blank).
 _Part = tuple[str, str]
-_Block = Union[tuple[str, list[_Part]], tuple[str, list[str], list[list[_Part]]]]
+
+
+@dataclass(frozen=True)
+class _Para:
+    parts: list[_Part]
+
+
+@dataclass(frozen=True)
+class _Table:
+    head: list[str]
+    body: list[list[_Part]]
+
+
+_Block = Union[_Para, _Table]
 
 
 def _paragraph(*parts: _Part) -> _Block:
-    return ("p", list(parts))
+    return _Para(list(parts))
 
 
 def _given_block(rows: _Rows, t: Mapping[str, str]) -> list[_Block]:
@@ -662,7 +675,7 @@ def _given_block(rows: _Rows, t: Mapping[str, str]) -> list[_Block]:
         parts += [("text", ", ")] if k else []
         parts.append(("code", f"{n} = {x}"))
     parts.append(("text", "."))
-    return [("p", parts)]
+    return [_Para(parts)]
 
 
 def _forward_blocks(rows: _Rows, t: Mapping[str, str], filled: bool, given: bool) -> list[_Block]:
@@ -672,7 +685,7 @@ def _forward_blocks(rows: _Rows, t: Mapping[str, str], filled: bool, given: bool
         [("code", n), ("code", formula), ("answer", x) if filled else ("blank", "")]
         for n, formula, x in rows.forward
     ]
-    return [_paragraph(("bold", t["forward_label"]), ("text", " " + text)), ("table", head, body)]
+    return [_paragraph(("bold", t["forward_label"]), ("text", " " + text)), _Table(head, body)]
 
 
 def _plain_blocks(ws: Worksheet, v: WorksheetVersion, t: Mapping[str, str], answers: bool) -> list[_Block]:
@@ -692,7 +705,7 @@ def _plain_blocks(ws: Worksheet, v: WorksheetVersion, t: Mapping[str, str], answ
             [("code", g), ("answer", x) if k == 0 else ("blank", "")]
             for k, (g, x, _) in enumerate(rows.backward)
         ]
-    return [*_given_block(rows, t), *_forward_blocks(rows, t, answers, False), intro, ("table", head, body)]
+    return [*_given_block(rows, t), *_forward_blocks(rows, t, answers, False), intro, _Table(head, body)]
 
 
 def _hidden_line(trace: Trace, e: EdgeEvent, lang: str) -> str:
@@ -732,7 +745,7 @@ def _fade_blocks(ws: Worksheet, v: WorksheetVersion, t: Mapping[str, str], answe
         *_given_block(rows, t),
         *_forward_blocks(rows, t, True, True),
         _paragraph(("bold", t["backward_label"]), ("text", " " + text)),
-        ("table", head, body),
+        _Table(head, body),
     ]
 
 
@@ -749,7 +762,7 @@ def _slip_blocks(ws: Worksheet, v: WorksheetVersion, t: Mapping[str, str], answe
         *_given_block(rows, t),
         *_forward_blocks(rows, t, True, True),
         _paragraph(("bold", t["backward_label"]), ("text", " " + t["slip_text"])),
-        ("table", [t["col_line"], t["col_edge"]], body),
+        _Table([t["col_line"], t["col_edge"]], body),
     ]
     line = slipped.first_step + 1
     if not answers:
@@ -806,13 +819,12 @@ def _markdown(ws: Worksheet, answers: bool) -> str:
         if len(ws.versions) > 1:
             out += [f"## {_md_text(t['version'].format(number=v.number))}", ""]
         for block in _blocks(ws, v, answers):
-            if block[0] == "p":
-                out += ["".join(_md_part(p) for p in block[1]), ""]
+            if isinstance(block, _Para):
+                out += ["".join(_md_part(p) for p in block.parts), ""]
             else:
-                _, head, body = block  # type: ignore[misc]
-                out.append("| " + " | ".join(_md_text(h) for h in head) + " |")
-                out.append("|" + "---|" * len(head))
-                out += ["| " + " | ".join(_md_part(c) for c in row) + " |" for row in body]
+                out.append("| " + " | ".join(_md_text(h) for h in block.head) + " |")
+                out.append("|" + "---|" * len(block.head))
+                out += ["| " + " | ".join(_md_part(c) for c in row) + " |" for row in block.body]
                 out.append("")
     return "\n".join(out)
 
@@ -868,14 +880,13 @@ def _html(ws: Worksheet, answers: bool) -> str:
     for v in ws.versions:
         inner = [f"<h2>{e(t['version'].format(number=v.number))}</h2>"] if len(ws.versions) > 1 else []
         for block in _blocks(ws, v, answers):
-            if block[0] == "p":
-                inner.append("<p>" + "".join(_html_part(p) for p in block[1]) + "</p>")
+            if isinstance(block, _Para):
+                inner.append("<p>" + "".join(_html_part(p) for p in block.parts) + "</p>")
             else:
-                _, head, body = block  # type: ignore[misc]
-                rows = "\n".join("<tr>" + "".join(_html_cell(c) for c in row) + "</tr>" for row in body)
+                rows = "\n".join("<tr>" + "".join(_html_cell(c) for c in row) + "</tr>" for row in block.body)
                 inner.append(
                     "<table><thead><tr>"
-                    + "".join(f"<th>{e(h)}</th>" for h in head)
+                    + "".join(f"<th>{e(h)}</th>" for h in block.head)
                     + f"</tr></thead>\n<tbody>\n{rows}\n</tbody></table>"
                 )
         parts.append('<section class="mg-ws-version">\n' + "\n".join(inner) + "\n</section>")
