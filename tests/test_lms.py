@@ -10,6 +10,7 @@ text (the test recomputes every answer from the question text alone).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import html
 import json
@@ -321,6 +322,21 @@ def test_save_picks_the_format_from_the_suffix(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["quiz.gift", "quiz.txt", "quiz.xml", "quiz.zip"]
 
 
+def test_an_answer_the_checks_do_not_confirm_is_never_written(tmp_path: Path) -> None:
+    ws = make_worksheet("(a*b + c) * f", seed=1, n_versions=2)
+    v = ws.versions[1]
+    a = v.trace.by_name("a")
+    nodes = tuple(dataclasses.replace(n, grad=n.grad + 1.0) if n.id == a.id else n for n in v.trace.nodes)
+    bad = dataclasses.replace(v, trace=dataclasses.replace(v.trace, nodes=nodes))
+    broken = dataclasses.replace(ws, versions=(ws.versions[0], bad))
+    for fmt, suffix in (("moodle", ".xml"), ("gift", ".gift"), ("qti", ".zip")):
+        with pytest.raises(ValueError, match="∂/∂a"):
+            broken.save(tmp_path / f"quiz{suffix}")
+        with pytest.raises(ValueError):
+            export(broken, fmt)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_nepali_export_keeps_western_digits() -> None:
     ws = make_worksheet("(a*b + c) * f", seed=1, lang="ne")
     questions = read_gift(export(ws, "gift"))
@@ -345,7 +361,7 @@ def _node_or_skip() -> str:
         if not node
         else "tests/lms/node_modules is missing (make lms-node runs npm ci)"
     )
-    if os.environ.get("CI") == "true":
+    if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
         pytest.fail(f"{why}: CI must run the independent LMS readers (.ci/run installs nodejs and npm)")
     pytest.skip(f"{why}: the Node readers of the LMS exports are skipped here (never in CI)")
 

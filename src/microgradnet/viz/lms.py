@@ -38,7 +38,7 @@ from xml.etree import ElementTree as ET
 from microgradnet.engine import Value, apply
 from microgradnet.locales import localize
 from microgradnet.slips import SLIPS, feedback, wrong_answers
-from microgradnet.testing import gradcheck
+from microgradnet.testing import GradcheckError, gradcheck
 from microgradnet.viz.strings import format_number
 from microgradnet.viz.trace import Trace
 
@@ -169,7 +169,10 @@ def _check(trace: Trace) -> None:
                 vals[n.id] = apply(n.op, *(vals[c] for c in n.children), arg=n.arg)
         return vals[trace.root]
 
-    gradcheck(fn, [n.data for n in leaves], atol=1e-5, rtol=1e-4)
+    try:
+        gradcheck(fn, [n.data for n in leaves], atol=1e-5, rtol=1e-4)
+    except GradcheckError as exc:
+        raise ValueError(f"finite differences disagree with the trace: {exc}; not exported") from None
     for n in trace.nodes:
         if n.is_leaf or n.id == trace.root:
             continue
