@@ -1,4 +1,4 @@
-"""The catalogue of slips: the realistic mistakes made in a backward pass, described once.
+r"""The catalogue of slips: the realistic mistakes made in a backward pass, described once.
 
 Each :class:`SlipKind` is a name, a sentence for students, an applicability test and a
 transformation. The same catalogue serves two kinds of exercise:

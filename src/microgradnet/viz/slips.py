@@ -1,4 +1,4 @@
-"""Find the wrong gradient: a backward pass with one planted slip, as a trace every renderer reads.
+r"""Find the wrong gradient: a backward pass with one planted slip, as a trace every renderer reads.
 
 :func:`plant_slip` records the backward pass of a graph, plants one slip from the catalogue
 (:mod:`microgradnet.slips`) and returns a :class:`SlippedTrace`: the wrong pass as an ordinary
