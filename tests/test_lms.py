@@ -366,6 +366,7 @@ def _node_or_skip() -> str:
     pytest.skip(f"{why}: the Node readers of the LMS exports are skipped here (never in CI)")
 
 
+@pytest.mark.slow  # @citolab/qti-convert takes about 0.2 s per item (300 items)
 @pytest.mark.parametrize("fmt", ["gift", "moodle", "qti"])
 @pytest.mark.parametrize("which", ["lecture", "neuron"])
 def test_third_party_readers_agree_with_the_key(fmt: str, which: str, tmp_path: Path) -> None:
