@@ -130,8 +130,7 @@ TABLES: dict[str, dict[str, str]] = {
         "level_neuron": "न्युरोनहरू",
         "level_layer": "तहहरू",
         "level_label": "विवरण",
-        "expand": "बाकस खोल्न त्यसमा क्लिक गर्नुहोस् (E ले हालको बाकस खोल्छ); बन्द गर्न त्यसको फ्रेममा क्लिक "
-        "गर्नुहोस्।",
+        "expand": "बाकस खोल्न त्यसमा क्लिक गर्नुहोस् (E ले हालको बाकस खोल्छ); बन्द गर्न त्यसको फ्रेममा क्लिक गर्नुहोस्।",
         "collapse_group": "{name} बन्द गर्नुहोस्",
         "quiz_not_here": "(पूरै न्युरोन वा तहमा प्रश्न छैन: प्रश्न सोधिन बाकस खोल्नुहोस्)",
         "minimap_label": "पूरै ग्राफको रूपरेखा; फ्रेमले चित्रमा देखिएको भाग देखाउँछ",
@@ -143,8 +142,8 @@ TABLES: dict[str, dict[str, str]] = {
         "box_grad": "ग्रेडियन्ट {values}",
         "block_forward_title": "फर्वार्ड पास: {box}",
         "block_backward_title": "ब्याकवार्ड पास: {box}",
-        "block_forward_narration": "{box} ले आफ्ना {n} वटा आउटपुट एकैपटक गणना गर्छ: z = W·x + b, अनि h = {act}(z), "
-        "आफ्नो इनपुट x बाट ({k} वटा स्केलर अपरेसनका लागि एउटै चरण)।",
+        "block_forward_narration": "{box} ले आफ्ना {n} वटा आउटपुट एकैपटक गणना गर्छ: z = W·x + b, अनि "
+        "h = {act}(z), आफ्नो इनपुट x बाट ({k} वटा स्केलर अपरेसनका लागि एउटै चरण)।",
         "block_forward_narration_linear": "{box} ले आफ्नो इनपुट x बाट z = W·x + b एकैपटक गणना गर्छ ({k} वटा स्केलर "
         "अपरेसनका लागि एउटै चरण); यसमा एक्टिभेसन छैन।",
         "block_backward_narration": "{box} ले आफ्ना सबै {edges} वटा किनाराबाट एकैपटक ग्रेडियन्ट पछाडि पठाउँछ, पाठको "
@@ -154,7 +153,7 @@ TABLES: dict[str, dict[str, str]] = {
         "block_generic_narration": "{box} ले आफ्ना {edges} वटा किनाराबाट एकैपटक ग्रेडियन्ट पछाडि पठाउँछ (एक-एक गरी "
         "हेर्न बाकस खोल्नुहोस्)।",
         "vector_upstream": "g = ∂{root}/∂h = {values}",
-        "vector_delta": "δ = ∂{root}/∂z = g ⊙ ({formula}) = {values}",
+        "vector_delta": "δ = ∂{root}/∂z = g ⊙ {formula} = {values}",
         "vector_delta_linear": "δ = ∂{root}/∂z = g = {values}",
         "vector_input": "x = {values}",
         "vector_z": "z = W · x + b = {values}",
@@ -162,6 +161,12 @@ TABLES: dict[str, dict[str, str]] = {
         "vector_dw": "dW = δ · xᵀ",
         "vector_db": "db = δ = {values}",
         "vector_dx": "dx = Wᵀ · δ = {values}",
+        "vector_dw_neuron": "dw = δ · x",
+        "vector_dx_neuron": "dx = δ · w = {values}",
+        "block_backward_narration_neuron": "{box} ले आफ्ना सबै {edges} वटा किनाराबाट एकैपटक ग्रेडियन्ट पछाडि "
+        "पठाउँछ: हरेक तौलले δ गुणा आफ्नो इनपुट पाउँछ (dw = δ·x), बायसले δ, हरेक इनपुटले δ गुणा आफ्नो तौल (dx = δ·w)। "
+        "w.grad र b.grad ले यो अंश आफूसँग भएकोमा जोड्छन्। कुनै सङ्ख्या कुन किनाराबाट आयो हेर्न त्यसमा क्लिक "
+        "गर्नुहोस्।",
         "vector_generic_in": "{name} लाई: {value}",
         "matrix_note": "{rows}×{cols}, {shown_rows}×{shown_cols} देखाइएको",
         "link_title": "किनारा {node} → {operand}, चरण {step}: खोल्न क्लिक गर्नुहोस्",

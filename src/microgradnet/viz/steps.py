@@ -140,7 +140,7 @@ PAGE_STRINGS: dict[str, str] = {
     "block_generic_narration": "{box} sends gradient back through its {edges} edges at once "
     "(open the box to see them one by one).",
     "vector_upstream": "g = ∂{root}/∂h = {values}",
-    "vector_delta": "δ = ∂{root}/∂z = g ⊙ ({formula}) = {values}",
+    "vector_delta": "δ = ∂{root}/∂z = g ⊙ {formula} = {values}",
     "vector_delta_linear": "δ = ∂{root}/∂z = g = {values}",
     "vector_input": "x = {values}",
     "vector_z": "z = W · x + b = {values}",
@@ -148,6 +148,12 @@ PAGE_STRINGS: dict[str, str] = {
     "vector_dw": "dW = δ · xᵀ",
     "vector_db": "db = δ = {values}",
     "vector_dx": "dx = Wᵀ · δ = {values}",
+    "vector_dw_neuron": "dw = δ · x",
+    "vector_dx_neuron": "dx = δ · w = {values}",
+    "block_backward_narration_neuron": "{box} sends gradient back through all its {edges} edges at once: "
+    "each weight receives δ times its input (dw = δ·x), the bias δ, each input δ times its weight "
+    "(dx = δ·w). w.grad and b.grad add this share to what they hold. Click a number to see the edge "
+    "it comes from.",
     "vector_generic_in": "to {name}: {value}",
     "matrix_note": "{rows}×{cols}, {shown_rows}×{shown_cols} shown",
     "link_title": "edge {node} → {operand}, step {step}: click to open it",
@@ -950,6 +956,7 @@ class _Level:
         if act is not None:
             act_node = trace.node(str(rows[0][2]))
             formula = OPS[act_node.op].explain_grad(0, ["z"], "h")
+            formula = formula if re.fullmatch(r"[\w.\[\]()]+", formula) else f"({formula})"
             delta_line = PAGE_STRINGS["vector_delta"].format(root=r, formula=formula, values=values(delta))
         else:
             delta_line = PAGE_STRINGS["vector_delta_linear"].format(root=r, values=values(delta))
@@ -972,7 +979,7 @@ class _Level:
         show_r = min(len(rows), 4 if self.level == "layer" else 1)
         show_c = min(half, _SHOW_ENTRIES)
         table = {
-            "title": PAGE_STRINGS["vector_dw"],
+            "title": PAGE_STRINGS["vector_dw" if self.level == "layer" else "vector_dw_neuron"],
             "cols": [[trace.node(x).name, f(trace.node(x).data)] for x in xs[:show_c]],
             "rows": [[f(delta[i]), *(c for c in dw_cells[i][:show_c])] for i in range(show_r)],
             "note": PAGE_STRINGS["matrix_note"].format(
@@ -984,7 +991,9 @@ class _Level:
         block["lines"] = [
             PAGE_STRINGS["vector_upstream"].format(root=r, values=values(g)),
             delta_line,
-            PAGE_STRINGS["vector_dx"].format(values=values(dx_sum)),
+            PAGE_STRINGS["vector_dx" if self.level == "layer" else "vector_dx_neuron"].format(
+                values=values(dx_sum)
+            ),
         ]
         block["table"] = table
         block["db"] = PAGE_STRINGS["vector_db"].format(
@@ -992,6 +1001,8 @@ class _Level:
         )
         block["links"] = {"dx": dx_links[:_SHOW_ENTRIES], "db": [c[1] for c in db][:_SHOW_ENTRIES]}
         block["narration"] = _sentence(
-            PAGE_STRINGS["block_backward_narration"].format(box=box.label, edges=len(events), rows=len(rows))
+            PAGE_STRINGS[
+                "block_backward_narration" if self.level == "layer" else "block_backward_narration_neuron"
+            ].format(box=box.label, edges=len(events), rows=len(rows))
         )
         return block
