@@ -51,7 +51,9 @@ def _in_ci() -> bool:
 
 
 def _benchmark() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_stepper_page", ROOT / "benchmarks" / "stepper_page.py")
+    spec = importlib.util.spec_from_file_location(
+        "bench_stepper_page", ROOT / "benchmarks" / "stepper_page.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
@@ -288,9 +290,10 @@ def test_two_notebook_steppers_on_one_page_are_independent(browser: Any, tmp_pat
         }"""
     )
     assert counters.nth(0).text_content() == "1"
-    assert page.locator(".mg-stepper").nth(0).locator(".mg-n").text_content() == page.locator(
-        ".mg-stepper"
-    ).nth(1).locator(".mg-n").text_content()
+    assert (
+        page.locator(".mg-stepper").nth(0).locator(".mg-n").text_content()
+        == page.locator(".mg-stepper").nth(1).locator(".mg-n").text_content()
+    )
     assert errors == []
     page.close()
 
@@ -338,8 +341,16 @@ def test_zoom_pan_keys_and_the_outline(browser: Any, pages: dict[str, Any]) -> N
     path, _ = pages["moons"]
     view = Page(browser, path.as_uri() + "#step=120")
     transform = "getComputedStyle(document.querySelector('.mg-world')).transform"
-    scale = lambda: float(re.findall(r"[-\d.e]+", view.page.evaluate(transform))[0])  # noqa: E731
-    shift = lambda: [float(x) for x in re.findall(r"[-\d.e]+", view.page.evaluate(transform))[4:6]]  # noqa: E731
+
+    def matrix() -> list[float]:
+        return [float(x) for x in re.findall(r"[-\d.e]+", view.page.evaluate(transform))]
+
+    def scale() -> float:
+        return matrix()[0]
+
+    def shift() -> list[float]:
+        return matrix()[4:6]
+
     assert view.page.locator(".mg-minimap").is_visible()  # zoomed in: the outline shows where
     s0 = scale()
     view.press("+")
@@ -359,7 +370,9 @@ def test_zoom_pan_keys_and_the_outline(browser: Any, pages: dict[str, Any]) -> N
     view.page.mouse.move(cx - 120, cy - 60, steps=4)
     view.page.mouse.up()
     after = shift()
-    assert after[0] == pytest.approx(before[0] - 120, abs=2) and after[1] == pytest.approx(before[1] - 60, abs=2)
+    assert after[0] == pytest.approx(before[0] - 120, abs=2) and after[1] == pytest.approx(
+        before[1] - 60, abs=2
+    )
     view.press("Shift+ArrowLeft")  # pan with the keys
     assert shift()[0] > after[0]
     view.press("0")  # the whole graph: everything fits, no outline needed
@@ -395,7 +408,9 @@ def test_levels_vector_form_and_links_to_the_scalar_edges(browser: Any, pages: d
     SHOTS.mkdir(parents=True, exist_ok=True)
     view.page.screenshot(path=str(SHOTS / "stepper-layer-open.png"))
     view.press("e")  # close it again: the same place in the layer view
-    assert view.page.url.split("&view=")[1].startswith("layer") and "/" not in view.page.url.split("&view=")[1]
+    assert (
+        view.page.url.split("&view=")[1].startswith("layer") and "/" not in view.page.url.split("&view=")[1]
+    )
     view.press("2")  # neurons
     assert view.page.url.endswith("&view=neuron") and int(view.text(".mg-n")) > n_layer
     view.press("1")
@@ -409,8 +424,9 @@ def test_levels_vector_form_and_links_to_the_scalar_edges(browser: Any, pages: d
 FITS = """() => {
   const W = innerWidth, H = innerHeight, out = [];
   const root = document.querySelector('.mg-stepper');
-  if (document.documentElement.scrollHeight > H || document.documentElement.scrollWidth > W)
-    out.push('page scrolls ' + document.documentElement.scrollWidth + 'x' + document.documentElement.scrollHeight);
+  const doc = document.documentElement;
+  if (doc.scrollHeight > H || doc.scrollWidth > W)
+    out.push('page scrolls ' + doc.scrollWidth + 'x' + doc.scrollHeight);
   const check = (el, what) => {
     const r = el.getBoundingClientRect();
     if (r.width === 0 && r.height === 0) return;
@@ -419,14 +435,18 @@ FITS = """() => {
   };
   root.querySelectorAll('.mg-controls button, .mg-controls input, .mg-controls select').forEach(
     b => check(b, 'control ' + (b.getAttribute('data-act') || b.className)));
-  ['.mg-step-title', '.mg-equation', '.mg-quiz-ask', '.mg-quiz-feedback', '.mg-vector', '.mg-more'].forEach(sel => {
+  const panel = ['.mg-step-title', '.mg-equation', '.mg-quiz-ask', '.mg-quiz-feedback',
+                 '.mg-vector', '.mg-more'];
+  panel.forEach(sel => {
     const el = root.querySelector(sel);
     if (el && el.offsetParent !== null) check(el, sel);
   });
   const eq = root.querySelector('.mg-main');
-  if (eq.scrollHeight > eq.clientHeight + 1 || eq.scrollWidth > eq.clientWidth + 1) out.push('the equation overflows');
+  if (eq.scrollHeight > eq.clientHeight + 1 || eq.scrollWidth > eq.clientWidth + 1)
+    out.push('equation overflows');
   const stage = root.querySelector('.mg-stage').getBoundingClientRect();
-  const last = [...root.querySelector('.mg-app').children].filter(c => c.offsetParent !== null).pop().getBoundingClientRect();
+  const shown = [...root.querySelector('.mg-app').children].filter(c => c.offsetParent !== null);
+  const last = shown[shown.length - 1].getBoundingClientRect();
   return {problems: out, stage: stage.height, bottom: last.bottom, height: H};
 }"""
 
@@ -572,7 +592,9 @@ def test_quiz_checks_typed_answers_and_keeps_a_score(browser: Any, tmp_path: Pat
 
 
 @pytest.mark.parametrize("name", ["moons", "big"])
-def test_page_size_load_time_and_step_time_within_budget(browser: Any, pages: dict[str, Any], name: str) -> None:
+def test_page_size_load_time_and_step_time_within_budget(
+    browser: Any, pages: dict[str, Any], name: str
+) -> None:
     # issue 12's budgets for a 2,000-node graph (5 MB, 2 s to load, 50 ms per step), asserted
     # with 2x slack for a busy machine; benchmarks/stepper_page.py reports the figures
     path, stepper = pages[name]

@@ -140,7 +140,9 @@ def test_same_program_gives_byte_identical_pages(tmp_path: Path) -> None:
     first = export_html(lecture(), tmp_path / "one.html").read_bytes()
     second = export_html(lecture(), tmp_path / "two.html").read_bytes()
     assert first == second
-    net = [export_html(load_example("moons-mlp").root, tmp_path / f"{k}.html", collapse="layer") for k in "ab"]
+    net = [
+        export_html(load_example("moons-mlp").root, tmp_path / f"{k}.html", collapse="layer") for k in "ab"
+    ]
     assert net[0].read_bytes() == net[1].read_bytes()
 
 
@@ -168,7 +170,9 @@ def test_fan_out_ledger_adds_contributions_in_arrival_order() -> None:
 
 def test_inline_steppers_get_distinct_ids_and_files_a_fixed_one(tmp_path: Path) -> None:
     stepper = HtmlStepper(lecture())
-    ids = [re.search(r'id="([^"]+)"', f).group(1) for f in (stepper._repr_html_(), stepper_fragment(lecture()))]  # type: ignore[union-attr]
+    ids = [
+        re.search(r'id="([^"]+)"', f).group(1) for f in (stepper._repr_html_(), stepper_fragment(lecture()))
+    ]  # type: ignore[union-attr]
     assert ids[0] != ids[1] and all(i.startswith("mg-stepper-") for i in ids)
     fragment = stepper._repr_html_()
     assert fragment.startswith('<div class="mg-stepper') and "<html" not in fragment
