@@ -265,6 +265,10 @@
     var head = el("header", "mg-head");
     head.appendChild(el("h1", "mg-title", data.title));
     var counter = el("div", "mg-counter");
+    counter.innerHTML = fill(esc(ui.counter), { k: '<b class="mg-k"><\/b>', n: '<b class="mg-n"><\/b>' }) +
+      ' \u00b7 <span class="mg-phase"><\/span>';
+    var counterK = counter.querySelector(".mg-k"), counterN = counter.querySelector(".mg-n");
+    var counterPhase = counter.querySelector(".mg-phase");
     head.appendChild(counter);
     app.appendChild(head);
 
@@ -278,7 +282,10 @@
     minimap.setAttribute("role", "img");
     stage.appendChild(minimap);
     app.appendChild(stage);
-    var world = el("div", "mg-world");
+    /* the picture: an outer layer that only moves (the browser moves it without repainting) and an
+       inner one that scales (repainted at each zoom, so text stays sharp) */
+    var world = el("div", "mg-world"), scaler = el("div", "mg-scale");
+    world.appendChild(scaler);
     graph.appendChild(world);
 
     var panel = el("section", "mg-panel");
@@ -522,10 +529,10 @@
       edges.forEach(function (e, j) { view.itemEdges[index[e[0]]].push(j); view.itemEdges[index[e[1]]].push(j); });
       view.grid = grid; view.cell = cell;
       var w = Math.ceil(view.width + 2), h = Math.ceil(view.height + 2);
-      world.insertAdjacentHTML("beforeend", '<div class="mg-view" data-view="' + esc(view.key) + '">' + frameHTML(view) +
+      scaler.insertAdjacentHTML("beforeend", '<div class="mg-view" data-view="' + esc(view.key) + '">' + frameHTML(view) +
         '<svg class="mg-wires" width="' + w + '" height="' + h + '" viewBox="0 0 ' + w + " " + h + '" focusable="false" aria-hidden="true">' +
         '<g class="mg-edges"><\/g><\/svg><div class="mg-items"><\/div><\/div>');
-      view.g = world.lastChild;
+      view.g = scaler.lastChild;
       view.edgeLayer = view.g.querySelector(".mg-edges");
       view.itemLayer = view.g.querySelector(".mg-items");
       view.live = {};       /* item index -> its element record */
@@ -814,8 +821,10 @@
       if (canvasMode) { paintCanvas(); }
       /* the panel */
       var k = current + 1, n = view.steps.length;
-      counter.innerHTML = fill(esc(ui.counter), { k: '<b class="mg-k">' + k + "<\/b>", n: '<b class="mg-n">' + n + "<\/b>" }) +
-        ' \u00b7 <span class="mg-phase">' + esc(ui["phase_" + st.phase_key]) + "<\/span>";
+      if (counterK.textContent !== String(k)) { counterK.textContent = String(k); }
+      if (counterN.textContent !== String(n)) { counterN.textContent = String(n); }
+      var phase = ui["phase_" + st.phase_key];
+      if (counterPhase.textContent !== phase) { counterPhase.textContent = phase; }
       stepTitle.textContent = st.title;
       var lines = masked ? st.masked.lines : (st.short && !showMore ? st.short : st.lines);
       setTokens(symEl, lines[0] || "");
@@ -958,7 +967,9 @@
       return Math.min((b.w - 16) / Math.max(view.width, 1), (b.h - 16) / Math.max(view.height, 1));
     }
     function applyCam() {
-      world.style.transform = "translate(" + r1(cam.x) + "px," + r1(cam.y) + "px) scale(" + Math.round(cam.s * 10000) / 10000 + ")";
+      world.style.transform = "translate(" + r1(cam.x) + "px," + r1(cam.y) + "px)";
+      var zoom = "scale(" + Math.round(cam.s * 10000) / 10000 + ")";
+      if (scaler.style.transform !== zoom) { scaler.style.transform = zoom; }
       sync();
       drawMinimap();
     }
@@ -1063,12 +1074,19 @@
     }
 
     /* ---- moving between steps and views ---- */
-    function setHash() {
-      if (!standalone) { return; }
+    /* the address follows the step; writing it costs several ms, so a burst of steps writes it once */
+    var hashTimer = null;
+    function writeHash() {
+      hashTimer = null;
       var h = "#step=" + (current + 1) + (view.key !== "scalar" ? "&view=" + view.key : "");
       if (location.hash !== h) {
         try { history.replaceState(null, "", h); } catch (e) { location.replace(h); }
       }
+    }
+    function setHash() {
+      if (!standalone) { return; }
+      if (hashTimer !== null) { clearTimeout(hashTimer); }
+      hashTimer = setTimeout(writeHash, 120);
     }
     /* go to step i of the view; a quiz hides the result only when stepping forward by one */
     function go(i, fromHash, fresh) {
@@ -1449,6 +1467,7 @@
     var handle = {
       destroy: function () {
         pause();
+        if (hashTimer !== null) { clearTimeout(hashTimer); }
         listeners.forEach(function (l) { l[0].removeEventListener(l[1], l[2], l[3]); });
         if (resizer) { resizer.disconnect(); }
         if (app.parentNode === root) { root.removeChild(app); }
