@@ -607,6 +607,6 @@ def test_page_size_load_time_and_step_time_within_budget(
     if name == "big":
         assert len(stepper.trace.nodes) >= 2000
     assert path.stat().st_size <= 5_000_000
-    figures = _benchmark().measure_page(browser, path, steps=10, stride=25)
+    figures = _benchmark().measure_page(browser, path, steps=12, jumps=0)
     assert figures["load_s"] <= 4.0, figures
     assert figures["step_median_ms"] <= 100.0, figures

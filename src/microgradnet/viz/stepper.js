@@ -531,9 +531,13 @@
       var w = Math.ceil(view.width + 2), h = Math.ceil(view.height + 2);
       scaler.insertAdjacentHTML("beforeend", '<div class="mg-view" data-view="' + esc(view.key) + '">' + frameHTML(view) +
         '<svg class="mg-wires" width="' + w + '" height="' + h + '" viewBox="0 0 ' + w + " " + h + '" focusable="false" aria-hidden="true">' +
-        '<g class="mg-edges"><\/g><\/svg><div class="mg-items"><\/div><\/div>');
+        '<g class="mg-edges"><\/g><\/svg>' +
+        '<svg class="mg-wires mg-hotwires" width="' + w + '" height="' + h + '" viewBox="0 0 ' + w + " " + h + '" focusable="false" aria-hidden="true">' +
+        '<\/svg><div class="mg-items"><\/div><\/div>');
       view.g = scaler.lastChild;
       view.edgeLayer = view.g.querySelector(".mg-edges");
+      view.hotLayer = view.g.querySelector(".mg-hotwires");
+      view.hotShown = "";
       view.itemLayer = view.g.querySelector(".mg-items");
       view.live = {};       /* item index -> its element record */
       view.liveEdges = {};  /* edge index -> its path */
@@ -630,7 +634,7 @@
 
     /* ---- drawing what is near the frame: elements are made when they come near, dropped when
        they are far; a zoomed-out view of a big graph is painted on a canvas instead ---- */
-    var DOM_LIMIT = 900;
+    var DOM_LIMIT = 900, KEEP_ITEMS = 1200, KEEP_EDGES = 3000;
     var canvas = el("canvas", "mg-canvas");
     canvas.hidden = true;
     graph.appendChild(canvas);
@@ -659,8 +663,7 @@
       var b = box(), s = cam.s;
       var x0 = -cam.x / s, y0 = -cam.y / s, x1 = x0 + b.w / s, y1 = y0 + b.h / s;
       var r = view.region;
-      var hotReady = Object.keys(view.hotEdges).every(function (j) { return view.liveEdges[j] && view.liveEdges[j].kind === "w"; });
-      if (r && !canvasMode && hotReady && x0 >= r[0] && y0 >= r[1] && x1 <= r[2] && y1 <= r[3] && r[4] === s) { return; }
+      if (r && !canvasMode && x0 >= r[0] && y0 >= r[1] && x1 <= r[2] && y1 <= r[3] && r[4] === s) { return; }
       var mx = (x1 - x0) * 0.3, my = (y1 - y0) * 0.3;
       var want = query(view, x0 - mx, y0 - my, x1 + mx, y1 + my);
       var count = Object.keys(want.items).length;
@@ -675,12 +678,17 @@
       if (canvasMode) { canvasMode = false; canvas.hidden = true; view.g.style.display = ""; }
       view.region = [x0 - mx / 2, y0 - my / 2, x1 + mx / 2, y1 + my / 2, s];
       var parts = [], made = [];
-      Object.keys(view.live).forEach(function (j) {
-        if (!want.items[j]) { view.itemLayer.removeChild(view.live[j].g); delete view.live[j]; }
-      });
-      Object.keys(view.liveEdges).forEach(function (j) {
-        if (!want.edges[j] && !view.hotEdges[j]) { view.edgeLayer.removeChild(view.liveEdges[j].p); delete view.liveEdges[j]; }
-      });
+      /* what was drawn stays while there is room: stepping back and forth between two places of a
+         big graph then draws nothing new */
+      var liveItems = Object.keys(view.live), liveEdges = Object.keys(view.liveEdges);
+      if (liveItems.length > KEEP_ITEMS || liveEdges.length > KEEP_EDGES) {
+        liveItems.forEach(function (j) {
+          if (!want.items[j]) { view.itemLayer.removeChild(view.live[j].g); delete view.live[j]; }
+        });
+        liveEdges.forEach(function (j) {
+          if (!want.edges[j]) { view.edgeLayer.removeChild(view.liveEdges[j].p); delete view.liveEdges[j]; }
+        });
+      }
       Object.keys(want.items).forEach(function (j) {
         if (!view.live[j]) { parts.push(itemSVG(view, +j)); made.push(+j); }
       });
@@ -695,11 +703,16 @@
       /* an edge with both ends near the frame is drawn whole, a highlighted one always; an edge
          to somewhere far away only as a short stub pointing that way */
       var eparts = [], emade = [];
-      Object.keys(view.hotEdges).forEach(function (j) { want.edges[j] = true; });
+      var stubs = {};
       Object.keys(want.edges).forEach(function (j) {
-        var e = view.edges[+j], whole = !!view.hotEdges[j] || (want.items[view.index[e[0]]] && want.items[view.index[e[1]]]);
+        var e = view.edges[+j], whole = want.items[view.index[e[0]]] && want.items[view.index[e[1]]];
+        if (!whole) {  /* at most a few stubs per box: a parameter used by 16 samples gets 3 */
+          var end = want.items[view.index[e[0]]] ? e[0] : e[1];
+          stubs[end] = (stubs[end] || 0) + 1;
+          if (stubs[end] > 3 && !view.liveEdges[j]) { delete want.edges[j]; return; }
+        }
         var kind = whole ? "w" : "s", old = view.liveEdges[j];
-        if (old && old.kind === kind) { return; }
+        if (old && (old.kind === kind || old.kind === "w")) { return; }  /* a whole edge stays whole */
         if (old) { view.edgeLayer.removeChild(old.p); delete view.liveEdges[j]; }
         eparts.push('<path class="mg-edge' + (whole ? "" : " mg-stub") + '" data-mg-edge="' + e[0] + ">" + e[1] + '" d="' +
           (whole ? edgePath(view, +j) : stubPath(view, +j, !!want.items[view.index[e[0]]])) + '"/>');
@@ -742,13 +755,18 @@
         var e = view.liveEdges[j], t = view.edges[j][1];
         var fut = (t < 0 ? state.c[-t - 1] : state.c[t]).indexOf("mg-future") >= 0;
         if (e.future !== fut) { setClass(e.p, "mg-future", fut); e.future = fut; }
-        var hot = view.hotEdges[j] || "";
-        if (e.hot !== hot) {
-          if (e.hot) { e.p.classList.remove(e.hot); }
-          if (hot) { e.p.classList.add(hot); }
-          e.hot = hot;
-        }
       });
+    }
+
+    /* the highlighted edges live on a layer of their own, so that moving the highlight (and its
+       flowing dashes) never repaints the other wires */
+    function paintHot() {
+      var keys = Object.keys(view.hotEdges).sort(), shown = keys.map(function (j) { return j + view.hotEdges[j]; }).join(",");
+      if (shown === view.hotShown) { return; }
+      view.hotShown = shown;
+      view.hotLayer.innerHTML = keys.map(function (j) {
+        return '<path class="mg-edge ' + view.hotEdges[j] + '" d="' + edgePath(view, +j) + '"/>';
+      }).join("");
     }
 
     var colours = {};
@@ -818,6 +836,7 @@
       highlight(st);
       follow(st);
       paintLive(shownState);
+      paintHot();
       if (canvasMode) { paintCanvas(); }
       /* the panel */
       var k = current + 1, n = view.steps.length;
@@ -1036,7 +1055,7 @@
       var b = box(), visibleAll = view.width * cam.s <= b.w + 1 && view.height * cam.s <= b.h + 1;
       minimap.hidden = visibleAll;
       if (visibleAll) { return; }
-      var mw = 180, mh = Math.max(40, Math.min(140, Math.round(mw * view.height / Math.max(view.width, 1))));
+      var mw = 160, mh = Math.max(36, Math.min(100, Math.round(mw * view.height / Math.max(view.width, 1))));
       var ratio = global.devicePixelRatio || 1;
       if (minimap.width !== mw * ratio || minimap.height !== mh * ratio) {
         minimap.width = mw * ratio; minimap.height = mh * ratio;
