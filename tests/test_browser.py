@@ -513,6 +513,29 @@ def test_every_control_and_the_equation_fit_each_screen(browser: Any, pages: dic
     view.close()
 
 
+def test_a_wide_layers_step_fits_a_small_projector(browser: Any, pages: dict[str, Any]) -> None:
+    # the 2,000-node graph's 16-wide dot, at 1024x768 in projector mode with the quiz on: the
+    # equation is shown elided (the whole of it behind "more…") and everything still fits
+    path, stepper = pages["big"]
+    wide = max(
+        (k for k, s in enumerate(stepper.steps) if s["kind"] == "forward"),
+        key=lambda k: len(stepper.steps[k]["lines"][1]),
+    )
+    view = Page(browser, path.as_uri(), 1024, 768)
+    view.press("p")
+    view.press("q")
+    view.go(wide)
+    view.press("ArrowRight")
+    assert view.step() == wide + 1 and "…" in view.text(".mg-num")
+    got = view.page.evaluate(FITS)
+    assert got["problems"] == [], got
+    view.press("Escape")
+    view.page.locator(".mg-more").click()  # the whole line, scrolling inside the panel if it must
+    assert "…" not in view.text(".mg-num") and view.page.evaluate(FITS)["problems"] == []
+    assert view.errors == []
+    view.close()
+
+
 # ---- quiz ----------------------------------------------------------------------------------
 
 

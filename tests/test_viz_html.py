@@ -361,3 +361,16 @@ def test_the_seed_step_says_what_leaves_start_from() -> None:
     assert edge["lines"][2] == "a.grad 5 → 11  (final)"
     fresh = next(s for s in HtmlStepper(lecture()).steps if s["kind"] == "seed")
     assert "Every other gradient starts at 0" in fresh["narration"]
+
+
+def test_a_wide_dot_is_shown_elided_with_the_whole_line_behind_more() -> None:
+    from microgradnet.nn import MLP
+
+    model = MLP(2, [16, 1], seed=0)  # the output neuron is a dot of 16 inputs and 16 weights
+    out = model([Value(0.5, "x[0]"), Value(-1.0, "x[1]")])
+    out.label = "out"
+    stepper = HtmlStepper(out)
+    dot = next(s for s in reversed(stepper.steps) if s["kind"] == "forward" and "dot(" in s["lines"][0])
+    assert all(len(line) <= 100 for line in dot["short"]) and "…" in dot["short"][0]
+    assert dot["lines"][0].count(", ") == 31 and dot["short"][2] == dot["lines"][2]
+    assert dot["masked"]["short"][:2] == dot["short"][:2] and dot["masked"]["short"][2].endswith("= ?")

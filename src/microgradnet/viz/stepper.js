@@ -845,13 +845,14 @@
       var phase = ui["phase_" + st.phase_key];
       if (counterPhase.textContent !== phase) { counterPhase.textContent = phase; }
       stepTitle.textContent = st.title;
-      var lines = masked ? st.masked.lines : (st.short && !showMore ? st.short : st.lines);
+      var shortLines = masked ? st.masked.short : st.short;
+      var lines = shortLines && !showMore ? shortLines : (masked ? st.masked.lines : st.lines);
       setTokens(symEl, lines[0] || "");
       setTokens(numEl, lines[1] || "");
       setTokens(updEl, lines[2] || "");
       setClass(updEl, "mg-fwd", st.phase_key !== "backward");
-      setClass(equation, "mg-long", !!(st.short && showMore));
-      moreBtn.hidden = !st.short || masked;
+      setClass(equation, "mg-long", !!(shortLines && showMore));
+      moreBtn.hidden = !shortLines;
       moreBtn.textContent = showMore ? ui.less : ui.more;
       moreBtn.setAttribute("aria-expanded", showMore ? "true" : "false");
       renderVector(st);

@@ -174,6 +174,18 @@ _CHECK_ALL_BELOW = 600
 _CHECK_SOME = 8
 
 
+#: Equation lines longer than this many characters are shown elided, the whole line behind "more…".
+_LONG_LINE = 100
+
+
+def _elide(text: str, keep: int = 3) -> str:
+    """A long list written with its middle left out: ``dot(a, b, c, …, y, z)``."""
+    parts = text.split(", ")
+    if len(text) <= _LONG_LINE or len(parts) <= 2 * keep:
+        return text
+    return ", ".join(parts[:keep]) + ", …, " + ", ".join(parts[-keep + 1 :])
+
+
 def _close(x: float, y: float) -> bool:
     return abs(x - y) <= max(QUIZ_REL_TOL * abs(y), QUIZ_ABS_TOL)
 
@@ -344,7 +356,7 @@ class _Steps:
         trace, f = self.trace, self.f
         unknown = PAGE_STRINGS["unknown"]
         expr, numbers, value = trace.expression(n.id), self.numbers(n), f(n.data)
-        return {
+        step: dict[str, Any] = {
             "kind": "forward",
             "phase_key": "forward",
             "title": PAGE_STRINGS["forward_title"].format(name=n.name),
@@ -361,6 +373,11 @@ class _Steps:
             },
             "hot": {"edges": [[_index(n.id), k] for k in range(len(n.children))], "computing": _index(n.id)},
         }
+        if len(expr) > _LONG_LINE or len(numbers) > _LONG_LINE:  # a wide dot: the middle elided
+            short = [f"{n.name} = {_elide(expr)}", f"   = {_elide(numbers)}"]
+            step["short"] = [*short, step["lines"][2]]
+            step["masked"]["short"] = [*short, step["masked"]["lines"][2]]
+        return step
 
     # ---- backward ------------------------------------------------------------------------------
 
