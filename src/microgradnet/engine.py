@@ -28,6 +28,7 @@ from contextvars import ContextVar
 from operator import attrgetter
 from typing import Any, NamedTuple, Union
 
+from microgradnet._micrograd import UnknownOp, entry_for, op_string
 from microgradnet.ops import FLOAT_FUNCTIONS, OPS, Domain, Op, iszero, register_op, sign, step
 
 __all__ = [
@@ -108,7 +109,18 @@ class Value:
     _arg: float | None
     _birth: int  # creation index: a node is always born after its operands
 
-    def __init__(self, data: Number, label: str = "") -> None:
+    def __init__(
+        self,
+        data: Number,
+        _children: tuple[Value, ...] | str = (),
+        _op: str = "",
+        label: str = "",
+    ) -> None:
+        # micrograd's signature; a str in the second place is the label: Value(2.0, "a")
+        if isinstance(_children, str):
+            if _op or label:
+                raise TypeError(f"Value() got the label {_children!r} and then _op or label as well")
+            label, _children = _children, ()
         if not isinstance(label, str):
             raise TypeError(f"Value() label must be a str, got {label!r} ({type(label).__name__})")
         self.data = _to_float(data, "Value()")
@@ -118,6 +130,8 @@ class Value:
         self._entry = None
         self._arg = None
         self._birth = next(_births)
+        if _children or _op:
+            _hand_made(self, _children, _op)
 
     # ---- what it is ------------------------------------------------------------------------
 
@@ -130,6 +144,23 @@ class Value:
     def arg(self) -> float | None:
         """The op's constant argument (the ``n`` of ``x ** n``), or ``None``."""
         return self._arg
+
+    # micrograd's names, so the lecture's cells run as written (microgradnet._micrograd)
+    @property
+    def _prev(self) -> set[Value]:
+        """micrograd's name: the set of operands (``children`` keeps their order and repeats)."""
+        return set(self.children)
+
+    @property
+    def _op(self) -> str:
+        """micrograd's op string: ``'+'``, ``'*'``, ``'**2'``, ``'tanh'``, ``'ReLU'``, ``''`` for a leaf."""
+        return op_string(self._entry, self._arg)
+
+    def _backward(self) -> None:
+        """micrograd's name: this node's own chain-rule step, ``operand.grad += local × self.grad``
+        for each operand (nothing for a leaf). ``backward()`` runs it for every node in order."""
+        if self._entry is not None:
+            self._entry.push_grads(self.children, self.data, self._arg, self.grad)
 
     def __repr__(self) -> str:
         parts = [f"data={self.data!r}", f"grad={self.grad!r}"]
@@ -266,6 +297,8 @@ class Value:
                 node.grad = grads[node]
             return
         order = _creation_order(self)
+        if _unknown_ops_made:  # a hand-made node with an unknown op: refuse before changing anything
+            _refuse_unknown(order)
         for node in order:
             if node._entry is not None:
                 node.grad = 0.0
@@ -345,6 +378,31 @@ def _make_careful(op: Op, children: tuple[Value, ...], arg: float | None = None)
 
 
 _make = _make_fast  # rebound to _make_careful while any thread is in a mode (see _in_mode)
+
+
+def _hand_made(node: Value, children: Any, op: Any) -> None:
+    """Make ``node`` a node of the graph as micrograd does: ``Value(a.data + b.data, (a, b), '+')``."""
+    global _unknown_ops_made
+    if not isinstance(children, (tuple, list)) or not all(isinstance(c, Value) for c in children):
+        raise TypeError(f"Value() _children must be a tuple of Values (the operands), got {children!r}")
+    if not isinstance(op, str) or not children:
+        raise TypeError(f"Value() needs both the operands (_children) and the op string (_op), got {op!r}")
+    entry, arg = entry_for(op, len(children))
+    _unknown_ops_made = _unknown_ops_made or isinstance(entry, UnknownOp)
+    mode = _MODE.get()
+    if mode.grad:
+        node.children, node._entry, node._arg = tuple(children), entry, arg
+    if mode.watch is not None:
+        mode.watch.adopt(node)
+
+
+_unknown_ops_made = False  # set once a hand-made node has an op string no row matches
+
+
+def _refuse_unknown(order: list[Value]) -> None:
+    for node in order:
+        if isinstance(node._entry, UnknownOp):
+            node._entry._refuse()
 
 
 def apply(op: Op | str, *operands: Operand, arg: Number | None = None) -> Value:
