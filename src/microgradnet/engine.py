@@ -310,6 +310,30 @@ class Value:
         for node in topological_order(self):
             node.grad = 0.0
 
+    # ---- pickling ----------------------------------------------------------------------------
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle a leaf by its number, grad and label; a node with the graph it depends on.
+
+        Ops are kept by name and loaded nodes get fresh creation indices (operands first), so a
+        graph loaded in another process, after other ``Value``\\s were made, is still in order.
+        Interior nodes are written flat (no recursion, so deep graphs pickle too); leaves keep
+        their identity within one pickle, interior nodes shared by two pickled outputs are
+        copied into each.
+        """
+        if self._entry is None:
+            return _unpickle_leaf, (self.data, self.grad, self.label)
+        order = _creation_order(self)
+        position = {node: k for k, node in enumerate(order)}
+        records: list[Any] = [
+            node
+            if node._entry is None
+            else (node.data, node.grad, node.label, _op_key(node._entry), node._arg,
+                  tuple(position[c] for c in node.children))
+            for node in order
+        ]  # fmt: skip
+        return _unpickle_graph, (records,)
+
 
 # ---- building nodes ------------------------------------------------------------------------
 
@@ -441,6 +465,41 @@ _raw_data = Value.__dict__["data"].__get__  # the slot itself, past any subclass
 _NEG, _POW, _POWN, _ABS, _EXP, _LOG = OPS["neg"], OPS["pow"], OPS["pown"], OPS["abs"], OPS["exp"], OPS["log"]
 _TANH, _RELU, _SIGMOID, _SIN, _COS = OPS["tanh"], OPS["relu"], OPS["sigmoid"], OPS["sin"], OPS["cos"]
 _SQRT, _DETACH = OPS["sqrt"], OPS["detach"]
+
+
+def _op_key(entry: Op) -> str | tuple[str, str]:
+    """How a pickle names a node's op: the row's name, or micrograd's string for a hand-made node."""
+    return ("_op", entry.symbol) if isinstance(entry, UnknownOp) else entry.name
+
+
+def _unpickle_leaf(data: float, grad: float, label: str) -> Value:
+    leaf = Value(data, label=label)
+    leaf.grad = grad
+    return leaf
+
+
+def _unpickle_graph(records: list[Any]) -> Value:
+    nodes: list[Value] = []
+    for rec in records:
+        if isinstance(rec, Value):
+            nodes.append(rec)
+            continue
+        data, grad_, label, key, arg, children = rec
+        ops = tuple(nodes[k] for k in children)
+        if isinstance(key, tuple):
+            entry: Op = entry_for(key[1], len(ops))[0]
+        elif key in OPS:
+            entry = OPS[key]
+        else:
+            raise ValueError(
+                f"the pickled Value uses the op {key!r}, which is not registered in this process; "
+                "register it (register_op or define_op) before loading"
+            )
+        node = _new(Value)
+        node.data, node.grad, node.label, node.children = data, grad_, label, ops
+        node._entry, node._arg, node._birth = entry, arg, next(_births)
+        nodes.append(node)
+    return nodes[-1]
 
 
 # ---- graph order ---------------------------------------------------------------------------
