@@ -6,9 +6,10 @@ micrograd's ``Value`` stores an op string (``'+'``, ``'*'``, ``'**2'``, ``'tanh'
 * :func:`op_string` gives micrograd's string for a node (``Value._op``): micrograd's own string
   for the ops micrograd has, a readable one for the others (``'-'``, ``'/'``, ``'**'`` for a
   ``Value`` exponent, else the row's name, such as ``'sigmoid'``);
-* :func:`entry_for` finds the row for a node made by hand, ``Value(a.data + b.data, (a, b),
+* :func:`hand_made` finds the row for a node made by hand, ``Value(a.data + b.data, (a, b),
   '+')``. A string that names no row gives an :class:`UnknownOp`: the node can be built and
-  drawn, but ``backward()`` refuses it with an error that says why.
+  drawn, but ``backward()`` refuses it (:func:`refuse_unknown`) with an error that says why;
+* :func:`op_key` and :func:`entry_of_key` name a node's op in a pickle.
 
 It imports only the op table.
 """
@@ -16,13 +17,13 @@ It imports only the op table.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from microgradnet.ops import OPS, Domain, Op
 
-__all__ = ["UnknownOp", "entry_for", "op_string"]
+__all__ = ["UnknownOp", "entry_for", "entry_of_key", "hand_made", "op_key", "op_string", "refuse_unknown"]
 
 # table row -> micrograd's string (micrograd has these five; pown is written '**<n>')
 _MICROGRAD = {"add": "+", "mul": "*", "tanh": "tanh", "exp": "exp", "relu": "ReLU"}
@@ -118,3 +119,50 @@ def entry_for(op: str, n_operands: int) -> tuple[Op, float | None]:
         reason=reason,
     )
     return unknown, None
+
+
+_unknown_made = False  # set once a hand-made node has an op string no row matches
+
+
+def hand_made(children: Any, op: Any) -> tuple[tuple[Any, ...], Op, float | None]:
+    """The operands, row and argument of ``Value(data, children, op)``, checked.
+
+    Raises ``TypeError`` unless ``children`` is a non-empty tuple (or list) of ``Value``\\s and
+    ``op`` a str. (The engine passes its ``Value`` class's instances; this module cannot import it.)
+    """
+    global _unknown_made
+    if not isinstance(children, (tuple, list)) or not all(hasattr(c, "_birth") for c in children):
+        raise TypeError(f"Value() _children must be a tuple of Values (the operands), got {children!r}")
+    if not isinstance(op, str) or not children:
+        raise TypeError(
+            f"Value() needs both the operands (_children) and the op string (_op), got {op!r} "
+            f"with {len(children)} operand(s)"
+        )
+    entry, arg = entry_for(op, len(children))
+    _unknown_made = _unknown_made or isinstance(entry, UnknownOp)
+    return tuple(children), entry, arg
+
+
+def refuse_unknown(nodes: Iterable[Any]) -> None:
+    """Raise the error of the first node with an :class:`UnknownOp` (a quick no-op until one exists)."""
+    if _unknown_made:
+        for node in nodes:
+            if isinstance(node._entry, UnknownOp):
+                node._entry._refuse()
+
+
+def op_key(entry: Op) -> str | tuple[str, str]:
+    """How a pickle names a node's op: the row's name, or micrograd's string for a hand-made node."""
+    return ("_op", entry.symbol) if isinstance(entry, UnknownOp) else entry.name
+
+
+def entry_of_key(key: str | tuple[str, str], n_operands: int) -> Op:
+    """The row :func:`op_key` named; ``ValueError`` if no such op is registered in this process."""
+    if isinstance(key, tuple):
+        return entry_for(key[1], n_operands)[0]
+    if key not in OPS:
+        raise ValueError(
+            f"the pickled Value uses the op {key!r}, which is not registered in this process; "
+            "register it (register_op or define_op) before loading"
+        )
+    return OPS[key]

@@ -2,17 +2,24 @@
 
 A ``Value`` holds ``data`` (a float), ``grad`` (a float), the ``children`` it was computed from
 (an ordered tuple: ``a*a`` keeps both operands) and the op-table entry that computed it. All the
-calculus lives in :mod:`microgradnet.ops`; this file only walks graphs:
+calculus lives in :mod:`microgradnet.ops`; this file only builds graphs and walks them:
 
-* an arithmetic operator looks up its op, computes ``op.float_forward`` and records the node;
-* ``backward()`` orders the graph (an explicit stack, never recursion) and, walking it from the
-  output back to the inputs, adds ``local derivative × upstream gradient`` into each operand
-  (``op.push_grads``: the op's derivative formulas, compiled once into that one step);
-* ``grad(..., create_graph=True)`` evaluates the same derivative formulas on ``Value``\\s, so the
-  backward pass is itself a graph that can be differentiated again.
+* an arithmetic operator looks up its row of the op table, computes the row's forward on the
+  operands' numbers and records the node (``_make``);
+* ``backward()`` puts the graph in creation order (a node is always made after its operands,
+  so no recursion is needed) and runs **the backward walk**, ``_backprop``: from the output back
+  to the inputs, each node adds ``local derivative × its gradient`` into each operand
+  (``op.push_grads``: the row's derivative formulas, compiled once into that one step);
+* the same walk, with a step of its own, gives ``grad()``, anomaly mode and the stepper's trace
+  (:func:`microgradnet.viz.trace_backward`): one loop, so they agree with ``backward()`` bit for
+  bit; ``grad(..., create_graph=True)`` evaluates the derivative formulas on ``Value``\\s, so
+  the backward pass is itself a graph that can be differentiated again;
+* ``no_grad()`` and ``detect_anomaly()`` are modes of the current thread (or async task).
 
 Nodes hold no closures and point only at their operands, so a graph has no reference cycles and
-is freed by reference counting the moment it is dropped.
+is freed by reference counting the moment it is dropped. micrograd's names (``Value(data,
+_children, _op)``, ``_prev``, ``_op``, ``_backward()``) are translated by
+:mod:`microgradnet._micrograd`; the compiler's read watch lives in :mod:`microgradnet._watch`.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from contextvars import ContextVar
 from operator import attrgetter
 from typing import Any, NamedTuple, Union
 
-from microgradnet._micrograd import UnknownOp, entry_for, op_string
+from microgradnet._micrograd import entry_of_key, hand_made, op_key, op_string, refuse_unknown
 from microgradnet.ops import FLOAT_FUNCTIONS, OPS, Domain, Op, iszero, register_op, sign, step
 
 __all__ = [
@@ -93,6 +100,10 @@ def _binary(name: str, swap: bool = False) -> Callable[[Value, Operand], Value]:
 class Value:
     """A scalar that records the computation graph that produced it.
 
+    ``Value(data, label="a")`` (or ``Value(data, "a")``) makes a leaf. micrograd's
+    ``Value(data, _children, _op)`` makes a node by hand: ``Value(a.data + b.data, (a, b),
+    '+')`` is the node ``a + b`` (micrograd's op strings name rows of the op table).
+
     >>> a = Value(2.0, label="a"); b = Value(-3.0, label="b")
     >>> e = a * b; e.backward()
     >>> a.grad, b.grad
@@ -130,8 +141,12 @@ class Value:
         self._entry = None
         self._arg = None
         self._birth = next(_births)
-        if _children or _op:
-            _hand_made(self, _children, _op)
+        if _children or _op:  # a node made by hand, as micrograd's operators do
+            mode = _MODE.get()
+            if mode.grad:
+                self.children, self._entry, self._arg = hand_made(_children, _op)
+            if mode.watch is not None:
+                mode.watch.adopt(self)
 
     # ---- what it is ------------------------------------------------------------------------
 
@@ -297,8 +312,7 @@ class Value:
                 node.grad = grads[node]
             return
         order = _creation_order(self)
-        if _unknown_ops_made:  # a hand-made node with an unknown op: refuse before changing anything
-            _refuse_unknown(order)
+        refuse_unknown(order)  # a hand-made node with an unknown op string: refuse, changing nothing
         for node in order:
             if node._entry is not None:
                 node.grad = 0.0
@@ -322,13 +336,13 @@ class Value:
         copied into each.
         """
         if self._entry is None:
-            return _unpickle_leaf, (self.data, self.grad, self.label)
+            return Value, (self.data, self.label), (None, {"grad": self.grad})
         order = _creation_order(self)
         position = {node: k for k, node in enumerate(order)}
-        records: list[Any] = [
+        records = [
             node
             if node._entry is None
-            else (node.data, node.grad, node.label, _op_key(node._entry), node._arg,
+            else (node.data, node.grad, node.label, op_key(node._entry), node._arg,
                   tuple(position[c] for c in node.children))
             for node in order
         ]  # fmt: skip
@@ -404,31 +418,6 @@ def _make_careful(op: Op, children: tuple[Value, ...], arg: float | None = None)
 _make = _make_fast  # rebound to _make_careful while any thread is in a mode (see _in_mode)
 
 
-def _hand_made(node: Value, children: Any, op: Any) -> None:
-    """Make ``node`` a node of the graph as micrograd does: ``Value(a.data + b.data, (a, b), '+')``."""
-    global _unknown_ops_made
-    if not isinstance(children, (tuple, list)) or not all(isinstance(c, Value) for c in children):
-        raise TypeError(f"Value() _children must be a tuple of Values (the operands), got {children!r}")
-    if not isinstance(op, str) or not children:
-        raise TypeError(f"Value() needs both the operands (_children) and the op string (_op), got {op!r}")
-    entry, arg = entry_for(op, len(children))
-    _unknown_ops_made = _unknown_ops_made or isinstance(entry, UnknownOp)
-    mode = _MODE.get()
-    if mode.grad:
-        node.children, node._entry, node._arg = tuple(children), entry, arg
-    if mode.watch is not None:
-        mode.watch.adopt(node)
-
-
-_unknown_ops_made = False  # set once a hand-made node has an op string no row matches
-
-
-def _refuse_unknown(order: list[Value]) -> None:
-    for node in order:
-        if isinstance(node._entry, UnknownOp):
-            node._entry._refuse()
-
-
 def apply(op: Op | str, *operands: Operand, arg: Number | None = None) -> Value:
     """Apply a table op (an :class:`~microgradnet.ops.Op` or its name) to operands.
 
@@ -467,38 +456,17 @@ _TANH, _RELU, _SIGMOID, _SIN, _COS = OPS["tanh"], OPS["relu"], OPS["sigmoid"], O
 _SQRT, _DETACH = OPS["sqrt"], OPS["detach"]
 
 
-def _op_key(entry: Op) -> str | tuple[str, str]:
-    """How a pickle names a node's op: the row's name, or micrograd's string for a hand-made node."""
-    return ("_op", entry.symbol) if isinstance(entry, UnknownOp) else entry.name
-
-
-def _unpickle_leaf(data: float, grad: float, label: str) -> Value:
-    leaf = Value(data, label=label)
-    leaf.grad = grad
-    return leaf
-
-
 def _unpickle_graph(records: list[Any]) -> Value:
+    """Rebuild what ``Value.__reduce__`` wrote: nodes in order, each with a new creation index."""
     nodes: list[Value] = []
     for rec in records:
-        if isinstance(rec, Value):
-            nodes.append(rec)
-            continue
-        data, grad_, label, key, arg, children = rec
-        ops = tuple(nodes[k] for k in children)
-        if isinstance(key, tuple):
-            entry: Op = entry_for(key[1], len(ops))[0]
-        elif key in OPS:
-            entry = OPS[key]
-        else:
-            raise ValueError(
-                f"the pickled Value uses the op {key!r}, which is not registered in this process; "
-                "register it (register_op or define_op) before loading"
-            )
-        node = _new(Value)
-        node.data, node.grad, node.label, node.children = data, grad_, label, ops
-        node._entry, node._arg, node._birth = entry, arg, next(_births)
-        nodes.append(node)
+        if not isinstance(rec, Value):
+            data, grad_, label, key, arg, positions = rec
+            children = tuple(nodes[k] for k in positions)
+            rec = _new(Value)
+            rec.data, rec.grad, rec.label, rec.children = data, grad_, label, children
+            rec._entry, rec._arg, rec._birth = entry_of_key(key, len(children)), arg, next(_births)
+        nodes.append(rec)
     return nodes[-1]
 
 
