@@ -17,6 +17,14 @@ time kept. Targets: microgradnet's build within 2x of ``lean``'s build, and micr
 ``backward()`` within 1.5x of ``lean``'s build. ``--write`` puts the table into
 benchmarks/RESULTS.md (its own section; the rest of the file is kept).
 
+**Before and after** (``--against REV``): the engine of git revision ``REV`` (for instance
+``main``), loaded beside this one under another name, builds and back-propagates the node chain
+and the MLP below, interleaved with this checkout's engine: the ratios say whether a change made
+building or ``backward()`` slower.
+
+Times are CPU time of this process (``time.process_time``), which a machine shared with other
+work disturbs less than wall time.
+
 **Workloads** (each built and back-propagated ``--repeat`` times, best time kept):
 
 * ``chain``: y = tanh(y * w + b) repeated, a long dependency chain;
@@ -36,11 +44,17 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
+import io
 import itertools
 import math
 import platform
 import random
+import re
+import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -135,12 +149,12 @@ def chain_figures(n: int, repeat: int) -> dict[str, dict[str, float]]:
         for _ in range(repeat):
             for name, V in impls.items():
                 gc.collect()
-                t0 = time.perf_counter()
+                t0 = time.process_time()
                 v = node_chain(V, n)
-                t1 = time.perf_counter()
+                t1 = time.process_time()
                 if name != "float":
                     v.backward()
-                t2 = time.perf_counter()
+                t2 = time.process_time()
                 best[name]["build"] = min(best[name]["build"], t1 - t0)
                 if name != "float":
                     best[name]["backward"] = min(best[name]["backward"], t2 - t1)
@@ -180,6 +194,71 @@ def chain_report(n: int, best: dict[str, dict[str, float]]) -> tuple[list[str], 
             f"{(mg['build'] + mg['backward']) / (ours['build'] + ours['backward']):.2f}x"
         )
     return lines, build_ratio <= 2 and back_ratio <= 1.5
+
+
+def engine_at(rev: str) -> Any:
+    """The ``Value`` class of git revision ``rev``, imported as the package ``mgn_<rev>``."""
+    name = "mgn_" + re.sub(r"\W", "_", rev)
+    tmp = Path(tempfile.mkdtemp(prefix="engine-bench-"))
+    archive = subprocess.run(
+        ["git", "archive", rev, "src/microgradnet"], cwd=HERE.parent, capture_output=True, check=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(tmp, filter="data")
+    for path in (tmp / "src" / "microgradnet").rglob("*.py"):
+        path.write_text(re.sub(r"\bmicrogradnet\b", name, path.read_text()))
+    (tmp / "src" / "microgradnet").rename(tmp / name)
+    sys.path.insert(0, str(tmp))
+    return importlib.import_module(f"{name}.engine").Value
+
+
+def mlp_plain(V: Any, n_points: int) -> Any:
+    """micrograd's MLP(2, [16, 16, 1]) on ``n_points`` points, squared error (``*``, ``+``, tanh)."""
+    rng = random.Random(0)
+    root, _ = mlp(
+        V, mlp_weights([2, 16, 16, 1]), [(rng.uniform(-2, 2), rng.uniform(-2, 2)) for _ in range(n_points)]
+    )
+    return root
+
+
+def before_after(rev: str, n: int, n_points: int, repeat: int) -> list[str]:
+    """Markdown lines: build and backward of the node chain and the MLP, ``rev``'s engine vs this one."""
+    engines = {rev: engine_at(rev), "this checkout": microgradnet.Value}
+    workloads: dict[str, Callable[[Any], Any]] = {
+        f"node chain ({2 * n:,} op nodes)": lambda V: node_chain(V, n),
+        f"MLP 2-16-16-1 on {n_points} points": lambda V: mlp_plain(V, n_points),
+    }
+    best = {(w, e): [math.inf, math.inf] for w in workloads for e in engines}
+    for _ in range(repeat):
+        for w, build in workloads.items():
+            for e, V in engines.items():
+                gc.collect()
+                t0 = time.process_time()
+                root = build(V)
+                t1 = time.process_time()
+                root.backward()
+                t2 = time.process_time()
+                b = best[(w, e)]
+                b[0], b[1] = min(b[0], t1 - t0), min(b[1], t2 - t1)
+                del root
+    lines = [
+        f"Before and after: the engine of `{rev}` against this checkout, interleaved, best of {repeat}, "
+        "CPU seconds.",
+        "",
+        "| workload | engine | build (s) | backward (s) |",
+        "|---|---|---:|---:|",
+    ]
+    for w in workloads:
+        for e in engines:
+            lines.append(f"| {w} | {e} | {best[(w, e)][0]:.3f} | {best[(w, e)][1]:.3f} |")
+    lines.append("")
+    for w in workloads:
+        old, new = best[(w, rev)], best[(w, "this checkout")]
+        lines.append(
+            f"- {w}: build {old[0] / new[0]:.2f}x as fast as `{rev}`'s; backward takes "
+            f"{new[1] / old[1]:.2f}x `{rev}`'s time"
+        )
+    return lines
 
 
 BEGIN, END = "<!-- engine benchmark: begin -->", "<!-- engine benchmark: end -->"
@@ -270,11 +349,11 @@ def best_time(
     tb, tw = math.inf, math.inf
     nodes, grads = 0, []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         root, params = build()
-        t1 = time.perf_counter()
+        t1 = time.process_time()
         root.backward()
-        t2 = time.perf_counter()
+        t2 = time.process_time()
         tb, tw = min(tb, t1 - t0), min(tw, t2 - t1)
         nodes, grads = count_nodes(root), [p.grad for p in params]
         del root, params
@@ -287,10 +366,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--chain", action="store_true", help="only the node chain of issue 9")
     ap.add_argument("--write", action="store_true", help="write the node-chain figures into RESULTS.md")
+    ap.add_argument("--against", metavar="REV", help="also compare with the engine of git revision REV")
     args = ap.parse_args(argv)
     n_iter = 2_000 if args.quick else 50_000
     best = chain_figures(n_iter, 1 if args.quick else max(args.repeat, 5))
     lines, met = chain_report(n_iter, best)
+    if args.against:
+        lines += ["", *before_after(args.against, n_iter // 2, 20, 1 if args.quick else max(args.repeat, 9))]
     print("\n".join(lines) + "\n")
     if args.write:
         write_results(lines)
