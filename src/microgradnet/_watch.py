@@ -13,12 +13,14 @@ instead of sampling a few inputs::
 
 How it works, and what it costs:
 
-* While the block runs, the given leaves, and every node created in the block by the current
-  thread (or async task), are switched to :class:`_Watched`, a subclass of ``Value`` with no
+* While the block runs, the given leaves, and every node an operation creates in the block in
+  the current thread (or async task), inside ``no_grad`` too, are switched to :class:`_Watched`, a subclass of ``Value`` with no
   extra slots whose ``data`` is a property and whose number-reading methods (``float``, ``int``,
   ``round``, ``math.floor``/``ceil``/``trunc``, ``format`` with a spec, ``<`` ``<=`` ``>``
   ``>=``) note the read before doing what ``Value`` does. Their class is switched back when the
   block ends, also on an exception. ``repr`` is not a read (printing is for people).
+* A leaf made in the block with ``Value(x)`` is not watched: its number is one the code wrote,
+  or read from a watched node, and that read was recorded.
 * ``bool(v)`` is not a read: a ``Value`` is always true, as in micrograd (it has no
   ``__bool__``), so ``if v:`` takes the same path for every input.
 * The engine's own reads (computing a node from its operands, ``backward()``, ``grad()``) go
