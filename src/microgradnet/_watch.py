@@ -14,8 +14,9 @@ instead of sampling a few inputs::
 How it works, and what it costs:
 
 * While the block runs, the given leaves, and every node an operation creates in the block in
-  the current thread (or async task), inside ``no_grad`` too, are switched to :class:`_Watched`, a subclass of ``Value`` with no
-  extra slots whose ``data`` is a property and whose number-reading methods (``float``, ``int``,
+  the current thread (or async task), inside ``no_grad`` too, are switched to
+  :class:`_Watched`, a subclass of ``Value`` with no extra slots whose ``data`` is a property
+  and whose number-reading methods (``float``, ``int``,
   ``round``, ``math.floor``/``ceil``/``trunc``, ``format`` with a spec, ``<`` ``<=`` ``>``
   ``>=``) note the read before doing what ``Value`` does. Their class is switched back when the
   block ends, also on an exception. ``repr`` is not a read (printing is for people).
