@@ -394,12 +394,15 @@ def _make_careful(op: Op, children: tuple[Value, ...], arg: float | None = None)
     """``_make`` while some thread is inside ``no_grad``, ``detect_anomaly`` or a read watch.
 
     It follows the current context's mode: no graph inside ``no_grad``, a check for non-finite
-    results inside ``detect_anomaly``, every new node handed to the read watch. Operands are
-    read through the raw slot, so the engine's own reads never count as the user's.
+    results inside ``detect_anomaly``, every new node handed to the read watch (whose operands
+    are read through the raw slot, so the engine's own reads never count as the user's).
     """
     mode = _MODE.get()
     out = _new(Value)
-    out.data = data = op.float_forward([_raw_data(c) for c in children], 0.0, arg)
+    if mode.watch is None:
+        out.data = data = op.node_forward(children, arg)
+    else:  # the raw slot: a watched operand's .data would count as the user's read
+        out.data = data = op.float_forward([_raw_data(c) for c in children], 0.0, arg)
     out.grad = 0.0
     out.label = ""
     out._birth = next(_births)
