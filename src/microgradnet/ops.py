@@ -407,6 +407,11 @@ class Op:
         object.__setattr__(self, "node_forward", _codegen_node_forward(self))
 
     @property
+    def arity(self) -> int | None:
+        """The number of operands, or ``None`` for a variadic op."""
+        return None if self.variadic else len(self.params)
+
+    @property
     def stops_gradient(self) -> bool:
         """True for a stop-gradient row such as ``detach``: every local derivative is the formula
         ``0``, by definition rather than as the derivative of the forward (so finite differences

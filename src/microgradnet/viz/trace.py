@@ -23,7 +23,7 @@ from typing import Any
 
 from microgradnet.engine import Value, _backward_into, _Edge, topological_order
 from microgradnet.ops import OPS
-from microgradnet.viz.strings import STRINGS, format_number
+from microgradnet.viz.strings import format_number, strings
 
 __all__ = [
     "ROLES",
@@ -197,10 +197,11 @@ class Trace:
         self.node(node_id)
         return [e for e in self.events if e.operand == node_id]
 
-    def ledger_text(self, node_id: str, fmt: str = "{:.4g}") -> str:
+    def ledger_text(self, node_id: str, fmt: str = "{:.4g}", lang: str = "en") -> str:
         """The node's gradient as the sum of its contributions, in arrival order:
         ``"b.grad = (-2 via e) + (-6 via d) = -8"``."""
         node = self.node(node_id)
+        STRINGS = strings(lang)
         terms = " + ".join(
             (
                 [STRINGS["ledger_start"].format(value=format_number(node.grad_start, fmt))]
@@ -237,7 +238,7 @@ class Trace:
             return f"{node.op}({', '.join(names)})"
         return op.write(names, None if node.arg is None else format_number(node.arg, fmt))
 
-    def event_text(self, event: EdgeEvent, fmt: str = "{:.4g}") -> str:
+    def event_text(self, event: EdgeEvent, fmt: str = "{:.4g}", lang: str = "en") -> str:
         """One event as an equation with numbers:
         ``"∂L/∂a += ∂e/∂a · ∂L/∂e = (b = -3) · (-2) = 6;  a.grad 0 → 6"``.
 
@@ -248,6 +249,7 @@ class Trace:
                 f"event_text() expects an EdgeEvent such as trace.events[0], got {type(event).__name__}"
             )
         f = functools.partial(format_number, fmt=fmt)
+        STRINGS = strings(lang)
         local_value = f(event.local)
         if event.formula_named == local_value:
             local = STRINGS["local_plain"].format(value=local_value)
@@ -265,13 +267,15 @@ class Trace:
         )
         return line + (STRINGS["event_final"] if event.final else "")
 
-    def narration(self, event: EdgeEvent | int, fmt: str = "{:.4g}") -> str:
+    def narration(self, event: EdgeEvent | int, fmt: str = "{:.4g}", lang: str = "en") -> str:
         """One generated sentence about an event (or step number), for captions and screen readers."""
-        return narration(self, event, fmt)
+        return narration(self, event, fmt, lang)
 
-    def text(self, fmt: str = "{:.4g}") -> str:
-        """The whole trace for a terminal: forward values, one line per edge event, then gradients."""
+    def text(self, fmt: str = "{:.4g}", lang: str = "en") -> str:
+        """The whole trace for a terminal: forward values, one line per edge event, then gradients
+        (``lang="ne"`` writes it in Nepali)."""
         f = functools.partial(format_number, fmt=fmt)
+        STRINGS = strings(lang)
         root = self.node(self.root).name
         lines = [STRINGS["forward_header"]]
         for n in self.nodes:
@@ -288,7 +292,7 @@ class Trace:
                 lines.append("  " + STRINGS["start_line"].format(name=n.name, grad=f(n.grad_start)))
         width = len(str(len(self.events) - 1)) if self.events else 1
         for e in self.events:
-            lines.append(f"  {e.step:>{width}}  " + self.event_text(e, fmt))
+            lines.append(f"  {e.step:>{width}}  " + self.event_text(e, fmt, lang))
         lines.append(STRINGS["grads_header"])
         for n in self.nodes:
             lines.append("  " + STRINGS["grad_line"].format(root=root, name=n.name, grad=f(n.grad)))
@@ -521,7 +525,7 @@ def _names(order: Sequence[Value]) -> list[str]:
 # --------------------------------------------------------------------------------------------
 
 
-def narration(trace: Trace, event: EdgeEvent | int, fmt: str = "{:.4g}") -> str:
+def narration(trace: Trace, event: EdgeEvent | int, fmt: str = "{:.4g}", lang: str = "en") -> str:
     """One generated sentence describing ``event`` (an :class:`EdgeEvent` or its step number).
 
     For example ``"the + gate passes the upstream gradient -2 unchanged to c"``; add and sum
@@ -543,6 +547,7 @@ def narration(trace: Trace, event: EdgeEvent | int, fmt: str = "{:.4g}") -> str:
             raise IndexError(f"step {event} is outside the trace (0..{len(trace.events) - 1})")
         event = trace.events[event]
     f = functools.partial(format_number, fmt=fmt)
+    STRINGS = strings(lang)
     node = trace.node(event.node)
     operand = trace.node(event.operand).name
     common = {
