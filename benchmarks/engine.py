@@ -43,6 +43,7 @@ node and the ratios.
 from __future__ import annotations
 
 import argparse
+import atexit
 import gc
 import importlib
 import io
@@ -51,6 +52,7 @@ import math
 import platform
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -200,6 +202,7 @@ def engine_at(rev: str) -> Any:
     """The ``Value`` class of git revision ``rev``, imported as the package ``mgn_<rev>``."""
     name = "mgn_" + re.sub(r"\W", "_", rev)
     tmp = Path(tempfile.mkdtemp(prefix="engine-bench-"))
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
     archive = subprocess.run(
         ["git", "archive", rev, "src/microgradnet"], cwd=HERE.parent, capture_output=True, check=True
     ).stdout
