@@ -53,6 +53,9 @@ MATH_EQUIVALENT = {
 }
 
 FORMULA_OPS = [op for op in OPS.values() if isinstance(op.forward, str)]
+# A stop-gradient row (detach) declares its derivative 0 rather than deriving it from its forward:
+# finite differences of the forward do not apply to it; it has tests of its own below.
+DIFFERENTIABLE_OPS = [op for op in OPS.values() if not op.stops_gradient]
 
 
 def mp_forward(op: Op, operands: tuple[float, ...], arg: float | None) -> mp.mpf:
@@ -105,7 +108,7 @@ def test_local_derivatives_match_mpmath(op: Op, data: st.DataObject) -> None:
     local = op.local_grads(list(call.operands), out, call.arg)
     assert len(local) == len(call.operands)
     for k, d in enumerate(local):
-        want = float(mp_partial(op, call.operands, call.arg, k))
+        want = 0.0 if op.stops_gradient else float(mp_partial(op, call.operands, call.arg, k))
         assert close(float(d), want, 1e-9, 1e-9), (op.name, k, call, d, want)
 
 
@@ -118,22 +121,45 @@ def test_second_derivatives_match_mpmath(op: Op, data: st.DataObject) -> None:
     for k, x in enumerate(xs):
         first = grad(out, x, create_graph=True)
         second = grad(first, x).data
-        want = float(mp_partial(op, call.operands, call.arg, k, order=2))
+        want = 0.0 if op.stops_gradient else float(mp_partial(op, call.operands, call.arg, k, order=2))
         assert close(second, want, 1e-7, 1e-7), (op.name, k, call, second, want)
 
 
-@pytest.mark.parametrize("op", list(OPS.values()), ids=lambda o: o.name)
+@pytest.mark.parametrize("op", DIFFERENTIABLE_OPS, ids=lambda o: o.name)
 @given(data=st.data())
 def test_backward_matches_central_difference(op: Op, data: st.DataObject) -> None:
     call = data.draw(op_calls(op))
     assert gradcheck(call, list(call.operands))
 
 
-@pytest.mark.parametrize("op", list(OPS.values()), ids=lambda o: o.name)
+@pytest.mark.parametrize("op", DIFFERENTIABLE_OPS, ids=lambda o: o.name)
 @given(data=st.data())
 def test_second_derivatives_match_central_difference(op: Op, data: st.DataObject) -> None:
     call = data.draw(op_calls(op))
     assert gradgradcheck(call, list(call.operands), atol=1e-4, rtol=1e-3)
+
+
+def test_the_stop_gradient_rows_are_the_ones_whose_formulas_are_all_zero() -> None:
+    assert [op.name for op in OPS.values() if op.stops_gradient] == ["detach"]
+    assert list(OPS)[-1] == "detach"  # a new row goes at the end of the table
+
+
+@given(x=st.floats(-1e6, 1e6), upstream=st.floats(-1e6, 1e6))
+def test_detach_passes_the_value_and_stops_the_gradient(x: float, upstream: float) -> None:
+    v = Value(x)
+    d = v.detach()
+    assert d.data == x and d.op == "detach" and d.children == (v,)
+    OPS["detach"].push_grads((v,), d.data, None, upstream)
+    assert v.grad == 0.0
+    # x · detach(x): d/dx = detach(x) = x (not 2x); x - detach(x) is 0 with gradient 1
+    w = Value(x)
+    (w * w.detach()).backward()
+    assert w.grad == x
+    u = Value(x)
+    y = u - u.detach()
+    y.backward()
+    assert y.data == 0.0 and u.grad == 1.0
+    assert grad(grad(u * u.detach(), u, create_graph=True), u).data == 0.0
 
 
 SPECIALS = [

@@ -315,6 +315,25 @@ def _codegen_push(
     return fn
 
 
+def _codegen_node_forward(op: Op) -> Callable[..., float]:
+    """Compile the forward into ``f(children, n)`` reading each operand's ``.data`` itself.
+
+    The engine's fast path calls it when it builds a node: one call, no list of floats. Variadic
+    ops and ops whose forward is a Python function go through ``float_forward``.
+    """
+    float_forward = op.float_forward
+    if op.variadic or not isinstance(op.forward, str):
+        return lambda cs, n: float_forward([c.data for c in cs], 0.0, n)
+    code = ast.unparse(ast.fix_missing_locations(_SafeFloatOps().visit(_parse(op.name, op.forward))))
+    lines = ["def _fwd(_cs, n):", f"    {', '.join(op.params)}, = _cs"]
+    lines += [f"    {p} = {p}.data" for p in op.params]
+    lines.append(f"    return {code}")
+    scope: dict[str, Any] = dict(FLOAT_FUNCTIONS)
+    exec(compile("\n".join(lines) + "\n", f"<forward {op.name}>", "exec"), scope)
+    fn: Callable[..., float] = scope["_fwd"]
+    return fn
+
+
 def _free_names(src: str) -> set[str]:
     tree = ast.parse(src.strip(), mode="eval")
     bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
@@ -346,7 +365,8 @@ class Op:
 
     Compiled at registration: ``float_forward(xs, out, n)`` (``out`` is ignored) and
     ``local_grads(xs, out, n)``, the formulas evaluated on floats with IEEE-safe ``/`` and ``**``;
-    and, for the engine's backward loop, ``push_grads(children, out, n, upstream)``, which adds
+    and, for the engine, ``node_forward(children, n)`` (the forward read straight from the
+    operands' ``.data``) and ``push_grads(children, out, n, upstream)``, which adds
     ``local derivative × upstream`` into each operand's ``.grad`` with the formulas inlined.
     """
 
@@ -364,6 +384,7 @@ class Op:
     float_forward: Callable[..., float] = field(init=False, repr=False, compare=False)
     local_grads: Callable[..., Any] = field(init=False, repr=False, compare=False)
     push_grads: Callable[..., None] = field(init=False, repr=False, compare=False)
+    node_forward: Callable[..., float] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.forward, str):
@@ -383,11 +404,19 @@ class Op:
         object.__setattr__(self, "local_grads", self.compile_grads(FLOAT_FUNCTIONS, safe_floats=True))
         push = _codegen_push(self.name, self.params, self.variadic, self.grads, FLOAT_FUNCTIONS)
         object.__setattr__(self, "push_grads", push)
+        object.__setattr__(self, "node_forward", _codegen_node_forward(self))
 
     @property
     def arity(self) -> int | None:
         """The number of operands, or ``None`` for a variadic op."""
         return None if self.variadic else len(self.params)
+
+    @property
+    def stops_gradient(self) -> bool:
+        """True for a stop-gradient row such as ``detach``: every local derivative is the formula
+        ``0``, by definition rather than as the derivative of the forward (so finite differences
+        do not apply to it)."""
+        return all(g.strip() == "0" for g in self.grads)
 
     def compile_grads(self, namespace: Mapping[str, Any], *, safe_floats: bool = False) -> Callable[..., Any]:
         """Compile the local-derivative formulas against another set of functions.
@@ -712,6 +741,8 @@ _row("sum",     "Σ",    "x",    "sum(x)",        ["1"],                        
 _row("dot",     "·",    "x w",  "dot(x, w)",     ["w[i]", "x[i]"],                [_ANY, _ANY],
      "dot: each x[i] receives w[i] times the upstream gradient, and each w[i] receives x[i]",
      "dot({x}, {w})", variadic=True)
+_row("detach",  "detach", "x",  "x",             ["0"],                           [_ANY],
+     "detach stops the gradient: the value passes forward, nothing flows back", "detach({x})")
 # fmt: on
 
 #: The names of the built-in rows; they cannot be replaced.

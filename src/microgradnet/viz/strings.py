@@ -29,6 +29,8 @@ STRINGS: dict[str, str] = {
     "local_plain": "({value})",
     "ledger": "{operand}.grad = {terms} = {total}",
     "ledger_term": "({value} via {node})",
+    "ledger_start": "({value} held before)",
+    "start_line": "{name}.grad starts at {grad}, the gradient it holds (leaves accumulate)",
     "grads_header": "gradients:",
     "grad_line": "∂{root}/∂{name} = {grad}",
     # narration: one sentence per edge event

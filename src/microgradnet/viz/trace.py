@@ -1,10 +1,11 @@
 """The backprop trace: one ordered, versioned, JSON-able record of one backward pass.
 
-:func:`trace_backward` replays what :meth:`Value.backward` does, but into a dictionary of its
-own, and records one :class:`EdgeEvent` per edge of the graph: which node sends how much
-gradient to which operand, with the local derivative as a formula (from the op table) and as a
-number. Every picture (DOT, frames, the stepper page, the terminal text) is a function of a
-:class:`Trace`, so tests check the trace and the renderers stay thin.
+:func:`trace_backward` runs the engine's own backward walk (the loop :meth:`Value.backward`
+runs, in the same order, with the same floating-point operations) into a dictionary of its own,
+and records one :class:`EdgeEvent` per edge of the graph: which node sends how much gradient to
+which operand, with the local derivative as a formula (from the op table) and as a number. Every
+picture (DOT, frames, the stepper page, the terminal text) is a function of a :class:`Trace`, so
+tests check the trace and the renderers stay thin.
 
 Ids are positions in the forward evaluation order (``"n0"``, ``"n1"``, ...), never ``id()``, so
 the same program gives the same trace, byte for byte.
@@ -17,10 +18,10 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
-from microgradnet.engine import Value, topological_order
+from microgradnet.engine import Value, _backward_into, _Edge, topological_order
 from microgradnet.ops import OPS
 from microgradnet.viz.strings import format_number, strings
 
@@ -35,8 +36,11 @@ __all__ = [
     "trace_backward",
 ]
 
-#: The version written by :meth:`Trace.to_json`; bumped when the schema changes incompatibly.
-SCHEMA_VERSION = 1
+#: The version written by :meth:`Trace.to_json`; bumped when the schema changes. Version 2 added
+#: ``TraceNode.grad_start`` and walks the events in ``backward()``'s order; version 1 traces
+#: still load (their leaves started from 0).
+SCHEMA_VERSION = 2
+_READABLE_VERSIONS = (1, 2)
 
 #: The roles a node can play, in drawing-legend order.
 ROLES = ("input", "parameter", "intermediate", "output")
@@ -66,13 +70,17 @@ class TraceNode:
             (unlabelled leaves, usually constants), numbered from 1 in forward order and never
             equal to a label in the graph.
         data: the forward value.
-        grad: ``∂root/∂node`` (the final gradient of this pass).
+        grad: the node's gradient after this pass: ``∂root/∂node`` for an interior node; for a
+            leaf, ``grad_start`` plus ``∂root/∂node`` (leaves accumulate, as in ``backward()``).
         op: the op name (``"mul"``), ``""`` for a leaf.
         symbol: the op symbol (``"*"``), ``""`` for a leaf.
         arg: the op's constant argument (the ``n`` of ``x ** n``), or ``None``.
         children: operand ids in order; repeats kept (``a*a`` lists ``a`` twice).
         role: ``"input"``, ``"parameter"``, ``"intermediate"`` or ``"output"``.
         consumers: how many edge events send gradient into this node.
+        grad_start: the gradient the pass starts from: the ``.grad`` a leaf held when it was
+            traced (0 after ``zero_grad()``; not 0 after an earlier ``backward()``), 0 for an
+            interior node (``backward()`` recomputes those).
     """
 
     id: str
@@ -86,6 +94,7 @@ class TraceNode:
     children: tuple[str, ...]
     role: str
     consumers: int
+    grad_start: float = 0.0
 
     @property
     def is_leaf(self) -> bool:
@@ -145,8 +154,8 @@ class Trace:
         nodes: every node in forward evaluation order (operands before users, root last).
         root: the id of the output node.
         seed: the gradient the pass started from (``1.0``).
-        events: one :class:`EdgeEvent` per edge, in backward order (reverse topological order,
-            operands in order within a node).
+        events: one :class:`EdgeEvent` per edge, in ``backward()``'s order (op nodes from the
+            last created to the first, operands in order within a node).
         version: the schema version (:data:`SCHEMA_VERSION`).
     """
 
@@ -194,10 +203,17 @@ class Trace:
         node = self.node(node_id)
         STRINGS = strings(lang)
         terms = " + ".join(
-            STRINGS["ledger_term"].format(
-                value=format_number(e.contribution, fmt), node=self.node(e.node).name
+            (
+                [STRINGS["ledger_start"].format(value=format_number(node.grad_start, fmt))]
+                if node.grad_start
+                else []
             )
-            for e in self.ledger(node_id)
+            + [
+                STRINGS["ledger_term"].format(
+                    value=format_number(e.contribution, fmt), node=self.node(e.node).name
+                )
+                for e in self.ledger(node_id)
+            ]
         )
         total = format_number(node.grad if node_id != self.root else self.seed, fmt)
         return STRINGS["ledger"].format(operand=node.name, terms=terms or total, total=total)
@@ -271,6 +287,9 @@ class Trace:
                     + STRINGS["op_line"].format(name=n.name, expr=self.expression(n.id, fmt), data=f(n.data))
                 )
         lines.append(STRINGS["backward_header"].format(root=root, seed=f(self.seed)))
+        for n in self.nodes:
+            if n.grad_start:
+                lines.append("  " + STRINGS["start_line"].format(name=n.name, grad=f(n.grad_start)))
         width = len(str(len(self.events) - 1)) if self.events else 1
         for e in self.events:
             lines.append(f"  {e.step:>{width}}  " + self.event_text(e, fmt, lang))
@@ -312,8 +331,11 @@ class Trace:
         if not isinstance(data, Mapping):
             raise ValueError(f"a trace is a JSON object, got {type(data).__name__}")
         version = data.get("version")
-        if version != SCHEMA_VERSION:
-            raise ValueError(f"trace schema version {version!r} is not supported (expected {SCHEMA_VERSION})")
+        if version not in _READABLE_VERSIONS:
+            raise ValueError(
+                f"trace schema version {version!r} is not supported "
+                f"(expected one of {', '.join(map(str, _READABLE_VERSIONS))})"
+            )
         try:
             nodes = tuple(_decode(TraceNode, n) for n in data["nodes"])
             events = tuple(_decode(EdgeEvent, e) for e in data["events"])
@@ -364,6 +386,8 @@ def _record(obj: TraceNode | EdgeEvent) -> dict[str, Any]:
 def _decode(cls: type[Any], data: Mapping[str, Any]) -> Any:
     kwargs: dict[str, Any] = {}
     for f in fields(cls):
+        if f.name not in data and f.default is not MISSING:  # a field newer than the data
+            continue
         v = data[f.name]
         if f.type in ("float",):
             v = _dec(v)
@@ -379,11 +403,17 @@ def _decode(cls: type[Any], data: Mapping[str, Any]) -> Any:
 
 
 def trace_backward(root: Value, *, parameters: Iterable[Value] | None = None) -> Trace:
-    """Record the backward pass from ``root`` without touching the graph.
+    """Record what ``root.backward()`` would do, without touching the graph.
 
-    Gradients are computed in a dictionary of the trace's own with each node's
-    ``op.local_grads``, exactly as :meth:`Value.backward` computes them, so the trace's numbers
-    equal ``backward()``'s; no ``data`` or ``grad`` of the graph changes.
+    The pass is the engine's own backward walk, in ``backward()``'s order and with its
+    arithmetic, run into a dictionary of the trace's own: its gradients equal the ``.grad``\\s a
+    ``root.backward()`` call made now would leave, bit for bit. As in ``backward()``, interior
+    nodes start from 0 and leaves from the ``.grad`` they hold (recorded as
+    ``TraceNode.grad_start``): after an earlier ``backward()`` without ``zero_grad()``, the trace
+    shows the leaves accumulating. No ``data`` or ``grad`` of the graph changes.
+
+    Node ids and names follow :func:`~microgradnet.engine.topological_order` (a forward
+    evaluation order); events follow the walk.
 
     Roles: ``root`` is the ``"output"``; other op nodes are ``"intermediate"``; a leaf is a
     ``"parameter"`` when it is one of ``parameters`` (compared by identity) or, when
@@ -413,46 +443,36 @@ def trace_backward(root: Value, *, parameters: Iterable[Value] | None = None) ->
         for child in node.children:
             consumers[index[child]] += 1
 
-    grads = [0.0] * len(order)
-    seed = 1.0
-    grads[index[root]] = seed
     remaining = list(consumers)
     events: list[EdgeEvent] = []
-    for node in reversed(order):
-        op = node._entry
-        if op is None:
-            continue
-        k = index[node]
-        upstream = grads[k]
-        children = node.children
-        local = op.local_grads([c.data for c in children], node.data, node._arg)
-        n_ops = len(children)
-        operand_names = [_display(names[index[c]]) for c in children]
-        for j, (child, d) in enumerate(zip(children, local)):
-            ci = index[child]
-            before = grads[ci]
-            contribution = d * upstream
-            grads[ci] = before + contribution
-            remaining[ci] -= 1
-            events.append(
-                EdgeEvent(
-                    step=len(events),
-                    node=ids[k],
-                    operand=ids[ci],
-                    operand_index=j,
-                    op=op.name,
-                    param=op.param_of(j, n_ops),
-                    formula=op.grad_formula(j, n_ops),
-                    formula_named=op.explain_grad(j, operand_names, _display(names[k]), node._arg),
-                    local=float(d),
-                    upstream=upstream,
-                    contribution=contribution,
-                    grad_before=before,
-                    grad_after=grads[ci],
-                    final=remaining[ci] == 0,
-                    rule=op.rule,
-                )
+
+    def record(edge: _Edge) -> None:
+        node, op, j = edge.node, edge.op, edge.position
+        k, ci = index[node], index[edge.operand]
+        n_ops = len(node.children)
+        remaining[ci] -= 1
+        operand_names = [_display(names[index[c]]) for c in node.children]
+        events.append(
+            EdgeEvent(
+                step=len(events),
+                node=ids[k],
+                operand=ids[ci],
+                operand_index=j,
+                op=op.name,
+                param=op.param_of(j, n_ops),
+                formula=op.grad_formula(j, n_ops),
+                formula_named=op.explain_grad(j, operand_names, _display(names[k]), node._arg),
+                local=float(edge.local),
+                upstream=edge.upstream,
+                contribution=edge.contribution,
+                grad_before=edge.before,
+                grad_after=edge.after,
+                final=remaining[ci] == 0,
+                rule=op.rule,
             )
+        )
+
+    _, grads = _backward_into(root, record)
 
     nodes = []
     for k, node in enumerate(order):
@@ -470,16 +490,17 @@ def trace_backward(root: Value, *, parameters: Iterable[Value] | None = None) ->
                 label=node.label,
                 name=names[k],
                 data=node.data,
-                grad=grads[k],
+                grad=grads[node],
                 op=node.op,
                 symbol=node._entry.symbol if node._entry is not None else "",
                 arg=node._arg,
                 children=tuple(ids[index[c]] for c in node.children),
                 role=role,
                 consumers=consumers[k],
+                grad_start=node.grad if node._entry is None else 0.0,
             )
         )
-    return Trace(nodes=tuple(nodes), root=ids[index[root]], seed=seed, events=tuple(events))
+    return Trace(nodes=tuple(nodes), root=ids[index[root]], seed=1.0, events=tuple(events))
 
 
 def _names(order: Sequence[Value]) -> list[str]:
