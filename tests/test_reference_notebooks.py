@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
-from refcells import REFERENCE, Cell, Ran, lesson_cells, notebook_cells, run_notebook, same_numbers
 
 from microgradnet import Value
+from refcells import REFERENCE, Cell, Ran, lesson_cells, notebook_cells, run_notebook, same_numbers
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 HAS_MICROGRAD = importlib.util.find_spec("micrograd") is not None
