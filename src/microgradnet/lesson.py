@@ -88,7 +88,7 @@ def _input(x: Any, who: str, what: str, cols: int | None = None) -> FloatArray:
     if (
         isinstance(x, np.ndarray)
         and x.ndim == 2
-        and np.issubdtype(x.dtype, np.floating)
+        and (np.issubdtype(x.dtype, np.floating) or x.dtype == object)  # object: Values, kept
         and (cols is None or x.shape[1] == cols)
     ):
         return x
