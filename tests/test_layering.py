@@ -20,6 +20,8 @@ LAYERS = {
     "engine": 1,
     "testing": 2,
     "nn": 2,
+    "lecture": 2,
+    "lesson": 2,
     "losses": 2,
     "optim": 2,
     "data": 2,
