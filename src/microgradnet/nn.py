@@ -48,6 +48,7 @@ draw per weight in micrograd's order (layer by layer, neuron by neuron), and eve
 
 from __future__ import annotations
 
+import enum
 import math
 import numbers
 import random
@@ -129,23 +130,32 @@ def _make_rng(seed: int | None, rng: random.Random | None, who: str) -> _Draws:
     return random.Random(seed)
 
 
-def _resolve_activation(activation: str | bool | None, nonlin: bool | None, default: str, who: str) -> str:
+class _Unset(enum.Enum):
+    UNSET = "unset"
+
+
+#: The default of ``activation``: not given (``None`` stays an error, as before).
+_UNSET = _Unset.UNSET
+
+
+def _resolve_activation(activation: str | bool | _Unset, nonlin: bool | None, default: str, who: str) -> str:
     """The activation from ours (``activation="tanh"``) or micrograd's (``nonlin=True``: ReLU,
     ``False``: linear; also micrograd's positional ``Neuron(2, False)``)."""
     if isinstance(activation, bool):  # micrograd's Neuron(nin, nonlin) called positionally
         if nonlin is not None:
             raise ValueError(f"{who}: nonlin given twice ({activation!r} and nonlin={nonlin!r})")
-        activation, nonlin = None, activation
+        nonlin = activation
+        activation = _UNSET
     if nonlin is not None:
         if not isinstance(nonlin, bool):
             raise TypeError(f"{who}: nonlin must be True (ReLU) or False (linear), got {nonlin!r}")
-        if activation is not None:
+        if activation is not _UNSET:
             raise ValueError(
                 f"{who}: pass activation= or micrograd's nonlin=, not both "
                 f"(got activation={activation!r}, nonlin={nonlin!r})"
             )
         return "relu" if nonlin else "linear"
-    return _check_choice(default if activation is None else activation, ACTIVATIONS, "activation", who)
+    return _check_choice(default if activation is _UNSET else activation, ACTIVATIONS, "activation", who)
 
 
 def _check_size(n: object, what: str, who: str) -> int:
@@ -511,7 +521,7 @@ class Neuron(Module):
     def __init__(
         self,
         nin: int,
-        activation: str | bool | None = None,
+        activation: str | bool | _Unset = _UNSET,
         *,
         nonlin: bool | None = None,
         init: str = "uniform",
@@ -565,7 +575,7 @@ class Layer(Module):
         self,
         nin: int,
         nout: int,
-        activation: str | bool | None = None,
+        activation: str | bool | _Unset = _UNSET,
         *,
         nonlin: bool | None = None,
         init: str = "uniform",

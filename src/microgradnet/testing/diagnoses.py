@@ -7,6 +7,7 @@ whether it explains the difference; the first that does gives the sentence. A de
 plain function of an :class:`Evidence` (the student's array, the right one, and what the layer
 saw), so the same catalogue can mark answers in other exercises.
 
+```pycon
 >>> import numpy as np
 >>> right = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
 >>> ev = Evidence("dW", got=right.T, want=right)
@@ -14,6 +15,8 @@ saw), so the same catalogue can mark answers in other exercises.
 'transposed'
 >>> diagnose(ev).sentence.format(grad="dW").split(":")[0]
 'dW is the transpose of the right answer'
+
+```
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Check a student's NumPy layer (the lesson's ``forward``/``backward`` kind) against autograd
 and finite differences, and say in words which gradient is wrong, where and by how much.
 
+```pycon
 >>> import numpy as np
 >>> class MyLinear:
 ...     def __init__(self):
@@ -20,6 +21,8 @@ False
 ['dW']
 >>> report.check("dW").diagnosis.name
 'transposed'
+
+```
 """
 
 from __future__ import annotations
