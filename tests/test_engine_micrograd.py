@@ -11,7 +11,7 @@ import pytest
 
 from microgradnet import OPS, Value, apply, grad
 
-REFERENCE = Path(__file__).parent / "reference" / "micrograd_test_engine.txt"
+REFERENCE = Path(__file__).parent / "reference" / "micrograd_test_engine.py"
 
 
 def test_micrograds_own_test_engine_passes_with_only_the_import_changed() -> None:
