@@ -216,6 +216,10 @@ class Value:
         """Square root; ``nan`` below 0."""
         return _make(_SQRT, (self,))
 
+    def detach(self) -> Value:
+        """The same number as a node whose gradient stops here: its input receives nothing."""
+        return _make(OPS["detach"], (self,))
+
     # ---- backpropagation ---------------------------------------------------------------------
 
     def backward(self) -> None:

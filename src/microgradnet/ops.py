@@ -712,6 +712,8 @@ _row("sum",     "Σ",    "x",    "sum(x)",        ["1"],                        
 _row("dot",     "·",    "x w",  "dot(x, w)",     ["w[i]", "x[i]"],                [_ANY, _ANY],
      "dot: each x[i] receives w[i] times the upstream gradient, and each w[i] receives x[i]",
      "dot({x}, {w})", variadic=True)
+_row("detach",  "detach", "x",  "x",             ["0"],                           [_ANY],
+     "detach stops the gradient: its input receives nothing", "detach({x})")
 # fmt: on
 
 #: The names of the built-in rows; they cannot be replaced.

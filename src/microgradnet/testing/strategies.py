@@ -44,7 +44,14 @@ def ops(names: Sequence[str] | None = None) -> st.SearchStrategy[Op]:
         unknown = [n for n in names if n not in OPS]
         if unknown:
             raise ValueError(f"unknown op name(s) {unknown}; known ops: {', '.join(OPS)}")
-    return st.deferred(lambda: st.sampled_from([OPS[n] for n in (names if names is not None else list(OPS))]))
+    return st.deferred(
+        lambda: st.sampled_from([OPS[n] for n in (names if names is not None else _differentiable())])
+    )
+
+
+def _differentiable() -> list[str]:
+    """Every op except ``detach``, whose derivative is 0 by definition (a stop-gradient)."""
+    return [n for n in OPS if n != "detach"]
 
 
 class OpCall(NamedTuple):
@@ -128,7 +135,7 @@ def expressions(
     domain. Nodes whose magnitude exceeds ``bound`` are not reused, so finite differences stay
     accurate.
     """
-    names = list(ops) if ops is not None else list(OPS)
+    names = list(ops) if ops is not None else _differentiable()
     unknown = [n for n in names if n not in OPS]
     if unknown:
         raise ValueError(f"unknown op name(s) {unknown}; known ops: {', '.join(OPS)}")
