@@ -174,7 +174,8 @@ def _cross_entropy_sample(logits: Any, k: int) -> Value:
 def _nll_sample(probabilities: Any, k: int) -> Value:
     """``-log p_k`` for one sample of class ``k`` given as probabilities (after a softmax)."""
     p: Value = list(probabilities)[k]
-    return -p.log()
+    loss: Value = -p.log()
+    return loss
 
 
 def _hinge_term(score: Value, label: float) -> Value:
@@ -250,7 +251,8 @@ def _bce_sample(out: Any, t: Any) -> Value:
         return -p.log()
     if not isinstance(t, Value) and t == 0.0:
         return -(1 - p).log()
-    return -(t * p.log() + (1 - t) * (1 - p).log())
+    loss: Value = -(t * p.log() + (1 - t) * (1 - p).log())
+    return loss
 
 
 # ---- batches: the mean of the per-sample losses ---------------------------------------------

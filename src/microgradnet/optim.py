@@ -261,7 +261,7 @@ class Optimizer:
         or a buffer of the wrong length, ``TypeError`` for a non-number; nothing changes then.
         """
         who = f"{type(self).__name__}.advance()"
-        if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
             raise ValueError(f"{who}: steps must be an integer >= 0, got {steps!r}")
         names = self.state_names()
         if len(buffers) != len(names):

@@ -258,7 +258,8 @@ def _sample_points(op: Op) -> tuple[list[list[float]], float | None]:
             x = d.lo + t * (d.hi - d.lo)
             while not d.contains(x):
                 x += d.margin
-            point += [x, x * 0.5 + d.lo * 0.5 if d.contains(x * 0.5 + d.lo * 0.5) else x] if op.variadic else [x]
+            other = x * 0.5 + d.lo * 0.5
+            point += [x, other if d.contains(other) else x] if op.variadic else [x]
         rows.append(point)
     arg = None
     if op.arg:
@@ -289,7 +290,8 @@ def _check(entry: ArrayOp) -> None:
         want = op.float_forward(row, 0.0, arg)
         local = op.local_grads(row, want, arg)
         got = [float(out[0, s])] + [float(g[0, s]) for g in grads]
-        for what, a, b in zip(["forward", *(f"derivative {k}" for k in range(len(row)))], got, [want, *local]):
+        names = ["forward", *(f"derivative {k}" for k in range(len(row)))]
+        for what, a, b in zip(names, got, [want, *local]):
             if not (a == b or (math.isnan(a) and math.isnan(b)) or abs(a - b) <= 1e-9 * max(1.0, abs(b))):
                 raise CompileError(
                     f"op {op.name!r}: its {what} on arrays gives {a!r} where the op table gives {b!r} "

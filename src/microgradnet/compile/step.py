@@ -92,7 +92,9 @@ class CompiledStep:
             raise ValueError(f"X has {Xa.shape[0]} rows but y has shape {ya.shape}; give one target per row")
         total, outs = 0.0, []
         for start in range(0, len(Xa), chunk):
-            part, _ = self._forward_backward(Xa[start : start + chunk], ya[start : start + chunk], None, False)
+            part, _ = self._forward_backward(
+                Xa[start : start + chunk], ya[start : start + chunk], None, False
+            )
             n = len(Xa[start : start + chunk])
             total += part * n if self.reduction == "mean" else part
             outs.append(self.last_outputs)
@@ -209,7 +211,12 @@ class CompiledStep:
         ends = [0, len(Xa) - 1]  # rows the fallback check traces besides a random point
         if key[0] == "classes":
             for k, (tape, known) in self._tapes.items():
-                if k[0] == "classes" and k[1] == n_features and known is not None and set(key[2]) <= set(known):
+                if (
+                    k[0] == "classes"
+                    and k[1] == n_features
+                    and known is not None
+                    and set(key[2]) <= set(known)
+                ):
                     return tape, known
             classes = sorted(set(self.classes or self._default_classes(n_features)) | set(key[2]))
             samples = [(Xa[r], None) for r in ends]
@@ -217,7 +224,9 @@ class CompiledStep:
         elif key not in self._tapes:
             n_t = int(np.prod(key[2])) if key[2] else 1
             samples = [(Xa[r], targets[r]) for r in ends]
-            self._retrace(n_features, Targets("values", count=n_t, scalar=len(key[2]) == 0), samples, key, None)
+            self._retrace(
+                n_features, Targets("values", count=n_t, scalar=len(key[2]) == 0), samples, key, None
+            )
         return self._tapes[key]
 
     def _retrace(
@@ -332,7 +341,9 @@ def for_fit(model: Any, loss: str, l2: float = 0.0) -> CompiledStep:
     if l2:  # (an MLP's parameters() walks every neuron: only when needed)
         params = list(model.parameters())
         reg = lambda: l2 * apply("dot", *params, *params)
-    return compile(model, spec.sample, regularizer=reg, targets="classes" if spec.target == "class" else "auto")
+    return compile(
+        model, spec.sample, regularizer=reg, targets="classes" if spec.target == "class" else "auto"
+    )
 
 
 def evaluate_named(model: Any, loss: str, X: Any, y: Any) -> tuple[float, FloatArray]:

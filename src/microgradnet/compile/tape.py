@@ -107,7 +107,8 @@ class Step:
     @property
     def size(self) -> int:
         """How many nodes the step runs together."""
-        return self.rows.stop - self.rows.start
+        size: int = self.rows.stop - self.rows.start
+        return size
 
 
 @dataclass
@@ -147,7 +148,8 @@ def build_tape(trace: Trace, params: Sequence[Value], n_targets: int, ops: Array
         if first is not node:
             (b_row if batched[node] else s_row)[node] = (b_row if batched[first] else s_row)[first]
     steps = [
-        _plan(members, is_b, start, depth, batched, b_row, s_row, flows, ops) for members, is_b, start in placed
+        _plan(members, is_b, start, depth, batched, b_row, s_row, flows, ops)
+        for members, is_b, start in placed
     ]
     return Tape(
         steps=steps,
