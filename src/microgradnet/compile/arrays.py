@@ -62,7 +62,7 @@ def _dot(x: Any, w: Any) -> Any:
 
 
 def _maximum(xs: Any) -> Any:
-    return np.max(np.asarray(xs), axis=0)  # (propagates nan, as ops.maximum)
+    return np.max(np.stack(np.broadcast_arrays(*xs)), axis=0)  # (propagates nan, as ops.maximum)
 
 
 #: NumPy versions of the primitives in :data:`~microgradnet.ops.FLOAT_FUNCTIONS`, with the same
