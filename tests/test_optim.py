@@ -384,3 +384,10 @@ def test_advance_rejects_bad_state_and_changes_nothing() -> None:
     with pytest.raises(TypeError, match="numbers"):
         opt.advance(1, [["a", 0.0], [0.0, 0.0]])
     assert opt.state_dict() == before
+
+
+def test_a_state_number_too_large_for_a_float_is_a_value_error() -> None:
+    opt = optim.SGD([Value(1.0)], lr=0.1, momentum=0.9)
+    with pytest.raises(ValueError, match="too large for a float"):
+        opt.load_state_dict({"optimizer": "SGD", "steps": 1, "momentum_buffer": [10**400]})
+    assert opt.momentum_buffer is None and opt.steps == 0

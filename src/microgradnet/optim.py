@@ -335,6 +335,10 @@ class Optimizer:
             for k, x in enumerate(buf):
                 if not _real(x):
                     raise TypeError(f"{who}: {name!r}[{k}] must be a number, got {x!r}")
+                try:
+                    float(x)
+                except OverflowError:
+                    raise ValueError(f"{who}: {name!r}[{k}] is too large for a float") from None
             buffers[name] = [float(x) for x in buf]
         self._check_loaded(buffers, steps, who)
         self.steps = steps
