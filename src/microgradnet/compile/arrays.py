@@ -62,7 +62,9 @@ def _dot(x: Any, w: Any) -> Any:
 
 
 def _maximum(xs: Any) -> Any:
-    return np.max(np.stack(np.broadcast_arrays(*xs)), axis=0)  # (propagates nan, as ops.maximum)
+    if not isinstance(xs, np.ndarray):  # a list of operands, maybe of different shapes
+        xs = np.stack(np.broadcast_arrays(*xs))
+    return np.max(xs, axis=0)  # (propagates nan, as ops.maximum)
 
 
 #: NumPy versions of the primitives in :data:`~microgradnet.ops.FLOAT_FUNCTIONS`, with the same

@@ -128,15 +128,14 @@ def _layer_backward(
     product.
     """
     assert step.rows_b is not None and step.rows_s is not None
-    d_b = np.asarray(local[step.layer_group], dtype=float)
-    d_s = np.asarray(local[1 - step.layer_group], dtype=float)
     n = step.idx.shape[0] // 2
-    if d_b.ndim == 3 and d_b.shape[2] == 1:  # (n, nodes, 1): W.T @ upstream
-        to_b = np.matmul(np.broadcast_to(d_b, (n, step.size, 1))[:, :, 0], up)
+    d_b, d_s = local[step.layer_group], local[1 - step.layer_group]
+    if isinstance(d_b, np.ndarray) and d_b.shape == (n, step.size, 1):  # W.T @ upstream
+        to_b = np.matmul(d_b[:, :, 0], up)
     else:
         to_b = np.einsum("inb,nb->ib", np.broadcast_to(d_b, (n, *up.shape)), up)
-    if d_s.ndim == 3 and d_s.shape[1] == 1:  # (n, 1, batch): upstream @ X.T
-        to_s = np.matmul(up, np.broadcast_to(d_s, (n, 1, up.shape[1]))[:, 0, :].T)
+    if isinstance(d_s, np.ndarray) and d_s.shape == (n, 1, up.shape[1]):  # upstream @ X.T
+        to_s = np.matmul(up, d_s[:, 0, :].T)
     else:
         to_s = np.einsum("inb,nb->ni", np.broadcast_to(d_s, (n, *up.shape)), up)
     if check:

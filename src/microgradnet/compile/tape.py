@@ -208,14 +208,19 @@ def _gradient_flow(trace: Trace, canon: dict[Value, Value]) -> set[Value]:
     """The representatives that receive gradient from the losses: every edge carries it except
     one whose derivative formula in the op table is the constant 0 (``detach``)."""
     flows = {canon[r] for r in trace.roots[: trace.n_losses]}
+    stops: dict[Op, tuple[bool, ...]] = {}  # per op: which parameters' formulas are 0
     for node in reversed(trace.nodes):
         op = node._entry
         if op is None or canon[node] is not node or node not in flows:
             continue
+        zero = stops.get(op)
+        if zero is None:
+            zero = stops[op] = tuple(_is_zero(g) for g in op.grads)
+        if not any(zero):
+            flows.update(map(canon.__getitem__, node.children))
+            continue
         per = len(node.children) // len(op.params) if op.variadic else 1
-        for k, child in enumerate(node.children):
-            if not _is_zero(op.grads[k // per]):
-                flows.add(canon[child])
+        flows.update(canon[c] for k, c in enumerate(node.children) if not zero[k // per])
     return flows
 
 
