@@ -263,16 +263,17 @@ def _check_targets(
     if not np.all(np.isfinite(y)):
         row = int(np.argwhere(~np.isfinite(y))[0][0])
         raise ValueError(f"{who}: y must be finite, y[{row}] is {float(y[row])!r}")
-    if task.spec is None:
+    spec = task.spec
+    if spec is None:
         return  # a loss function of the caller's own: it decides what targets mean
-    if task.name in ("binary_cross_entropy", "binary_cross_entropy_with_logits"):
+    if spec.target == "value" and spec.classifier:  # the binary cross entropies: probabilities
         if np.any((y < 0) | (y > 1)):
             bad = y[(y < 0) | (y > 1)][0]
             raise ValueError(f"{who}: {task.name} needs targets in [0, 1], got {float(bad)!r}")
         return
     k = _n_outputs(model, X)
-    if task.name != "cross_entropy" and k == 1:
-        return
+    if (spec.one_score or spec.target == "value") and k == 1:
+        return  # one output: a margin or a regression target, not a class index
     if np.any(y != np.round(y)):
         bad = y[y != np.round(y)][0]
         raise ValueError(f"{who}: {task.name} needs whole-number class labels in y, got {float(bad)!r}")
@@ -697,7 +698,7 @@ def fit(
     best: float | None = None
     first = 1
     if resume is not None:
-        progress_state = _resume(model, resume, opt, task.name, shuffle)
+        progress_state = _resume(model, resume, opt, task.name)
         first = progress_state.epoch + 1
         rng.bit_generator.state = progress_state.rng
         history = progress_state.history
@@ -707,7 +708,8 @@ def fit(
         step = for_fit(model, task.spec.name, l2).trainer(opt)
 
     size = len(X) if batch_size is None else int(batch_size)
-    best_params: list[float] | None = None
+    # (a resumed run with early stopping starts from its best epoch's checkpoint)
+    best_params: list[float] | None = None if best is None else [p.data for p in model.parameters()]
     waited = 0
     bar = _progress_bar(progress, max(0, epochs - first + 1))
     try:
@@ -948,7 +950,7 @@ def _load_into(model: Any, p: Path, body: dict[str, Any], optimizer: Any) -> Non
             raise
 
 
-def _resume(model: Any, path: str | os.PathLike[str], optimizer: Any, loss: str, shuffle: bool) -> _Progress:
+def _resume(model: Any, path: str | os.PathLike[str], optimizer: Any, loss: str) -> _Progress:
     """Load a ``fit`` checkpoint into the model and the optimizer; its progress, checked first."""
     p = Path(path)
     body = _read_checkpoint(p)
