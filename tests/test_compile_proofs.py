@@ -408,3 +408,16 @@ def test_the_pure_python_layers_import_neither_numpy_nor_compile(module: str) ->
 def test_a_pickled_value_round_trip_keeps_the_numbers() -> None:
     v = pickle.loads(pickle.dumps(Value(1.5)))
     assert v.data == 1.5 and v.grad == 0.0
+
+
+def test_a_float_function_without_an_array_version_is_a_compile_error() -> None:
+    FLOAT_FUNCTIONS["halve_c"] = lambda x: x / 2
+    register_op("uses_halve_c", forward="halve_c(x)", grads=["0.5"], params=["x"])
+    try:
+        with pytest.raises(CompileError, match="'halve_c' is a float function with no array version"):
+            ArrayOps().get(OPS["uses_halve_c"])
+        NUMPY_FUNCTIONS["halve_c"] = lambda x: x / 2  # ... until it has one
+        assert ArrayOps().get(OPS["uses_halve_c"]).forward(np.array([[[3.0]]]), None).tolist() == [[1.5]]
+    finally:
+        del OPS["uses_halve_c"], FLOAT_FUNCTIONS["uses_halve_c"], FLOAT_FUNCTIONS["halve_c"]
+        NUMPY_FUNCTIONS.pop("halve_c", None)

@@ -196,10 +196,18 @@ class ArrayOps:
                 self._namespace[name] = self._as_function(name)
 
     def _as_function(self, name: str) -> Callable[..., Any]:
-        """A registered op (or a function added to FLOAT_FUNCTIONS) callable by name on arrays."""
+        """A registered op callable by name on arrays; a bare function added to FLOAT_FUNCTIONS
+        (no op, no array version) raises :class:`CompileError` when a formula calls it."""
         op = OPS.get(name)
-        if op is None:  # a bare float function: element by element, as the float formulas call it
-            return np.frompyfunc(FLOAT_FUNCTIONS[name], 1, 1)  # type: ignore[no-any-return]
+        if op is None:
+
+            def missing(*operands: Any) -> Any:
+                raise CompileError(
+                    f"{name!r} is a float function with no array version: add one to "
+                    f"microgradnet.compile.NUMPY_FUNCTIONS, or register it as an op"
+                )
+
+            return missing
 
         def call(*operands: Any) -> Any:
             entry = self.get(op)
