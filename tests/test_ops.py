@@ -7,6 +7,7 @@ Values) against mpmath's second derivative; and each op's gradients against cent
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import mpmath as mp
@@ -40,6 +41,7 @@ MP_FUNCTIONS = {
     "div": lambda a, b: a / b,
     "sum": lambda xs: mp.fsum(xs),
     "dot": lambda x, w: mp.fsum(a * b for a, b in zip(x, w)),
+    "max": max,
 }
 
 MATH_EQUIVALENT = {
@@ -56,6 +58,15 @@ FORMULA_OPS = [op for op in OPS.values() if isinstance(op.forward, str)]
 # A stop-gradient row (detach) declares its derivative 0 rather than deriving it from its forward:
 # finite differences of the forward do not apply to it; it has tests of its own below.
 DIFFERENTIABLE_OPS = [op for op in OPS.values() if not op.stops_gradient]
+DIFFERENTIABLE_FORMULA_OPS = [op for op in FORMULA_OPS if not op.stops_gradient]
+
+
+def away_from_ties(call: OpCall) -> bool:
+    """``max`` has a kink where two inputs tie (like relu at 0): derivatives are checked away from it."""
+    if call.op.name != "max":
+        return True
+    xs = sorted(call.operands)
+    return all(b - a >= 1e-2 for a, b in itertools.pairwise(xs))
 
 
 def mp_forward(op: Op, operands: tuple[float, ...], arg: float | None) -> mp.mpf:
@@ -100,10 +111,10 @@ def test_unary_forward_matches_math(name: str, data: st.DataObject) -> None:
     assert apply(name, *call.operands).data == MATH_EQUIVALENT[name](call.operands[0])
 
 
-@pytest.mark.parametrize("op", FORMULA_OPS, ids=lambda o: o.name)
+@pytest.mark.parametrize("op", DIFFERENTIABLE_FORMULA_OPS, ids=lambda o: o.name)
 @given(data=st.data())
 def test_local_derivatives_match_mpmath(op: Op, data: st.DataObject) -> None:
-    call = data.draw(op_calls(op))
+    call = data.draw(op_calls(op).filter(away_from_ties))
     out = op.float_forward(list(call.operands), 0.0, call.arg)
     local = op.local_grads(list(call.operands), out, call.arg)
     assert len(local) == len(call.operands)
@@ -112,10 +123,10 @@ def test_local_derivatives_match_mpmath(op: Op, data: st.DataObject) -> None:
         assert close(float(d), want, 1e-9, 1e-9), (op.name, k, call, d, want)
 
 
-@pytest.mark.parametrize("op", FORMULA_OPS, ids=lambda o: o.name)
+@pytest.mark.parametrize("op", DIFFERENTIABLE_FORMULA_OPS, ids=lambda o: o.name)
 @given(data=st.data())
 def test_second_derivatives_match_mpmath(op: Op, data: st.DataObject) -> None:
-    call = data.draw(op_calls(op))
+    call = data.draw(op_calls(op).filter(away_from_ties))
     xs = [Value(x) for x in call.operands]
     out = apply(op, *xs, arg=call.arg)
     for k, x in enumerate(xs):
@@ -128,14 +139,14 @@ def test_second_derivatives_match_mpmath(op: Op, data: st.DataObject) -> None:
 @pytest.mark.parametrize("op", DIFFERENTIABLE_OPS, ids=lambda o: o.name)
 @given(data=st.data())
 def test_backward_matches_central_difference(op: Op, data: st.DataObject) -> None:
-    call = data.draw(op_calls(op))
+    call = data.draw(op_calls(op).filter(away_from_ties))
     assert gradcheck(call, list(call.operands))
 
 
 @pytest.mark.parametrize("op", DIFFERENTIABLE_OPS, ids=lambda o: o.name)
 @given(data=st.data())
 def test_second_derivatives_match_central_difference(op: Op, data: st.DataObject) -> None:
-    call = data.draw(op_calls(op))
+    call = data.draw(op_calls(op).filter(away_from_ties))
     assert gradgradcheck(call, list(call.operands), atol=1e-4, rtol=1e-3)
 
 

@@ -45,6 +45,7 @@ __all__ = [
     "define_op",
     "detect_anomaly",
     "grad",
+    "is_anomaly_enabled",
     "is_grad_enabled",
     "no_grad",
     "topological_order",
@@ -731,6 +732,11 @@ def _in_mode(**changes: Any) -> Iterator[None]:
 def is_grad_enabled() -> bool:
     """False inside :func:`no_grad` (in this thread or async task)."""
     return _MODE.get().grad
+
+
+def is_anomaly_enabled() -> bool:
+    """True inside :func:`detect_anomaly` (in this thread or async task)."""
+    return _MODE.get().anomaly
 
 
 @contextmanager

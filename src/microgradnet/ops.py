@@ -41,6 +41,7 @@ __all__ = [
     "get_op",
     "iszero",
     "log",
+    "maximum",
     "pow",
     "register_op",
     "relu",
@@ -151,6 +152,17 @@ def sign(x: float) -> float:
     return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
 
 
+def maximum(xs: Sequence[float]) -> float:
+    """The largest of ``xs``; ``nan`` when any of them is ``nan`` (as NumPy's ``max``)."""
+    best = -_INF
+    for x in xs:
+        if x != x:
+            return _NAN
+        if x > best:
+            best = x
+    return best
+
+
 def dot(x: Sequence[float], w: Sequence[float]) -> float:
     """``x[0]*w[0] + x[1]*w[1] + ...``, summed left to right."""
     total: float = sum(map(operator.mul, x, w))
@@ -176,6 +188,7 @@ FLOAT_FUNCTIONS: dict[str, Callable[..., float]] = {
     "iszero": iszero,
     "sum": sum,
     "dot": dot,
+    "max": maximum,
 }
 
 
@@ -741,6 +754,11 @@ _row("sum",     "Σ",    "x",    "sum(x)",        ["1"],                        
 _row("dot",     "·",    "x w",  "dot(x, w)",     ["w[i]", "x[i]"],                [_ANY, _ANY],
      "dot: each x[i] receives w[i] times the upstream gradient, and each w[i] receives x[i]",
      "dot({x}, {w})", variadic=True)
+# max routes like relu: the largest input gets the gradient (split evenly between tied inputs)
+_row("max",     "max",  "x",    "max(x)",
+     ["iszero(x[i] - out) / sum([iszero(v - out) for v in x])"],                  [_ANY],
+     "max routes: the largest input receives the upstream gradient (tied inputs share it)",
+     "max({x})", variadic=True)
 _row("detach",  "detach", "x",  "x",             ["0"],                           [_ANY],
      "detach stops the gradient: the value passes forward, nothing flows back", "detach({x})")
 # fmt: on

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from microgradnet import data, nn, optim, train
+from microgradnet import data, losses, nn, optim, train
 from microgradnet.cli import CliError
 
 __all__ = ["DATASETS", "register", "run"]
@@ -154,9 +154,10 @@ def run(args: argparse.Namespace) -> int:
     if args.samples:
         Xtr, ytr = Xtr[: args.samples], ytr[: args.samples]
     classes = 0 if regression else int(max(ytr.max(), yte.max())) + 1
-    if loss in ("hinge", "binary_cross_entropy", "binary_cross_entropy_with_logits") and classes != 2:
+    one_score = losses.LOSSES[loss].one_score  # one score per sample: two classes
+    if one_score and classes != 2:
         raise CliError(f"--loss {loss} is for two classes; {args.dataset} has {classes}")
-    outputs = 1 if regression or loss not in ("cross_entropy", "mse", "mae") else classes
+    outputs = 1 if regression or one_score else classes
     model: Any = nn.MLP(Xtr.shape[1], [*args.hidden, outputs], activation=args.activation, seed=args.seed)
     if loss == "binary_cross_entropy":
         model = nn.Sequential(model, nn.Sigmoid())

@@ -45,12 +45,15 @@ from microgradnet.engine import Value, apply, topological_order
 from microgradnet.locales import FONT_FAMILY, check_lang, font_face_css, localize
 from microgradnet.ops import OPS
 from microgradnet.slips import SlipError, get_slip
+from microgradnet.viz._sheettext import asked as _asked
+from microgradnet.viz._sheettext import formula as _formula
+from microgradnet.viz._sheettext import working as _working
 from microgradnet.viz.expr import MAX_LENGTH, ExpressionError, parse_expression
 from microgradnet.viz.lms import export
 from microgradnet.viz.slips import SlippedTrace, plant_slip
 from microgradnet.viz.strings import check_number_format, format_number
 from microgradnet.viz.strings import strings as strings_for
-from microgradnet.viz.trace import EdgeEvent, Trace, TraceNode, trace_backward
+from microgradnet.viz.trace import EdgeEvent, Trace, trace_backward
 
 __all__ = [
     "DEFAULT_RANGE",
@@ -109,11 +112,6 @@ class WorksheetVersion:
     def gradients(self) -> dict[str, float]:
         """``{name: ∂output/∂node}`` for every node asked about (all but constants), output first."""
         return {n.name: n.grad for n in _asked(self.trace)}
-
-
-def _asked(trace: Trace) -> list[TraceNode]:
-    """The nodes whose gradient the sheet asks for: output first, then backwards; no constants."""
-    return [n for n in reversed(trace.nodes) if not (n.is_leaf and not n.label)]
 
 
 def _decimals(x: float) -> int:
@@ -532,56 +530,11 @@ def make_worksheet(
 # --------------------------------------------------------------------------------------------
 
 
-def _formula(trace: Trace, node: TraceNode, fmt: str, inline: bool = False) -> str:
-    """How the node is computed, with constants written as numbers: ``c * 2``, ``b + 1``;
-    with ``inline=True`` every computed operand is written out too: ``(a + b) * (b + 1)``."""
-    names = []
-    for c in node.children:
-        child = trace.node(c)
-        if child.is_leaf and not child.label:
-            text = format_number(child.data, fmt)
-            names.append(f"({text})" if text.startswith("-") else text)
-        elif inline and not child.is_leaf:
-            text = _formula(trace, child, fmt, inline=True)
-            op = OPS.get(node.op)
-            wrap = op is None or op.template.startswith("{")  # an infix parent: a * (b + c)
-            called = OPS.get(child.op) is not None and not OPS[child.op].template.startswith("{")
-            names.append(f"({text})" if wrap and not called else text)
-        elif re.fullmatch(r"[\w.\[\]]+", child.name):  # a, w1, w[0], layers.0.b
-            names.append(child.name)
-        else:
-            names.append(f"({child.name})")
-    op = OPS.get(node.op)
-    if op is None:
-        return f"{node.op}({', '.join(names)})"
-    return op.write(names, None if node.arg is None else format_number(node.arg, fmt))
-
-
 @dataclass(frozen=True)
 class _Rows:
     given: list[tuple[str, str]]
     forward: list[tuple[str, str, str]]  # name, formula, value
     backward: list[tuple[str, str, str]]  # "∂L/∂a", value, chain-rule working
-
-
-def _paren(text: str) -> str:
-    return f"({text})" if text.startswith("-") else text
-
-
-def _working(trace: Trace, node: TraceNode, fmt: str, seed_text: str = "(the seed)") -> str:
-    """The chain rule for one node: ``b · ∂L/∂t1 = (-3) · (-2)``, terms added at a fork."""
-    root = trace.node(trace.root).name
-    symbolic, numeric = [], []
-    for e in trace.ledger(node.id):
-        sender = trace.node(e.node).name
-        formula = e.formula_named
-        if not re.fullmatch(r"[\w.\[\]]+|\([^()]*\)", formula):
-            formula = f"({formula})"
-        symbolic.append(f"{formula} · ∂{root}/∂{sender}")
-        numeric.append(f"{_paren(format_number(e.local, fmt))} · {_paren(format_number(e.upstream, fmt))}")
-    if not symbolic:
-        return seed_text
-    return f"{' + '.join(symbolic)} = {' + '.join(numeric)}"
 
 
 def _rows(ws: Worksheet, version: WorksheetVersion, seed_text: str) -> _Rows:
