@@ -9,7 +9,9 @@ variance per feature), :func:`one_hot`, :func:`minibatches` (the last partial ba
 
 Real data: :func:`load_digits` returns the 1,797 8×8 handwritten digits shipped inside this
 package; :func:`load_mnist` reads MNIST from the files a user downloaded (IDX files, gzipped or
-not, or the lesson's ``mnist.pkl.gz``).
+not, or the lesson's ``mnist.pkl.gz``). Downloaded files are checked before they are trusted:
+at most ``max_images`` images (:data:`MAX_IMAGES`), headers compared with the data really there,
+labels 0..9, and a pickle that can neither run code nor build more than it holds.
 """
 
 from __future__ import annotations

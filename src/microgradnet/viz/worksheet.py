@@ -42,6 +42,7 @@ from microgradnet.viz.trace import Trace, TraceNode, trace_backward
 __all__ = [
     "DEFAULT_RANGE",
     "FORMATS",
+    "MAX_VERSIONS",
     "Range",
     "Worksheet",
     "WorksheetVersion",
@@ -58,8 +59,14 @@ DEFAULT_RANGE: tuple[float, float, float] = (-5.0, 5.0, 1.0)
 #: The output formats: Markdown and self-contained HTML.
 FORMATS = ("md", "html")
 
+#: The most versions one worksheet may have (a version per student of a large class).
+MAX_VERSIONS = 500
+
 _MAX_TRIES = 500
 _MAX_CHOICES = 100_000
+#: Draws spent, over all versions, looking for values that make every number "nice"; once
+#: they are spent, each version takes its first new finite draw (the work stays bounded).
+_NICE_BUDGET = 2 * _MAX_TRIES
 
 
 @dataclass(frozen=True)
@@ -311,23 +318,27 @@ def make_worksheet(
     ``variables`` gives a leaf a fixed number, integers ``(lo, hi)``, or a grid
     ``(lo, hi, step)`` (``(0, 1, 0.1)`` gives one decimal); other leaves get a nonzero integer
     from -5 to 5. Values that make any value or gradient non-finite (``log`` of a negative, a
-    division by zero) are drawn again, and so, while others can be found, are values that repeat
-    an earlier version or make a computed value or a gradient zero, smaller than 0.001 or larger
-    than a million.
+    division by zero) or repeat an earlier version are drawn again, and so, while others can be
+    found, are values that make a computed value or a gradient zero, smaller than 0.001 or larger
+    than a million. At most :data:`MAX_VERSIONS` versions (500); asking for more versions than
+    the ranges have different values is refused at once, and the draw stops with a clear error
+    when no new values that give finite results can be found.
     ``seed`` makes the draw repeatable. Returns a :class:`Worksheet`: ``.sheet()`` and
     ``.answers()`` in ``fmt`` (``"md"`` or ``"html"``), ``.save(path, answers=path)``.
 
     Raises:
         TypeError: not a ``Value`` or ``str``, or a range of the wrong type.
-        ValueError: an unknown format, ``n_versions`` below 1, a range for a name the graph does
-            not have, an empty or reversed range, a graph with no operation, or no finite values
-            found in the ranges (the message names the ranges); an
+        ValueError: an unknown format, ``n_versions`` outside 1..:data:`MAX_VERSIONS` or more
+            than the ranges have different sets of values (or sets that give finite results), a
+            range for a name the graph does not have, an empty or reversed range, a graph with
+            no operation, or no finite values found in the ranges (the message names the
+            ranges); an
             :class:`~microgradnet.viz.expr.ExpressionError` for a formula that does not parse.
     """
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    if isinstance(n_versions, bool) or not isinstance(n_versions, int) or n_versions < 1:
-        raise ValueError(f"n_versions must be a whole number of at least 1, got {n_versions!r}")
+    if isinstance(n_versions, bool) or not isinstance(n_versions, int) or not 1 <= n_versions <= MAX_VERSIONS:
+        raise ValueError(f"n_versions must be a whole number from 1 to {MAX_VERSIONS}, got {n_versions!r}")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be an int, got {seed!r}")
     if title is not None and not isinstance(title, str):
@@ -373,14 +384,24 @@ def make_worksheet(
         if not pools[name]:
             raise ValueError(f"the range of {name!r} holds no values: {spec!r}")
 
+    distinct = math.prod(len(pool) for pool in pools.values())
+    if n_versions > distinct:
+        raise ValueError(
+            f"{n_versions} versions asked for, but the ranges give only {distinct} different sets of "
+            "leaf values; ask for fewer versions or widen the ranges"
+        )
     rng = random.Random(seed)
     versions: list[WorksheetVersion] = []
-    seen: list[dict[str, float]] = []
+    seen: set[tuple[float, ...]] = set()
+    draws = 0
     for number in range(1, n_versions + 1):
         found: tuple[dict[str, float], Trace] | None = None
         fallback: tuple[dict[str, float], Trace] | None = None
         for _ in range(_MAX_TRIES):
+            draws += 1
             values = {name: rng.choice(pools[name]) for name in names}
+            if tuple(values.values()) in seen:
+                continue  # a version is never repeated
             try:
                 trace = trace_backward(build(values))
             except ExpressionError:
@@ -389,18 +410,26 @@ def make_worksheet(
                 continue
             if not _all_finite(trace):
                 continue
-            if values not in seen and _all_nice(trace):
+            if _all_nice(trace):
                 found = (values, trace)
                 break
             fallback = fallback or (values, trace)
+            if draws > _NICE_BUDGET:
+                break
         found = found or fallback
+        if found is None and versions:
+            raise ValueError(
+                f"found only {len(versions)} versions with different leaf values that give finite "
+                f"values and gradients ({_MAX_TRIES} more draws found no new one); ask for at most "
+                f"{len(versions)} versions or widen the ranges"
+            )
         if found is None:
             ranges = ", ".join(f"{n} in {pools[n][0]:g}..{pools[n][-1]:g}" for n in names)
             raise ValueError(
                 f"no leaf values in the ranges ({ranges}) give finite values and gradients after "
                 f"{_MAX_TRIES} tries; narrow the ranges (e.g. keep log and sqrt arguments positive)"
             )
-        seen.append(found[0])
+        seen.add(tuple(found[0].values()))
         versions.append(WorksheetVersion(number, found[0], found[1]))
     if title is None:
         trace = versions[0].trace
