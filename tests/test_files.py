@@ -103,23 +103,27 @@ def test_writing_onto_a_directory_is_refused_before_a_temp_file_is_made(tmp_path
 
 
 def strays(directory: Path) -> list[str]:
-    return sorted(p.name for p in directory.iterdir() if p.name.endswith(".tmp"))
+    return sorted(p.name for p in directory.iterdir() if "tmp" in p.name)
 
 
-def test_a_stray_temp_file_is_removed_by_the_next_write_but_a_live_one_is_kept(tmp_path: Path) -> None:
+def test_stray_temp_files_are_removed_by_the_next_write_but_a_live_one_is_kept(tmp_path: Path) -> None:
     target = tmp_path / "m.json"
-    dead = tmp_path / ".m.json.k1ll3d_x.tmp"  # what a killed writer leaves (mkstemp's pattern)
+    dead = tmp_path / ".m.json.k1ll3d_x.microgradnet-tmp"  # what a killed writer leaves
     dead.write_bytes(b"half")
-    live = tmp_path / ".m.json.wr1t1ng_.tmp"
+    other = tmp_path / ".n.svg.k1ll3d_y.microgradnet-tmp"  # another file's, killed too
+    other.write_bytes(b"half")
+    live = tmp_path / ".m.json.wr1t1ng_.microgradnet-tmp"
     live.write_bytes(b"being written")
-    mine = tmp_path / ".m.json.backup.tmp"  # the user's own file: not our pattern
-    mine.write_bytes(b"keep")
-    other = tmp_path / ".n.json.k1ll3d_x.tmp"  # another target's temp file
-    other.write_bytes(b"not ours")
+    for name in (".m.json.backup.tmp", ".m.json.k1ll3d_x.tmp"):  # not ours: never touched
+        (tmp_path / name).write_bytes(b"keep")
     with open(live, "rb") as held:
         fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # a writer still at work holds its lock
         write_atomic(target, "new")
-        assert strays(tmp_path) == [".m.json.backup.tmp", ".m.json.wr1t1ng_.tmp", ".n.json.k1ll3d_x.tmp"]
+        assert strays(tmp_path) == [
+            ".m.json.backup.tmp",
+            ".m.json.k1ll3d_x.tmp",
+            ".m.json.wr1t1ng_.microgradnet-tmp",
+        ]
     assert target.read_text() == "new"
 
 

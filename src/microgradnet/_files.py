@@ -5,10 +5,12 @@ the bytes go to a temporary file in the same directory, are flushed to disk, and
 file is renamed over the target with ``os.replace``, which is atomic on POSIX and Windows.
 
 A process killed mid-write (``SIGKILL``, a power cut) cannot delete its temporary file, so the
-name says whose it is: ``.NAME.XXXXXXXX.tmp`` beside ``NAME``, held under an ``flock`` while it is
-written. The next write to ``NAME`` removes every such file that nobody holds, so killed writers
-leave at most one stray file per target until that target is written again, and a live writer's
-file is never touched. (On Windows, which has no ``flock``, strays are left alone.)
+name says what it is: ``.NAME.XXXXXXXX.microgradnet-tmp`` beside ``NAME``, held under an
+``flock`` while it is written. The first write a process makes into a directory removes every
+such file there that nobody holds: the strays of writers that were killed go away the next time
+anything is saved there, and a live writer's file is never touched. (One scan per directory and
+process keeps a thousand writes into one folder linear; on Windows, which has no ``flock``,
+strays are left alone.)
 
 :func:`check_writable` is the same checks without writing: commands call it on every output
 path before they start work that would be lost if the write failed at the end.
@@ -29,9 +31,11 @@ if sys.platform != "win32":
 
 __all__ = ["check_writable", "write_atomic"]
 
-#: ``tempfile.mkstemp`` names: the prefix, eight of these characters, the suffix.
-_TEMP_RANDOM = "[a-z0-9_]{8}"
-_TEMP_SUFFIX = ".tmp"
+#: Temporary files are ``.NAME.`` + eight of ``mkstemp``'s random characters + this suffix.
+_TEMP_SUFFIX = ".microgradnet-tmp"
+_STRAY = re.compile(r"\..+\.[a-z0-9_]{8}" + re.escape(_TEMP_SUFFIX))
+#: Directories this process has already cleaned, by (device, inode).
+_cleaned: set[tuple[int, int]] = set()
 
 
 def _default_mode() -> int:
@@ -91,17 +95,20 @@ def _lock(fd: int, wait: bool) -> bool:
     return True
 
 
-def _remove_strays(target: Path) -> None:
-    """Delete temporary files of ``target`` left by killed writers (those nobody holds a lock on)."""
+def _remove_strays(directory: Path) -> None:
+    """Delete temporary files left in ``directory`` by killed writers (those nobody holds)."""
     if sys.platform == "win32":
         return
-    pattern = re.compile(re.escape(f".{target.name}.") + _TEMP_RANDOM + re.escape(_TEMP_SUFFIX))
     try:
-        names = [e.name for e in os.scandir(target.parent) if pattern.fullmatch(e.name)]
+        info = os.stat(directory)
+        if (info.st_dev, info.st_ino) in _cleaned:
+            return
+        _cleaned.add((info.st_dev, info.st_ino))
+        names = [e.name for e in os.scandir(directory) if _STRAY.fullmatch(e.name)]
     except OSError:
         return
     for name in names:
-        stray = target.parent / name
+        stray = directory / name
         try:
             fd = os.open(stray, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except OSError:
@@ -129,8 +136,8 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> Path:
     """Write ``data`` (``str`` as UTF-8) to ``path`` atomically and return the path.
 
     The new file gets the usual permissions for the user's umask (``mkstemp`` alone would
-    leave it readable by its owner only). Temporary files of ``path`` left behind by writers
-    that were killed are removed first.
+    leave it readable by its owner only). Temporary files left in the directory by writers
+    that were killed are removed first (once per directory and process).
 
     Raises:
         FileNotFoundError: the directory does not exist (nothing is written).
@@ -140,7 +147,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> Path:
     """
     target = check_writable(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    _remove_strays(target)
+    _remove_strays(target.parent)
     fd, tmp = _locked_temp(target)
     try:
         with os.fdopen(fd, "wb") as fh:
