@@ -934,7 +934,10 @@ probe("cli train --save /dev/null", cli(*moons, "--save", os.devnull))
 png_dir = os.path.join(tmp, "p_dir.png")
 os.makedirs(png_dir)
 probe("cli train --plot a directory", cli(*moons, "--plot", png_dir))
-probe("cli train --save same as --plot", cli(*moons, "--save", "x.png", "--plot", "x.png"))
+probe(
+    "cli train --save same as --plot",
+    cli(*moons, "--save", os.path.join(tmp, "x.png"), "--plot", os.path.join(tmp, "x.png")),
+)
 probe("cli graph -o a directory", cli("graph", "a*b", "a=1", "b=2", "-o", a_dir))
 probe(
     "cli graph -o /dev/null.svg's parent is a device",
@@ -952,12 +955,19 @@ probe("cli train --seed -1", cli(*moons, "--seed", "-1"))
 probe("cli worksheet --seed -1", cli("worksheet", "a*b", "--seed", "-1", "-o", os.path.join(tmp, "w.md")))
 probe("cli train --hidden 100000", cli(*moons, "--hidden", "100000"))
 probe("cli train digits --hidden 5000,5000", cli("train", "digits", "--hidden", "5000,5000", "--epochs", "1"))
-probe("cli step --title non-UTF-8", cli("step", "a*b", "a=1", "b=2", "--title", "\udcff", "-o", "t.html"))
+probe(
+    "cli step --title non-UTF-8",
+    cli("step", "a*b", "a=1", "b=2", "--title", "\udcff", "-o", os.path.join(tmp, "t.html")),
+)
 probe("cli graph --name non-UTF-8", cli("graph", "a*b", "a=1", "b=2", "--name", "\udcff", "--text"))
 probe("cli graph EXPR non-UTF-8", cli("graph", "a\udcff", "--text"))
-probe("cli worksheet --versions 1000", cli("worksheet", "a*b", "--versions", "1000", "-o", "w.md"))
 probe(
-    "cli worksheet a*b --versions 101 (100 exist)", cli("worksheet", "a*b", "--versions", "101", "-o", "w.md")
+    "cli worksheet --versions 1000",
+    cli("worksheet", "a*b", "--versions", "1000", "-o", os.path.join(tmp, "w.md")),
+)
+probe(
+    "cli worksheet a*b --versions 101 (100 exist)",
+    cli("worksheet", "a*b", "--versions", "101", "-o", os.path.join(tmp, "w.md")),
 )
 
 

@@ -32,6 +32,12 @@ def run_cli(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CLI, *args], text=True, timeout=120, cwd=ROOT, **streams)
 
 
+@pytest.fixture(autouse=True)
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Relative paths in the commands below land in the test's own folder, if anywhere."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture
 def no_training(monkeypatch: pytest.MonkeyPatch) -> None:
     """Any call to fit fails the test: the command must stop before training."""
