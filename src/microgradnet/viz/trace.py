@@ -64,7 +64,8 @@ class TraceNode:
         label: the ``Value``'s label, or ``""``.
         name: the display name: the label, or a generated ``"t<k>"`` (op nodes) or ``"c<k>"``
             (unlabelled leaves, usually constants), numbered from 1 in forward order and never
-            equal to a label in the graph.
+            equal to a label in the graph. Names are all different: a label used again (or the
+            output's label on another node) gets ``_2``, ``_3``, ...
         data: the forward value.
         grad: ``∂root/∂node`` (the final gradient of this pass).
         op: the op name (``"mul"``), ``""`` for a leaf.
@@ -479,20 +480,44 @@ def trace_backward(root: Value, *, parameters: Iterable[Value] | None = None) ->
 
 
 def _names(order: Sequence[Value]) -> list[str]:
-    """Display names: labels, else ``t1, t2, ...`` for op nodes and ``c1, c2, ...`` for leaves."""
-    taken = {n.label for n in order if n.label}
+    """Display names, all different: labels, else ``t1, t2, ...`` for op nodes and ``c1, c2, ...``
+    for leaves. The output (last in ``order``) keeps its label; any other node whose label is
+    taken already (by the output or an earlier node) is called ``label_2``, ``label_3``, ... so
+    the key of a picture never lists two different ``∂L/∂L``.
+
+    Raises:
+        TypeError: a label is not a ``str`` (``v.label = 5``).
+    """
+    for k, node in enumerate(order):
+        if not isinstance(node.label, str):
+            raise TypeError(
+                f"Value.label must be a str, got {node.label!r} ({type(node.label).__name__}) on "
+                f"the node with data {node.data!r} (forward position {k}); set v.label = 'name'"
+            )
+    labels = {n.label for n in order if n.label}
+    taken: set[str] = set()
+    if order and order[-1].label:
+        taken.add(order[-1].label)
     counters = {"t": 0, "c": 0}
     out = []
-    for node in order:
-        if node.label:
-            out.append(node.label)
-            continue
-        prefix = "t" if node._entry is not None else "c"
-        while True:
-            counters[prefix] += 1
-            name = f"{prefix}{counters[prefix]}"
-            if name not in taken:
-                break
+    for k, node in enumerate(order):
+        if node.label and (k == len(order) - 1 or node.label not in taken):
+            name = node.label
+        elif node.label:
+            copy = 1
+            while True:
+                copy += 1
+                name = f"{node.label}_{copy}"
+                if name not in taken and name not in labels:
+                    break
+        else:
+            prefix = "t" if node._entry is not None else "c"
+            while True:
+                counters[prefix] += 1
+                name = f"{prefix}{counters[prefix]}"
+                if name not in labels and name not in taken:
+                    break
+        taken.add(name)
         out.append(name)
     return out
 
@@ -503,10 +528,13 @@ def _names(order: Sequence[Value]) -> list[str]:
 def narration(trace: Trace, event: EdgeEvent | int, fmt: str = "{:.4g}") -> str:
     """One generated sentence describing ``event`` (an :class:`EdgeEvent` or its step number).
 
-    For example ``"the + gate passes the upstream gradient -2 unchanged to c"``; add and sum
-    pass, neg and sub's second operand negate, mul swaps, relu routes, every other op
-    multiplies by its local derivative. A fan-out operand's sentence says how many contributions
-    it still waits for, or that its gradient is now final. The templates live in
+    For example ``"the + gate passes the upstream gradient -2 unchanged to c"``. The sentence
+    follows the op table's ``gate`` of the operand (:data:`~microgradnet.ops.GATES`): a pass gate
+    (add, sum, sub's first operand) passes, a negate gate (neg, sub's second operand) negates,
+    a swap gate (mul, dot) multiplies by the other input, a route gate (relu) is open or closed;
+    every other op multiplies by its local derivative. An op registered with ``gate=`` is
+    narrated the same way. A fan-out operand's sentence says how many contributions it still
+    waits for, or that its gradient is now final. The templates live in
     :data:`~microgradnet.viz.strings.STRINGS`.
 
     Raises:
@@ -532,16 +560,16 @@ def narration(trace: Trace, event: EdgeEvent | int, fmt: str = "{:.4g}") -> str:
         "local": f(event.local),
         "formula": event.formula_named,
     }
-    if event.op in ("add", "sum") or (event.op == "sub" and event.operand_index == 0):
-        sentence = STRINGS["narrate_pass"].format(**common)
-    elif event.op == "neg" or (event.op == "sub" and event.operand_index == 1):
-        sentence = STRINGS["narrate_negate"].format(**common)
-    elif event.op == "mul":
-        other = trace.node(node.children[1 - event.operand_index])
-        sentence = STRINGS["narrate_swap"].format(other=f"{other.name} = {f(other.data)}", **common)
-    elif event.op == "relu":
+    op = OPS.get(event.op)
+    gate = op.gate_of(event.operand_index, len(node.children)) if op is not None else ""
+    if gate == "route":
         key = "narrate_route_open" if event.local > 0 else "narrate_route_closed"
         sentence = STRINGS[key].format(**common)
+    elif gate == "swap":  # the local derivative is the other input: its name and value
+        other = f"{event.formula_named} = {f(event.local)}"
+        sentence = STRINGS["narrate_swap"].format(other=other, **common)
+    elif gate:
+        sentence = STRINGS[f"narrate_{gate}"].format(**common)
     else:
         sentence = STRINGS["narrate_local"].format(**common)
     target = trace.node(event.operand)
