@@ -14,7 +14,7 @@ from microgradnet.examples import load_example
 from microgradnet.testing.strategies import expressions
 from microgradnet.viz import draw_dot, render, trace_backward
 from microgradnet.viz.dot import PALETTE, RANKDIRS, group_of, path_to_output
-from microgradnet.viz.render import dot_to_svg
+from microgradnet.viz.rendering import dot_to_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 

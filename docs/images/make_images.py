@@ -3,7 +3,7 @@
     .venv/bin/python docs/images/make_images.py            # graph, stepper and quiz pictures
     .venv/bin/python docs/images/make_images.py --demos    # ... and each demo's result (~1 min)
 
-The graph is drawn by ``microgradnet.viz.render`` (no Graphviz program needed); the stepper page
+The graph is drawn by ``microgradnet.viz.render()`` (no Graphviz program needed); the stepper page
 is photographed by Debian's headless Chromium through Playwright (/usr/bin/chromium, never a
 downloaded browser). The demo pictures are the demos' own ``--out`` output, copied.
 """

@@ -25,7 +25,7 @@ from microgradnet.cli.examples import open_example
 from microgradnet.engine import Value
 from microgradnet.viz.expr import ExpressionError, parse_assignment, parse_expression
 from microgradnet.viz.html import PAGE_STRINGS, THEMES, HtmlStepper
-from microgradnet.viz.render import render
+from microgradnet.viz.pictures import render
 from microgradnet.viz.trace import trace_backward
 
 __all__ = ["GRAPH_SUFFIXES", "build_graph", "graph_from_args", "register"]

@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from microgradnet._files import write_atomic
 from microgradnet.engine import Value
 from microgradnet.viz.dot import PALETTE, as_trace, draw_dot
-from microgradnet.viz.render import dot_to_svg, svg_to_png, write_atomic
+from microgradnet.viz.rendering import dot_to_svg, svg_to_png
 from microgradnet.viz.strings import STRINGS, format_number
 from microgradnet.viz.trace import Trace
 
@@ -244,7 +245,7 @@ def export_frames(
     Args:
         trace: a :class:`Trace` (or an output ``Value``, traced first).
         directory: where the frames go (created if missing; existing frames are overwritten).
-        fmt: ``"svg"`` or ``"png"`` (rasterised by :func:`~microgradnet.viz.render.svg_to_png`:
+        fmt: ``"svg"`` or ``"png"`` (rasterised by :func:`~microgradnet.viz.rendering.svg_to_png`:
             twice the size, less for very wide graphs).
         granularity: ``"edge"`` (one backward frame per edge) or ``"node"`` (one per op node).
         number_format: the :meth:`str.format` pattern for numbers.
