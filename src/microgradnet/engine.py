@@ -50,6 +50,8 @@ class AnomalyError(ArithmeticError):
 
 _grad_enabled = True
 _anomaly = False
+#: How a notebook shows a Value (its graph); microgradnet/__init__ registers one from viz.
+_display_hook: Callable[[Value, Any, Any], dict[str, Any] | None] | None = None
 
 
 def _to_float(x: object, who: str) -> float:
@@ -114,6 +116,10 @@ class Value:
         if self._entry is not None:
             parts.append(f"op={self._entry.name!r}")
         return f"Value({', '.join(parts)})"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any] | None:
+        """Jupyter's rich display: the registered display hook's bundle, or None (text only)."""
+        return None if _display_hook is None else _display_hook(self, include, exclude)
 
     def __float__(self) -> float:
         return self.data
