@@ -558,6 +558,9 @@ def define_op(
     domain: Sequence[Domain] | None = None,
     rule: str = "",
     template: str = "",
+    commutative: bool = False,
+    gate: str | Sequence[str] = "",
+    kind: str = "function",
     replace: bool = False,
 ) -> Callable[[Callable[..., float]], OpFunction]:
     """Decorator: turn a float function into a differentiable op of the table.
@@ -571,8 +574,9 @@ def define_op(
 
         y = softplus(Value(0.5))   # a Value; drawn, traced and gradchecked like tanh
 
-    Raises ``ValueError`` as :func:`~microgradnet.ops.register_op` does, and ``TypeError`` at
-    once when ``grads`` is not a sequence of formula strings.
+    ``commutative``, ``gate`` and ``kind`` tell the pictures and the narration how to show it
+    (:func:`~microgradnet.ops.register_op`). Raises ``ValueError`` as ``register_op`` does, and
+    ``TypeError`` at once when ``grads`` is not a sequence of formula strings.
     """
     if isinstance(grads, str) or not all(isinstance(g, str) for g in _iter_or_empty(grads)):
         raise TypeError(
@@ -588,6 +592,9 @@ def define_op(
             domain=domain,
             rule=rule,
             template=template,
+            commutative=commutative,
+            gate=gate,
+            kind=kind,
             replace=replace,
         )
         return OpFunction(op, fn)
