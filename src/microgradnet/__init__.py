@@ -8,7 +8,9 @@
 (-2.0, 2.0)
 """
 
-from microgradnet import losses, nn, optim  # submodules: microgradnet.nn.MLP, ...
+from typing import Any
+
+from microgradnet import engine, losses, nn, optim  # submodules: microgradnet.nn.MLP, ...
 from microgradnet.compile import CompileError, compile
 from microgradnet.engine import (
     AnomalyError,
@@ -25,6 +27,16 @@ from microgradnet.engine import (
 from microgradnet.ops import OPS, Domain, Op, register_op
 
 __version__ = "0.1.0"
+
+
+def _show_value(value: Value, include: Any = None, exclude: Any = None) -> dict[str, Any] | None:
+    """A Value in a notebook shows its graph; viz is imported on the first display only."""
+    from microgradnet.viz.notebook import value_mimebundle
+
+    return value_mimebundle(value, include, exclude)
+
+
+engine._display_hook = _show_value
 
 __all__ = [
     "OPS",
