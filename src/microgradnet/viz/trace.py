@@ -16,7 +16,7 @@ import functools
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -160,6 +160,14 @@ class Trace:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_index", {n.id: n for n in self.nodes})
+
+    def __repr__(self) -> str:
+        root = self._index[self.root].name if self.root in self._index else self.root
+        return f"<Trace of {root}: {len(self.nodes)} nodes, {len(self.events)} edge events>"
+
+    def _repr_html_(self) -> str | None:
+        """Jupyter shows the stepper (registered by :mod:`microgradnet.viz.notebook`)."""
+        return None if _html_hook is None else _html_hook(self)
 
     # ---- looking things up -----------------------------------------------------------------
 
@@ -328,6 +336,10 @@ class Trace:
         except json.JSONDecodeError as exc:
             raise ValueError(f"not JSON: {exc}") from exc
         return cls.from_dict(data)
+
+
+#: How a notebook shows a Trace; :mod:`microgradnet.viz.notebook` sets it (the stepper page).
+_html_hook: Callable[[Trace], str] | None = None
 
 
 def _enc(x: float | None) -> float | str | None:
