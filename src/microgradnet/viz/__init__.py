@@ -18,6 +18,7 @@ run by :mod:`microgradnet.viz.rendering`.)
 from microgradnet.viz.dot import draw_dot
 from microgradnet.viz.frames import export_frames
 from microgradnet.viz.html import HtmlStepper, export_html
+from microgradnet.viz.notebook import value_mimebundle
 from microgradnet.viz.pictures import layout, render
 from microgradnet.viz.rendering import backend, dot_to_svg
 from microgradnet.viz.trace import EdgeEvent, Trace, TraceNode, narration, trace_backward
@@ -39,4 +40,5 @@ __all__ = [
     "narration",
     "render",
     "trace_backward",
+    "value_mimebundle",
 ]

@@ -328,7 +328,7 @@ def _write(
         raise ValueError("give collapse= (one box per group) or outline= (frames around groups), not both")
     key = _group_key("collapse", collapse) if collapse is not None else _group_key("outline", outline)
     if not isinstance(root, (Value, Trace)):
-        as_trace(root)  # raises the TypeError
+        as_trace(root)  # type: ignore[unreachable]  # raises the TypeError
     size = len(root.nodes) if isinstance(root, Trace) else len(topological_order(root))
     check_size(size, "draw_dot", max_nodes, hint=_size_hint(collapse))
     highlight_id = _resolve(root, highlight)
@@ -381,10 +381,10 @@ def _write(
                 into = box_edges.setdefault(target, [])
                 if source != target and source not in into:
                     into.append(source)
-                    attrs = {"id": f"{target}_in{len(into) - 1}", **stroke(child in on_path)}
+                    into_box = {"id": f"{target}_in{len(into) - 1}", **stroke(child in on_path)}
                     if cls:
-                        attrs["class"] = "edge-group"
-                    lines.append(f"\t{source} -> {target} {_attrs(attrs)}")
+                        into_box["class"] = "edge-group"
+                    lines.append(f"\t{source} -> {target} {_attrs(into_box)}")
             continue
         out = cluster_lines[groups[n.id]] if n.id in groups else lines
         indent = "\t\t" if n.id in groups else "\t"
