@@ -53,6 +53,10 @@ STRINGS: dict[str, str] = {
     "role_intermediate": "intermediate",
     "role_output": "output",
     "forward_step": "forward: {name} = {data}",
+    "slide_title": "Backpropagation through {root} = {expr}",
+    "slide_counter": "step {k} of {n} · {phase}",
+    "slide_forward": "forward pass",
+    "slide_backward": "backward pass",
     "backward_seed": "backward: seed ∂{root}/∂{root} = {seed}",
 }
 
