@@ -181,3 +181,22 @@ def test_bad_arguments_write_nothing(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="Trace"):
         export_frames(3.0, tmp_path / "d")  # type: ignore[arg-type]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_frames_command_writes_slides_or_says_what_is_wrong(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from microgradnet.cli import main
+
+    out = tmp_path / "slides"
+    assert main(["frames", "L = a*b", "a=2", "b=-3", "-o", str(out), "--format", "svg"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [f"frame_{k:03d}.svg" for k in range(3 + 2)]
+    assert "wrote 5 slides" in capsys.readouterr().err
+    afile = tmp_path / "a.txt"
+    afile.write_text("x")
+    assert main(["frames", "a*b", "a=1", "b=2", "-o", str(afile)]) == 2
+    assert main(["frames", "a*", "-o", str(tmp_path / "bad")]) == 2
+    assert main(["frames", "a*b", "a=1", "b=2", "-o", str(tmp_path / "no" / "where")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("microgradnet: error:") == 3 and "is a file" in err and "does not exist" in err
+    assert not (tmp_path / "bad").exists()

@@ -18,6 +18,7 @@ __all__ = ["CliError", "build_parser", "main"]
 #: Subcommand modules, in the order ``--help`` lists them.
 SUBCOMMANDS = [
     "microgradnet.cli.viz",
+    "microgradnet.cli.frames",
     "microgradnet.cli.train",
     "microgradnet.cli.ops_table",
     "microgradnet.cli.examples",
