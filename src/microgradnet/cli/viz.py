@@ -132,7 +132,7 @@ def _run_graph(args: argparse.Namespace) -> int:
     if suffix == ".html":
         _page(root, title, args).save(target)
     else:
-        options: dict[str, Any] = {} if suffix == ".json" else {"rankdir": args.rankdir}
+        options: dict[str, Any] = {} if suffix == ".json" else {"rankdir": args.rankdir, "grads": "backward"}
         render(root, target, **options)
     print(f"wrote {target}", file=sys.stderr)
     return 0
