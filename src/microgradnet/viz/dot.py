@@ -86,7 +86,7 @@ FONT = "Helvetica,Arial,sans-serif"
 
 #: Graphs larger than this (in value nodes) are laid out for speed: no operand names at the
 #: arrow heads and a shorter search for few edge crossings (Graphviz's ``mclimit``/``nslimit``),
-#: which makes a 1,200-node MLP graph about four times faster to lay out.
+#: which makes a 1,200-node MLP graph about three times faster to lay out (benchmarks/pictures.py).
 FAST_LAYOUT_ABOVE = 300
 
 
