@@ -10,8 +10,8 @@ Measured side by side on the same graph, one run each (layout dominates and is s
   statements written through the ``graphviz`` package's quoting (how ``draw_dot`` wrote them
   before);
 * laying it out and writing SVG with Graphviz: the DOT as drawn for large graphs (no operand
-  names at the arrow heads, ``mclimit=0.1``, ``nslimit=0.5``) against the DOT drawn the way small
-  graphs are drawn.
+  names at the arrow heads, ``mclimit=0.1``, ``nslimit``/``nslimit1=0.05``) against the DOT
+  drawn the way small graphs are drawn.
 
 Prints the seconds and the ratios; the system ``dot`` program is used when installed, else the
 in-process WebAssembly Graphviz.
