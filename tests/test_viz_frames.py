@@ -200,3 +200,13 @@ def test_the_frames_command_writes_slides_or_says_what_is_wrong(
     err = capsys.readouterr().err
     assert err.count("microgradnet: error:") == 3 and "is a file" in err and "does not exist" in err
     assert not (tmp_path / "bad").exists()
+
+
+def test_slides_stay_well_formed_with_control_characters_in_labels(tmp_path: Path) -> None:
+    x = Value(2.0, label="x\x00\x07")
+    y = x * x
+    y.label = "<y>"
+    paths = export_frames(y, tmp_path)
+    for p in paths:
+        ET.fromstring(p.read_text())  # parses: no raw control character anywhere
+    assert "x␀␇" in paths[-1].read_text()

@@ -43,7 +43,7 @@ from microgradnet.viz.dot import DotLook, as_trace, dot_source, shown_grads
 from microgradnet.viz.limits import MAX_FRAMES, MAX_NODES, GraphTooLargeError, check_size
 from microgradnet.viz.pdf import pngs_to_pdf
 from microgradnet.viz.rendering import dot_to_svg, svg_to_png
-from microgradnet.viz.strings import STRINGS, format_number
+from microgradnet.viz.strings import STRINGS, format_number, printable
 from microgradnet.viz.trace import Trace
 
 __all__ = [
@@ -349,7 +349,7 @@ def _shapes(group: ET.Element) -> list[ET.Element]:
 def _text(parent: ET.Element, x: float, y: float, text: str, **attrs: str) -> None:
     t = ET.SubElement(parent, f"{_S}text", {"x": f"{x:.1f}", "y": f"{y:.1f}"})
     _set(t, **attrs)
-    t.text = text
+    t.text = printable(text)  # a control character in a label would make the SVG unreadable
 
 
 def frame_svg(
