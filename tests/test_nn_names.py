@@ -51,3 +51,14 @@ def test_parse_parameter_name_reads_dotted_labels_and_refuses_the_rest() -> None
     for not_a_name in ("w1", "x", "", "a .b", "a..b", ".w", "w."):
         assert parse_parameter_name(not_a_name) is None, not_a_name
     assert parse_parameter_name(5) is None  # type: ignore[arg-type]
+
+
+def test_a_leaf_is_a_parameter_when_its_label_is_a_parameter_name() -> None:
+    from microgradnet.viz.trace import is_parameter_label
+
+    names = ["0.weight[2][1]", "layers.0.neurons.1.w[0]", "fc1.bias[0]", "x.1", "a[0].b", "head.b"]
+    others = ["a", "w1", "x", "", ".w", "w.", "a..b", "a b.c", "L_2"]
+    assert all(is_parameter_label(n) for n in names)
+    assert not any(is_parameter_label(n) for n in others)
+    model = MLP(2, [2, 1], seed=0)
+    assert all(is_parameter_label(v.label) for v in model.parameters())

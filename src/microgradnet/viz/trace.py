@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from microgradnet.engine import Value, topological_order
+from microgradnet.nn import parse_parameter_name
 from microgradnet.ops import OPS
 from microgradnet.viz.strings import STRINGS, format_number
 
@@ -41,18 +42,15 @@ SCHEMA_VERSION = 1
 #: The roles a node can play, in drawing-legend order.
 ROLES = ("input", "parameter", "intermediate", "output")
 
-# A dotted label, as Module.named_parameters() gives ("layers.0.neurons.1.w[0]"), marks a parameter.
-_DOTTED = re.compile(r"^[^\s.]+(\.[^\s.]+)+$")
-
-
 def is_parameter_label(label: str) -> bool:
     """True when a leaf labelled ``label`` counts as a parameter without ``parameters=``.
 
-    The rule: a dotted name such as ``"layers.0.neurons.1.w[0]"`` or ``"0.weight[2][1]"``, the
-    way ``Module.named_parameters()`` names parameters. Anything else (``"a"``, ``"w1"``,
+    The rule: a parameter name, as ``Module.named_parameters()`` writes them and
+    :func:`microgradnet.nn.parse_parameter_name` reads them (a dotted name such as
+    ``"layers.0.neurons.1.w[0]"`` or ``"0.weight[2][1]"``). Anything else (``"a"``, ``"w1"``,
     ``"x"``) is an input; pass ``parameters=`` to :func:`trace_backward` to say otherwise.
     """
-    return bool(_DOTTED.match(label))
+    return parse_parameter_name(label) is not None
 
 
 @dataclass(frozen=True)
