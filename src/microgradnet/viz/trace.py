@@ -42,6 +42,7 @@ SCHEMA_VERSION = 1
 #: The roles a node can play, in drawing-legend order.
 ROLES = ("input", "parameter", "intermediate", "output")
 
+
 def is_parameter_label(label: str) -> bool:
     """True when a leaf labelled ``label`` counts as a parameter without ``parameters=``.
 
