@@ -617,7 +617,7 @@ probe("layout(None)", lambda: viz.layout(None))  # type: ignore[arg-type]
 probe(
     "dot_to_svg('not dot')",
     lambda: viz.dot_to_svg("not dot at all {"),
-    ok=(importlib.import_module("microgradnet.viz.render").GraphvizError,),
+    ok=(importlib.import_module("microgradnet.viz.rendering").GraphvizError,),
 )
 probe("dot_to_svg(engine='foo')", lambda: viz.dot_to_svg("digraph{}", engine="foo"))
 probe("backend('foo')", lambda: viz.backend("foo"))

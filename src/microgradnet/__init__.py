@@ -19,6 +19,7 @@ import sys
 import types
 from typing import TYPE_CHECKING, Any
 
+from microgradnet import engine as _engine
 from microgradnet.engine import (
     AnomalyError,
     OpFunction,
@@ -47,6 +48,16 @@ if TYPE_CHECKING:  # what the lazy names below are, for type checkers
     from microgradnet.compile import CompileError, compile
 
 __version__ = "0.1.0"
+
+
+def _show_value(value: Value, include: Any = None, exclude: Any = None) -> dict[str, Any] | None:
+    """A Value in a notebook shows its graph; viz is imported on the first display only."""
+    from microgradnet.viz.notebook import value_mimebundle
+
+    return value_mimebundle(value, include, exclude)
+
+
+_engine._display_hook = _show_value
 
 __all__ = [
     "OPS",

@@ -68,6 +68,8 @@ class _Mode(NamedTuple):
 
 
 _MODE: ContextVar[_Mode] = ContextVar("microgradnet_mode", default=_Mode())  # noqa: B039 (immutable)
+#: How a notebook shows a Value (its graph); microgradnet/__init__ registers one from viz.
+_display_hook: Callable[[Value, Any, Any], dict[str, Any] | None] | None = None
 
 
 def _to_float(x: object, who: str) -> float:
@@ -185,6 +187,10 @@ class Value:
         if self._entry is not None:
             parts.append(f"op={self._entry.name!r}")
         return f"Value({', '.join(parts)})"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any] | None:
+        """Jupyter's rich display: the registered display hook's bundle, or None (text only)."""
+        return None if _display_hook is None else _display_hook(self, include, exclude)
 
     # Reading the number, as for a Python float (a Value has no __bool__: like micrograd's, it
     # is always true, so `if v:` does not depend on the number).
@@ -798,6 +804,9 @@ def define_op(
     domain: Sequence[Domain] | None = None,
     rule: str = "",
     template: str = "",
+    commutative: bool = False,
+    gate: str | Sequence[str] = "",
+    kind: str = "function",
     replace: bool = False,
 ) -> Callable[[Callable[..., float]], OpFunction]:
     """Decorator: turn a float function into a differentiable op of the table.
@@ -811,8 +820,9 @@ def define_op(
 
         y = softplus(Value(0.5))   # a Value; drawn, traced and gradchecked like tanh
 
-    Raises ``ValueError`` as :func:`~microgradnet.ops.register_op` does, and ``TypeError`` at
-    once when ``grads`` is not a sequence of formula strings.
+    ``commutative``, ``gate`` and ``kind`` tell the pictures and the narration how to show it
+    (:func:`~microgradnet.ops.register_op`). Raises ``ValueError`` as ``register_op`` does, and
+    ``TypeError`` at once when ``grads`` is not a sequence of formula strings.
     """
     if isinstance(grads, str) or not all(isinstance(g, str) for g in _iter_or_empty(grads)):
         raise TypeError(
@@ -828,6 +838,9 @@ def define_op(
             domain=domain,
             rule=rule,
             template=template,
+            commutative=commutative,
+            gate=gate,
+            kind=kind,
             replace=replace,
         )
         return OpFunction(op, fn)

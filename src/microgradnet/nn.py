@@ -52,7 +52,9 @@ import enum
 import math
 import numbers
 import random
+import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, Union
 
 from microgradnet.engine import Value, apply
@@ -80,11 +82,13 @@ __all__ = [
     "MSELoss",
     "Module",
     "Neuron",
+    "ParameterName",
     "ReLU",
     "Sequential",
     "Sigmoid",
     "Softmax",
     "Tanh",
+    "parse_parameter_name",
 ]
 
 #: The activations a Neuron / Layer / MLP accepts.
@@ -327,6 +331,77 @@ def _activate(x: Value, activation: str) -> Value:
     return x
 
 
+# ---- parameter names -----------------------------------------------------------------------
+
+_TRAILING_INDICES = re.compile(r"(?:\[\d+\])+$")
+
+
+@dataclass(frozen=True)
+class ParameterName:
+    """Where a parameter sits in a model: its name taken apart.
+
+    Names are PyTorch's (``Module.named_parameters()``): the dotted path of the module that
+    owns the parameter, the group's name, then indices. ``"1.weight[3][0]"`` is
+    ``ParameterName(name="1.weight[3][0]", module="1", group="weight", kind="weight",
+    neuron=3, input=0)``; micrograd's ``"layers.0.neurons.2.w[1]"`` has ``module=
+    "layers.0.neurons.2"`` (the module is the neuron, so ``neuron`` is ``None``) and ``input=1``.
+
+    Attributes:
+        name: the whole name, as ``named_parameters()`` gives it and ``Value.label`` shows it.
+        module: the owning module's dotted path (``"0"``, ``"fc1"``, ``"layers.0.neurons.2"``).
+        group: the parameter group's own name (``"weight"``, ``"bias"``, ``"w"``, ``"b"``).
+        kind: ``"weight"`` (groups ``weight``/``w``), ``"bias"`` (``bias``/``b``), else the
+            group's name.
+        neuron: the neuron (row) within the module for a layer's ``weight[row][col]`` or
+            ``bias[row]``; ``None`` when the module is a single neuron or for other groups.
+        input: the input (column) a weight multiplies; ``None`` for a bias.
+    """
+
+    name: str
+    module: str
+    group: str
+    kind: str
+    neuron: int | None
+    input: int | None
+
+    @property
+    def neuron_path(self) -> str:
+        """The neuron this parameter belongs to: ``"0.neuron3"`` for row 3 of layer ``"0"``, or
+        the module itself when it is a single neuron (``"layers.0.neurons.2"``)."""
+        return self.module if self.neuron is None else f"{self.module}.neuron{self.neuron}"
+
+
+def parse_parameter_name(name: str) -> ParameterName | None:
+    """The parts of a parameter name (:class:`ParameterName`), or ``None`` for a name without a
+    module path (``"w1"``, ``"x"``), which no module's ``named_parameters()`` gives.
+
+    Accepts every name a :class:`Module` writes (``"0.weight[1][2]"``, ``"fc1.bias[0]"``,
+    ``"layers.0.neurons.1.w[2]"``, ``"b.b"``) and, for hand-labelled graphs, any dotted label
+    without spaces; trailing numeric parts count as indices (``"neuron.w.2"`` is ``w[2]``).
+    """
+    if not isinstance(name, str) or not name or any(c.isspace() for c in name):
+        return None
+    match = _TRAILING_INDICES.search(name)
+    base = name[: match.start()] if match else name
+    indices = [int(k) for k in re.findall(r"\d+", match.group(0))] if match else []
+    parts = base.split(".")
+    if len(parts) < 2 or not all(parts):
+        return None
+    while len(parts) > 2 and parts[-1].isdigit():
+        indices.insert(0, int(parts.pop()))
+    group = parts[-1]
+    kind = {"weight": "weight", "w": "weight", "bias": "bias", "b": "bias"}.get(group, group)
+    neuron: int | None = None
+    column: int | None = None
+    if kind == "weight" and len(indices) == 2:
+        neuron, column = indices
+    elif kind == "weight" and len(indices) == 1:
+        column = indices[0]
+    elif kind == "bias" and len(indices) == 1:
+        neuron = indices[0]
+    return ParameterName(name, ".".join(parts[:-1]), group, kind, neuron, column)
+
+
 # ---- the base class ------------------------------------------------------------------------
 
 
@@ -398,6 +473,23 @@ class Module:
                 if leaf not in seen:
                     seen.add(leaf)
                     out.append((leaf_name, leaf))
+        return out
+
+    def parameter_names(self) -> list[tuple[ParameterName, Value]]:
+        """:meth:`named_parameters` with each name taken apart (:class:`ParameterName`): which
+        module, group (weight or bias), neuron and input each parameter is.
+
+        Use it instead of parsing the names: ``[(p.module, p.neuron) for p, _ in
+        model.parameter_names() if p.kind == "weight"]``.
+        """
+        out: list[tuple[ParameterName, Value]] = []
+        for name, value in self.named_parameters():
+            parsed = parse_parameter_name(name)
+            if parsed is None:  # a group of the model itself ("w[0]" of a lone Neuron): no module path
+                inner = parse_parameter_name(f"_.{name}")
+                assert inner is not None
+                parsed = ParameterName(name, "", inner.group, inner.kind, inner.neuron, inner.input)
+            out.append((parsed, value))
         return out
 
     def parameters(self) -> list[Value]:

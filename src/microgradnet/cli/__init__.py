@@ -32,6 +32,7 @@ __all__ = ["CliError", "build_parser", "emit", "main", "note", "output_path", "s
 #: Subcommand modules, in the order ``--help`` lists them.
 SUBCOMMANDS = [
     "microgradnet.cli.viz",
+    "microgradnet.cli.frames",
     "microgradnet.cli.train",
     "microgradnet.cli.ops_table",
     "microgradnet.cli.examples",

@@ -26,7 +26,7 @@ from microgradnet.engine import Value
 from microgradnet.locales import LANGUAGES, devanagari_font_note
 from microgradnet.viz.expr import ExpressionError, parse_assignment, parse_expression
 from microgradnet.viz.html import PAGE_STRINGS, THEMES, HtmlStepper
-from microgradnet.viz.render import render
+from microgradnet.viz.pictures import render
 from microgradnet.viz.trace import trace_backward
 
 __all__ = ["GRAPH_SUFFIXES", "build_graph", "graph_from_args", "register"]
@@ -134,7 +134,7 @@ def _run_graph(args: argparse.Namespace) -> int:
     if suffix == ".html":
         _page(root, title, args).save(target)
     else:
-        options: dict[str, Any] = {} if suffix == ".json" else {"rankdir": args.rankdir}
+        options: dict[str, Any] = {} if suffix == ".json" else {"rankdir": args.rankdir, "grads": "backward"}
         render(root, target, **options)
     note(f"wrote {target}")
     return 0

@@ -17,11 +17,12 @@ import functools
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 from microgradnet.engine import Value, _backward_into, _Edge, topological_order
+from microgradnet.nn import parse_parameter_name
 from microgradnet.ops import OPS
 from microgradnet.viz.strings import format_number, strings
 
@@ -45,18 +46,16 @@ _READABLE_VERSIONS = (1, 2)
 #: The roles a node can play, in drawing-legend order.
 ROLES = ("input", "parameter", "intermediate", "output")
 
-# A dotted label, as Module.named_parameters() gives ("layers.0.neurons.1.w[0]"), marks a parameter.
-_DOTTED = re.compile(r"^[^\s.]+(\.[^\s.]+)+$")
-
 
 def is_parameter_label(label: str) -> bool:
     """True when a leaf labelled ``label`` counts as a parameter without ``parameters=``.
 
-    The rule: a dotted name such as ``"layers.0.neurons.1.w[0]"`` or ``"0.weight[2][1]"``, the
-    way ``Module.named_parameters()`` names parameters. Anything else (``"a"``, ``"w1"``,
+    The rule: a parameter name, as ``Module.named_parameters()`` writes them and
+    :func:`microgradnet.nn.parse_parameter_name` reads them (a dotted name such as
+    ``"layers.0.neurons.1.w[0]"`` or ``"0.weight[2][1]"``). Anything else (``"a"``, ``"w1"``,
     ``"x"``) is an input; pass ``parameters=`` to :func:`trace_backward` to say otherwise.
     """
-    return bool(_DOTTED.match(label))
+    return parse_parameter_name(label) is not None
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,8 @@ class TraceNode:
         label: the ``Value``'s label, or ``""``.
         name: the display name: the label, or a generated ``"t<k>"`` (op nodes) or ``"c<k>"``
             (unlabelled leaves, usually constants), numbered from 1 in forward order and never
-            equal to a label in the graph.
+            equal to a label in the graph. Names are all different: a label used again (or the
+            output's label on another node) gets ``_2``, ``_3``, ...
         data: the forward value.
         grad: the node's gradient after this pass: ``∂root/∂node`` for an interior node; for a
             leaf, ``grad_start`` plus ``∂root/∂node`` (leaves accumulate, as in ``backward()``).
@@ -168,6 +168,14 @@ class Trace:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_index", {n.id: n for n in self.nodes})
+
+    def __repr__(self) -> str:
+        root = self._index[self.root].name if self.root in self._index else self.root
+        return f"<Trace of {root}: {len(self.nodes)} nodes, {len(self.events)} edge events>"
+
+    def _repr_html_(self) -> str | None:
+        """Jupyter shows the stepper (registered by :mod:`microgradnet.viz.notebook`)."""
+        return None if _html_hook is None else _html_hook(self)
 
     # ---- looking things up -----------------------------------------------------------------
 
@@ -355,6 +363,10 @@ class Trace:
         return cls.from_dict(data)
 
 
+#: How a notebook shows a Trace; :mod:`microgradnet.viz.notebook` sets it (the stepper page).
+_html_hook: Callable[[Trace], str] | None = None
+
+
 def _enc(x: float | None) -> float | str | None:
     if x is None or math.isfinite(x):
         return x
@@ -504,20 +516,44 @@ def trace_backward(root: Value, *, parameters: Iterable[Value] | None = None) ->
 
 
 def _names(order: Sequence[Value]) -> list[str]:
-    """Display names: labels, else ``t1, t2, ...`` for op nodes and ``c1, c2, ...`` for leaves."""
-    taken = {n.label for n in order if n.label}
+    """Display names, all different: labels, else ``t1, t2, ...`` for op nodes and ``c1, c2, ...``
+    for leaves. The output (last in ``order``) keeps its label; any other node whose label is
+    taken already (by the output or an earlier node) is called ``label_2``, ``label_3``, ... so
+    the key of a picture never lists two different ``∂L/∂L``.
+
+    Raises:
+        TypeError: a label is not a ``str`` (``v.label = 5``).
+    """
+    for k, node in enumerate(order):
+        if not isinstance(node.label, str):
+            raise TypeError(
+                f"Value.label must be a str, got {node.label!r} ({type(node.label).__name__}) on "
+                f"the node with data {node.data!r} (forward position {k}); set v.label = 'name'"
+            )
+    labels = {n.label for n in order if n.label}
+    taken: set[str] = set()
+    if order and order[-1].label:
+        taken.add(order[-1].label)
     counters = {"t": 0, "c": 0}
     out = []
-    for node in order:
-        if node.label:
-            out.append(node.label)
-            continue
-        prefix = "t" if node._entry is not None else "c"
-        while True:
-            counters[prefix] += 1
-            name = f"{prefix}{counters[prefix]}"
-            if name not in taken:
-                break
+    for k, node in enumerate(order):
+        if node.label and (k == len(order) - 1 or node.label not in taken):
+            name = node.label
+        elif node.label:
+            copy = 1
+            while True:
+                copy += 1
+                name = f"{node.label}_{copy}"
+                if name not in taken and name not in labels:
+                    break
+        else:
+            prefix = "t" if node._entry is not None else "c"
+            while True:
+                counters[prefix] += 1
+                name = f"{prefix}{counters[prefix]}"
+                if name not in labels and name not in taken:
+                    break
+        taken.add(name)
         out.append(name)
     return out
 
@@ -528,10 +564,13 @@ def _names(order: Sequence[Value]) -> list[str]:
 def narration(trace: Trace, event: EdgeEvent | int, fmt: str = "{:.4g}", lang: str = "en") -> str:
     """One generated sentence describing ``event`` (an :class:`EdgeEvent` or its step number).
 
-    For example ``"the + gate passes the upstream gradient -2 unchanged to c"``; add and sum
-    pass, neg and sub's second operand negate, mul swaps, relu routes, every other op
-    multiplies by its local derivative. A fan-out operand's sentence says how many contributions
-    it still waits for, or that its gradient is now final. The templates live in
+    For example ``"the + gate passes the upstream gradient -2 unchanged to c"``. The sentence
+    follows the op table's ``gate`` of the operand (:data:`~microgradnet.ops.GATES`): a pass gate
+    (add, sum, sub's first operand) passes, a negate gate (neg, sub's second operand) negates,
+    a swap gate (mul, dot) multiplies by the other input, a route gate (relu) is open or closed;
+    every other op multiplies by its local derivative. An op registered with ``gate=`` is
+    narrated the same way. A fan-out operand's sentence says how many contributions it still
+    waits for, or that its gradient is now final. The templates live in
     :data:`~microgradnet.viz.strings.STRINGS`.
 
     Raises:
@@ -558,16 +597,16 @@ def narration(trace: Trace, event: EdgeEvent | int, fmt: str = "{:.4g}", lang: s
         "local": f(event.local),
         "formula": event.formula_named,
     }
-    if event.op in ("add", "sum") or (event.op == "sub" and event.operand_index == 0):
-        sentence = STRINGS["narrate_pass"].format(**common)
-    elif event.op == "neg" or (event.op == "sub" and event.operand_index == 1):
-        sentence = STRINGS["narrate_negate"].format(**common)
-    elif event.op == "mul":
-        other = trace.node(node.children[1 - event.operand_index])
-        sentence = STRINGS["narrate_swap"].format(other=f"{other.name} = {f(other.data)}", **common)
-    elif event.op == "relu":
+    op = OPS.get(event.op)
+    gate = op.gate_of(event.operand_index, len(node.children)) if op is not None else ""
+    if gate == "route":
         key = "narrate_route_open" if event.local > 0 else "narrate_route_closed"
         sentence = STRINGS[key].format(**common)
+    elif gate == "swap":  # the local derivative is the other input: its name and value
+        other = f"{event.formula_named} = {f(event.local)}"
+        sentence = STRINGS["narrate_swap"].format(other=other, **common)
+    elif gate:
+        sentence = STRINGS[f"narrate_{gate}"].format(**common)
     else:
         sentence = STRINGS["narrate_local"].format(**common)
     target = trace.node(event.operand)
