@@ -345,17 +345,19 @@ def test_the_page_reads_the_version_without_importing_the_package_root() -> None
 
 
 def test_the_seed_step_says_what_leaves_start_from() -> None:
-    # backward() adds onto what a leaf holds; a trace that starts a from 5 (as after an earlier
-    # backward()) must say so, and the edge into a goes from 5 to 5 + 6
+    # backward() adds onto what a leaf holds: a pass that starts a from 5 (as after an earlier
+    # backward()) says so, and the edge into a goes from 5 to 5 + 6
     from microgradnet.viz import Trace
 
-    data = trace_backward(lecture()).to_dict()
-    a = next(n["id"] for n in data["nodes"] if n["label"] == "a")
-    (event,) = [e for e in data["events"] if e["operand"] == a]
-    event["grad_before"], event["grad_after"] = 5.0, 5.0 + event["contribution"]
-    steps = HtmlStepper(Trace.from_dict(data)).steps
+    L = lecture()
+    a_value = next(v for v in topological_order(L) if v.label == "a")
+    a_value.grad = 5.0  # as an earlier backward() (without zero_grad) would leave it
+    trace = trace_backward(L)
+    assert Trace.from_json(trace.to_json()).node(trace.by_name("a").id).grad_start == 5.0
+    steps = HtmlStepper(trace).steps
     seed = next(s for s in steps if s["kind"] == "seed")
     assert "keep the gradient they already hold" in seed["narration"] and "a.grad = 5" in seed["narration"]
+    a = trace.by_name("a").id
     assert [a_set[2] for a_set in seed["set"] if a_set[0] == int(a[1:])] == ["grad 5 …"]
     edge = next(s for s in steps if s["kind"] == "edge" and s["lines"][2].startswith("a.grad"))
     assert edge["lines"][2] == "a.grad 5 → 11  (final)"

@@ -27,6 +27,8 @@ TABLES: dict[str, dict[str, str]] = {
         "local_plain": "({value})",
         "ledger": "{operand}.grad = {terms} = {total}",
         "ledger_term": "({value}, {node} बाट)",
+        "ledger_start": "({value} पहिले नै थियो)",
+        "start_line": "{name}.grad {grad} बाट सुरु हुन्छ, जुन ग्रेडियन्ट यसमा पहिले नै छ (लीफ नोडहरूमा जम्मा हुँदै जान्छ)",
         "grads_header": "ग्रेडियन्टहरू:",
         "grad_line": "∂{root}/∂{name} = {grad}",
         "narrate_pass": "{op} गेटले अपस्ट्रिम ग्रेडियन्ट {upstream} लाई नबदली {operand} मा पठाउँछ",
@@ -287,5 +289,7 @@ TABLES: dict[str, dict[str, str]] = {
         "sqrt": "sqrt: 1/(2√x)",
         "sum": "sum ले बाँड्छ: हरेक पदले अपस्ट्रिम ग्रेडियन्ट पाउँछ",
         "dot": "dot: हरेक x[i] ले w[i] गुणा अपस्ट्रिम ग्रेडियन्ट पाउँछ, र हरेक w[i] ले x[i] पाउँछ",
+        "max": "max ले बाटो देखाउँछ: सबैभन्दा ठूलो इनपुटले अपस्ट्रिम ग्रेडियन्ट पाउँछ (बराबर इनपुटहरूले बाँडेर पाउँछन्)",
+        "detach": "detach ले ग्रेडियन्ट रोक्छ: मान अगाडि जान्छ, पछाडि केही फर्कँदैन",
     },
 }

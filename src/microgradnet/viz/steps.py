@@ -259,12 +259,11 @@ class _Steps:
         self.texts = _Texts()
         self.data_word = STRINGS["data"]
         self.grad_word = STRINGS["grad"]
-        # the gradient each node holds before its first contribution (a leaf may hold one)
-        self.start: dict[str, float] = {}
+        # the gradient each node starts from: 0, or what a leaf held (TraceNode.grad_start)
+        self.start: dict[str, float] = {n.id: n.grad_start for n in trace.nodes}
         self.arrived: list[int] = []
         counts: dict[str, int] = {}
         for e in trace.events:
-            self.start.setdefault(e.operand, e.grad_before)
             counts[e.operand] = counts.get(e.operand, 0) + 1
             self.arrived.append(counts[e.operand])
 
