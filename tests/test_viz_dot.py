@@ -103,8 +103,11 @@ def test_pictures_show_the_grad_the_values_hold_not_a_fresh_backward() -> None:
     loss.backward()  # leaves accumulate: the forgotten zero_grad() is visible
     assert w.grad == -16.0
     assert grads_shown(draw_dot(loss).source)["w"] == "-16"
+    # "what backward() would leave": interior gradients recomputed, leaves accumulate (-16 - 8)
+    assert grads_shown(draw_dot(loss, grads="backward").source)["w"] == "-24"
+    assert grads_shown(draw_dot(trace_backward(loss)).source)["w"] == "-24"  # a trace holds its pass
+    w.grad = 0.0
     assert grads_shown(draw_dot(loss, grads="backward").source)["w"] == "-8"
-    assert grads_shown(draw_dot(trace_backward(loss)).source)["w"] == "-8"  # a trace holds its pass
     with pytest.raises(ValueError, match="grads must be"):
         draw_dot(loss, grads="fresh")
 

@@ -218,38 +218,19 @@ print("ok")
 
 
 def test_viz_modules_import_in_one_direction_with_no_circle() -> None:
-    # counting imports inside functions too (issue 9): trace -> rendering -> dot -> frames/html -> ...
-    import ast
+    # issue 9: no circle among viz's modules, counting imports inside functions too (the graph and
+    # cycle finder of tests/test_layering.py; the package-wide check lives there), and rendering
+    # (Graphviz and resvg on text) imports nothing else from viz
+    from test_layering import cycles, import_graph
 
-    import microgradnet.viz as viz
-
-    folder = Path(viz.__file__).parent
-    graph: dict[str, set[str]] = {}
-    for path in folder.glob("*.py"):
-        name = f"microgradnet.viz.{path.stem}" if path.stem != "__init__" else "microgradnet.viz"
-        found: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("microgradnet.viz"):
-                assert node.module is not None
-                found.add(node.module)
-                found.update(
-                    f"{node.module}.{a.name}" for a in node.names if (folder / f"{a.name}.py").exists()
-                )
-            elif isinstance(node, ast.Import):
-                found.update(a.name for a in node.names if a.name.startswith("microgradnet.viz"))
-        graph[name] = found - {"microgradnet.viz"} if name != "microgradnet.viz" else found
-
-    def reaches(start: str, goal: str, seen: set[str]) -> bool:
-        for nxt in graph.get(start, set()):
-            if nxt == goal or (nxt not in seen and (seen.add(nxt) or reaches(nxt, goal, seen))):
-                return True
-        return False
-
-    for module in graph:
-        if module != "microgradnet.viz":
-            assert not reaches(module, module, set()), f"{module} imports itself through a circle"
-    assert "microgradnet.viz.rendering" not in {m for deps in graph.values() for m in deps if "dot" in m}
-    assert not any(m.startswith("microgradnet.viz") for m in graph["microgradnet.viz.rendering"])
+    graph = {
+        m: {n for n in deps if n.startswith("microgradnet.viz.")}
+        for m, deps in import_graph().items()
+        if m.startswith("microgradnet.viz.")
+    }
+    assert cycles(graph) == []
+    assert graph["microgradnet.viz.rendering"] == set()
+    assert "microgradnet.viz.rendering" in graph["microgradnet.viz.dot"]
 
 
 def test_the_render_name_is_the_function_and_rendering_is_the_module() -> None:
