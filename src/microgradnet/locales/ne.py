@@ -93,9 +93,10 @@ TABLES: dict[str, dict[str, str]] = {
         "prev": "◀ पछाडि",
         "next": "अगाडि ▶",
         "last": "अन्तिम ⇥",
-        "projector": "प्रोजेक्टर",
-        "follow": "चरण पछ्याउनुहोस्",
-        "quiz": "प्रश्नोत्तरी",
+        "button_projector": "प्रोजेक्टर",
+        "button_follow": "पछ्याउनुहोस्",
+        "button_whole": "पूरै ग्राफ",
+        "button_quiz": "प्रश्नोत्तरी",
         "quiz_prompt": "तपाईंको पालो: {ask} कति हो? टाइप गरेर Enter थिच्नुहोस्, वा उत्तर हेर्न → थिच्नुहोस्।",
         "quiz_label": "{ask} =",
         "quiz_check": "जाँच्नुहोस्",
@@ -120,8 +121,64 @@ TABLES: dict[str, dict[str, str]] = {
         "legend": "{data_word} = फर्वार्ड मान, {grad_word} = ग्रेडियन्ट ∂{root}/∂node; धर्का भएको बाकस र "
         "{pending} को अर्थ ग्रेडियन्ट अझै बाँकी छ; {pending} बिनाको ठोस रातो बाकसको अर्थ त्यो अन्तिम हो।",
         "help": "कुञ्जीहरू: ← → चरण · Space चलाउने/रोक्ने · Home/End पहिलो/अन्तिम · P प्रोजेक्टर · C रङ · Z "
-        "चरण / पूरै ग्राफ · Q प्रश्नोत्तरी (हरेक नतिजा टाइप गर्नुहोस्, Enter ले जाँच्छ; → ले देखाउँछ)",
+        "चरण पछ्याउने / रोकिने · + − जुम · 0 पूरै ग्राफ · ⇧+तीर वा तान्नुहोस्: सार्ने · 1 2 3 स्केलर / न्युरोन / "
+        "तह · E बाकस खोल्ने वा बन्द गर्ने · Q प्रश्नोत्तरी",
         "graph_label": "{root} को कम्प्युटेसनल ग्राफ",
+        "seed_narration_held": "ब्याकवार्ड पास आउटपुटबाट सुरु हुन्छ: ∂{root}/∂{root} = {seed}। ब्याकवार्ड() "
+        "फङ्सनले जस्तै, अरू नोडहरू 0 बाट सुरु हुन्छन्, तर पातहरूले आफूसँग पहिले नै भएको ग्रेडियन्ट राख्छन् र त्यसमा "
+        "जोड्छन्: {held}। हरेक ग्रेडियन्ट यसका सबै योगदान नआउन्जेल बाँकी रहन्छ।",
+        "numeric_check_some": "जाँच, {n} पातमध्ये {k} लाई ±h ले सारेर:   {estimates}",
+        "more_terms": "+ … अझै {k} वटा",
+        "more_count": "… अझै {k} वटा",
+        "inputs_list": "{k} वटा इनपुट",
+        "parameters_list": "{k} वटा प्यारामिटर",
+        "leaves_shown": "{what}, {shown} वटा देखाइएको: {values}",
+        "more": "थप…",
+        "less": "कम",
+        "level_scalar": "स्केलरहरू",
+        "level_neuron": "न्युरोनहरू",
+        "level_layer": "तहहरू",
+        "level_label": "विवरण",
+        "expand": "बाकस खोल्न त्यसमा क्लिक गर्नुहोस् (E ले हालको बाकस खोल्छ); बन्द गर्न त्यसको फ्रेममा क्लिक गर्नुहोस्।",
+        "collapse_group": "{name} बन्द गर्नुहोस्",
+        "quiz_not_here": "(पूरै न्युरोन वा तहमा प्रश्न छैन: प्रश्न सोधिन बाकस खोल्नुहोस्)",
+        "minimap_label": "पूरै ग्राफको रूपरेखा; फ्रेमले चित्रमा देखिएको भाग देखाउँछ",
+        "counter": "{n} मध्ये चरण {k}",
+        "layer_name": "तह {name}",
+        "neuron_name": "तह {layer} · न्युरोन {row}",
+        "sample": "{name} · नमुना {k}",
+        "box_data": "मान {values}",
+        "box_grad": "ग्रेडियन्ट {values}",
+        "block_forward_title": "फर्वार्ड पास: {box}",
+        "block_backward_title": "ब्याकवार्ड पास: {box}",
+        "block_forward_narration": "{box} ले आफ्ना {n} वटा आउटपुट एकैपटक गणना गर्छ: z = W·x + b, अनि "
+        "h = {act}(z), आफ्नो इनपुट x बाट ({k} वटा स्केलर अपरेसनका लागि एउटै चरण)।",
+        "block_forward_narration_linear": "{box} ले आफ्नो इनपुट x बाट z = W·x + b एकैपटक गणना गर्छ ({k} वटा स्केलर "
+        "अपरेसनका लागि एउटै चरण); यसमा एक्टिभेसन छैन।",
+        "block_backward_narration": "{box} ले आफ्ना सबै {edges} वटा किनाराबाट एकैपटक ग्रेडियन्ट पछाडि पठाउँछ, पाठको "
+        "लिनियर तहको ब्याकवार्डले जस्तै: हरेक तौलले आफ्नो पङ्क्तिको δ गुणा आफ्नो स्तम्भको इनपुट पाउँछ (dW = δ·xᵀ), "
+        "हरेक बायसले δ, हरेक इनपुटले Wᵀ·δ ({rows} वटा पङ्क्तिको योग)। W.grad र b.grad ले यो अंश आफूसँग भएकोमा "
+        "जोड्छन्। कुनै सङ्ख्या कुन किनाराबाट आयो हेर्न त्यसमा क्लिक गर्नुहोस्।",
+        "block_generic_narration": "{box} ले आफ्ना {edges} वटा किनाराबाट एकैपटक ग्रेडियन्ट पछाडि पठाउँछ (एक-एक गरी "
+        "हेर्न बाकस खोल्नुहोस्)।",
+        "vector_upstream": "g = ∂{root}/∂h = {values}",
+        "vector_delta": "δ = ∂{root}/∂z = g ⊙ {formula} = {values}",
+        "vector_delta_linear": "δ = ∂{root}/∂z = g = {values}",
+        "vector_input": "x = {values}",
+        "vector_z": "z = W · x + b = {values}",
+        "vector_h": "h = {act}(z) = {values}",
+        "vector_dw": "dW = δ · xᵀ",
+        "vector_db": "db = δ = {values}",
+        "vector_dx": "dx = Wᵀ · δ = {values}",
+        "vector_dw_neuron": "dw = δ · x",
+        "vector_dx_neuron": "dx = δ · w = {values}",
+        "block_backward_narration_neuron": "{box} ले आफ्ना सबै {edges} वटा किनाराबाट एकैपटक ग्रेडियन्ट पछाडि "
+        "पठाउँछ: हरेक तौलले δ गुणा आफ्नो इनपुट पाउँछ (dw = δ·x), बायसले δ, हरेक इनपुटले δ गुणा आफ्नो तौल (dx = δ·w)। "
+        "w.grad र b.grad ले यो अंश आफूसँग भएकोमा जोड्छन्। कुनै सङ्ख्या कुन किनाराबाट आयो हेर्न त्यसमा क्लिक "
+        "गर्नुहोस्।",
+        "vector_generic_in": "{name} लाई: {value}",
+        "matrix_note": "{rows}×{cols}, {shown_rows}×{shown_cols} देखाइएको",
+        "link_title": "किनारा {node} → {operand}, चरण {step}: खोल्न क्लिक गर्नुहोस्",
     },
     # viz.worksheet.WORKSHEET_STRINGS
     "worksheet": {
