@@ -28,10 +28,12 @@ A teacher reads the answer back with :func:`answer`:
 >>> L = parse_expression("(a*b + c) * f", {"a": 2, "b": -3, "c": 10, "f": -2})
 >>> page = HtmlStepper(L, bug="local_only", seed=1)
 >>> key = answer(page.html())
->>> key["step"], key["title"]      # the 10th step of the page (counted from 1)
-(10, 'local derivative only (the upstream gradient forgotten)')
->>> "b.grad" in page.data()["exercise"]["sealed"] or "local" in str(page.data()["exercise"])
-False
+>>> key["event"], key["step"], key["title"]     # the 6th edge, the page's 11th step
+(5, 11, 'local derivative only (the upstream gradient forgotten)')
+>>> print(key["right"][2])                       # that edge done right
+b.grad 0 → -4  (final)
+>>> [verdict(page.html(), k) for k in range(6)]
+['right', 'right', 'right', 'right', 'right', 'first']
 """
 
 from __future__ import annotations
