@@ -1690,5 +1690,5 @@
     });
   }
 
-  global.MicrogradnetStepper = { api: API, mount: mount, boot: boot, layout: layered };
+  global.MicrogradnetStepper = { api: API, mount: mount, boot: boot, layout: layered, sha256: sha256 };
 })(window);

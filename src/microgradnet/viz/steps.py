@@ -571,7 +571,9 @@ class _Steps:
                 k=e.step + 1, total=len(trace.events), node=node.name, operand=operand.name
             ),
             "lines": [symbolic, numeric, f"{operand.name}.grad {before} → {after}  {status}"],
-            "narration": self.t["narration_sentence"].format(sentence=narration[:1].upper() + narration[1:]),
+            "narration": self.t["narration_sentence"].format(
+                sentence=self._capital(narration, node.symbol or e.op)
+            ),
             "rule": self.rules.get(e.op, e.rule),
             "set": [self.set(e.operand, None, shown, css)],
             "masked": {
@@ -587,6 +589,12 @@ class _Steps:
             "ledger": _index(e.operand) if operand.consumers > 1 else None,
             "event": e.step,
         }
+
+    @staticmethod
+    def _capital(sentence: str, symbol: str) -> str:
+        """The sentence with a capital first letter, unless it starts with the op's symbol (a
+        language that names the gate first: ``tanh गेटले ...`` keeps ``tanh``)."""
+        return sentence if sentence.startswith(symbol) else sentence[:1].upper() + sentence[1:]
 
     def _faded_edge(self, e: EdgeEvent, symbolic: str) -> dict[str, Any]:
         """An edge left to the student: the equation without numbers, the rule behind a button."""
