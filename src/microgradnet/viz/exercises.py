@@ -30,10 +30,11 @@ A teacher reads the answer back with :func:`answer`:
 >>> key = answer(page.html())
 >>> key["event"], key["step"], key["title"]     # the 6th edge, the page's 11th step
 (5, 11, 'local derivative only (the upstream gradient forgotten)')
->>> print(key["right"][2])                       # that edge done right
+>>> right = key["right"]
+>>> print(right[2])                              # that edge done right
 b.grad 0 → -4  (final)
->>> [verdict(page.html(), k) for k in range(6)]
-['right', 'right', 'right', 'right', 'right', 'first']
+>>> print(*(verdict(page.html(), k) for k in range(6)))
+right right right right right first
 """
 
 from __future__ import annotations
