@@ -166,6 +166,11 @@ def _run_graph(args: argparse.Namespace) -> int:
     if suffix == ".html":
         _page(root, title, args).save(target)
     else:
+        if args.lang != "en" and suffix != ".json":
+            note(
+                f"microgradnet: note: --lang {args.lang} applies to --text and .html pages; "
+                f"{suffix} pictures keep English labels"
+            )
         options: dict[str, Any] = {} if suffix == ".json" else {"rankdir": args.rankdir, "grads": "backward"}
         render(root, target, **options)
     note(f"wrote {target}")
