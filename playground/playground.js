@@ -269,9 +269,7 @@
   }
 
   function crashed(error) {
-    var job = running;
     restart(fill(STRINGS.crashed, { error: error }), "error");
-    if (!job) { return; }
   }
 
   function submit(job) {
@@ -384,7 +382,14 @@
     watchStepper(root);
     writeHash();
     if (job.focus) { root.focus({ preventScroll: true }); }
-    document.documentElement.setAttribute("data-pg-runs", String(++runs));
+    /* for the tests and the benchmark: when the first stepper appeared, and the last one's size */
+    var page = document.documentElement;
+    if (!page.hasAttribute("data-pg-first-stepper-ms")) {
+      page.setAttribute("data-pg-first-stepper-ms", String(Math.round(performance.now())));
+    }
+    page.setAttribute("data-pg-nodes", String(result.nodes));
+    page.setAttribute("data-pg-ms", JSON.stringify(result.ms));
+    page.setAttribute("data-pg-runs", String(++runs));
   }
   var runs = 0;
 
