@@ -162,7 +162,7 @@ def _package_without_numpy() -> types.ModuleType:
             "the engine, nn, losses and optim are"
         )
 
-    package.__getattr__ = __getattr__  # type: ignore[attr-defined]
+    setattr(package, "__getattr__", __getattr__)  # noqa: B010 (a module-level __getattr__, PEP 562)
     return package
 
 
@@ -341,7 +341,7 @@ class _Output(io.StringIO):
         return len(s)
 
 
-def _label_by_name(namespace: Mapping[str, Any], value_type: type) -> None:
+def _label_by_name(namespace: Mapping[str, Any], value_type: type[Any]) -> None:
     """Give each unlabelled Value held by a top-level name that name, as the lecture does by
     hand (``a = Value(2.0, label='a')``); only labels change, never data or grad."""
     for name, obj in namespace.items():

@@ -107,7 +107,9 @@ def test_lecture_code_runs_under_microgradnet_and_micrograd_names(pyodide_module
         "loss = sum((n(x) - y)**2 for x, y in zip(xs, [1.0, -1.0]))\n"
         "loss.backward()\n"
     )
-    answer = runner.run({"kind": "code", "code": code, "theme": "colorblind", "projector": True, "quiz": True})
+    answer = runner.run(
+        {"kind": "code", "code": code, "theme": "colorblind", "projector": True, "quiz": True}
+    )
     assert answer["ok"] and answer["output"] == "loss"
     assert 'class="mg-stepper mg-theme-colorblind mg-projector"' in answer["html"]
     assert '"quiz":true' in answer["html"]
@@ -159,7 +161,11 @@ def test_printed_output_survives_an_error_and_is_cut_at_the_limit() -> None:
         ({"kind": "formula", "formula": "a", "values": "a=1", "node_limit": 0}, "request", "node_limit"),
         ({"kind": "example", "example": "nope"}, "request", "No example is called 'nope'"),
         ({"kind": "shell"}, "request", "kind must be formula, code or example"),
-        ({"kind": "code", "code": "x = Value(0.0)\nfor i in range(30): x = x + i\n", "node_limit": 20}, "limit", "61 nodes"),
+        (
+            {"kind": "code", "code": "x = Value(0.0)\nfor i in range(30): x = x + i\n", "node_limit": 20},
+            "limit",
+            "61 nodes",
+        ),
     ],
 )
 def test_problems_are_told_to_the_student_with_the_box_they_are_about(
@@ -192,7 +198,8 @@ def test_the_runner_imports_microgradnet_without_numpy() -> None:
         "r.prepare()\n"
         "a = json.loads(r.handle(json.dumps({'kind': 'formula', 'formula': 'a*b', 'values': 'a=2 b=3'})))\n"
         "m = sys.modules['microgradnet']\n"
-        "print(json.dumps([a['ok'], a['nodes'], m.Value(2.0).data, 'numpy' in str(sys.modules.get('numpy'))]))\n"
+        "numpy = 'numpy' in str(sys.modules.get('numpy'))\n"
+        "print(json.dumps([a['ok'], a['nodes'], m.Value(2.0).data, numpy]))\n"
     )
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert json.loads(proc.stdout) == [True, 3, 2.0, False]
@@ -254,7 +261,7 @@ def test_find_source_explains_what_is_missing(tmp_path: Path) -> None:
     with pytest.raises(CliError, match="is not a folder"):
         builder.find_source(tmp_path / "nowhere")
     (tmp_path / "package.json").write_text("{}")
-    with pytest.raises(CliError, match="lacks package-lock.json, index.html"):
+    with pytest.raises(CliError, match=r"lacks package-lock\.json, index\.html"):
         builder.find_source(tmp_path)
 
 
@@ -278,7 +285,10 @@ def test_missing_npm_is_a_clear_usage_error(
     code = main(["playground", "-o", str(tmp_path / "site"), "--source", str(source)])
     assert code == 2 and not (tmp_path / "site").exists()
     err = capsys.readouterr().err
-    assert "microgradnet: error: building the playground needs npm" in err and "apt-get install nodejs npm" in err
+    assert (
+        "microgradnet: error: building the playground needs npm" in err
+        and "apt-get install nodejs npm" in err
+    )
 
 
 # --------------------------------------------------------------------------------------------

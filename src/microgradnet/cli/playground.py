@@ -99,7 +99,9 @@ def find_source(source: str | os.PathLike[str] | None = None) -> Path:
         )
     missing = [name for name in needed if not (folder / name).is_file()]
     if missing:
-        raise CliError(f"{str(folder)!r} is not the playground's source folder: it lacks {', '.join(missing)}")
+        raise CliError(
+            f"{str(folder)!r} is not the playground's source folder: it lacks {', '.join(missing)}"
+        )
     return folder
 
 
@@ -215,7 +217,8 @@ def _notice(locked: dict[str, dict[str, Any]]) -> str:
     }
     for key, text in about.items():
         entry = locked.get(key, {})
-        lines.append(f"{key.split('node_modules/')[1]} {entry.get('version', '?')} ({entry.get('license', '?')}): {text}")
+        name = key.split("node_modules/")[1]
+        lines.append(f"{name} {entry.get('version', '?')} ({entry.get('license', '?')}): {text}")
     return "\n".join(lines) + "\n"
 
 
@@ -303,7 +306,9 @@ def build_site(
         files: dict[str, bytes] = {}
         for name in PYODIDE_FILES:
             files[pyodide_dir + name] = (modules / "pyodide" / name).read_bytes()
-        files["graphviz/viz-global.js"] = (modules / "@viz-js" / "viz" / "dist" / "viz-global.js").read_bytes()
+        files["graphviz/viz-global.js"] = (
+            modules / "@viz-js" / "viz" / "dist" / "viz-global.js"
+        ).read_bytes()
         files["python.zip"] = python_zip(package_dir, folder / "playground_runner.py")
         files["stepper.js"] = _stepper_script().encode("utf-8")
         for name in SITE_FILES:
@@ -349,7 +354,9 @@ def build_site(
             "viz": versions["viz"],
             "snapshot": snapshot_report,
             "inputs": inputs_fingerprint(folder, package_dir),
-            "files": {name: {"bytes": len(data), "sha256": _sha(data)} for name, data in sorted(files.items())},
+            "files": {
+                name: {"bytes": len(data), "sha256": _sha(data)} for name, data in sorted(files.items())
+            },
         }
         files["build.json"] = (json.dumps(record, indent=2, sort_keys=True) + "\n").encode("utf-8")
         for leftover in ("python.zip", "python.snapshot.gz"):
