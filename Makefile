@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 EXTRAS ?= dev
 STAMP := $(VENV)/.installed-$(EXTRAS)
 
-.PHONY: test lint typecheck pytest demo bench docs playground clean
+.PHONY: test lint typecheck pytest demo bench docs playground clean lms-node
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) lms-node
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# the independent Node readers of the LMS exports (tests/test_lms.py); pinned by package-lock.json
+lms-node:
+	@if command -v npm >/dev/null 2>&1; then \
+		[ tests/lms/node_modules/.installed -nt tests/lms/package-lock.json ] 2>/dev/null || \
+		(cd tests/lms && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed); \
+	else echo "npm not found: LMS exports are checked by the Python readers only"; fi
 
 demo: $(STAMP)
 	$(PY) demos/moons.py --out out

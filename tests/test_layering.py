@@ -16,9 +16,11 @@ PACKAGE = Path(microgradnet.__file__).parent
 # the layer of each top-level module (lower numbers are lower layers)
 LAYERS = {
     "_files": 0,
+    "locales": 0,
     "ops": 0,
     "engine": 1,
     "testing": 2,
+    "slips": 2,
     "nn": 2,
     "losses": 2,
     "optim": 2,

@@ -23,6 +23,7 @@ from typing import Any
 from microgradnet.cli import CliError
 from microgradnet.cli.examples import open_example
 from microgradnet.engine import Value
+from microgradnet.locales import LANGUAGES, devanagari_font_note
 from microgradnet.viz.expr import ExpressionError, parse_assignment, parse_expression
 from microgradnet.viz.html import PAGE_STRINGS, THEMES, HtmlStepper
 from microgradnet.viz.render import render
@@ -93,7 +94,10 @@ def _check_output(path: str, suffixes: tuple[str, ...]) -> Path:
 def _print_trace(root: Value, args: argparse.Namespace) -> None:
     trace = trace_backward(root)
     if args.text:
-        sys.stdout.write(trace.text())
+        sys.stdout.write(trace.text(lang=args.lang))
+        note = devanagari_font_note(args.lang)
+        if note:
+            print(f"microgradnet: note: {note}", file=sys.stderr)
     if args.json:
         sys.stdout.write(trace.to_json(indent=2) + "\n")
 
@@ -158,6 +162,9 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="open a bundled classroom preset instead of EXPR (microgradnet examples lists them)",
     )
     p.add_argument("--text", action="store_true", help="print the backprop trace to the terminal")
+    p.add_argument(
+        "--lang", choices=tuple(LANGUAGES), default="en", help="the language of the --text trace (en, ne)"
+    )
     p.add_argument("--json", action="store_true", help="print the trace as versioned JSON")
     p.add_argument("--title", default=None, help="the page title (default: the formula)")
     p.add_argument("--theme", choices=THEMES, default="cs231n", help="colours of the stepper page")

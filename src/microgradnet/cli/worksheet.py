@@ -5,11 +5,17 @@
     microgradnet worksheet "(a*b + c) * f" a=-5:5 b=-5:5 c=10 --seed 7 --versions 3 \\
         -o sheet.md --answers key.md
     microgradnet worksheet --example colah-paths --seed 1 -o sheet.html --answers key.html
+    microgradnet worksheet "(a*b + c) * f" c=10 --fade -o faded.html --answers faded-key.html
+    microgradnet worksheet "(a*b + c) * f" c=10 --slip random --versions 4 -o slips.md --answers key.md
+    microgradnet worksheet --example lecture-expression --versions 20 --format moodle -o quiz.xml
+    microgradnet worksheet "(a*b + c) * f" --lang ne -o sheet-ne.html --answers key-ne.html
 
 Each ``NAME=LO:HI`` draws integers, ``NAME=LO:HI:STEP`` a grid (``x=0:1:0.1``), ``NAME=VALUE``
 fixes a variable; variables not given draw a nonzero integer from -5 to 5. The suffix of each
-file picks Markdown (``.md``) or printable HTML (``.html``). Problems are reported as
-``microgradnet: error: ...`` with exit status 2, and nothing is written.
+file picks Markdown (``.md``) or printable HTML (``.html``), or, for a learning management
+system, Moodle XML (``.xml``), GIFT (``.gift``) or a QTI 2.1 package (``.zip``); ``--format``
+says it outright. Problems are reported as ``microgradnet: error: ...`` with exit status 2, and
+nothing is written.
 """
 
 from __future__ import annotations
@@ -22,26 +28,44 @@ from typing import Any
 from microgradnet.cli import CliError
 from microgradnet.cli.examples import open_example
 from microgradnet.engine import Value
+from microgradnet.locales import LANGUAGES, localize
+from microgradnet.slips import SLIPS
 from microgradnet.viz.expr import ExpressionError
-from microgradnet.viz.worksheet import Range, make_worksheet, parse_range
+from microgradnet.viz.worksheet import (
+    FORMATS,
+    LMS_FORMATS,
+    WORKSHEET_STRINGS,
+    Range,
+    make_worksheet,
+    parse_range,
+)
 
 __all__ = ["register"]
 
 _SUFFIXES = (".md", ".html", ".htm")
 
 
-def _target(path: str, what: str) -> Path:
+def _target(path: str, what: str, fmt: str | None = None) -> Path:
     target = Path(path)
-    if target.suffix.lower() not in _SUFFIXES:
-        raise CliError(f"cannot tell the format of the {what} {path!r} from its suffix; use .md or .html")
+    lms = fmt in LMS_FORMATS or (fmt is None and target.suffix.lower() in LMS_FORMATS.values())
+    if not lms and fmt is None and target.suffix.lower() not in _SUFFIXES:
+        raise CliError(
+            f"cannot tell the format of the {what} {path!r} from its suffix; use .md or .html "
+            "(or .xml, .gift, .zip for an LMS), or give --format"
+        )
     if not target.parent.is_dir():
         raise CliError(f"cannot write {path!r}: the directory {str(target.parent)!r} does not exist")
     return target
 
 
 def _run(args: argparse.Namespace) -> int:
-    sheet = _target(args.output, "worksheet")
-    key = _target(args.answers, "answer key") if args.answers is not None else None
+    sheet = _target(args.output, "worksheet", args.format)
+    lms = args.format in LMS_FORMATS or (args.format is None and sheet.suffix.lower() in LMS_FORMATS.values())
+    if lms and args.answers is not None:
+        raise CliError("an LMS export carries its answers and feedback: drop --answers")
+    if args.fade and args.slip is not None:
+        raise CliError("give --fade or --slip, not both")
+    key = _target(args.answers, "answer key", args.format) if args.answers is not None else None
     if key is not None and key.resolve() == sheet.resolve():
         raise CliError("the worksheet and the answer key must be different files")
     ranges: dict[str, Range] = {}
@@ -66,14 +90,25 @@ def _run(args: argparse.Namespace) -> int:
             ranges = {name: spec, **ranges}
         example = open_example(args.example)
         source = example.root
-        title = title if title is not None else f"Backpropagation worksheet: {example.title}"
+        if title is None:
+            title = localize("worksheet", WORKSHEET_STRINGS, args.lang)["title"].format(formula=example.title)
     elif args.expression is None:
         raise CliError("give the formula EXPR (and NAME=LO:HI ranges), or --example NAME")
     else:
         source = args.expression
     try:
-        ws = make_worksheet(source, ranges, seed=args.seed, n_versions=args.versions, title=title, fmt="md")
-        written = ws.save(sheet, answers=key)
+        ws = make_worksheet(
+            source,
+            ranges,
+            seed=args.seed,
+            n_versions=args.versions,
+            title=title,
+            fmt="md",
+            fade=args.fade,
+            slip=args.slip,
+            lang=args.lang,
+        )
+        written = ws.save(sheet, answers=key, format=args.format)
     except (ExpressionError, ValueError, TypeError) as exc:
         raise CliError(str(exc)) from None
     for path in written:
@@ -97,8 +132,36 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--example", metavar="NAME", default=None, help="use a bundled preset instead of EXPR")
     p.add_argument("--seed", type=int, default=0, help="the random seed (same seed, same sheets; default 0)")
-    p.add_argument("--versions", type=int, default=1, help="how many versions, each with its own values")
+    p.add_argument(
+        "--versions",
+        type=int,
+        default=None,
+        help="how many versions, each with its own values (default 1; with --fade, one per step plus one)",
+    )
     p.add_argument("--title", default=None, help="the heading of the sheet")
     p.add_argument("-o", "--output", metavar="SHEET", required=True, help="the worksheet (.md or .html)")
     p.add_argument("--answers", metavar="KEY", default=None, help="the answer key (.md or .html)")
+    p.add_argument(
+        "--fade",
+        action="store_true",
+        help="faded worked examples: the first version shows every backward step, each later one "
+        "leaves more steps (from the end) to the student",
+    )
+    p.add_argument(
+        "--slip",
+        metavar="KIND",
+        choices=(*SLIPS, "random"),
+        default=None,
+        help=f"find the slip: plant one mistake in each backward pass ({', '.join(SLIPS)} or random)",
+    )
+    p.add_argument(
+        "--format",
+        choices=(*FORMATS, *LMS_FORMATS),
+        default=None,
+        help="md, html, or for a learning management system moodle (XML), gift or qti (a QTI 2.1 zip); "
+        "default: from the suffix of -o",
+    )
+    p.add_argument(
+        "--lang", choices=tuple(LANGUAGES), default="en", help="the language of the sheet (en, ne)"
+    )
     p.set_defaults(func=_run)

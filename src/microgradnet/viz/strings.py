@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["STRINGS", "format_number"]
+from microgradnet.locales import localize
+
+__all__ = ["STRINGS", "format_number", "strings"]
 
 #: UI text by key. Fields: ``{op}`` op symbol, ``{operand}``/``{node}``/``{root}`` display names,
 #: numbers already formatted.
@@ -52,6 +54,12 @@ STRINGS: dict[str, str] = {
     "forward_step": "forward: {name} = {data}",
     "backward_seed": "backward: seed ∂{root}/∂{root} = {seed}",
 }
+
+
+def strings(lang: str = "en") -> dict[str, str]:
+    """:data:`STRINGS` in ``lang`` (``"en"``, ``"ne"``): English overlaid with the translation in
+    :mod:`microgradnet.locales`. ``ValueError`` for a language that does not ship."""
+    return localize("strings", STRINGS, lang)
 
 
 def check_number_format(fmt: Any, name: str = "fmt") -> None:

@@ -22,7 +22,7 @@ from typing import Any
 
 from microgradnet.engine import Value, topological_order
 from microgradnet.ops import OPS
-from microgradnet.viz.strings import STRINGS, format_number
+from microgradnet.viz.strings import format_number, strings
 
 __all__ = [
     "ROLES",
@@ -188,10 +188,11 @@ class Trace:
         self.node(node_id)
         return [e for e in self.events if e.operand == node_id]
 
-    def ledger_text(self, node_id: str, fmt: str = "{:.4g}") -> str:
+    def ledger_text(self, node_id: str, fmt: str = "{:.4g}", lang: str = "en") -> str:
         """The node's gradient as the sum of its contributions, in arrival order:
         ``"b.grad = (-2 via e) + (-6 via d) = -8"``."""
         node = self.node(node_id)
+        STRINGS = strings(lang)
         terms = " + ".join(
             STRINGS["ledger_term"].format(
                 value=format_number(e.contribution, fmt), node=self.node(e.node).name
@@ -221,7 +222,7 @@ class Trace:
             return f"{node.op}({', '.join(names)})"
         return op.write(names, None if node.arg is None else format_number(node.arg, fmt))
 
-    def event_text(self, event: EdgeEvent, fmt: str = "{:.4g}") -> str:
+    def event_text(self, event: EdgeEvent, fmt: str = "{:.4g}", lang: str = "en") -> str:
         """One event as an equation with numbers:
         ``"∂L/∂a += ∂e/∂a · ∂L/∂e = (b = -3) · (-2) = 6;  a.grad 0 → 6"``.
 
@@ -232,6 +233,7 @@ class Trace:
                 f"event_text() expects an EdgeEvent such as trace.events[0], got {type(event).__name__}"
             )
         f = functools.partial(format_number, fmt=fmt)
+        STRINGS = strings(lang)
         local_value = f(event.local)
         if event.formula_named == local_value:
             local = STRINGS["local_plain"].format(value=local_value)
@@ -249,13 +251,15 @@ class Trace:
         )
         return line + (STRINGS["event_final"] if event.final else "")
 
-    def narration(self, event: EdgeEvent | int, fmt: str = "{:.4g}") -> str:
+    def narration(self, event: EdgeEvent | int, fmt: str = "{:.4g}", lang: str = "en") -> str:
         """One generated sentence about an event (or step number), for captions and screen readers."""
-        return narration(self, event, fmt)
+        return narration(self, event, fmt, lang)
 
-    def text(self, fmt: str = "{:.4g}") -> str:
-        """The whole trace for a terminal: forward values, one line per edge event, then gradients."""
+    def text(self, fmt: str = "{:.4g}", lang: str = "en") -> str:
+        """The whole trace for a terminal: forward values, one line per edge event, then gradients
+        (``lang="ne"`` writes it in Nepali)."""
         f = functools.partial(format_number, fmt=fmt)
+        STRINGS = strings(lang)
         root = self.node(self.root).name
         lines = [STRINGS["forward_header"]]
         for n in self.nodes:
@@ -269,7 +273,7 @@ class Trace:
         lines.append(STRINGS["backward_header"].format(root=root, seed=f(self.seed)))
         width = len(str(len(self.events) - 1)) if self.events else 1
         for e in self.events:
-            lines.append(f"  {e.step:>{width}}  " + self.event_text(e, fmt))
+            lines.append(f"  {e.step:>{width}}  " + self.event_text(e, fmt, lang))
         lines.append(STRINGS["grads_header"])
         for n in self.nodes:
             lines.append("  " + STRINGS["grad_line"].format(root=root, name=n.name, grad=f(n.grad)))
@@ -500,7 +504,7 @@ def _names(order: Sequence[Value]) -> list[str]:
 # --------------------------------------------------------------------------------------------
 
 
-def narration(trace: Trace, event: EdgeEvent | int, fmt: str = "{:.4g}") -> str:
+def narration(trace: Trace, event: EdgeEvent | int, fmt: str = "{:.4g}", lang: str = "en") -> str:
     """One generated sentence describing ``event`` (an :class:`EdgeEvent` or its step number).
 
     For example ``"the + gate passes the upstream gradient -2 unchanged to c"``; add and sum
@@ -522,6 +526,7 @@ def narration(trace: Trace, event: EdgeEvent | int, fmt: str = "{:.4g}") -> str:
             raise IndexError(f"step {event} is outside the trace (0..{len(trace.events) - 1})")
         event = trace.events[event]
     f = functools.partial(format_number, fmt=fmt)
+    STRINGS = strings(lang)
     node = trace.node(event.node)
     operand = trace.node(event.operand).name
     common = {

@@ -15,6 +15,14 @@ decimal) and drawn from a seeded generator, so the same call always gives the sa
 >>> ws.versions[1].gradients["a"], ws.versions[1].gradients["b"]   # b·f and a·f
 (25.0, 20.0)
 
+Two more kinds of sheet come from the same graph: **faded worked examples** (``fade=True``:
+the first version shows every step of the backward pass, each later one hides more steps from
+the end, each hidden step asking which rule gives it) and **find the slip** (``slip="fanout"``,
+``"random"``, ...: the whole backward pass with one planted slip from :mod:`microgradnet.slips`,
+"which line is the first wrong one?"). :meth:`Worksheet.save` also writes the questions for a
+learning management system (Moodle XML, GIFT, a QTI 2.1 package; see
+:mod:`microgradnet.viz.lms`), and ``lang="ne"`` writes everything in Nepali.
+
 This is a layer-3 module (beside the stepper page it complements): it reads graphs through the
 engine and the trace and writes Markdown or self-contained, printable HTML.
 """
@@ -27,26 +35,34 @@ import math
 import os
 import random
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Union
 
 from microgradnet._files import write_atomic
 from microgradnet.engine import Value, apply, topological_order
+from microgradnet.locales import FONT_FAMILY, check_lang, font_face_css, localize
 from microgradnet.ops import OPS
+from microgradnet.slips import SlipError, get_slip
 from microgradnet.viz.expr import MAX_LENGTH, ExpressionError, parse_expression
+from microgradnet.viz.lms import export
+from microgradnet.viz.slips import SlippedTrace, plant_slip
 from microgradnet.viz.strings import check_number_format, format_number
-from microgradnet.viz.trace import Trace, TraceNode, trace_backward
+from microgradnet.viz.strings import strings as strings_for
+from microgradnet.viz.trace import EdgeEvent, Trace, TraceNode, trace_backward
 
 __all__ = [
     "DEFAULT_RANGE",
     "FORMATS",
+    "LMS_FORMATS",
+    "WORKSHEET_STRINGS",
     "Range",
     "Worksheet",
     "WorksheetVersion",
     "make_worksheet",
     "parse_range",
+    "rule_cards",
 ]
 
 #: A leaf's values: a fixed number, ``(lo, hi)`` (integers from lo to hi) or ``(lo, hi, step)``.
@@ -57,6 +73,9 @@ DEFAULT_RANGE: tuple[float, float, float] = (-5.0, 5.0, 1.0)
 
 #: The output formats: Markdown and self-contained HTML.
 FORMATS = ("md", "html")
+
+#: The formats a learning management system imports (:mod:`microgradnet.viz.lms`), by file suffix.
+LMS_FORMATS = {"moodle": ".xml", "gift": ".gift", "qti": ".zip"}
 
 _MAX_TRIES = 500
 _MAX_CHOICES = 100_000
@@ -70,11 +89,16 @@ class WorksheetVersion:
         number: 1, 2, ... (printed as "Version 1").
         values: the leaf values of this version, by name, in the order the graph uses them.
         trace: the backward pass at these values (the answer key's source).
+        hidden: on a faded sheet, how many steps of the backward pass, from the end, the student
+            does (0 elsewhere).
+        slipped: on a find-the-slip sheet, the backward pass with its planted slip (else ``None``).
     """
 
     number: int
     values: dict[str, float]
     trace: Trace
+    hidden: int = 0
+    slipped: SlippedTrace | None = None
 
     @property
     def forward(self) -> dict[str, float]:
@@ -238,12 +262,17 @@ class Worksheet:
         fmt: ``"md"`` or ``"html"``: the format :meth:`sheet` and :meth:`answers` use.
         versions: one :class:`WorksheetVersion` per version.
         number_format: how numbers are written (``"{:.4g}"``).
+        mode: ``"plain"`` (compute every value and gradient), ``"fade"`` (faded worked
+            examples) or ``"slip"`` (find the planted slip).
+        lang: the language of every sentence (``"en"``, ``"ne"``).
     """
 
     title: str
     fmt: str
     versions: tuple[WorksheetVersion, ...]
     number_format: str = "{:.4g}"
+    mode: str = "plain"
+    lang: str = "en"
 
     def sheet(self) -> str:
         """The worksheet (questions with blanks) in :attr:`fmt`."""
@@ -264,28 +293,59 @@ class Worksheet:
         return _markdown(self, answers) if fmt == "md" else _html(self, answers)
 
     def save(
-        self, path: str | os.PathLike[str], answers: str | os.PathLike[str] | None = None
+        self,
+        path: str | os.PathLike[str],
+        answers: str | os.PathLike[str] | None = None,
+        *,
+        format: str | None = None,
     ) -> tuple[Path, Path | None]:
         """Write the sheet to ``path`` and, if given, the key to ``answers``; return both paths.
 
         Each file's format comes from its suffix (``.md`` or ``.html``/``.htm``). Both files are
         checked before either is written, and each is written atomically.
 
+        ``format="moodle"``, ``"gift"`` or ``"qti"`` (or the suffix ``.xml``, ``.gift``, ``.zip``)
+        writes the questions for a learning management system instead, with the answers and
+        feedback inside (so ``answers`` must be left out): every answer re-checked with finite
+        differences first (:func:`microgradnet.viz.lms.export`).
+
         Raises:
-            ValueError: a suffix that is not .md, .html or .htm, or the same path twice.
+            ValueError: an unknown format or suffix, the same path twice, or ``answers`` with an
+                LMS format.
             FileNotFoundError: a directory that does not exist.
         """
-        targets = [Path(path)] + ([Path(answers)] if answers is not None else [])
+        target0 = Path(path)
+        lms = format if format in LMS_FORMATS else None
+        if format is None:
+            lms = next((k for k, suffix in LMS_FORMATS.items() if target0.suffix.lower() == suffix), None)
+        elif format not in LMS_FORMATS and format not in FORMATS:
+            known = ", ".join((*FORMATS, *LMS_FORMATS))
+            raise ValueError(f"format must be one of {known}, got {format!r}")
+        if lms is not None:
+            if answers is not None:
+                raise ValueError(f"a {lms} export carries its answers and feedback: leave out answers=")
+            if not target0.parent.is_dir():
+                raise FileNotFoundError(
+                    f"cannot write {str(target0)!r}: the directory {str(target0.parent)!r} does not exist"
+                )
+            return write_atomic(target0, export(self, lms)), None
+        targets = [target0] + ([Path(answers)] if answers is not None else [])
         fmts = []
         for target in targets:
             suffix = target.suffix.lower()
-            if suffix not in (".md", ".html", ".htm"):
-                raise ValueError(f"a worksheet is .md or .html: cannot tell the format of {str(target)!r}")
+            if format in FORMATS:
+                fmts.append(str(format))
+            elif suffix not in (".md", ".html", ".htm"):
+                raise ValueError(
+                    f"a worksheet is .md or .html (or .xml, .gift, .zip for an LMS): cannot tell the "
+                    f"format of {str(target)!r}"
+                )
+            else:
+                fmts.append("md" if suffix == ".md" else "html")
             if not target.parent.is_dir():
                 raise FileNotFoundError(
                     f"cannot write {str(target)!r}: the directory {str(target.parent)!r} does not exist"
                 )
-            fmts.append("md" if suffix == ".md" else "html")
         if len(targets) == 2 and targets[0].resolve() == targets[1].resolve():
             raise ValueError(f"the sheet and the answer key would both be written to {str(targets[0])!r}")
         texts = [self.render(f, answers=k == 1) for k, f in enumerate(fmts)]
@@ -298,10 +358,13 @@ def make_worksheet(
     variables: Mapping[str, Range] | None = None,
     *,
     seed: int = 0,
-    n_versions: int = 1,
+    n_versions: int | None = None,
     fmt: str = "md",
     title: str | None = None,
     number_format: str = "{:.4g}",
+    fade: bool = False,
+    slip: str | None = None,
+    lang: str = "en",
 ) -> Worksheet:
     """A worksheet on the graph of ``root_or_expression`` at randomised leaf values.
 
@@ -317,17 +380,41 @@ def make_worksheet(
     ``seed`` makes the draw repeatable. Returns a :class:`Worksheet`: ``.sheet()`` and
     ``.answers()`` in ``fmt`` (``"md"`` or ``"html"``), ``.save(path, answers=path)``.
 
+    ``n_versions`` defaults to 1. With ``fade=True`` the sheet is a faded worked example: the
+    forward values are given, the first version shows every step (edge) of the backward pass
+    with its rule, and each later one leaves more steps, from the end, to the student (each with
+    the prompt "which rule gives this edge?") until the last version leaves all of them;
+    ``n_versions`` then defaults to one version per step plus one. With ``slip=KIND`` (a name
+    from :data:`microgradnet.slips.SLIPS`, or ``"random"``) each version shows the whole
+    backward pass with one planted slip and asks for the first wrong line; values are drawn
+    again where the slip would change no gradient. ``lang`` picks the language (``"en"``,
+    ``"ne"``).
+
     Raises:
         TypeError: not a ``Value`` or ``str``, or a range of the wrong type.
-        ValueError: an unknown format, ``n_versions`` below 1, a range for a name the graph does
-            not have, an empty or reversed range, a graph with no operation, or no finite values
-            found in the ranges (the message names the ranges); an
-            :class:`~microgradnet.viz.expr.ExpressionError` for a formula that does not parse.
+        ValueError: an unknown format or language, ``n_versions`` below 1 (below 2 to fade), both
+            ``fade`` and ``slip``, a range for a name the graph does not have, an empty or
+            reversed range, a graph with no operation, or no finite values found in the ranges
+            (the message names the ranges); an :class:`~microgradnet.viz.expr.ExpressionError`
+            for a formula that does not parse; a :class:`~microgradnet.slips.SlipError` for a
+            slip that cannot apply to the graph (the message names it).
     """
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    if isinstance(n_versions, bool) or not isinstance(n_versions, int) or n_versions < 1:
+    if n_versions is not None and (
+        isinstance(n_versions, bool) or not isinstance(n_versions, int) or n_versions < 1
+    ):
         raise ValueError(f"n_versions must be a whole number of at least 1, got {n_versions!r}")
+    if not isinstance(fade, bool):
+        raise TypeError(f"fade must be True or False, got {fade!r}")
+    if fade and n_versions == 1:
+        raise ValueError("a faded worked example needs at least 2 versions (all steps shown, then fewer)")
+    if slip is not None:
+        if fade:
+            raise ValueError("choose fade=True or slip=..., not both")
+        if slip != "random":
+            get_slip(slip)
+    check_lang(lang)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be an int, got {seed!r}")
     if title is not None and not isinstance(title, str):
@@ -376,32 +463,57 @@ def make_worksheet(
     rng = random.Random(seed)
     versions: list[WorksheetVersion] = []
     seen: list[dict[str, float]] = []
-    for number in range(1, n_versions + 1):
-        found: tuple[dict[str, float], Trace] | None = None
-        fallback: tuple[dict[str, float], Trace] | None = None
+    number = 0
+    while number < (n_versions or 1) or (fade and n_versions is None and number < 2):
+        number += 1
+        found: tuple[dict[str, float], Trace, SlippedTrace | None] | None = None
+        fallback: tuple[dict[str, float], Trace, SlippedTrace | None] | None = None
         for _ in range(_MAX_TRIES):
             values = {name: rng.choice(pools[name]) for name in names}
             try:
-                trace = trace_backward(build(values))
+                root = build(values)
+                trace = trace_backward(root)
             except ExpressionError:
                 raise  # the formula itself is wrong: no draw will fix it
             except (ArithmeticError, ValueError):
                 continue
             if not _all_finite(trace):
                 continue
+            slipped = None
+            if slip is not None:
+                if slip != "random" and not get_slip(slip).find(trace):
+                    kind = get_slip(slip)
+                    raise SlipError(
+                        f"cannot plant '{slip}' ({kind.text('title', lang)}): {kind.text('refusal', lang)}"
+                    )
+                try:
+                    slipped = plant_slip(root, slip, seed=seed * 1000 + number, lang=lang, fmt=number_format)
+                except SlipError:
+                    continue  # no site changes a gradient at these values: draw again
             if values not in seen and _all_nice(trace):
-                found = (values, trace)
+                found = (values, trace, slipped)
                 break
-            fallback = fallback or (values, trace)
+            fallback = fallback or (values, trace, slipped)
         found = found or fallback
         if found is None:
             ranges = ", ".join(f"{n} in {pools[n][0]:g}..{pools[n][-1]:g}" for n in names)
+            if slip is not None:
+                raise SlipError(
+                    f"cannot plant '{slip}': at no leaf values in the ranges ({ranges}) does it change a "
+                    f"gradient (after {_MAX_TRIES} tries)"
+                )
             raise ValueError(
                 f"no leaf values in the ranges ({ranges}) give finite values and gradients after "
                 f"{_MAX_TRIES} tries; narrow the ranges (e.g. keep log and sqrt arguments positive)"
             )
         seen.append(found[0])
-        versions.append(WorksheetVersion(number, found[0], found[1]))
+        versions.append(WorksheetVersion(number, found[0], found[1], slipped=found[2]))
+        if fade and n_versions is None and number == 1:
+            n_versions = len(found[1].events) + 1  # one version per step left to the student, plus one
+    if fade:
+        steps, last = len(versions[0].trace.events), len(versions) - 1
+        versions = [replace(v, hidden=round(k * steps / last)) for k, v in enumerate(versions)]
+    strings = localize("worksheet", WORKSHEET_STRINGS, lang)
     if title is None:
         trace = versions[0].trace
         root_node = trace.node(trace.root)
@@ -410,8 +522,9 @@ def make_worksheet(
         )
         if len(formula) > 80:
             formula = f"{root_node.name} = {_formula(trace, root_node, number_format)}"
-        title = f"Backpropagation worksheet: {formula}"
-    return Worksheet(title, fmt, tuple(versions), number_format)
+        title = strings["title"].format(formula=formula)
+    mode = "fade" if fade else ("slip" if slip is not None else "plain")
+    return Worksheet(title, fmt, tuple(versions), number_format, mode, lang)
 
 
 # --------------------------------------------------------------------------------------------
@@ -455,7 +568,7 @@ def _paren(text: str) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-def _working(trace: Trace, node: TraceNode, fmt: str) -> str:
+def _working(trace: Trace, node: TraceNode, fmt: str, seed_text: str = "(the seed)") -> str:
     """The chain rule for one node: ``b · ∂L/∂t1 = (-3) · (-2)``, terms added at a fork."""
     root = trace.node(trace.root).name
     symbolic, numeric = [], []
@@ -467,11 +580,11 @@ def _working(trace: Trace, node: TraceNode, fmt: str) -> str:
         symbolic.append(f"{formula} · ∂{root}/∂{sender}")
         numeric.append(f"{_paren(format_number(e.local, fmt))} · {_paren(format_number(e.upstream, fmt))}")
     if not symbolic:
-        return "(the seed)"
+        return seed_text
     return f"{' + '.join(symbolic)} = {' + '.join(numeric)}"
 
 
-def _rows(ws: Worksheet, version: WorksheetVersion) -> _Rows:
+def _rows(ws: Worksheet, version: WorksheetVersion, seed_text: str) -> _Rows:
     trace, f = version.trace, ws.number_format
     root = trace.node(trace.root).name
     given = [(n.name, format_number(n.data, f)) for n in trace.nodes if n.is_leaf and n.label]
@@ -479,9 +592,195 @@ def _rows(ws: Worksheet, version: WorksheetVersion) -> _Rows:
         (n.name, _formula(trace, n, f), format_number(n.data, f)) for n in trace.nodes if not n.is_leaf
     ]
     backward = [
-        (f"∂{root}/∂{n.name}", format_number(n.grad, f), _working(trace, n, f)) for n in _asked(trace)
+        (f"∂{root}/∂{n.name}", format_number(n.grad, f), _working(trace, n, f, seed_text))
+        for n in _asked(trace)
     ]
     return _Rows(given, forward, backward)
+
+
+def rule_cards(lang: str = "en") -> dict[str, str]:
+    """``{op name: rule card}`` from the op table (``"mul swaps: ..."``), in ``lang``.
+
+    Ops registered by the user keep the rule they were given."""
+    return localize("rules", {name: op.rule for name, op in OPS.items()}, lang)
+
+
+#: Every sentence a worksheet writes, in English; translations live in :mod:`microgradnet.locales`.
+WORKSHEET_STRINGS: dict[str, str] = {
+    "title": "Backpropagation worksheet: {formula}",
+    "answer_key": " — answer key",
+    "version": "Version {number}",
+    "leaf_values": "Leaf values:",
+    "forward_label": "Forward pass:",
+    "forward_text": "compute each value from the leaves, in order.",
+    "forward_given": "the values, computed from the leaves in order.",
+    "backward_label": "Backward pass:",
+    "backward_text": "find each gradient {grad}, starting from {seed}; where a node feeds several others, "
+    "add up its contributions.",
+    "col_node": "node",
+    "col_computed": "computed as",
+    "col_value": "value",
+    "col_gradient": "gradient",
+    "col_chain": "chain rule",
+    "col_step": "step",
+    "col_edge": "edge",
+    "col_rule": "rule",
+    "the_seed": "(the seed)",
+    "fade_all": "a worked example: every step is done. Read each step and the rule that gives it.",
+    "fade_some": "a worked example: the first {shown} of {total} steps are done; do the last {hidden} "
+    "yourself, one edge at a time, and say which rule gives each.",
+    "fade_none": "your turn: do all {total} steps yourself, one edge at a time, and say which rule gives "
+    "each.",
+    "rule_prompt": "Which rule gives this edge?",
+    "slip_text": "this backward pass has one slip in it. Which line is the first wrong one? Say what went "
+    "wrong and write that line correctly.",
+    "col_line": "line",
+    "slip_ask": "First wrong line:",
+    "slip_why": "What went wrong:",
+    "slip_answer": "Line {line} is the first wrong one.",
+    "slip_kind": "The slip: {title}.",
+    "slip_correct": "Line {line}, written correctly:",
+}
+
+_BLANK = "______"
+
+# A sheet is built once as blocks and written as Markdown or HTML. A part or a cell is
+# (kind, text): "text", "bold", "code" (a name, a formula, an equation), "answer" (a number the
+# key gives), "blank" (a line to write on), "working" (the chain rule), "prompt" (a question
+# followed by a blank).
+_Part = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class _Para:
+    parts: list[_Part]
+
+
+@dataclass(frozen=True)
+class _Table:
+    head: list[str]
+    body: list[list[_Part]]
+
+
+_Block = Union[_Para, _Table]
+
+
+def _paragraph(*parts: _Part) -> _Block:
+    return _Para(list(parts))
+
+
+def _given_block(rows: _Rows, t: Mapping[str, str]) -> list[_Block]:
+    parts: list[_Part] = [("text", t["leaf_values"] + " ")]
+    for k, (n, x) in enumerate(rows.given):
+        parts += [("text", ", ")] if k else []
+        parts.append(("code", f"{n} = {x}"))
+    parts.append(("text", "."))
+    return [_Para(parts)]
+
+
+def _forward_blocks(rows: _Rows, t: Mapping[str, str], filled: bool, given: bool) -> list[_Block]:
+    text = t["forward_given"] if given else t["forward_text"]
+    head = [t["col_node"], t["col_computed"], t["col_value"]]
+    body = [
+        [("code", n), ("code", formula), ("answer", x) if filled else ("blank", "")]
+        for n, formula, x in rows.forward
+    ]
+    return [_paragraph(("bold", t["forward_label"]), ("text", " " + text)), _Table(head, body)]
+
+
+def _plain_blocks(ws: Worksheet, v: WorksheetVersion, t: Mapping[str, str], answers: bool) -> list[_Block]:
+    rows = _rows(ws, v, t["the_seed"])
+    root = v.trace.node(v.trace.root).name
+    codes = {"grad": f"∂{root}/∂node", "seed": f"∂{root}/∂{root} = 1"}
+    parts: list[_Part] = [("bold", t["backward_label"]), ("text", " ")]
+    for k, piece in enumerate(re.split(r"\{(grad|seed)\}", t["backward_text"])):
+        parts.append(("code", codes[piece]) if k % 2 else ("text", piece))
+    intro = _paragraph(*parts)
+    if answers:
+        head = [t["col_gradient"], t["col_value"], t["col_chain"]]
+        body = [[("code", g), ("answer", x), ("working", w)] for g, x, w in rows.backward]
+    else:
+        head = [t["col_gradient"], t["col_value"]]
+        body = [
+            [("code", g), ("answer", x) if k == 0 else ("blank", "")]
+            for k, (g, x, _) in enumerate(rows.backward)
+        ]
+    return [*_given_block(rows, t), *_forward_blocks(rows, t, answers, False), intro, _Table(head, body)]
+
+
+def _hidden_line(trace: Trace, e: EdgeEvent, lang: str) -> str:
+    line = strings_for(lang)["event_line"].format(
+        root=trace.node(trace.root).name,
+        operand=trace.node(e.operand).name,
+        node=trace.node(e.node).name,
+        local=_BLANK,
+        upstream=_BLANK,
+        contribution=_BLANK,
+        before=_BLANK,
+        after=_BLANK,
+    )
+    return line
+
+
+def _fade_blocks(ws: Worksheet, v: WorksheetVersion, t: Mapping[str, str], answers: bool) -> list[_Block]:
+    rows = _rows(ws, v, t["the_seed"])
+    trace, f, lang = v.trace, ws.number_format, ws.lang
+    total = len(trace.events)
+    shown = total - v.hidden
+    if v.hidden == 0:
+        text = t["fade_all"]
+    elif shown == 0:
+        text = t["fade_none"].format(total=total)
+    else:
+        text = t["fade_some"].format(shown=shown, total=total, hidden=v.hidden)
+    rules = rule_cards(lang)
+    body: list[list[_Part]] = []
+    for k, e in enumerate(trace.events):
+        visible = answers or k < shown
+        line = trace.event_text(e, f, lang) if visible else _hidden_line(trace, e, lang)
+        rule = ("text", rules.get(e.op, e.rule)) if visible else ("prompt", t["rule_prompt"])
+        body.append([("text", str(k + 1)), ("code", line), rule])
+    head = [t["col_step"], t["col_edge"], t["col_rule"]]
+    return [
+        *_given_block(rows, t),
+        *_forward_blocks(rows, t, True, True),
+        _paragraph(("bold", t["backward_label"]), ("text", " " + text)),
+        _Table(head, body),
+    ]
+
+
+def _slip_blocks(ws: Worksheet, v: WorksheetVersion, t: Mapping[str, str], answers: bool) -> list[_Block]:
+    rows = _rows(ws, v, t["the_seed"])
+    slipped = v.slipped
+    assert slipped is not None  # a slip sheet plants one in every version
+    f, lang = ws.number_format, ws.lang
+    wrong = slipped.wrong
+    body = [
+        [("text", str(k + 1)), ("code", wrong.event_text(e, f, lang))] for k, e in enumerate(wrong.events)
+    ]
+    blocks: list[_Block] = [
+        *_given_block(rows, t),
+        *_forward_blocks(rows, t, True, True),
+        _paragraph(("bold", t["backward_label"]), ("text", " " + t["slip_text"])),
+        _Table([t["col_line"], t["col_edge"]], body),
+    ]
+    line = slipped.first_step + 1
+    if not answers:
+        blocks += [_paragraph(("prompt", t["slip_ask"])), _paragraph(("prompt", t["slip_why"]))]
+        return blocks
+    right = slipped.right.event_text(slipped.right.events[slipped.first_step], f, lang)
+    return [
+        *blocks,
+        _paragraph(("bold", t["slip_answer"].format(line=line)), ("text", " " + slipped.explanation)),
+        _paragraph(("text", t["slip_kind"].format(title=slipped.kind.text("title", lang)))),
+        _paragraph(("text", t["slip_correct"].format(line=line) + " "), ("code", right)),
+    ]
+
+
+def _blocks(ws: Worksheet, v: WorksheetVersion, answers: bool) -> list[_Block]:
+    t = localize("worksheet", WORKSHEET_STRINGS, ws.lang)
+    builder = {"plain": _plain_blocks, "fade": _fade_blocks, "slip": _slip_blocks}[ws.mode]
+    return builder(ws, v, t, answers)
 
 
 def _md_text(text: str) -> str:
@@ -498,41 +797,35 @@ def _code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def _instructions(root: str, code: Callable[[str], str], bold: Callable[[str], str]) -> tuple[str, str]:
-    return (
-        bold("Forward pass:") + " compute each value from the leaves, in order.",
-        bold("Backward pass:")
-        + f" find each gradient {code(f'∂{root}/∂node')}, starting from {code(f'∂{root}/∂{root} = 1')}; "
-        "where a node feeds several others, add up its contributions.",
-    )
+def _md_part(part: _Part) -> str:
+    kind, text = part
+    if kind in ("code", "answer", "working"):
+        return _code(text)
+    if kind == "blank":
+        return _BLANK
+    if kind == "bold":
+        return f"**{_md_text(text)}**"
+    if kind == "prompt":
+        return f"{_md_text(text)} {_BLANK}"
+    # keep spaces at the ends of a text part: it sits between other parts
+    lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
+    return lead + _md_text(text) + trail if text.strip() else text
 
 
 def _markdown(ws: Worksheet, answers: bool) -> str:
-    blank = "______"
-    out = [f"# {_md_text(ws.title)}" + (" — answer key" if answers else ""), ""]
+    t = localize("worksheet", WORKSHEET_STRINGS, ws.lang)
+    out = [f"# {_md_text(ws.title)}" + (t["answer_key"] if answers else ""), ""]
     for v in ws.versions:
-        rows = _rows(ws, v)
-        root = v.trace.node(v.trace.root).name
-        fwd, bwd = _instructions(root, _code, lambda t: f"**{t}**")
         if len(ws.versions) > 1:
-            out += [f"## Version {v.number}", ""]
-        out += ["Leaf values: " + ", ".join(_code(f"{n} = {x}") for n, x in rows.given) + ".", ""]
-        out += [fwd, "", "| node | computed as | value |", "|---|---|---|"]
-        out += [
-            f"| {_code(n)} | {_code(formula)} | {_code(x) if answers else blank} |"
-            for n, formula, x in rows.forward
-        ]
-        out += ["", bwd, ""]
-        if answers:
-            out += ["| gradient | value | chain rule |", "|---|---|---|"]
-            out += [f"| {_code(g)} | {_code(x)} | {_code(w)} |" for g, x, w in rows.backward]
-        else:
-            out += ["| gradient | value |", "|---|---|"]
-            out += [
-                f"| {_code(g)} | {_code(x) if k == 0 else blank} |"
-                for k, (g, x, _) in enumerate(rows.backward)
-            ]
-        out.append("")
+            out += [f"## {_md_text(t['version'].format(number=v.number))}", ""]
+        for block in _blocks(ws, v, answers):
+            if isinstance(block, _Para):
+                out += ["".join(_md_part(p) for p in block.parts), ""]
+            else:
+                out.append("| " + " | ".join(_md_text(h) for h in block.head) + " |")
+                out.append("|" + "---|" * len(block.head))
+                out += ["| " + " | ".join(_md_part(c) for c in row) + " |" for row in block.body]
+                out.append("")
     return "\n".join(out)
 
 
@@ -544,6 +837,7 @@ table { border-collapse: collapse; margin: 0.5em 0 1em; }
 th, td { border: 1px solid #888; padding: 0.35em 0.8em; text-align: left; }
 td.mg-ws-answer { min-width: 8em; font-family: ui-monospace, Menlo, Consolas, monospace; }
 td.mg-ws-blank { min-width: 8em; height: 1.6em; }
+span.mg-ws-line { display: inline-block; min-width: 8em; border-bottom: 1px solid #111; }
 code { font-family: ui-monospace, Menlo, Consolas, monospace; }
 section.mg-ws-version { break-inside: avoid; }
 @media print {
@@ -553,56 +847,61 @@ section.mg-ws-version { break-inside: avoid; }
 """.strip()
 
 
+def _html_part(part: _Part) -> str:
+    kind, text = part
+    e = html.escape
+    if kind == "code":
+        return f"<code>{e(text)}</code>"
+    if kind == "bold":
+        return f"<strong>{e(text)}</strong>"
+    if kind == "prompt":
+        return f'{e(text)} <span class="mg-ws-line"></span>'
+    if kind == "blank":
+        return '<span class="mg-ws-line"></span>'
+    return e(text)
+
+
+def _html_cell(part: _Part) -> str:
+    kind, text = part
+    if kind == "answer":
+        return f'<td class="mg-ws-answer">{html.escape(text)}</td>'
+    if kind == "blank":
+        return '<td class="mg-ws-blank"></td>'
+    if kind == "working":
+        return f'<td class="mg-ws-working"><code>{html.escape(text)}</code></td>'
+    return f"<td>{_html_part(part)}</td>"
+
+
 def _html(ws: Worksheet, answers: bool) -> str:
     e = html.escape
-    heading = e(ws.title) + (" — answer key" if answers else "")
+    t = localize("worksheet", WORKSHEET_STRINGS, ws.lang)
+    heading = e(ws.title) + (e(t["answer_key"]) if answers else "")
     parts: list[str] = []
     for v in ws.versions:
-        rows = _rows(ws, v)
-        root = v.trace.node(v.trace.root).name
-        fwd, bwd = _instructions(root, lambda t: f"<code>{e(t)}</code>", lambda t: f"<strong>{e(t)}</strong>")
-
-        def cell(x: str) -> str:
-            return f'<td class="mg-ws-answer">{e(x)}</td>' if answers else '<td class="mg-ws-blank"></td>'
-
-        given = ", ".join(f"<code>{e(n)} = {e(x)}</code>" for n, x in rows.given)
-        forward = "\n".join(
-            f"<tr><td><code>{e(n)}</code></td><td><code>{e(formula)}</code></td>{cell(x)}</tr>"
-            for n, formula, x in rows.forward
-        )
-        backward = "\n".join(
-            f"<tr><td><code>{e(g)}</code></td>"
-            + (f'<td class="mg-ws-answer">{e(x)}</td>' if k == 0 else cell(x))
-            + (f'<td class="mg-ws-working"><code>{e(w)}</code></td>' if answers else "")
-            + "</tr>"
-            for k, (g, x, w) in enumerate(rows.backward)
-        )
-        working = "<th>chain rule</th>" if answers else ""
-        title = f"<h2>Version {v.number}</h2>\n" if len(ws.versions) > 1 else ""
-        parts.append(
-            f"""<section class="mg-ws-version">
-{title}<p>Leaf values: {given}.</p>
-<p>{fwd}</p>
-<table><thead><tr><th>node</th><th>computed as</th><th>value</th></tr></thead>
-<tbody>
-{forward}
-</tbody></table>
-<p>{bwd}</p>
-<table><thead><tr><th>gradient</th><th>value</th>{working}</tr></thead>
-<tbody>
-{backward}
-</tbody></table>
-</section>"""
-        )
+        inner = [f"<h2>{e(t['version'].format(number=v.number))}</h2>"] if len(ws.versions) > 1 else []
+        for block in _blocks(ws, v, answers):
+            if isinstance(block, _Para):
+                inner.append("<p>" + "".join(_html_part(p) for p in block.parts) + "</p>")
+            else:
+                rows = "\n".join("<tr>" + "".join(_html_cell(c) for c in row) + "</tr>" for row in block.body)
+                inner.append(
+                    "<table><thead><tr>"
+                    + "".join(f"<th>{e(h)}</th>" for h in block.head)
+                    + f"</tr></thead>\n<tbody>\n{rows}\n</tbody></table>"
+                )
+        parts.append('<section class="mg-ws-version">\n' + "\n".join(inner) + "\n</section>")
     body = "\n".join(parts)
+    font = font_face_css(ws.lang)
+    # the embedded font covers only Devanagari (unicode-range): put it first in every font stack
+    css = _CSS if not font else font + "\n" + _CSS.replace("font-family: ", f'font-family: "{FONT_FAMILY}", ')
     return f"""<!DOCTYPE html>
-<html lang="en">
+<html lang="{e(ws.lang)}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{heading}</title>
 <style>
-{_CSS}
+{css}
 </style>
 </head>
 <body>

@@ -1,0 +1,234 @@
+"""नेपाली (Nepali): every sentence microgradnet writes, by section, translated.
+
+The vocabulary follows the Nepali translation of the lesson this project teaches from
+(microsoft/AI-For-Beginners, translations/ne, 3-NeuralNetworks/04-OwnFramework): technical terms
+are written as Nepali speakers say them (ग्रेडियन्ट, डेरिभेटिभ, ब्याकप्रोपोगेसन, फर्वार्ड पास),
+mathematics stays in its usual notation (∂L/∂a, ·, →), and numbers keep Western digits and the
+decimal point, as the lesson's translation does. A review by a native-speaking teacher is
+welcome: change a value here, keep every ``{placeholder}``.
+"""
+
+from __future__ import annotations
+
+#: The script, so pages embed a Devanagari font (microgradnet.locales.font_face_css).
+SCRIPT = "Devanagari"
+
+TABLES: dict[str, dict[str, str]] = {
+    # viz.strings.STRINGS: the terminal trace, narration, picture labels
+    "strings": {
+        "forward_header": "फर्वार्ड पास (गणनाको क्रममा):",
+        "backward_header": "ब्याकवार्ड पास (प्रत्येक किनाराको एक लाइन), सुरुवात ∂{root}/∂{root} = {seed}:",
+        "leaf_line": "{name} = {data}",
+        "op_line": "{name} = {expr} = {data}",
+        "event_line": "∂{root}/∂{operand} += ∂{node}/∂{operand} · ∂{root}/∂{node} = {local} · ({upstream}) = "
+        "{contribution};  {operand}.grad {before} → {after}",
+        "event_final": "  (अन्तिम)",
+        "local_named": "({formula} = {value})",
+        "local_plain": "({value})",
+        "ledger": "{operand}.grad = {terms} = {total}",
+        "ledger_term": "({value}, {node} बाट)",
+        "grads_header": "ग्रेडियन्टहरू:",
+        "grad_line": "∂{root}/∂{name} = {grad}",
+        "narrate_pass": "{op} गेटले अपस्ट्रिम ग्रेडियन्ट {upstream} लाई नबदली {operand} मा पठाउँछ",
+        "narrate_negate": "{op} गेटले अपस्ट्रिम ग्रेडियन्टको उल्टो चिह्न, {contribution}, {operand} मा पठाउँछ",
+        "narrate_swap": "{op} गेटले इनपुटहरू साट्छ: {operand} ले अपस्ट्रिम ग्रेडियन्ट {upstream} लाई अर्को इनपुट "
+        "{other} ले गुणन गरेर पाउँछ, जुन {contribution} हो",
+        "narrate_route_open": "{op} गेट खुला छ (यसको इनपुट धनात्मक छ), त्यसैले {operand} ले अपस्ट्रिम ग्रेडियन्ट "
+        "{upstream} पाउँछ",
+        "narrate_route_closed": "{op} गेट बन्द छ (यसको इनपुट धनात्मक छैन), त्यसैले {operand} ले 0 पाउँछ",
+        "narrate_local": "{op} गेटले अपस्ट्रिम ग्रेडियन्ट {upstream} लाई आफ्नो स्थानीय डेरिभेटिभ {formula} = "
+        "{local} ले गुणन गर्छ र {contribution} लाई {operand} मा पठाउँछ",
+        "narrate_pending": "; {operand} ले अझै {remaining} वटा योगदान पर्खिरहेको छ",
+        "narrate_final_fanout": "; यो यसका {count} वटा योगदानमध्ये अन्तिम थियो, त्यसैले {operand}.grad = {after} "
+        "अन्तिम हो",
+        "data": "मान",
+        "grad": "ग्रेडियन्ट",
+        "role_input": "इनपुट",
+        "role_parameter": "प्यारामिटर",
+        "role_intermediate": "बिचको नोड",
+        "role_output": "आउटपुट",
+        "forward_step": "फर्वार्ड: {name} = {data}",
+        "backward_seed": "ब्याकवार्ड: सुरुवात ∂{root}/∂{root} = {seed}",
+    },
+    # viz.html.PAGE_STRINGS: the stepper page (used from the second round on)
+    "page": {
+        "title": "{root} = {expr} मार्फत ब्याकप्रोपोगेसन",
+        "phase_forward": "फर्वार्ड पास",
+        "phase_backward": "ब्याकवार्ड पास",
+        "phase_done": "सम्पन्न",
+        "inputs_title": "फर्वार्ड पास: इनपुटहरू",
+        "inputs_narration": "फर्वार्ड पास इनपुटहरूबाट सुरु हुन्छ: {values}।",
+        "no_inputs_narration": "फर्वार्ड पास ग्राफका पातहरूबाट सुरु हुन्छ।",
+        "forward_title": "फर्वार्ड पास: {name} गणना गर्नुहोस्",
+        "forward_narration": "{name} = {expr} = {numbers} = {value}।",
+        "seed_title": "ब्याकवार्ड पास: सुरुवात",
+        "seed_narration": "ब्याकवार्ड पास आउटपुटबाट सुरु हुन्छ: ∂{root}/∂{root} = {seed}। बाँकी हरेक ग्रेडियन्ट "
+        "0 बाट सुरु हुन्छ र यसका सबै योगदान नआउन्जेल बाँकी रहन्छ।",
+        "edge_title": "ब्याकवार्ड पास, {total} मध्ये किनारा {k}: {node} → {operand}",
+        "done_title": "सम्पन्न: हरेक ग्रेडियन्ट अन्तिम भयो",
+        "done_narration": "ब्याकप्रोपोगेसन पूरा भयो: {grads}।",
+        "numeric_check": "जाँच, हरेक इनपुटलाई ±h ले सारेर:   {estimates}",
+        "numeric_agrees": "हरेक इनपुटलाई अलिकति सारेर फर्वार्ड पास फेरि चलाउँदा उही ढलानहरू आउँछन् (केन्द्रीय "
+        "अन्तर): चेन नियमले तिनलाई सही निकाल्यो।",
+        "numeric_differs": "हरेक इनपुटलाई अलिकति सारेर फर्वार्ड पास फेरि चलाउँदा देखाइएका ढलानहरू आउँछन्; जहाँ "
+        "कुनै ब्याकप्रोपभन्दा फरक छ, त्यहाँ फलनमा मोड वा अपरिमित मान छ।",
+        "pending_mark": "…",
+        "final_mark": "(अन्तिम)",
+        "pending_more": "(बाँकी: अझै {k} वटा आउन बाँकी)",
+        "waiting": "(अझै {k} वटा पर्खंदै)",
+        "waiting_term": "(?, {node} बाट)",
+        "unknown": "?",
+        "play": "▶ चलाउनुहोस्",
+        "pause": "⏸ रोक्नुहोस्",
+        "first": "⇤ पहिलो",
+        "prev": "◀ पछाडि",
+        "next": "अगाडि ▶",
+        "last": "अन्तिम ⇥",
+        "projector": "प्रोजेक्टर",
+        "follow": "चरण पछ्याउनुहोस्",
+        "quiz": "प्रश्नोत्तरी",
+        "quiz_prompt": "तपाईंको पालो: {ask} कति हो? टाइप गरेर Enter थिच्नुहोस्, वा उत्तर हेर्न → थिच्नुहोस्।",
+        "quiz_label": "{ask} =",
+        "quiz_check": "जाँच्नुहोस्",
+        "quiz_show": "उत्तर देखाउनुहोस्",
+        "quiz_right": "सही: {ask} = {answer}।",
+        "quiz_wrong": "मिलेन: {typed} चाहिँ {ask} होइन। {hint}फेरि प्रयास गर्नुहोस्, वा उत्तर हेर्नुहोस्।",
+        "quiz_unreadable": "“{typed}” मैले पढ्न सक्ने सङ्ख्या होइन; -4, 0.5, 3/4 वा (-3)*(-2) जस्तो सङ्ख्या टाइप "
+        "गर्नुहोस्।",
+        "quiz_revealed": "उत्तर: {ask} = {answer}।",
+        "quiz_score": "अङ्क: {asked} मध्ये {right} पहिलो प्रयासमै सही।",
+        "hint_contribution": "त्यो यस किनाराको योगदान हो; यसलाई {operand}.grad मा पहिले भएको मान ({before}) मा "
+        "जोड्नुहोस्। ",
+        "hint_local": "त्यो स्थानीय डेरिभेटिभ ∂{node}/∂{operand} हो; यसलाई अपस्ट्रिम ग्रेडियन्ट ∂{root}/∂{node} = "
+        "{upstream} ले गुणन गर्नुहोस्। ",
+        "hint_upstream": "त्यो अपस्ट्रिम ग्रेडियन्ट ∂{root}/∂{node} हो; यसलाई स्थानीय डेरिभेटिभ ∂{node}/∂{operand} "
+        "= {formula} ले गुणन गर्नुहोस्। ",
+        "hint_sign": "चिह्न जाँच्नुहोस्। ",
+        "theme_cs231n": "CS231n रङहरू",
+        "theme_colorblind": "रङ-अन्धोपनका लागि सुरक्षित",
+        "ledger_heading": "जोडिने ग्रेडियन्टहरू (फ्यान-आउट)",
+        "all_steps": "सबै चरणहरू",
+        "legend": "{data_word} = फर्वार्ड मान, {grad_word} = ग्रेडियन्ट ∂{root}/∂node; धर्का भएको बाकस र "
+        "{pending} को अर्थ ग्रेडियन्ट अझै बाँकी छ; {pending} बिनाको ठोस रातो बाकसको अर्थ त्यो अन्तिम हो।",
+        "help": "कुञ्जीहरू: ← → चरण · Space चलाउने/रोक्ने · Home/End पहिलो/अन्तिम · P प्रोजेक्टर · C रङ · Z "
+        "चरण / पूरै ग्राफ · Q प्रश्नोत्तरी (हरेक नतिजा टाइप गर्नुहोस्, Enter ले जाँच्छ; → ले देखाउँछ)",
+        "graph_label": "{root} को कम्प्युटेसनल ग्राफ",
+    },
+    # viz.worksheet.WORKSHEET_STRINGS
+    "worksheet": {
+        "title": "ब्याकप्रोपोगेसन कार्यपत्र: {formula}",
+        "answer_key": " — उत्तर कुञ्जी",
+        "version": "संस्करण {number}",
+        "leaf_values": "पातहरूका मान:",
+        "forward_label": "फर्वार्ड पास:",
+        "forward_text": "पातहरूबाट सुरु गरेर, क्रमैसँग हरेक मान गणना गर्नुहोस्।",
+        "forward_given": "पातहरूबाट क्रमैसँग गणना गरिएका मानहरू।",
+        "backward_label": "ब्याकवार्ड पास:",
+        "backward_text": "{seed} बाट सुरु गरेर हरेक ग्रेडियन्ट {grad} पत्ता लगाउनुहोस्; कुनै नोडले धेरै नोडलाई "
+        "खुवाउँछ भने त्यसका योगदानहरू जोड्नुहोस्।",
+        "col_node": "नोड",
+        "col_computed": "गणना",
+        "col_value": "मान",
+        "col_gradient": "ग्रेडियन्ट",
+        "col_chain": "चेन नियम",
+        "col_step": "चरण",
+        "col_edge": "किनारा",
+        "col_rule": "नियम",
+        "the_seed": "(सुरुवात)",
+        "fade_all": "हल गरिएको उदाहरण: हरेक चरण गरिएको छ। हरेक चरण र त्यसलाई दिने नियम पढ्नुहोस्।",
+        "fade_some": "हल गरिएको उदाहरण: {total} मध्ये पहिला {shown} चरण गरिएका छन्; अन्तिम {hidden} चरण आफैं, एक "
+        "पटकमा एउटा किनारा गर्नुहोस्, र हरेकलाई कुन नियमले दिन्छ भन्नुहोस्।",
+        "fade_none": "तपाईंको पालो: सबै {total} चरण आफैं, एक पटकमा एउटा किनारा गर्नुहोस्, र हरेकलाई कुन नियमले "
+        "दिन्छ भन्नुहोस्।",
+        "rule_prompt": "यो किनारा कुन नियमले दिन्छ?",
+        "slip_text": "यो ब्याकवार्ड पासमा एउटा गल्ती छ। पहिलो गलत लाइन कुन हो? के गलत भयो भन्नुहोस् र त्यो लाइन "
+        "सही लेख्नुहोस्।",
+        "col_line": "लाइन",
+        "slip_ask": "पहिलो गलत लाइन:",
+        "slip_why": "के गलत भयो:",
+        "slip_answer": "लाइन {line} पहिलो गलत लाइन हो।",
+        "slip_kind": "गल्ती: {title}।",
+        "slip_correct": "लाइन {line}, सही लेखिएको:",
+    },
+    # viz.lms.LMS_STRINGS
+    "lms": {
+        "computed": "आउटपुट {root} इनपुटहरूबाट यसरी गणना गरिन्छ:",
+        "values": "इनपुटहरू:",
+        "ask": "{node} को सापेक्षमा आउटपुट {root} को ग्रेडियन्ट, {grad}, पत्ता लगाउनुहोस्। एउटा सङ्ख्या "
+        "दिनुहोस्; ठीक मानबाट {tol} भित्रका उत्तरहरू सही मानिन्छन्।",
+        "name": "संस्करण {number}: {grad}",
+        "category": "{node} को सापेक्षमा {root} को ग्रेडियन्ट",
+        "right": "सही: {grad} = {answer}।",
+        "working": "चेन नियम: {grad} = {working} = {answer}।",
+        "seed": "आउटपुटको आफ्नै सापेक्षमा ग्रेडियन्ट 1 हुन्छ।",
+    },
+    # slips.SLIP_STRINGS
+    "slips": {
+        "fanout.title": "फ्यान-आउट जोडिएन (+= को सट्टा =)",
+        "fanout.description": "{operand} ले {count} वटा नोडलाई खुवाउँछ, तर यसको ग्रेडियन्ट जोडिनुको (+=) सट्टा "
+        "मेटाएर लेखियो (=): अन्तिम योगदान मात्र गनियो, त्यसैले ∂{root}/∂{operand} {right} को सट्टा {wrong} आयो।",
+        "fanout.feedback": "{operand} को ग्रेडियन्ट जोड्नुको सट्टा मेटाएर लेख्दा यही आउँछ: {operand} ले {count} "
+        "वटा नोडलाई खुवाउँछ, र हरेक योगदान गनिन्छ (+=, = होइन)।",
+        "fanout.refusal": "यो ग्राफको कुनै नोडले दुई वटा नोडलाई खुवाउँदैन (फ्यान-आउट छैन)",
+        "local_only.title": "स्थानीय डेरिभेटिभ मात्र (अपस्ट्रिम ग्रेडियन्ट बिर्सियो)",
+        "local_only.description": "किनारा {node} → {edge_operand} मा स्थानीय डेरिभेटिभ {local_text} लाई अपस्ट्रिम "
+        "ग्रेडियन्ट ∂{root}/∂{node} ले गुणन नगरी योगदानका रूपमा प्रयोग गरियो, त्यसैले ∂{root}/∂{operand} "
+        "{right} को सट्टा {wrong} आयो।",
+        "local_only.feedback": "यो स्थानीय डेरिभेटिभ मात्र हो: यसलाई अपस्ट्रिम ग्रेडियन्ट ∂{root}/∂{node} ले गुणन "
+        "गर्नुहोस् (चेन नियम)।",
+        "local_only.refusal": "हरेक अपस्ट्रिम ग्रेडियन्ट 1 छ, त्यसैले त्यसलाई बिर्सिंदा केही फरक पर्दैन",
+        "outer_at_input.title": "f′(g(x)) को सट्टा f′(x): डेरिभेटिभ इनपुटमा लिइयो",
+        "outer_at_input.description": "{node} को डेरिभेटिभ यसको आउटपुटबाट लेखिन्छ ({formula}), तर यसलाई इनपुट "
+        "{edge_operand} = {input} मा गणना गरियो: {right_local} को सट्टा {wrong_local}, त्यसैले "
+        "∂{root}/∂{operand} {right} को सट्टा {wrong} आयो।",
+        "outer_at_input.feedback": "यो {node} को डेरिभेटिभ यसको आउटपुटमा नभई इनपुटमा गणना गर्दा आउँछ: {formula} ले "
+        "{edge_operand} होइन, {node} प्रयोग गर्छ।",
+        "outer_at_input.refusal": "डेरिभेटिभ आउटपुटबाट लेखिने कुनै अपरेसन छैन (tanh, sigmoid, exp, sqrt)",
+        "sign.title": "चिह्नको गल्ती (sub मा जस्तै: ∂(a − b)/∂b = −1 लाई +1 लिइयो)",
+        "sign.description": "स्थानीय डेरिभेटिभ ∂{node}/∂{edge_operand} = {local_text} ले आफ्नो ऋण चिह्न गुमायो "
+        "({wrong_local}), त्यसैले ∂{root}/∂{operand} {right} को सट्टा {wrong} आयो।",
+        "sign.feedback": "चिह्न जाँच्नुहोस्: बाटोमा कतै ऋण चिह्न हरायो (sub मा जस्तै, जहाँ ∂(a − b)/∂b = −1)।",
+        "sign.refusal": "ऋण चिह्न भएको कुनै स्थानीय डेरिभेटिभ छैन (sub, neg, div वा cos छैन)",
+        "relu_side.title": "ReLU/abs को डेरिभेटिभ गलत पट्टि",
+        "relu_side.description": "{node} टुक्रे फलन हो: यसको डेरिभेटिभ {formula} ले {edge_operand} = {input} 0 को "
+        "कुन पट्टि छ भन्नेमा भर पर्छ, र त्यो गलत पट्टि लिइयो ({right_local} को सट्टा {wrong_local}), त्यसैले "
+        "∂{root}/∂{operand} {right} को सट्टा {wrong} आयो।",
+        "relu_side.feedback": "इनपुट 0 को कुन पट्टि छ हेर्नुहोस्: ReLU ले इनपुट धनात्मक हुँदा मात्र ग्रेडियन्ट "
+        "पठाउँछ, र abs को डेरिभेटिभ 0 को बायाँ −1 हुन्छ।",
+        "relu_side.refusal": "यो ग्राफमा relu वा abs छैन",
+        "layer.title": "तहको ग्रेडियन्ट ट्रान्सपोज भयो / गलत अक्षमा जोडियो",
+        "layer.description": "तौल म्याट्रिक्स {layer} को ग्रेडियन्ट ट्रान्सपोज भयो वा गलत अक्षमा जोडियो: "
+        "∂{root}/∂{operand} {right} को सट्टा {wrong} आयो।",
+        "layer.feedback": "तौलको ग्रेडियन्टको आकार तौलकै जस्तो हुन्छ: पङ्क्ति = आउटपुट, स्तम्भ = इनपुट "
+        "(dW = dyᵀ·x, db = ब्याचभरि dy को योग)।",
+        "layer.refusal": "तह छैन (0.weight[i][j] जस्तो नाम भएको, दुई वा बढी पङ्क्तिको तौल म्याट्रिक्स छैन)",
+        "softmax_sum.title": "योग-पद बिनाको सफ्टम्याक्स ब्याकवार्ड",
+        "softmax_sum.description": "साझा नर्मलाइजर {operand} (सफ्टम्याक्सको योग) मार्फत आउने ग्रेडियन्ट छुट्यो, "
+        "त्यसैले ∂{root}/∂{operand} {right} को सट्टा {wrong} आयो।",
+        "softmax_sum.feedback": "हरेक सम्भावना योगमार्फत हरेक स्कोरमा भर पर्छ: सफ्टम्याक्सको ग्रेडियन्ट "
+        "p·(dp − Σ p·dp) हो, p·dp होइन।",
+        "softmax_sum.refusal": "सफ्टम्याक्स छैन (योगले भाग गरिएको केही छैन)",
+        "no_change": "यी मानहरूमा यसका सम्भावित {count} ठाउँमध्ये कुनैले पनि ग्रेडियन्ट बदल्दैन",
+    },
+    # the op table's rule cards (ops.OPS[name].rule), for "which rule gives this edge?"
+    "rules": {
+        "add": "add ले बाँड्छ: हरेक इनपुटले अपस्ट्रिम ग्रेडियन्ट नबदली पाउँछ",
+        "sub": "sub ले ग्रेडियन्ट a लाई र त्यसको उल्टो चिह्न b लाई पठाउँछ",
+        "mul": "mul ले साट्छ: हरेक इनपुटले अपस्ट्रिम ग्रेडियन्टलाई अर्को इनपुटले गुणन गरेर पाउँछ",
+        "div": "div: ∂/∂a = 1/b, ∂/∂b = -a/b²",
+        "neg": "neg ले ग्रेडियन्टको चिह्न उल्टाउँछ",
+        "pow": "pow: ∂/∂a = b·a^(b-1), ∂/∂b = aᵇ·ln a (a = 0 वा b = 0 मा 0, PyTorch मा जस्तै)",
+        "pown": "घात नियम: n·xⁿ⁻¹ (n = 0 हुँदा 0, x = 0 मा पनि, PyTorch मा जस्तै)",
+        "exp": "exp आफैं आफ्नो डेरिभेटिभ हो: eˣ",
+        "log": "log: 1/x",
+        "tanh": "tanh: 1 - tanh²",
+        "relu": "relu ले बाटो देखाउँछ: x > 0 भएमा ग्रेडियन्ट जान्छ, अरू ठाउँमा रोकिन्छ",
+        "sigmoid": "sigmoid: σ(1 - σ)",
+        "sin": "sin: cos x",
+        "cos": "cos: -sin x",
+        "abs": "abs: x को चिह्न",
+        "sqrt": "sqrt: 1/(2√x)",
+        "sum": "sum ले बाँड्छ: हरेक पदले अपस्ट्रिम ग्रेडियन्ट पाउँछ",
+        "dot": "dot: हरेक x[i] ले w[i] गुणा अपस्ट्रिम ग्रेडियन्ट पाउँछ, र हरेक w[i] ले x[i] पाउँछ",
+    },
+}
