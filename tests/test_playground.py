@@ -312,8 +312,27 @@ def site() -> Path:
         current = None
     if current != builder.inputs_fingerprint(SOURCE):
         SITE.parent.mkdir(exist_ok=True)
-        builder.build_site(SITE)
+        assert main(["playground", "-o", str(SITE)]) == 0  # the command the docs give
     return SITE
+
+
+def test_built_site_is_complete_and_names_nothing_outside_itself(site: Path, tmp_path: Path) -> None:
+    record = json.loads((site / "build.json").read_text())
+    for name, entry in record["files"].items():
+        data = (site / name).read_bytes()
+        assert len(data) == entry["bytes"] and builder._sha(data) == entry["sha256"], name
+    page = (site / "index.html").read_text()
+    assert "Content-Security-Policy" in page and "connect-src 'self'" in page
+    for name in ("index.html", "playground.js", "worker.js", "stepper.js"):
+        assert not re.search(r"https?://", (site / name).read_text()), name
+    assert record["snapshot"]["pyodide"] == record["pyodide"]
+    # without the snapshot: the page's config says so, and the folder is replaced as a whole
+    plain = tmp_path / "plain"
+    shutil.copytree(site, plain)
+    (plain / "python.snapshot.gz").write_bytes(b"stale")
+    assert main(["playground", "-o", str(plain), "--no-snapshot"]) == 0
+    assert not (plain / "python.snapshot.gz").exists()
+    assert '"snapshot":null' in (plain / "index.html").read_text()
 
 
 @pytest.fixture(scope="module")
