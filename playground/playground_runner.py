@@ -40,7 +40,7 @@ import sys
 import time
 import traceback
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 __all__ = [
@@ -72,6 +72,9 @@ MAX_CODE = 100_000
 MESSAGES = {
     "no_value": "Your code ran, but it made no Value to trace. Build one, e.g. "
     "a = Value(2.0, label='a'); L = a * a",
+    "own_value": "Your code defines its own Value class, and the playground traces microgradnet's "
+    "Value: delete the class (Value is ready to use, with the lecture's label=, data, grad and "
+    "backward()) and run again.",
     "no_output": "There is no Value called {name!r} after your code ran; pick one of: {names}.",
     "too_many_nodes": "The graph of {name} has {count} nodes; the playground steps through at most "
     "{limit} (a smaller network, or fewer samples in the loss, keeps it readable).",
@@ -388,7 +391,10 @@ def _run_code(code: str, output: str | None, ms: dict[str, float]) -> tuple[Any,
     sizes = _graph_sizes(namespace)
     extra["outputs"] = [[name, count] for name, _, count in sizes]
     if not sizes:
-        error = PlaygroundError(MESSAGES["no_value"], "code")
+        own = namespace.get("Value")
+        error = PlaygroundError(
+            MESSAGES["own_value" if isinstance(own, type) and own is not Value else "no_value"], "code"
+        )
         error.stdout = extra["stdout"]  # type: ignore[attr-defined]
         raise error
     if output:
@@ -426,6 +432,21 @@ def _node_limit(request: Mapping[str, Any]) -> int:
     return limit
 
 
+@contextlib.contextmanager
+def _own_op_tables() -> Iterator[None]:
+    """Ops that student code registers last for its own request only, as if each Run were a
+    fresh program (a second Run of the same ``register_op`` would otherwise fail)."""
+    from microgradnet import ops
+
+    saved = [(table, dict(table)) for table in (ops.OPS, ops.FLOAT_FUNCTIONS)]
+    try:
+        yield
+    finally:
+        for table, before in saved:
+            table.clear()
+            table.update(before)
+
+
 def run(request: Mapping[str, Any]) -> dict[str, Any]:
     """Answer one request (see the module docstring); the answer is JSON-ready.
 
@@ -433,6 +454,11 @@ def run(request: Mapping[str, Any]) -> dict[str, Any]:
         PlaygroundError: anything to tell the student (their code failed, a formula does not
             parse, the graph is over the node limit, a request is malformed).
     """
+    with _own_op_tables():
+        return _run(request)
+
+
+def _run(request: Mapping[str, Any]) -> dict[str, Any]:
     from microgradnet.engine import topological_order
     from microgradnet.viz.expr import ExpressionError, parse_expression
     from microgradnet.viz.html import PAGE_STRINGS, HtmlStepper

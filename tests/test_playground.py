@@ -182,6 +182,25 @@ def test_exit_keeps_what_ran_before_it() -> None:
     assert [name for name, _ in answer["outputs"]] == ["a", "b"]
 
 
+def test_each_run_is_a_fresh_program_for_the_op_table() -> None:
+    code = (
+        "from microgradnet import apply, register_op\n"
+        "register_op('cube', forward='x**3', grads=['3*x**2'], params=['x'])\n"
+        "a = Value(2.0, label='a')\n"
+        "L = apply('cube', a)\n"
+    )
+    before = dict(microgradnet.OPS)
+    first, second = runner.run({"kind": "code", "code": code}), runner.run({"kind": "code", "code": code})
+    assert first["ok"] and second["ok"] and first["html"] == second["html"]
+    assert "cube" not in microgradnet.OPS and before == microgradnet.OPS  # the op lasted for its own run only
+
+
+def test_a_class_of_its_own_called_value_is_explained() -> None:
+    code = "class Value:\n    def __init__(self, data):\n        self.data = data\nL = Value(2.0)\n"
+    answer = json.loads(runner.handle(json.dumps({"kind": "code", "code": code})))
+    assert not answer["ok"] and "defines its own Value class" in answer["error"]
+
+
 def test_malformed_json_gets_an_answer_not_an_exception() -> None:
     answer = json.loads(runner.handle("{not json"))
     assert answer["ok"] is False and answer["where"] == "request" and "not JSON" in answer["error"]
