@@ -438,13 +438,14 @@ def _own_op_tables() -> Iterator[None]:
     fresh program (a second Run of the same ``register_op`` would otherwise fail)."""
     from microgradnet import ops
 
-    saved = [(table, dict(table)) for table in (ops.OPS, ops.FLOAT_FUNCTIONS)]
+    op_table, functions = dict(ops.OPS), dict(ops.FLOAT_FUNCTIONS)
     try:
         yield
     finally:
-        for table, before in saved:
-            table.clear()
-            table.update(before)
+        ops.OPS.clear()
+        ops.OPS.update(op_table)
+        ops.FLOAT_FUNCTIONS.clear()
+        ops.FLOAT_FUNCTIONS.update(functions)
 
 
 def run(request: Mapping[str, Any]) -> dict[str, Any]:
