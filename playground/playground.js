@@ -197,13 +197,28 @@
   function mountStepper(container, html) {
     var template = document.createElement("template");
     template.innerHTML = html;
-    Array.prototype.forEach.call(template.content.querySelectorAll("script"), function (s) {
-      if (s.type !== "application/json") { s.remove(); }
-    });
+    sanitize(template.content);
     var root = template.content.querySelector(".mg-stepper");
     container.replaceChildren(template.content);
     window.mgStepper(root.id);
     return root;
+  }
+
+  /* Student code runs in the same Python that writes this markup, so treat it as untrusted:
+     the CSP already forbids inline script and outside connections; this also drops what could
+     navigate the page away or load anything (the stepper uses none of it). */
+  var DROP = "meta, base, link, iframe, frame, frameset, object, embed, portal, a, img, picture, video, audio, " +
+    "source, track, script:not([type='application/json'])";
+  function sanitize(fragment) {
+    Array.prototype.forEach.call(fragment.querySelectorAll(DROP), function (el) { el.remove(); });
+    Array.prototype.forEach.call(fragment.querySelectorAll("*"), function (el) {
+      Array.prototype.slice.call(el.attributes).forEach(function (attr) {
+        var name = attr.name.toLowerCase();
+        if (name.indexOf("on") === 0 || /(^|:)(href|src|action|formaction|srcdoc)$/.test(name)) {
+          el.removeAttribute(attr.name);
+        }
+      });
+    });
   }
 
   function stepOf(root) { return parseInt(root.querySelector(".mg-k").textContent, 10); }
@@ -239,6 +254,7 @@
   var nextId = 1;
   var startedAt = performance.now();
   var firstReady = true;
+  var failedStarts = 0;
 
   function spawn() {
     ready = false;
@@ -251,6 +267,12 @@
     worker.onmessage = onWorkerMessage;
     worker.onerror = function (e) {
       e.preventDefault();
+      if (!ready && ++failedStarts >= 2) {  /* it cannot start here: say so instead of looping */
+        worker.terminate();
+        setStatus(fill(STRINGS.fatal, { error: e.message || "worker error" }));
+        showMessage(fill(STRINGS.fatal, { error: e.message || "worker error" }), "error");
+        return;
+      }
       crashed(e.message || "worker error");
     };
     worker.postMessage({ type: "init", base: new URL(".", location.href).href, config: CONFIG.worker });
@@ -312,6 +334,7 @@
     var m = event.data;
     if (m.type === "ready") {
       ready = true;
+      failedStarts = 0;
       var seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
       readyText = fill(STRINGS.ready, { version: m.info.microgradnet, python: m.info.python, seconds: seconds });
       setStatus(readyText);
@@ -319,6 +342,7 @@
       var root = document.documentElement;
       root.setAttribute("data-pg-ready", "true");
       root.setAttribute("data-pg-snapshot", m.snapshot ? "true" : "false");
+      root.setAttribute("data-pg-start-ms", JSON.stringify(m.ms));
       if (firstReady) { root.setAttribute("data-pg-ready-ms", String(Math.round(performance.now()))); }
       firstReady = false;
       pump();

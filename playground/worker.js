@@ -5,7 +5,7 @@
    own origin (fetch and XMLHttpRequest to anywhere else are refused by the browser).
 
    Messages in:  {type: "init", base, config}, then {type: "run", id, request}.
-   Messages out: {type: "status", text}, {type: "ready", info, ms, snapshot},
+   Messages out: {type: "status", text}, {type: "ready", info, ms (when each start phase ended), snapshot},
                  {type: "phase", id, phase, count}, {type: "result", id, result},
                  {type: "fatal", error}.
    The page enforces the time limit by terminating this worker; nothing here polls for it. */
@@ -35,13 +35,17 @@ function fetchBytes(url) {
 
 async function start(base, config) {
   var t0 = performance.now();
+  var phases = {};
+  function mark(name) { phases[name] = Math.round(performance.now() - t0); }
   importScripts(base + config.pyodide + "pyodide.js", base + config.graphviz);
+  mark("scripts");
   var vizReady = self.Viz.instance();
   var sources = fetchBytes(base + config.python);
   var snapshot = config.snapshot ? fetchGzip(base + config.snapshot).catch(function () { return null; }) : null;
   var options = { indexURL: base + config.pyodide, stdout: function () {}, stderr: function () {} };
   var pyodide = null, fromSnapshot = false;
   var bytes = snapshot ? await snapshot : null;
+  mark("snapshot_fetched");
   if (bytes) {
     try {
       pyodide = await self.loadPyodide(Object.assign({}, options, { _loadSnapshot: bytes }));
@@ -52,7 +56,9 @@ async function start(base, config) {
     }
   }
   if (!pyodide) { pyodide = await self.loadPyodide(options); }
+  mark("python");
   pyodide.unpackArchive(await sources, "zip", { extractDir: config.python_dir });
+  mark("sources");
   pyodide.globals.set("_mg_python_dir", config.python_dir);
   runner = pyodide.runPython(
     "import sys\n" +
@@ -61,10 +67,12 @@ async function start(base, config) {
     "playground_runner"
   );
   var viz = await vizReady;
+  mark("graphviz");
   function layout(dot, format, engine) { return viz.renderString(dot, { format: format, engine: engine }); }
   function notify(phase, count) { if (current !== null) { post({ type: "phase", id: current, phase: phase, count: count }); } }
   var info = JSON.parse(runner.start(layout, notify));
-  post({ type: "ready", info: info, ms: Math.round(performance.now() - t0), snapshot: fromSnapshot });
+  mark("ready");
+  post({ type: "ready", info: info, ms: phases, snapshot: fromSnapshot });
   pending.splice(0).forEach(handle);
 }
 

@@ -384,6 +384,7 @@ class Tab:
         self.requests: list[str] = []
         self.errors: list[str] = []
         self.failed: dict[str, str] = {}
+        self.dialogs: list[str] = []
 
         def route(r: Any) -> None:
             if r.request.url.startswith("http://127.0.0.1:"):
@@ -397,6 +398,7 @@ class Tab:
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("requestfailed", lambda r: self.failed.__setitem__(r.url, str(r.failure)))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
         self.page.goto(url)
         self.wait_ready()
 
@@ -428,13 +430,14 @@ class Tab:
         assert self.refused == [], self.refused
         local = ("http://127.0.0.1:", "blob:http://127.0.0.1:")
         assert all(u.startswith(local) or self.failed.get(u) == "csp" for u in self.requests), self.requests
-        assert self.errors == [], self.errors
+        assert self.errors == [] and self.dialogs == [], (self.errors, self.dialogs)
         self.context.close()
 
 
 def test_typed_formula_shows_the_lectures_gradients(browser: Any, base_url: str) -> None:
     tab = Tab(browser, base_url + "index.html")
     tab.wait_runs(1)  # the default formula
+    assert tab.page.get_attribute("html", "data-pg-snapshot") == "true"  # Python restored, not rebuilt
     tab.page.fill("#pg-expr", "e = a*b; d = e + c; L = d*f")
     tab.page.fill("#pg-values", "a=2 b=-3 c=10 f=-2")
     tab.page.press("#pg-values", "Enter")
@@ -511,6 +514,22 @@ def test_student_code_cannot_reach_another_origin(browser: Any, base_url: str) -
     assert [(u, tab.failed.get(u)) for u in tab.requests if "example.com" in u] == [
         ("http://example.com/steal?secret=1", "csp")
     ]
+    # code that rewrites the stepper's markup cannot navigate the page away or load anything
+    evil = (
+        "import microgradnet.viz.html as h\n"
+        "plain = h.HtmlStepper.fragment\n"
+        'bad = \'<meta http-equiv="refresh" content="0;url=http://example.org/">\''
+        ' \'<img src="http://example.org/i.png" onerror="alert(1)"><a href="javascript:alert(2)">x</a>\'\n'
+        "h.HtmlStepper.fragment = lambda self, **kw: plain(self, **kw).replace('<h1', bad + '<h1', 1)\n"
+        "L = Value(2.0) * Value(3.0)\n"
+    )
+    tab.page.fill("#pg-editor", evil)
+    tab.page.click("#pg-run")
+    tab.wait_runs(2)
+    tab.page.wait_for_timeout(500)
+    assert tab.page.url.startswith(base_url) and tab.text("#pg-stepper .mg-n") == "6"
+    assert tab.page.locator("#pg-stepper img, #pg-stepper meta, #pg-stepper a").count() == 0
+    assert not [u for u in tab.requests if "example.org" in u]
     tab.close()
 
 

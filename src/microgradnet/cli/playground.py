@@ -89,7 +89,14 @@ def find_source(source: str | os.PathLike[str] | None = None) -> Path:
         folder = Path(source)
     else:
         folder = Path(microgradnet.__file__).resolve().parent.parent.parent / "playground"
-    needed = ("package.json", "package-lock.json", "index.html", "playground_runner.py", *SITE_FILES)
+    needed = (
+        "package.json",
+        "package-lock.json",
+        "index.html",
+        "playground_runner.py",
+        "snapshot.mjs",
+        *SITE_FILES,
+    )
     if not folder.is_dir():
         hint = "" if source is not None else " (microgradnet seems to be installed from a wheel)"
         raise CliError(
