@@ -12,6 +12,7 @@ CI (the environment variable CI set) they fail instead.
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
 import json
 import os
@@ -345,6 +346,9 @@ def test_built_site_is_complete_and_names_nothing_outside_itself(site: Path, tmp
     for name in ("index.html", "playground.js", "worker.js", "stepper.js"):
         assert not re.search(r"https?://", (site / name).read_text()), name
     assert record["snapshot"]["pyodide"] == record["pyodide"]
+    # a published snapshot holds no path of the machine that built it
+    memory = gzip.decompress((site / "python.snapshot.gz").read_bytes())
+    assert str(ROOT).encode() not in memory and len(memory) == record["snapshot"]["bytes"]
     # without the snapshot: the page's config says so, and the folder is replaced as a whole
     plain = tmp_path / "plain"
     shutil.copytree(site, plain)

@@ -239,8 +239,11 @@ def _run_snapshot(source: Path, zip_path: Path, out: Path, node: str | None) -> 
     program = node or shutil.which("node")
     if program is None:
         raise CliError("the memory snapshot needs Node.js (node): install it, or pass --no-snapshot")
+    # the script comes on stdin, so that no path of the build machine (Node's argv[1], which
+    # becomes sys.executable) is frozen into the published snapshot
     proc = subprocess.run(
-        [program, str(source / "snapshot.mjs"), str(zip_path), PYTHON_DIR, str(out)],
+        [program, "--input-type=module", "-", str(zip_path), PYTHON_DIR, str(out)],
+        input=(source / "snapshot.mjs").read_text(encoding="utf-8"),
         cwd=source,
         capture_output=True,
         text=True,
