@@ -1,6 +1,8 @@
 """Probe the error paths of microgradnet's public API and tabulate the results.
 
-Run: .venv/bin/python scripts/probe_errors.py [--bad]
+Run: .venv/bin/python scripts/probe_errors.py [--bad] [--kinds]
+
+``--bad`` prints only the failures; ``--kinds`` adds a count per area (engine, nn, ..., cli).
 
 Each probe calls a public function with input a student could plausibly give by mistake.
 GOOD: a TypeError / ValueError / FileNotFoundError / KeyError (or CLI exit 2 with a
@@ -34,6 +36,13 @@ mcompile = importlib.import_module("microgradnet.compile")
 
 GOOD_TYPES = (TypeError, ValueError, FileNotFoundError, KeyError)
 rows: list[tuple[str, str, str]] = []
+kinds: list[str] = []  # the area of each probe, for the summary
+KIND = ["engine"]
+
+
+def section(kind: str) -> None:
+    """Probes from here on are about ``kind`` (the summary counts them per kind)."""
+    KIND[0] = kind
 
 
 def probe(
@@ -66,6 +75,7 @@ def probe(
     if state and verdict == "GOOD" and state() != before:
         verdict, detail = "BAD", "STATE CHANGED; " + detail
     rows.append((verdict, name, detail))
+    kinds.append("cli" if name.startswith("cli ") else KIND[0])
 
 
 def cli(*argv: str) -> Callable[[], Any]:
@@ -76,6 +86,8 @@ def cli(*argv: str) -> Callable[[], Any]:
                 code = cli_main(list(argv))
             except SystemExit as exc:
                 code = exc.code
+            except Exception as exc:  # a command line must never end in a traceback
+                raise RuntimeError(f"traceback: {type(exc).__name__}: {exc}") from None
         text = err.getvalue()
         if (code == 2 and "error:" in text) or (
             (code == 1 and "microgradnet: error:" in text) and "Traceback" not in text
@@ -131,6 +143,7 @@ probe("register_op('q', unknown fn)", lambda: mg.register_op("q_bad3", forward="
 probe("define_op(grads=3)", lambda: mg.define_op(grads=3))  # type: ignore[arg-type]
 
 # ---- nn -------------------------------------------------------------------------------
+section("nn")
 probe("Neuron(0)", lambda: nn.Neuron(0))
 probe("Neuron(-1)", lambda: nn.Neuron(-1))
 probe("Neuron('3')", lambda: nn.Neuron("3"))  # type: ignore[arg-type]
@@ -183,6 +196,7 @@ probe("load_state_dict(short lists)", lambda: m.load_state_dict(wrong_shape), la
 probe("relabel(3)", lambda: m.relabel(3), lambda: [p.label for p in m.parameters()])  # type: ignore[arg-type]
 
 # ---- losses ---------------------------------------------------------------------------
+section("losses")
 lg = [[V(1.0), V(2.0)], [V(0.5), V(-1.0)]]
 probe("cross_entropy(target 2 of 2 classes)", lambda: losses.cross_entropy(lg, [0, 2]))
 probe("cross_entropy(target -1)", lambda: losses.cross_entropy(lg, [0, -1]))
@@ -218,6 +232,9 @@ probe("MSELoss()(len mismatch)", lambda: nn.MSELoss()([V(1.0)], [1.0, 2.0]))
 
 
 # ---- optim ----------------------------------------------------------------------------
+section("optim")
+
+
 def pv() -> list[V]:
     ps = [V(1.0), V(2.0)]
     for p in ps:
@@ -269,6 +286,7 @@ probe("Optimizer.lr_at(-1)", lambda: sgd.lr_at(-1))
 probe("SGD(lr=None)", lambda: optim.SGD(ps, lr=None))  # type: ignore[arg-type]
 
 # ---- data -----------------------------------------------------------------------------
+section("data")
 probe("make_moons(n=0)", lambda: data.make_moons(n=0))
 probe("make_moons(n=-5)", lambda: data.make_moons(n=-5))
 probe("make_moons(n='100')", lambda: data.make_moons(n="100"))  # type: ignore[arg-type]
@@ -315,6 +333,9 @@ probe("read_idx(empty file)", lambda: data.read_idx(empty))
 
 
 # ---- train ----------------------------------------------------------------------------
+section("train")
+
+
 def fresh() -> nn.MLP:
     return nn.MLP(2, [4, 2], seed=0)
 
@@ -422,6 +443,7 @@ probe("layer_max_abs_weights(None)", lambda: train.layer_max_abs_weights(None))
 probe("train_step(bad task)", lambda: train.train_step(mt, optim.SGD(mt.parameters(), 0.1), "foo", X, y), S)  # type: ignore[arg-type]
 
 # ---- compile --------------------------------------------------------------------------
+section("compile")
 probe("compile(None)", lambda: mcompile.compile(None))
 probe("compile(model, reduction='foo')", lambda: mcompile.compile(mt, reduction="foo"))
 probe("for_fit(model, 'foo')", lambda: mcompile.for_fit(mt, "foo"))
@@ -442,6 +464,7 @@ probe("FusedTrainer.step(len mismatch)", lambda: tr.step(X, y[:3]), S)
 probe("FusedTrainer.step(empty)", lambda: tr.step(np.zeros((0, 2)), np.zeros(0, int)), S)
 
 # ---- plots ----------------------------------------------------------------------------
+section("plots")
 h = train.fit(fresh(), X, y, epochs=2, progress=False)
 probe(
     "plot_history(missing dir)",
@@ -493,6 +516,9 @@ probe(
 
 
 # ---- viz ------------------------------------------------------------------------------
+section("viz")
+
+
 def L() -> V:
     a, b = V(2.0, "a"), V(-3.0, "b")
     out = a * b
@@ -591,16 +617,18 @@ probe("layout(None)", lambda: viz.layout(None))  # type: ignore[arg-type]
 probe(
     "dot_to_svg('not dot')",
     lambda: viz.dot_to_svg("not dot at all {"),
-    ok=(importlib.import_module("microgradnet.viz.render").GraphvizError,),
+    ok=(importlib.import_module("microgradnet.viz.rendering").GraphvizError,),
 )
 probe("dot_to_svg(engine='foo')", lambda: viz.dot_to_svg("digraph{}", engine="foo"))
 probe("backend('foo')", lambda: viz.backend("foo"))
 
 # ---- examples -------------------------------------------------------------------------
+section("examples")
 probe("load_example('nope')", lambda: load_example("nope"))
 probe("load_example(None)", lambda: load_example(None))  # type: ignore[arg-type]
 
 # ---- testing --------------------------------------------------------------------------
+section("testing")
 probe("gradcheck(fn, [])", lambda: gradcheck(lambda: V(1.0), []))
 probe("gradcheck(fn, ['a'])", lambda: gradcheck(lambda a: a * a, ["a"]))  # type: ignore[list-item]
 probe("gradcheck(fn, 2.0)", lambda: gradcheck(lambda a: a * a, 2.0))  # type: ignore[arg-type]
@@ -621,6 +649,7 @@ probe(
 )
 
 # ---- CLI ------------------------------------------------------------------------------
+section("cli")
 probe("cli step (no expr)", cli("step"))
 probe("cli step 'a+' a=1", cli("step", "a +", "a=1", "-o", os.path.join(tmp, "x.html")))
 probe("cli step a*b a=x", cli("step", "a*b", "a=x", "b=1", "-o", os.path.join(tmp, "x.html")))
@@ -716,12 +745,14 @@ def _draw(strategy: Any) -> Any:
         return strategy.example()
 
 
+section("engine")
 probe("apply('pown', V(1), arg='x')", lambda: mg.apply("pown", V(1), arg="x"))  # type: ignore[arg-type]
 probe("apply('tanh', V(1), V(2))", lambda: mg.apply("tanh", V(1), V(2)))
 probe("register_op(3, ...)", lambda: mg.register_op(3, forward="a", grads=("1",)))  # type: ignore[arg-type]
 probe("Value(1).backward() twice ok", lambda: (V(1.0).backward(), V(2.0).backward()), expect_error=False)
 probe("Value < 'a'", lambda: V(1.0) < "a")  # type: ignore[operator]
 probe("grad(V, [V], create_graph='yes')", lambda: mg.grad(V(1.0) * 2, [V(1.0)], create_graph="yes"))  # type: ignore[arg-type]
+section("nn")
 n3 = nn.Neuron(2, seed=0)
 probe("Neuron(2)([1.0, None])", lambda: n3([1.0, None]), lambda: params_of(n3))
 probe("Neuron(2)([V(1)])", lambda: n3([V(1.0)]), lambda: params_of(n3))
@@ -730,10 +761,12 @@ probe("Layer(2, 3, activation=None)", lambda: nn.Layer(2, 3, activation=None))  
 probe("MLP(2, [3], seed='x')", lambda: nn.MLP(2, [3], seed="x"))  # type: ignore[arg-type]
 probe("MLP(2, ['3'])", lambda: nn.MLP(2, ["3"]))  # type: ignore[list-item]
 probe("Sequential().append(3)", lambda: nn.Sequential().append(3))  # type: ignore[arg-type]
+section("losses")
 probe("losses.accuracy(threshold='x')", lambda: losses.accuracy([V(1.0)], [1], threshold="x"))  # type: ignore[arg-type]
 probe("losses.hinge(labels None)", lambda: losses.hinge([V(1.0)], None))
 probe("losses.mse(np preds)", lambda: losses.mse(np.array([1.0, 2.0]), [1.0, 2.0]), expect_error=False)
 probe("losses.cross_entropy(1-D logits)", lambda: losses.cross_entropy([V(1.0), V(2.0)], [0, 1]))
+section("optim")
 pq = [V(1.0), V(2.0)]
 for p_ in pq:
     p_.grad = 0.5
@@ -753,6 +786,7 @@ probe(
     "SGD.load_state_dict(wrong param count)",
     lambda: optim.SGD([V(1.0)], lr=0.1, momentum=0.9).load_state_dict(sd2),
 )
+section("train")
 probe("EarlyStopping(min_delta=-1)", lambda: train.EarlyStopping(min_delta=-1.0))
 probe("EarlyStopping(patience='3')", lambda: train.EarlyStopping(patience="3"))  # type: ignore[arg-type]
 probe("History.to_json(missing dir)", lambda: h.to_json(os.path.join(missing, "h.json")))
@@ -783,10 +817,12 @@ probe(
     lambda: train.save_checkpoint(mt, os.path.join(tmp, "c3.json"), 3),
     lambda: files_in(tmp),
 )
+section("compile")
 probe("compile(model, loss_fn='mse')", lambda: mcompile.compile(mt, "mse"))  # type: ignore[arg-type]
 probe("compile(model, targets='foo')", lambda: mcompile.compile(mt, targets="foo"))
 probe("CompiledStep(X, y strings)", lambda: cs(X, np.array(["a"] * len(X))))
 probe("CompiledStep(X None)", lambda: cs(None, y))
+section("data")
 probe("data.make_blobs(spread=-1)", lambda: data.make_blobs(spread=-1.0))
 probe("data.make_moons(seed='x')", lambda: data.make_moons(seed="x"))  # type: ignore[arg-type]
 probe("Standardizer().inverse_transform before fit", lambda: data.Standardizer().inverse_transform(X))
@@ -794,6 +830,7 @@ probe("minibatches(X None)", lambda: list(data.minibatches(None, y, 4)))
 probe("one_hot(['a'])", lambda: data.one_hot(["a"]))
 probe("one_hot([0,1], num_classes=0)", lambda: data.one_hot([0, 1], 0))
 probe("train_test_split(test_size='x')", lambda: data.train_test_split(X, y, test_size="x"))  # type: ignore[arg-type]
+section("viz")
 probe("HtmlStepper.save(missing dir)", lambda: viz.HtmlStepper(root).save(os.path.join(missing, "s.html")))
 probe("HtmlStepper(title=3)", lambda: viz.HtmlStepper(root, title=3))  # type: ignore[arg-type]
 probe("Worksheet.render('pdf')", lambda: ws.render("pdf"))
@@ -814,6 +851,7 @@ probe("parse_assignment('a')", lambda: parse_assignment("a"))
 probe("parse_assignment('a=x')", lambda: parse_assignment("a=x"))
 probe("parse_assignment('=1')", lambda: parse_assignment("=1"))
 probe("parse_assignment(None)", lambda: parse_assignment(None))  # type: ignore[arg-type]
+section("testing")
 probe("strategies.expressions(ops=['nope'])", lambda: _draw(strat.expressions(ops=["nope"])))
 probe("strategies.expressions(max_inputs=0)", lambda: _draw(strat.expressions(max_inputs=0)))
 probe("strategies.op_calls('tanh')", lambda: _draw(strat.op_calls("tanh")))  # type: ignore[arg-type]
@@ -837,6 +875,148 @@ probe(
     expect_error=False,
 )
 
+# ---- third pass: memory bombs, lost work, tracebacks, unbounded work (issue 10) --------
+import gzip  # noqa: E402
+import struct  # noqa: E402
+
+section("data")
+bombs = os.path.join(tmp, "bombs")
+os.makedirs(bombs)
+
+
+def bomb(name: str, body: bytes) -> str:
+    """A gzipped pickle of a few bytes that asks for a lot."""
+    path = os.path.join(bombs, name + ".pkl.gz")
+    with open(path, "wb") as fh:
+        fh.write(gzip.compress(body))
+    return path
+
+
+ND, SHAPE = b"cnumpy\nndarray\n", b"J\xc0'\t\x00M\x10\x03\x86"  # numpy.ndarray, (600000, 784)
+SMALL = b"(" + ND + b"(K\x01K\x01\x86tR" + ND + b"(K\x01\x85tRt"
+huge = bomb(
+    "huge", b"\x80\x02((" + ND + b"(" + SHAPE + b"tR" + ND + b"(J\xc0'\t\x00\x85tRt" + SMALL * 2 + b"t."
+)
+probe("load_mnist(75-byte pickle asking for 3.5 GiB)", lambda: data.load_mnist(huge))
+text = b"X" + struct.pack("<I", 10**6) + b"x" * 10**6 + b"q\x00"
+codec = b"\x80\x02" + text + b"(" + b"c_codecs\nencode\nh\x00X\x06\x00\x00\x00latin1\x86R" * 2000 + b"l."
+codec_path = bomb("codec", codec)
+probe("load_mnist(1.2 KB pickle repeating a codec call)", lambda: data.load_mnist(codec_path))
+hexed = b"\x80\x02C\x01x" + b"q\x00c_codecs\nencode\nh\x00X\x03\x00\x00\x00hex\x86R" * 36 + b"."
+hex_path = bomb("hex", hexed)
+probe("load_mnist(pickle doubling bytes with the hex codec)", lambda: data.load_mnist(hex_path))
+idx_dir = os.path.join(tmp, "idx_bomb")
+os.makedirs(idx_dir)
+with open(os.path.join(idx_dir, "train-images-idx3-ubyte"), "wb") as fh:
+    fh.write(bytes([0, 0, 8, 3]) + struct.pack(">iii", 1_000_000, 28, 28))
+with open(os.path.join(idx_dir, "train-labels-idx1-ubyte"), "wb") as fh:
+    fh.write(bytes([0, 0, 8, 1]) + struct.pack(">i", 1_000_000))
+probe("load_mnist(IDX header declaring 1,000,000 images)", lambda: data.load_mnist(idx_dir))
+digits_dir = os.path.join(tmp, "idx_labels")
+os.makedirs(digits_dir)
+with open(os.path.join(digits_dir, "train-images-idx3-ubyte"), "wb") as fh:
+    fh.write(bytes([0, 0, 8, 3]) + struct.pack(">iii", 2, 28, 28) + bytes(2 * 784))
+with open(os.path.join(digits_dir, "train-labels-idx1-ubyte"), "wb") as fh:
+    fh.write(bytes([0, 0, 8, 1]) + struct.pack(">i", 2) + bytes([3, 11]))
+probe("load_mnist(label 11)", lambda: data.load_mnist(digits_dir))
+
+section("viz")
+probe("make_worksheet(n_versions=501)", lambda: viz.make_worksheet("a*b", n_versions=501))
+probe("make_worksheet('a*b', 101 versions of 100)", lambda: viz.make_worksheet("a*b", n_versions=101))
+probe("make_worksheet('log(a)', 6 versions of 5)", lambda: viz.make_worksheet("log(a)", n_versions=6))
+
+section("cli")
+a_dir = os.path.join(tmp, "a_dir.svg")
+os.makedirs(a_dir)
+moons = ("train", "moons", "--epochs", "1", "--no-progress")
+probe("cli train --save a directory", cli(*moons, "--save", tmp))
+probe("cli train --save /dev/null", cli(*moons, "--save", os.devnull))
+png_dir = os.path.join(tmp, "p_dir.png")
+os.makedirs(png_dir)
+probe("cli train --plot a directory", cli(*moons, "--plot", png_dir))
+probe(
+    "cli train --save same as --plot",
+    cli(*moons, "--save", os.path.join(tmp, "x.png"), "--plot", os.path.join(tmp, "x.png")),
+)
+probe("cli graph -o a directory", cli("graph", "a*b", "a=1", "b=2", "-o", a_dir))
+probe(
+    "cli graph -o /dev/null.svg's parent is a device",
+    cli("graph", "a*b", "a=1", "b=2", "-o", "/dev/null/g.svg"),
+)
+os.makedirs(os.path.join(tmp, "s_dir.html"))
+probe("cli step -o a directory", cli("step", "a*b", "a=1", "b=2", "-o", os.path.join(tmp, "s_dir.html")))
+os.makedirs(os.path.join(tmp, "w_dir.md"))
+probe("cli worksheet -o a directory", cli("worksheet", "a*b", "-o", os.path.join(tmp, "w_dir.md")))
+probe(
+    "cli worksheet --answers a directory",
+    cli("worksheet", "a*b", "-o", os.path.join(tmp, "w.md"), "--answers", os.path.join(tmp, "w_dir.md")),
+)
+probe("cli train --seed -1", cli(*moons, "--seed", "-1"))
+probe("cli worksheet --seed -1", cli("worksheet", "a*b", "--seed", "-1", "-o", os.path.join(tmp, "w.md")))
+probe("cli train --hidden 100000", cli(*moons, "--hidden", "100000"))
+probe("cli train digits --hidden 5000,5000", cli("train", "digits", "--hidden", "5000,5000", "--epochs", "1"))
+probe(
+    "cli step --title non-UTF-8",
+    cli("step", "a*b", "a=1", "b=2", "--title", "\udcff", "-o", os.path.join(tmp, "t.html")),
+)
+probe("cli graph --name non-UTF-8", cli("graph", "a*b", "a=1", "b=2", "--name", "\udcff", "--text"))
+probe("cli graph EXPR non-UTF-8", cli("graph", "a\udcff", "--text"))
+probe(
+    "cli worksheet --versions 1000",
+    cli("worksheet", "a*b", "--versions", "1000", "-o", os.path.join(tmp, "w.md")),
+)
+probe(
+    "cli worksheet a*b --versions 101 (100 exist)",
+    cli("worksheet", "a*b", "--versions", "101", "-o", os.path.join(tmp, "w.md")),
+)
+
+
+class _Stdout(io.StringIO):
+    """A standard output that fails: full (ENOSPC) or with its reader gone (EPIPE)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__()
+        self.error = error
+
+    def write(self, text: str) -> int:
+        raise self.error
+
+    def flush(self) -> None:
+        raise self.error
+
+
+def cli_with_stdout(stdout: Any, *argv: str, quiet_exit: int | None = None) -> Callable[[], Any]:
+    """Like cli(), with standard output replaced (None: closed); quiet_exit: that silent exit is right."""
+
+    def run() -> Any:
+        err, saved = io.StringIO(), sys.stdout
+        sys.stdout = stdout
+        try:
+            with contextlib.redirect_stderr(err):
+                code = cli_main(list(argv))
+        except Exception as exc:
+            raise RuntimeError(f"traceback: {type(exc).__name__}: {exc}") from None
+        finally:
+            sys.stdout = saved
+        text = err.getvalue()
+        if quiet_exit is not None and code == quiet_exit and not text:
+            raise ValueError(f"stopped quietly with exit {code}, as Python's docs recommend")
+        if code == 2 and "microgradnet: error:" in text:
+            raise ValueError(text.strip().splitlines()[-1])
+        raise RuntimeError(f"exit {code}: {text.strip()[-200:]}")
+
+    return run
+
+
+full = _Stdout(OSError(28, "No space left on device"))
+probe("cli graph --text, stdout closed", cli_with_stdout(None, "graph", "a*b", "a=1", "b=2", "--text"))
+probe("cli ops > /dev/full", cli_with_stdout(full, "ops"))
+probe("cli examples > /dev/full", cli_with_stdout(full, "examples"))
+probe(
+    "cli train ... | head (reader gone)",
+    cli_with_stdout(_Stdout(BrokenPipeError(32, "Broken pipe")), *moons, quiet_exit=1),
+)
+
 # ---- report ---------------------------------------------------------------------------
 only_bad = "--bad" in sys.argv
 bad = [r for r in rows if r[0] == "BAD"]
@@ -845,5 +1025,11 @@ for verdict, name, detail in rows:
     if only_bad and verdict != "BAD":
         continue
     print(f"{verdict:4}  {name:<{width}}  {detail}".replace("\n", " "))
+if "--kinds" in sys.argv:
+    print()
+    for kind in dict.fromkeys(kinds):
+        mine = [r for r, k in zip(rows, kinds) if k == kind]
+        good = sum(r[0] == "GOOD" for r in mine)
+        print(f"{kind:10} {good:4} of {len(mine):4} good")
 print(f"\n{len(rows)} probes, {len(bad)} bad, {len(rows) - len(bad)} good")
 _ = math

@@ -45,7 +45,7 @@ def test_step_text_prints_the_lecture_neuron(capsys: pytest.CaptureFixture[str])
 def test_json_flag_prints_the_versioned_trace(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["graph", *LECTURE_ARGS, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["version"] == 1 and len(data["events"]) == 6
+    assert data["version"] == 2 and len(data["events"]) == 6
 
 
 @pytest.mark.parametrize("suffix", [".svg", ".png", ".dot", ".json", ".html"])

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import gzip
+import json
 import pickle
 import struct
+import subprocess
+import sys
+import tracemalloc
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -350,3 +355,214 @@ def test_load_mnist_pickle_truncated_or_wrong_shape(tmp_path: Path) -> None:
         pickle.dump((1, 2), fh)
     with pytest.raises(ValueError, match="expected"):
         data.load_mnist(path)
+
+
+# ---------------------------------------------------------------- MNIST: checks on what files say
+
+
+def test_load_mnist_checks_labels_are_digits(tmp_path: Path) -> None:
+    write_mnist(tmp_path, 6)
+    labels = tmp_path / "train-labels-idx1-ubyte"
+    labels.write_bytes(idx_bytes(np.array([0, 1, 2, 3, 4, 10])))
+    with pytest.raises(ValueError, match=r"labels must be digits 0\.\.9, found values from 0 to 10"):
+        data.load_mnist(tmp_path)
+    path = tmp_path / "mnist.pkl.gz"
+    images = np.zeros((2, 784), np.float32)
+    for labels_, message in ((np.array([3.0, 7.5]), "whole numbers"), (np.array([-1, 2]), "from -1 to 2")):
+        with gzip.open(path, "wb") as fh:
+            pickle.dump(((images, labels_),) * 3, fh, protocol=2)
+        with pytest.raises(ValueError, match=message):
+            data.load_mnist(path)
+    with gzip.open(path, "wb") as fh:  # float labels that are whole numbers are fine
+        pickle.dump(((images, np.array([3.0, 7.0])),) * 3, fh, protocol=2)
+    assert data.load_mnist(path)[1].tolist() == [3, 7]
+
+
+def test_load_mnist_pickle_pixels_must_be_scaled(tmp_path: Path) -> None:
+    path = tmp_path / "mnist.pkl.gz"
+    with gzip.open(path, "wb") as fh:
+        pickle.dump(((np.full((2, 784), 255.0), np.array([1, 2])),) * 3, fh, protocol=2)
+    with pytest.raises(ValueError, match=r"scaled to \[0, 1\].*divide by 255"):
+        data.load_mnist(path)
+
+
+def test_load_mnist_idx_images_must_be_28x28_bytes(tmp_path: Path) -> None:
+    write_mnist(tmp_path, 2)
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(idx_bytes(np.zeros((2, 32, 32), np.uint8)))
+    with pytest.raises(ValueError, match="expected 28x28 images of unsigned bytes"):
+        data.load_mnist(tmp_path)
+
+
+def test_max_images_is_a_documented_limit_a_user_can_raise(tmp_path: Path) -> None:
+    write_mnist(tmp_path, 12)
+    with pytest.raises(ValueError, match=r"holds 12 images, more than max_images=10.*max_images=12"):
+        data.load_mnist(tmp_path, max_images=10)
+    assert data.load_mnist(tmp_path, max_images=12)[0].shape == (12, 784)
+    lesson_pickle(tmp_path / "mnist.pkl.gz")  # 7 + 3 + 4 images: all three parts count
+    with pytest.raises(ValueError, match="more than max_images=13"):
+        data.load_mnist(tmp_path / "mnist.pkl.gz", max_images=13)
+    assert data.load_mnist(tmp_path / "mnist.pkl.gz", max_images=14)[0].shape == (7, 784)
+    with pytest.raises(ValueError, match="max_images must be at least 1"):
+        data.load_mnist(tmp_path, max_images=0)
+    assert data.MAX_IMAGES >= 70_000 and "max_images" in (data.load_mnist.__doc__ or "")
+    with pytest.raises(ValueError, match=r"more than max_bytes=100.*max_bytes=9408"):
+        data.read_idx(tmp_path / "train-images-idx3-ubyte", max_bytes=100)
+    assert data.read_idx(tmp_path / "train-images-idx3-ubyte", max_bytes=None).shape == (12, 28, 28)
+
+
+def test_a_file_longer_than_its_header_says_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "x.idx"
+    path.write_bytes(idx_bytes(np.arange(5)) + b"\x00")
+    with pytest.raises(ValueError, match=r"promises shape \(5,\) \(5 data bytes\) but the file holds more"):
+        data.read_idx(path)
+
+
+def py2_array(array: np.ndarray[Any, Any]) -> bytes:
+    """The opcodes Python 2 wrote for a numpy array (data as a byte string), as in mnist.pkl.gz."""
+
+    def string(b: bytes) -> bytes:
+        return (b"U" + bytes([len(b)]) if len(b) < 256 else b"T" + struct.pack("<i", len(b))) + b
+
+    shape = b"(" + b"".join(b"J" + struct.pack("<i", d) for d in array.shape) + b"t"
+    descr = array.dtype.str
+    return (
+        b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85" + string(b"b") + b"\x87R"
+        b"(K\x01" + shape + b"cnumpy\ndtype\n(" + string(descr[1:].encode()) + b"K\x00K\x01tR"
+        b"(K\x03" + string(descr[:1].encode()) + b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb"
+        b"\x89" + string(array.tobytes()) + b"tb"
+    )
+
+
+def test_load_mnist_reads_a_python2_pickle_like_the_lessons(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    parts = [(rng.random((n, 784)).astype("<f4"), (np.arange(n) % 10).astype("<i8")) for n in (5, 2, 3)]
+    body = b"".join(b"(" + py2_array(X) + py2_array(y) + b"t" for X, y in parts)
+    path = tmp_path / "mnist.pkl.gz"
+    path.write_bytes(gzip.compress(b"\x80\x02(" + body + b"t."))
+    X, y = data.load_mnist(path, "valid")
+    np.testing.assert_array_equal(X, parts[1][0].astype(np.float64))
+    assert y.tolist() == [0, 1] and type(X) is np.ndarray
+
+
+# ---------------------------------------------------------------- MNIST: small files that ask for a lot
+
+G = {
+    "ndarray": b"cnumpy\nndarray\n",
+    "reconstruct": b"cnumpy.core.multiarray\n_reconstruct\n",
+    "encode": b"c_codecs\nencode\n",
+}
+SMALL = b"(" + G["ndarray"] + b"(K\x01K\x01\x86tR" + G["ndarray"] + b"(K\x01\x85tRt"
+
+
+def pickle_bombs() -> dict[str, bytes]:
+    """Gzipped pickles of a few hundred bytes that unpickle into gigabytes (issue 10, item 7)."""
+    big = b"J\xc0'\t\x00M\x10\x03\x86"  # the tuple (600000, 784)
+    uninitialised = (
+        b"\x80\x02(("
+        + G["ndarray"]
+        + b"("
+        + big
+        + b"tR"
+        + G["ndarray"]
+        + b"(J\xc0'\t\x00\x85tRt"
+        + SMALL
+        + SMALL
+        + b"t."
+    )
+    empty_huge = (
+        b"\x80\x02((" + G["reconstruct"] + G["ndarray"] + big + b"U\x01b\x87R"
+        + G["ndarray"] + b"(K\x01\x85tRt" + SMALL + SMALL + b"t."
+    )  # fmt: skip
+    text = b"X" + struct.pack("<I", 1_000_000) + b"x" * 1_000_000 + b"q\x00"
+    call = G["encode"] + b"h\x00X\x06\x00\x00\x00latin1\x86R"
+    codec_repeat = b"\x80\x02" + text + b"(" + call * 2_000 + b"l."
+    hexed = b"\x80\x02C\x01x" + (b"q\x00" + G["encode"] + b"h\x00X\x03\x00\x00\x00hex\x86R") * 40 + b"."
+    many_ops = b"\x80\x02K\x00q\x00(" + b"h\x00" * 200_000 + b"l."
+    return {
+        "uninitialised": gzip.compress(uninitialised),
+        "empty_huge": gzip.compress(empty_huge),
+        "codec_repeat": gzip.compress(codec_repeat),
+        "hex_doubling": gzip.compress(hexed),
+        "many_ops": gzip.compress(many_ops),
+    }
+
+
+def idx_bomb(n: int) -> bytes:
+    """A real gzipped IDX file of ``n`` all-zero 28x28 images: 762 KB for a million."""
+    header = bytes([0, 0, 8, 3]) + struct.pack(">iii", n, 28, 28)
+    total = 28 * 28 * n
+    zeros = bytes(2**20)
+    comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = comp.compress(zeros) + comp.flush(zlib.Z_FULL_FLUSH)  # repeatable after a full flush
+    body = comp.compress(header) + comp.flush(zlib.Z_FULL_FLUSH)
+    crc = zlib.crc32(header)
+    for _ in range(total // len(zeros)):
+        crc = zlib.crc32(zeros, crc)
+    rest = bytes(total % len(zeros))
+    crc = zlib.crc32(rest, crc)
+    tail = comp.compress(rest) + comp.flush()
+    size = (len(header) + total) % 2**32
+    gz_header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    return gz_header + body + block * (total // len(zeros)) + tail + struct.pack("<II", crc, size)
+
+
+BOMB_RUNNER = """
+import json, resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30))
+from microgradnet import data
+for path in sys.argv[1:]:
+    try:
+        X, y = data.load_mnist(path)
+        print(json.dumps([path, "loaded", X.nbytes]))
+    except BaseException as exc:
+        print(json.dumps([path, type(exc).__name__, str(exc)]))
+"""
+
+
+def test_small_files_cannot_expand_into_gigabytes(tmp_path: Path) -> None:
+    paths = []
+    for name, blob in pickle_bombs().items():
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "mnist.pkl.gz").write_bytes(blob)
+        paths.append(folder / "mnist.pkl.gz")
+        assert len(blob) < 2_000  # the issue's 75-byte and 1.2 KB files, give or take
+    idx = tmp_path / "idx"
+    idx.mkdir()
+    (idx / "train-images-idx3-ubyte.gz").write_bytes(idx_bomb(1_000_000))
+    assert len((idx / "train-images-idx3-ubyte.gz").read_bytes()) < 800_000
+    (idx / "train-labels-idx1-ubyte").write_bytes(idx_bytes(np.zeros(1_000_000, np.uint8)))
+    paths.append(idx)
+    run = subprocess.run(
+        [sys.executable, "-c", BOMB_RUNNER, *map(str, paths)], capture_output=True, text=True, timeout=120
+    )
+    results = {Path(p).parent.name if p.endswith(".gz") else Path(p).name: (kind, msg)
+               for p, kind, msg in map(json.loads, run.stdout.splitlines())}  # fmt: skip
+    expected = {
+        "uninitialised": "asks for 3,763,200,000 bytes of arrays",
+        "empty_huge": "asks for 470,400,000 bytes of arrays",
+        "codec_repeat": "bytes of arrays but the file has held only",
+        "hex_doubling": "only to turn text into bytes",
+        "many_ops": "more than 10,000 opcodes",
+        "idx": "holds 1,000,000 images, more than max_images=100,000",
+    }
+    assert set(results) == set(expected), run.stderr[-2000:]
+    for name, fragment in expected.items():
+        kind, message = results[name]
+        assert kind == "ValueError" and fragment in message, (name, kind, message)
+
+
+def test_a_header_promising_more_than_the_file_holds_allocates_nothing(tmp_path: Path) -> None:
+    # 90,000 images promised (within max_images), ten bytes there: refused after reading ten bytes
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(
+        bytes([0, 0, 8, 3]) + struct.pack(">iii", 90_000, 28, 28) + bytes(10)
+    )
+    (tmp_path / "train-labels-idx1-ubyte").write_bytes(idx_bytes(np.zeros(90_000, np.uint8)))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"\(70560000 data bytes\) but the file holds 10; "):
+            data.load_mnist(tmp_path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20 + 200_000  # a chunk and the labels, never the 70 MB promised

@@ -1,5 +1,6 @@
-"""The documentation site's structure: every page reachable from the nav, and the pre-rendered
-MNIST-lab pictures made by the page's own code.
+"""The documentation site's structure: every page reachable from the nav, the pre-rendered
+MNIST-lab pictures made by the page's own code, and the built site: it loads nothing from the
+network and shows no raw Sphinx role (docs/hooks/sphinx_roles.py turns them into code links).
 
 (The pages' code blocks run in test_docs.py; the strict build, which also fails on a missing
 image or a broken link or anchor, runs in test_reference.py.)
@@ -8,9 +9,13 @@ image or a broken link or anchor, runs in test_reference.py.)
 from __future__ import annotations
 
 import importlib.util
+import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,3 +65,50 @@ def test_lab_picture_script_runs_the_page_code() -> None:
     for name in ("lab_accuracy.png", "lab_max_weights_tanh.png", "lab_max_weights_sigmoid.png"):
         assert f'"{name}"' in page, f"the page's code no longer writes {name}"
         assert (DOCS / "images" / name).is_file(), f"run docs/images/make_lab_images.py to make {name}"
+
+
+# ---- the built site works offline and shows no raw Sphinx roles ----------------------------------
+
+_LOADS = re.compile(
+    r"<(?:script|img|iframe|source|audio|video)\b[^>]*\bsrc=\"(?:https?:)?//[^\"]*\"|"
+    r"<link\b[^>]*\bhref=\"(?:https?:)?//[^\"]*\"|url\(\s*['\"]?(?:https?:)?//|@import\s+['\"]?(?:https?:)?//"
+)
+_ROLE = re.compile(r":(?:py:)?(?:func|class|meth|mod|attr|data|exc|obj|const|ref|term):")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("site")
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out
+
+
+def test_the_built_site_loads_nothing_from_the_network(site: Path) -> None:
+    offenders = []
+    for path in sorted([*site.rglob("*.html"), *site.rglob("*.css")]):
+        for m in _LOADS.finditer(path.read_text(encoding="utf-8")):
+            offenders.append(f"{path.relative_to(site)}: {m.group(0)[:120]}")
+    assert not offenders, "\n".join(offenders)
+    # code is still coloured: by Pygments at build time, with the site's own stylesheet
+    tutorial = (site / "tutorial" / "index.html").read_text(encoding="utf-8")
+    assert 'class="highlight"' in tutorial and "css/pygments.css" in tutorial
+    assert (site / "css" / "pygments.css").is_file()
+
+
+def test_no_raw_sphinx_roles_and_roles_become_links(site: Path) -> None:
+    raw = []
+    for path in sorted(site.rglob("*.html")):
+        text = path.read_text(encoding="utf-8")
+        raw.extend(f"{path.relative_to(site)}: {m.group(0)}" for m in _ROLE.finditer(text))
+        assert 'class="mg-ref"' not in text, path
+    assert not raw, raw[:20]
+    optim = (site / "reference" / "optim" / "index.html").read_text(encoding="utf-8")
+    assert '<a href="#microgradnet.optim.SGD"><code>SGD</code></a>' in optim
+    search = (site / "search" / "search_index.json").read_text(encoding="utf-8")
+    assert not _ROLE.search(search)

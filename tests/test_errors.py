@@ -283,3 +283,34 @@ def test_fit_rejects_an_optimizer_built_on_another_model() -> None:
     after = snapshot(model)
     assert [d for d, _ in after[3:]] == [d for d, _ in before[3:]]  # frozen: data unchanged
     assert [d for d, _ in after[:3]] != [d for d, _ in before[:3]]
+
+
+# ---------------------------------------------------------------- worksheet size (issue 10, item 13)
+
+
+def test_make_worksheet_caps_versions_and_stops_when_values_run_out() -> None:
+    with pytest.raises(ValueError, match="n_versions must be a whole number from 1 to 500, got 501"):
+        make_worksheet("a*b", n_versions=501)
+    # a and b each a nonzero integer from -5 to 5: 100 different sets, refused before any draw
+    with pytest.raises(ValueError, match="only 100 different sets of leaf values"):
+        make_worksheet("a*b", n_versions=101)
+    # a from -1 to 2: log(a) is finite for a = 1 and a = 2 only
+    with pytest.raises(ValueError, match="found only 2 versions with different leaf values"):
+        make_worksheet("log(a) + b", {"a": (-1, 2), "b": 1}, n_versions=3)
+    ws = make_worksheet("a*b", {"a": (1, 2), "b": (1, 2)}, n_versions=4)
+    assert sorted(tuple(v.values.values()) for v in ws.versions) == [(1, 1), (1, 2), (2, 1), (2, 2)]
+
+
+def test_a_worksheet_whose_values_are_never_nice_stays_bounded_and_distinct(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # every value of a*b*1e-6 is below 0.001, so no draw is "nice": once the search budget is
+    # spent, each version takes its first new finite draw instead of 500 tries
+    worksheet = importlib.import_module("microgradnet.viz.worksheet")
+    monkeypatch.setattr(worksheet, "_NICE_BUDGET", 30)
+    calls = []
+    real = worksheet.trace_backward
+    monkeypatch.setattr(worksheet, "trace_backward", lambda root: calls.append(1) or real(root))
+    ws = make_worksheet("a*b*0.000001", n_versions=20)
+    assert len({tuple(v.values.values()) for v in ws.versions}) == 20
+    assert len(calls) < 30 + 20 * 5  # not 20 x 500

@@ -18,7 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from microgradnet import Value, apply, nn, optim
-from microgradnet.compile import _FIT_LOSSES, FusedTrainer, for_fit
+from microgradnet.compile import FusedTrainer, for_fit
+from microgradnet.losses import LOSSES
 
 OptFactory = Callable[[list[Value]], optim.Optimizer]
 
@@ -66,7 +67,7 @@ def make_data(loss: str, n_in: int, n_out: int, rows: int, seed: int) -> tuple[n
 
 def eager_step(model: nn.MLP, opt: optim.Optimizer, loss: str, X: np.ndarray, y: np.ndarray) -> float:
     """The textbook loop on the scalar engine, with fit's per-sample loss."""
-    fn = _FIT_LOSSES[loss][0]
+    fn = LOSSES[loss].sample
     targets = [int(t) for t in y] if y.dtype.kind in "iu" else [float(t) for t in y]
     terms = [fn(model(x), t) for x, t in zip(X.tolist(), targets)]
     total = apply("sum", *terms) / len(terms)
@@ -277,9 +278,9 @@ def test_trainer_needs_an_optimizer() -> None:
         FusedTrainer(for_fit(model, "mse"), object())
 
 
-def test_compiled_cross_entropy_treats_the_max_shift_as_a_constant_like_the_eager_loss() -> None:
-    # losses.cross_entropy subtracts m = max(z) read from .data (a constant); the compiled form
-    # computes m in the graph but propagates no gradient through it, so the two agree
+def test_compiled_cross_entropy_is_the_eager_formula_with_its_detached_max() -> None:
+    # losses.cross_entropy shifts the logits by max(z).detach(); the compiled path traces that
+    # same per-sample function, skips the backward work behind the detach, and agrees
     from microgradnet import losses
 
     X, y = make_data("cross_entropy", 3, 4, 12, 8)
@@ -295,6 +296,6 @@ def test_compiled_cross_entropy_treats_the_max_shift_as_a_constant_like_the_eage
     step = for_fit(fast, "cross_entropy")
     step.evaluate(X, y)
     tape = next(iter(step._tapes.values()))[0]
-    assert sum(not s.needs_grad for s in tape.steps) == 3 * 2  # 4 logits: two rounds of sub, relu, add
+    assert [s.op.name for s in tape.steps if not s.needs_grad] == ["max", "detach"]
     # the four per-class branches share the softmax: one row per exp, not one per class and exp
-    assert [s.rows.stop - s.rows.start for s in tape.steps if s.op.name == "exp"] == [4]
+    assert [s.size for s in tape.steps if s.op.name == "exp"] == [4]

@@ -361,3 +361,76 @@ def test_bce_with_logits_is_finite_nonnegative_with_gradient_sigmoid_minus_targe
 
 def _sigmoid_stable(z: float) -> float:
     return 1 / (1 + math.exp(-z)) if z >= 0 else math.exp(z) / (1 + math.exp(z))
+
+
+# ---- written once: the registry and the per-sample forms ----------------------------------
+
+
+def _sample_batch(spec: losses.LossSpec, rng: np.random.Generator) -> tuple[list[Any], list[Any], list[Any]]:
+    """Outputs, the batch function's targets and fit's targets for a small random batch."""
+    n, k = 4, 3
+    if spec.one_score:
+        outs: list[Any] = [Value(float(v)) for v in rng.normal(size=n)]
+        if spec.name == "binary_cross_entropy":
+            outs = [o.sigmoid() for o in outs]
+        ks = [int(v) for v in rng.integers(0, 2, n)]
+        if spec.name == "hinge":
+            return outs, [1.0 if c else -1.0 for c in ks], ks
+        ts = [float(v) for v in rng.choice([0.0, 1.0, 0.25], n)]
+        return outs, ts, ts
+    rows = [[Value(float(v)) for v in rng.normal(size=k)] for _ in range(n)]
+    ks = [int(v) for v in rng.integers(0, k, n)]
+    if spec.name == "cross_entropy":
+        return rows, ks, ks
+    return rows, [[1.0 if j == c else 0.0 for j in range(k)] for c in ks], ks  # one-hot: class labels
+
+
+@pytest.mark.parametrize("name", list(losses.LOSSES))
+def test_each_batch_loss_is_the_mean_of_its_per_sample_form(name: str) -> None:
+    spec = losses.LOSSES[name]
+    assert spec.batch is getattr(losses, name) and spec.target in ("class", "value")
+    outs, batch_targets, fit_targets = _sample_batch(spec, np.random.default_rng(len(name)))
+    batch = spec.batch(outs, batch_targets)
+    mean = spec.mean(outs, fit_targets)
+    assert batch.data == mean.data
+    for x in (batch, mean):
+        x.backward()
+
+
+@pytest.mark.parametrize("name", list(losses.LOSSES))
+def test_the_per_sample_losses_read_no_number_out_of_a_value(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = losses.LOSSES[name]
+    outs, _, fit_targets = _sample_batch(spec, np.random.default_rng(1))
+
+    def no_read(self: Value, *args: Any) -> Any:
+        raise AssertionError("the loss read a Value's number")
+
+    for dunder in ("__float__", "__lt__", "__le__", "__gt__", "__ge__"):
+        monkeypatch.setattr(Value, dunder, no_read)
+    for out, t in zip(outs, fit_targets):
+        spec.sample(out, t)
+
+
+def test_cross_entropy_is_exact_for_huge_logits_and_never_negative() -> None:
+    # issue 10 item 5: the detached max is exact, so the shift never overflows and the true
+    # class's shifted logit is exactly 0 when it is the largest
+    z = [Value(-1.1007479445493213e19), Value(1.4891882030211117e19), Value(2.543075000159044e18)]
+    loss = losses.cross_entropy([z], [2])
+    loss.backward()
+    assert loss.data == 1.4891882030211117e19 - 2.543075000159044e18
+    assert [v.grad for v in z] == [0.0, 1.0, -1.0]
+    rng = np.random.default_rng(3)
+    for row in rng.normal(size=(50, 4)) * 1e3:
+        assert losses.cross_entropy([row.tolist()], [int(row.argmax())]).data >= 0.0
+
+
+def test_predicted_classes_take_the_first_largest_score_or_a_threshold() -> None:
+    assert losses.predicted_classes([[0.1, 0.9, 0.9], [2.0, -1.0, 0.0]]) == [1, 0]
+    assert losses.predicted_classes([Value(0.3), Value(-0.2)]) == [1, 0]
+    assert losses.predicted_classes([[0.3], [0.7]], threshold=0.5) == [0, 1]
+    with pytest.raises(ValueError, match="output 1 has 2 scores but output 0 has 3"):
+        losses.predicted_classes([[1.0, 2.0, 3.0], [1.0, 2.0]])
+    with pytest.raises(ValueError, match="empty"):
+        losses.predicted_classes([[]])

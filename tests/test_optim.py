@@ -342,3 +342,52 @@ def test_adam_trains_a_small_classifier() -> None:
         opt.step()
     assert loss.data < 0.1 * first
     assert losses.accuracy(model(X), y) == 1.0
+
+
+# ---- the interface the fused trainer uses: update_rule, buffers, advance ---------------------
+
+
+@pytest.mark.parametrize(
+    "make", [lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), lambda ps: optim.Adam(ps, lr=0.01)]
+)
+def test_running_the_rule_elsewhere_and_advancing_equals_stepping(make: Any) -> None:
+    # what the fused trainer does: update_rule per step on its own copies, then advance()
+    a, b = [Value(1.0), Value(-2.0)], [Value(1.0), Value(-2.0)]
+    opt_a, opt_b = make(a), make(b)
+    grads = [[0.5, -1.0], [0.25, 2.0], [-0.5, 0.1]]
+    ps, bufs = [p.data for p in a], opt_a.buffers()
+    for k, g in enumerate(grads):
+        rule = opt_a.update_rule(opt_a.steps + k, math.sqrt)
+        results = [rule(p, gi, *[buf[j] for buf in bufs]) for j, (p, gi) in enumerate(zip(ps, g))]
+        ps = [r[0] for r in results]
+        bufs = [[r[1 + n] for r in results] for n in range(len(bufs))]
+    opt_a.advance(len(grads), bufs)
+    for p, v in zip(a, ps):
+        p.data = v
+    for g in grads:
+        for p, gi in zip(b, g):
+            p.grad = gi
+        opt_b.step()
+    assert [p.data for p in a] == [p.data for p in b]
+    assert opt_a.state_dict() == opt_b.state_dict()
+
+
+def test_advance_rejects_bad_state_and_changes_nothing() -> None:
+    opt = optim.Adam([Value(1.0), Value(2.0)], lr=0.1)
+    before = opt.state_dict()
+    with pytest.raises(ValueError, match="2 buffer"):
+        opt.advance(1, [[0.0, 0.0]])
+    with pytest.raises(ValueError, match="entries"):
+        opt.advance(1, [[0.0], [0.0]])
+    with pytest.raises(ValueError, match="steps"):
+        opt.advance(-1, [[0.0, 0.0], [0.0, 0.0]])
+    with pytest.raises(TypeError, match="numbers"):
+        opt.advance(1, [["a", 0.0], [0.0, 0.0]])
+    assert opt.state_dict() == before
+
+
+def test_a_state_number_too_large_for_a_float_is_a_value_error() -> None:
+    opt = optim.SGD([Value(1.0)], lr=0.1, momentum=0.9)
+    with pytest.raises(ValueError, match="too large for a float"):
+        opt.load_state_dict({"optimizer": "SGD", "steps": 1, "momentum_buffer": [10**400]})
+    assert opt.momentum_buffer is None and opt.steps == 0

@@ -385,3 +385,123 @@ def test_a_checkpoint_for_another_model_is_refused(tmp_path: Path) -> None:
         train.load_checkpoint(model, tmp_path / "missing.json")
     with pytest.raises(FileNotFoundError, match="does not exist"):
         train.save_checkpoint(model, tmp_path / "no" / "dir.json")
+
+
+# ---------------------------------------------------------------- issue 10: never silently wrong
+
+
+def test_evaluate_follows_a_model_that_changed_since_the_last_call() -> None:
+    # issue 10 item 1: the compiled step was cached per model object and served stale numbers
+    X, y = data.make_moons(n=50, seed=0)
+    m = nn.Sequential(nn.Linear(2, 2, seed=0))
+    first = train.evaluate(m, X, y)
+    m.append(nn.Tanh())  # no new parameter: only the structure changes
+    m.append(nn.Linear(2, 2, seed=1))
+    after = train.evaluate(m, X, y)
+    with_eager = losses.cross_entropy([m(x) for x in X.tolist()], y.tolist()).data
+    assert after[0] == pytest.approx(with_eager, rel=1e-12) and after != first
+    neuron = nn.MLP(2, [3, 2], activation="tanh", seed=0)
+    train.evaluate(neuron, X, y)
+    neuron.layers[0].neurons[0].activation = "relu"  # one neuron's configuration
+    eager = losses.cross_entropy([neuron(x) for x in X.tolist()], y.tolist()).data
+    assert train.evaluate(neuron, X, y)[0] == pytest.approx(eager, rel=1e-12)
+
+
+def test_evaluate_follows_a_model_of_its_own_whose_forward_changed() -> None:
+    class Scaled:
+        def __init__(self) -> None:
+            self.inner = nn.MLP(2, [3, 2], seed=0)
+            self.scale = 1.0
+
+        def parameters(self) -> list[Value]:
+            return self.inner.parameters()
+
+        def __call__(self, x: Any) -> Any:
+            return [o * self.scale for o in self.inner(x)]
+
+    X, y = data.make_moons(n=30, seed=1)
+    model = Scaled()
+    train.evaluate(model, X, y)
+    model.scale = 3.0
+    eager = losses.cross_entropy([model(x) for x in X.tolist()], y.tolist()).data
+    assert train.evaluate(model, X, y)[0] == pytest.approx(eager, rel=1e-12)
+
+
+def test_fit_accepts_numpy_integers_and_rejects_bools() -> None:
+    # issue 10 item 17
+    X, y, model = small_problem()
+    h = train.fit(model, X, y, epochs=np.int64(2), batch_size=np.int32(8), progress=False)
+    assert h.epochs == [1, 2]
+    for kwargs in ({"epochs": True}, {"batch_size": False}, {"epochs": np.float64(2.0)}):
+        with pytest.raises(ValueError, match="integer"):
+            train.fit(model, X, y, progress=False, **kwargs)
+
+
+@pytest.mark.parametrize("compile", [True, False])
+def test_five_epochs_and_a_resumed_five_equal_ten(tmp_path: Path, compile: bool) -> None:
+    # issue 10 item 15: shuffled minibatches, Adam, a schedule: everything must be restored
+    X, y = data.make_spirals(n=60, classes=3, seed=2)
+    kw: dict[str, Any] = dict(
+        loss="cross_entropy", lr=0.03, batch_size=7, seed=5, progress=False, compile=compile
+    )
+    straight = nn.MLP(2, [6, 3], seed=1)
+    h10 = train.fit(straight, X, y, optimizer="adam", epochs=10, **kw)
+    first = nn.MLP(2, [6, 3], seed=1)
+    train.fit(first, X, y, optimizer="adam", epochs=5, checkpoint=tmp_path / "run.json", **kw)
+    resumed = nn.MLP(2, [6, 3], seed=99)  # other weights: the checkpoint brings the run's back
+    h = train.fit(resumed, X, y, optimizer="adam", epochs=10, resume=tmp_path / "run.json", **kw)
+    assert [p.data for p in resumed.parameters()] == [p.data for p in straight.parameters()]
+    assert h.epochs == list(range(1, 11)) and h.train_loss == h10.train_loss
+
+
+def test_resume_needs_a_checkpoint_written_by_fit(tmp_path: Path) -> None:
+    X, y, model = small_problem()
+    train.save_checkpoint(model, tmp_path / "plain.json")
+    before = snapshot(model)
+    with pytest.raises(train.CheckpointError, match="no training progress"):
+        train.fit(model, X, y, epochs=2, resume=tmp_path / "plain.json", progress=False)
+    with pytest.raises(FileNotFoundError, match="not found"):
+        train.fit(model, X, y, epochs=2, resume=tmp_path / "missing.json", progress=False)
+    train.fit(model, X, y, epochs=1, checkpoint=tmp_path / "run.json", progress=False)
+    with pytest.raises(train.CheckpointError, match="loss 'cross_entropy', not 'hinge'"):
+        train.fit(
+            nn.MLP(2, [4, 1], seed=0), X, y % 2, loss="hinge", resume=tmp_path / "run.json", progress=False
+        )
+    assert snapshot(model) != before  # (the one fit that ran)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"format": "microgradnet-checkpoint", "model": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested"),
+        (None, "too large for a float"),
+    ],
+)
+def test_pathological_checkpoints_raise_checkpoint_error(
+    tmp_path: Path, text: str | None, message: str
+) -> None:
+    # issue 10 item 10: a 100k-deep array (RecursionError) and a 1e400 weight (OverflowError)
+    _, _, model = small_problem()
+    path = tmp_path / "model.json"
+    if text is None:
+        train.save_checkpoint(model, path)
+        body = json.loads(path.read_text())
+        body["model"]["0.bias"][0] = 10**400
+        del body["sha256"]
+        body["sha256"] = train._digest(body)
+        text = json.dumps(body)
+    path.write_text(text)
+    before = snapshot(model)
+    with pytest.raises(train.CheckpointError, match=message):
+        train.load_checkpoint(model, path)
+    assert snapshot(model) == before
+
+
+def test_predicted_classes_are_one_rule_for_values_arrays_and_plots() -> None:
+    X, _ = data.make_blobs(n=20, classes=3, seed=3)
+    model = nn.MLP(2, [4, 3], seed=3)
+    outputs = train.predict(model, X)
+    want = [max(range(3), key=lambda j, r=r: (r[j], -j)) for r in outputs.tolist()]  # first max
+    assert train.predict_classes(model, X).tolist() == want == losses.predicted_classes(outputs)
+    assert losses.predicted_classes([[Value(1.0), Value(1.0)]]) == [0]  # ties: the first
+    assert losses.predicted_classes(np.array([0.2, 0.7, -1.0]), threshold=0.5) == [0, 1, 0]

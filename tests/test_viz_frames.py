@@ -1,4 +1,5 @@
-"""export_frames: one picture per step, nodes fixed in place, the current edge highlighted."""
+"""export_frames: one 16:9 slide per step in the stepper's look, nodes fixed in place, the current
+edge highlighted, PNG and PDF decks."""
 
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ import pytest
 from microgradnet import Value
 from microgradnet.examples import load_example
 from microgradnet.viz import export_frames, trace_backward
-from microgradnet.viz.dot import PALETTE
-from microgradnet.viz.frames import frames
+from microgradnet.viz.frames import frames, slide_style
 
 S = "{http://www.w3.org/2000/svg}"
 
@@ -34,7 +34,7 @@ def geometry(svg: str) -> dict[str, list[tuple[str, str]]]:
     """Every shape's coordinates and every text's anchor, by node or edge id."""
     out = {}
     for gid, g in groups(svg).items():
-        if gid == "caption" or gid.startswith("a_"):
+        if gid in ("caption", "graph") or gid.startswith("a_"):
             continue
         shapes = [(el.tag, el.get("points") or el.get("d") or "") for el in g.iter() if el.tag != f"{S}text"]
         texts = [(t.get("x", ""), t.get("y", "")) for t in g.iter(f"{S}text")]
@@ -68,7 +68,7 @@ def test_node_positions_are_identical_across_frames(tmp_path: Path) -> None:
 def test_the_current_edge_is_highlighted_and_grads_fill_in(tmp_path: Path) -> None:
     t = trace_backward(lecture_graph())
     paths = export_frames(t, tmp_path)
-    hl = PALETTE["highlight"]
+    hl = slide_style()["grad"]
     for e in t.events:
         svg = paths[7 + e.step].read_text()
         g = groups(svg)
@@ -77,40 +77,136 @@ def test_the_current_edge_is_highlighted_and_grads_fill_in(tmp_path: Path) -> No
             assert (path.get("stroke") == hl) == (other.step == e.step)
         # the operand's gradient shows its value after this event, caption the equation
         assert grad_text(svg, e.operand) == f"grad {e.grad_after:g}"
-        caption = "".join(t_.text or "" for t_ in g["caption"].iter(f"{S}text"))
-        assert caption == t.event_text(e)
-    # during the forward pass no gradient is known yet, and later nodes are faded
+        lines = [t_.text or "" for t_ in g["caption"].iter(f"{S}text") if t_.get("class") == "equation"]
+        assert " ".join(lines) == t.event_text(e)  # wrapped at spaces, never cut
+        narration = [t_.text or "" for t_ in g["caption"].iter(f"{S}text") if t_.get("class") == "narration"]
+        assert " ".join(narration) == t.narration(e)
+    # drawn from a trace, no gradient is known during the forward pass; later nodes are faded
     first = paths[2].read_text()
     assert grad_text(first, "n0") == "grad ?"
-    assert groups(first)["n6"].get("opacity") == "0.2" and groups(first)["n2"].get("opacity") is None
+    assert groups(first)["n6"].get("opacity") == "0.35" and groups(first)["n2"].get("opacity") is None
 
 
 def test_pending_gradients_are_dashed_until_final(tmp_path: Path) -> None:
     a = Value(3.0, label="a")
-    paths = export_frames(a * a, tmp_path)
-    assert len(paths) == 2 + 2
-    middle, last = paths[2].read_text(), paths[3].read_text()
-    assert grad_text(middle, "n0") == "grad 3" and grad_text(last, "n0") == "grad 6"
+    b = a * a
+    b.label = "b"
+    c = b + a  # a receives from c first, then twice from b
+    c.label = "c"
+    t = trace_backward(c)
+    paths = export_frames(t, tmp_path)
+    assert len(paths) == 3 + 4
+    received = [grad_text(p.read_text(), "n0") for p in paths[3:]]
+    assert received == ["grad 0", "grad 1", "grad 4", "grad 7"]  # c->a first (1), then b->a twice (3 each)
     dashed = lambda svg: any(el.get("stroke-dasharray") for el in groups(svg)["n0"].iter())
-    assert dashed(middle) and not dashed(last)
+    assert dashed(paths[3].read_text())  # pending, and not the node receiving on this slide
+    assert not dashed(paths[-1].read_text())  # final
 
 
-def test_png_frames(tmp_path: Path) -> None:
-    paths = export_frames(Value(2.0, label="x").tanh(), tmp_path / "slides", "png", granularity="node")
+def test_png_slides_are_1920_by_1080_and_the_pdf_has_a_page_per_slide(tmp_path: Path) -> None:
+    import struct
+    import zlib
+
+    x = Value(2.0, label="x").tanh()
+    paths = export_frames(x, tmp_path / "slides", "png", granularity="node")
     assert [p.name for p in paths] == ["frame_000.png", "frame_001.png", "frame_002.png"]
-    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in paths)
+    for p in paths:
+        data = p.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", data[16:24]) == (1920, 1080)
+    (pdf_path,) = export_frames(x, tmp_path / "deck", "pdf", granularity="node")
+    pdf = pdf_path.read_bytes()
+    assert pdf.startswith(b"%PDF-1.4") and pdf.rstrip().endswith(b"%%EOF")
+    assert pdf.count(b"/Type /Page ") == 3 and b"/Count 3" in pdf
+    # every object sits where the cross-reference table says
+    start = int(pdf.rsplit(b"startxref\n", 1)[1].split()[0])
+    table = pdf[start:].split(b"trailer")[0].split(b"\n")[3:]
+    for k, row in enumerate(r for r in table if r.strip()):
+        offset = int(row.split()[0])
+        assert pdf[offset:].startswith(b"%d 0 obj" % (k + 1))
+    # each page's picture is the PNG's pixels, 1920x1080 RGB
+    head, rest = pdf.split(b"/Subtype /Image", 1)[1].split(b"stream\n", 1)
+    assert b"/Width 1920 /Height 1080" in head
+    length = int(head.split(b"/Length ")[1].split()[0])
+    assert len(zlib.decompress(rest[:length])) == 1920 * 1080 * 3
+    again = export_frames(x, tmp_path / "again", "pdf", granularity="node")[0]
+    assert again.read_bytes() == pdf  # byte for byte
+
+
+def test_the_lecture_graph_is_drawn_large_enough_for_the_back_row(tmp_path: Path) -> None:
+    paths = export_frames(lecture_graph(), tmp_path)
+    svg = ET.fromstring(paths[9].read_text())
+    assert (svg.get("width"), svg.get("height")) == ("1920", "1080")
+    graph = next(g for g in svg.iter(f"{S}g") if g.get("id") == "graph")
+    scale = float(graph.get("transform", "").split("scale(")[1].rstrip(")"))
+    node_text = max(float(t.get("font-size", "0")) for t in graph.iter(f"{S}text"))
+    assert node_text * scale >= 28  # px on the slide
+    caption = [float(t.get("font-size", "0")) for t in svg.iter(f"{S}text") if t.get("class")]
+    assert min(caption) >= 28
+
+
+def test_slides_use_the_stepper_colours_and_show_the_grads_the_values_hold(tmp_path: Path) -> None:
+    css = (Path(__file__).parent.parent / "src/microgradnet/viz/stepper.css").read_text()
+    for theme in ("cs231n", "colorblind"):
+        style = slide_style(theme)
+        assert style["data"] in css and style["grad"] in css and style["receiver"] in css
+    assert slide_style("colorblind")["grad"] != slide_style()["grad"]
+    w = Value(0.5, label="w")
+    loss = (w * 2 - 3) ** 2
+    loss.label = "loss"
+    loss.backward()
+    paths = export_frames(loss, tmp_path / "stored")
+    assert grad_text(paths[0].read_text(), "n0") == "grad -8"  # forward slides: what w.grad holds
+    blind = export_frames(loss, tmp_path / "blind", theme="colorblind")[-1].read_text()
+    assert slide_style("colorblind")["grad"] in blind
+    with pytest.raises(ValueError, match="theme"):
+        export_frames(loss, tmp_path / "bad", theme="neon")
 
 
 def test_bad_arguments_write_nothing(tmp_path: Path) -> None:
     L = lecture_graph()
     with pytest.raises(ValueError, match="fmt"):
         export_frames(L, tmp_path / "a", "gif")
+    with pytest.raises(ValueError, match="grads"):
+        export_frames(L, tmp_path / "a", grads="fresh")
     with pytest.raises(ValueError, match="granularity"):
         export_frames(L, tmp_path / "b", granularity="pixel")
     with pytest.raises(ValueError, match="highlight"):
         export_frames(L, tmp_path / "c", highlight="a")
     with pytest.raises(ValueError, match="outline="):
         export_frames(L, tmp_path / "c", collapse="neuron")
+    from microgradnet.viz.limits import GraphTooLargeError
+
+    with pytest.raises(GraphTooLargeError, match="value nodes"):
+        export_frames(L, tmp_path / "c", max_nodes=3)
     with pytest.raises(TypeError, match="Trace"):
         export_frames(3.0, tmp_path / "d")  # type: ignore[arg-type]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_frames_command_writes_slides_or_says_what_is_wrong(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from microgradnet.cli import main
+
+    out = tmp_path / "slides"
+    assert main(["frames", "L = a*b", "a=2", "b=-3", "-o", str(out), "--format", "svg"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [f"frame_{k:03d}.svg" for k in range(3 + 2)]
+    assert "wrote 5 slides" in capsys.readouterr().err
+    afile = tmp_path / "a.txt"
+    afile.write_text("x")
+    assert main(["frames", "a*b", "a=1", "b=2", "-o", str(afile)]) == 2
+    assert main(["frames", "a*", "-o", str(tmp_path / "bad")]) == 2
+    assert main(["frames", "a*b", "a=1", "b=2", "-o", str(tmp_path / "no" / "where")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("microgradnet: error:") == 3 and "is a file" in err and "does not exist" in err
+    assert not (tmp_path / "bad").exists()
+
+
+def test_slides_stay_well_formed_with_control_characters_in_labels(tmp_path: Path) -> None:
+    x = Value(2.0, label="x\x00\x07")
+    y = x * x
+    y.label = "<y>"
+    paths = export_frames(y, tmp_path)
+    for p in paths:
+        ET.fromstring(p.read_text())  # parses: no raw control character anywhere
+    assert "x␀␇" in paths[-1].read_text()

@@ -65,8 +65,19 @@ def test_trace_grads_equal_backward_and_tracing_changes_nothing() -> None:
     L.backward()
     for node in t.nodes:
         assert v[node.name].grad == node.grad
-    # and after backward() the trace still ignores the graph's own (accumulating) grads
+    # the trace simulates backward() from the state the graph is in: after backward(), leaves
+    # start from the gradients they hold and accumulate; interior nodes are recomputed
+    again = trace_backward(L)
+    assert (again.by_name("a").grad_start, again.by_name("a").grad, again.by_name("e").grad) == (
+        6.0,
+        12.0,
+        -2.0,
+    )
+    assert again.ledger_text(again.by_name("a").id) == "a.grad = (6 held before) + (6 via e) = 12"
+    assert "a.grad starts at 6" in again.text()
     L.backward()
+    assert all(v[node.name].grad == node.grad for node in again.nodes)
+    L.zero_grad()
     assert trace_backward(L).to_json() == t.to_json()
 
 
@@ -142,9 +153,14 @@ def test_json_is_deterministic_versioned_and_round_trips() -> None:
     t2 = trace_backward(lecture_graph()[0])  # a structurally equal, separately built graph
     assert t1.to_json() == t2.to_json() == trace_backward(lecture_graph()[0]).to_json()
     data = json.loads(t1.to_json())
-    assert data["version"] == 1 and list(data) == ["version", "root", "seed", "nodes", "events"]
+    assert data["version"] == 2 and list(data) == ["version", "root", "seed", "nodes", "events"]
     back = Trace.from_json(t1.to_json(indent=2))
     assert back == t1 and back.to_json() == t1.to_json()
+    # a version-1 trace (before grad_start) still loads, its leaves starting from 0
+    data["version"] = 1
+    for n in data["nodes"]:
+        del n["grad_start"]
+    assert Trace.from_dict(data) == t1
 
 
 def test_json_encodes_non_finite_numbers_as_strings() -> None:

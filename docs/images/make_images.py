@@ -1,9 +1,9 @@
 """Regenerate the pictures the README and demos/README.md show.
 
-    .venv/bin/python docs/images/make_images.py            # graph, stepper and quiz pictures
+    .venv/bin/python docs/images/make_images.py            # graph, slide, stepper and quiz pictures
     .venv/bin/python docs/images/make_images.py --demos    # ... and each demo's result (~1 min)
 
-The graph is drawn by ``microgradnet.viz.render`` (no Graphviz program needed); the stepper page
+The graph is drawn by ``microgradnet.viz.render()`` (no Graphviz program needed); the stepper page
 is photographed by Debian's headless Chromium through Playwright (/usr/bin/chromium, never a
 downloaded browser). The demo pictures are the demos' own ``--out`` output, copied.
 """
@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from microgradnet import Value
-from microgradnet.viz import export_html, render
+from microgradnet.viz import export_frames, export_html, render
 from microgradnet.viz.expr import parse_expression
 
 HERE = Path(__file__).resolve().parent
@@ -44,6 +44,13 @@ def graph_picture() -> None:
     L = lecture()
     L.backward()
     render(L, HERE / "graph.png", show_local=True)
+
+
+def slide_picture() -> None:
+    """One slide of ``microgradnet frames``: the edge into a, (-3)·(-2) = 6."""
+    with tempfile.TemporaryDirectory() as tmp:
+        slides = export_frames(lecture(), tmp, "png", title="L = (a*b + c) * f")
+        shutil.copyfile(slides[11], HERE / "slide.png")
 
 
 def stepper_pictures() -> None:
@@ -83,6 +90,7 @@ def main() -> None:
     parser.add_argument("--demos", action="store_true", help="also run the demos and copy their pictures")
     args = parser.parse_args()
     graph_picture()
+    slide_picture()
     stepper_pictures()
     if args.demos:
         demo_pictures()

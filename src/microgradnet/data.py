@@ -9,15 +9,20 @@ variance per feature), :func:`one_hot`, :func:`minibatches` (the last partial ba
 
 Real data: :func:`load_digits` returns the 1,797 8×8 handwritten digits shipped inside this
 package; :func:`load_mnist` reads MNIST from the files a user downloaded (IDX files, gzipped or
-not, or the lesson's ``mnist.pkl.gz``).
+not, or the lesson's ``mnist.pkl.gz``). Downloaded files are checked before they are trusted:
+at most ``max_images`` images (:data:`MAX_IMAGES`), headers compared with the data really there,
+labels 0..9, and a pickle that can neither run code nor build more than it holds.
 """
 
 from __future__ import annotations
 
 import gzip
+import importlib
 import io
 import os
 import pickle
+import struct
+import zlib
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -27,6 +32,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = [
+    "MAX_IDX_BYTES",
+    "MAX_IMAGES",
     "Standardizer",
     "load_digits",
     "load_mnist",
@@ -408,14 +415,25 @@ def load_digits() -> tuple[FloatArray, IntArray]:
 
 # ---------------------------------------------------------------- MNIST
 
+#: How many images :func:`load_mnist` reads unless told otherwise: MNIST has 70,000 (60,000
+#: training, 10,000 test), Fashion-MNIST and KMNIST the same; EMNIST's digits need 240,000.
+MAX_IMAGES = 100_000
+#: How many data bytes :func:`read_idx` reads unless told otherwise (MNIST's training images
+#: are 47 MB).
+MAX_IDX_BYTES = 256 * 2**20
+
 _IDX_NAMES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
 _PKL_PARTS = {"train": 0, "valid": 1, "test": 2}
+_PIXELS = 28 * 28
+_CHUNK = 2**20  # files are read a MiB at a time, so memory follows the bytes really there
 
 
-def load_mnist(path: str | os.PathLike[str], kind: str = "train") -> tuple[FloatArray, IntArray]:
+def load_mnist(
+    path: str | os.PathLike[str], kind: str = "train", *, max_images: int = MAX_IMAGES
+) -> tuple[FloatArray, IntArray]:
     """MNIST from local files: ``X`` (n, 784) float64 scaled to [0, 1], ``y`` (n,) int64 in 0..9.
 
     ``path`` is either a directory holding the standard IDX files (``train-images-idx3-ubyte``,
@@ -424,14 +442,23 @@ def load_mnist(path: str | os.PathLike[str], kind: str = "train") -> tuple[Float
     ``((train_x, train_y), (valid_x, valid_y), (test_x, test_y))``), or a directory containing
     ``mnist.pkl.gz``. ``kind`` is ``"train"`` or ``"test"`` (and ``"valid"`` for the pickle).
 
+    ``max_images`` (default :data:`MAX_IMAGES`, 100,000) bounds what a file may hold, so a small,
+    highly compressed or malicious file cannot expand into gigabytes: IDX headers are checked
+    before any pixel is read, and a pickle (all three parts count) is refused as soon as it
+    holds more bytes than that many images need. Raise it for larger sets of 28×28 images such
+    as EMNIST.
+
     The pickle is read with a restricted unpickler that only allows numpy's array
-    reconstruction, so a malicious file cannot run code. Raises ``FileNotFoundError`` for a
-    missing file and ``ValueError`` (naming the file) for a truncated file, a wrong magic
-    number, or image and label files whose counts disagree.
+    reconstruction, so a malicious file cannot run code, and that builds no more array bytes
+    than the file holds. Raises ``FileNotFoundError`` for a missing file and ``ValueError``
+    (naming the file) for a truncated file, a wrong magic number, images that are not 28×28
+    pixels in [0, 1] (0..255 in IDX files), labels outside 0..9, image and label files whose
+    counts disagree, or more than ``max_images`` images.
     """
     p = Path(path)
     if kind not in (*_IDX_NAMES, "valid"):
         raise ValueError(f"kind must be 'train', 'test' or 'valid', got {kind!r}")
+    max_images = _check_n(max_images, "max_images")
     if p.is_dir() and not _find(p, _IDX_NAMES["test" if kind == "test" else "train"][0]):
         pkl = p / "mnist.pkl.gz"
         if pkl.exists():
@@ -442,7 +469,7 @@ def load_mnist(path: str | os.PathLike[str], kind: str = "train") -> tuple[Float
                 f"{p}: expected the lesson's mnist.pkl.gz (a gzipped pickle) or a directory holding "
                 "the IDX files; to read one IDX file use read_idx()"
             )
-        return _load_mnist_pickle(p, kind)
+        return _load_mnist_pickle(p, kind, max_images)
     if not p.exists():
         raise FileNotFoundError(
             f"no MNIST data at {str(p)!r}: expected a directory of IDX files or mnist.pkl.gz"
@@ -458,18 +485,54 @@ def load_mnist(path: str | os.PathLike[str], kind: str = "train") -> tuple[Float
         if found is None:
             raise FileNotFoundError(f"MNIST file {name} (or {name}.gz) not found in {str(p)!r}")
     assert images_path is not None and labels_path is not None
-    images = read_idx(images_path)
-    labels = read_idx(labels_path)
-    if images.ndim != 3:
-        raise ValueError(f"{images_path}: expected an IDX file of images (3 dimensions), got {images.ndim}")
-    if labels.ndim != 1:
-        raise ValueError(f"{labels_path}: expected an IDX file of labels (1 dimension), got {labels.ndim}")
-    if len(images) != len(labels):
+    # both headers first: a mismatch or an oversized file is refused before any pixel is read
+    with _IdxFile(images_path) as images, _IdxFile(labels_path) as labels:
+        if len(images.shape) != 3:
+            raise ValueError(
+                f"{images_path}: expected an IDX file of images (3 dimensions), got {len(images.shape)}"
+            )
+        if len(labels.shape) != 1:
+            raise ValueError(
+                f"{labels_path}: expected an IDX file of labels (1 dimension), got {len(labels.shape)}"
+            )
+        n = images.shape[0]
+        if n != labels.shape[0]:
+            raise ValueError(
+                f"{images_path} holds {n} images but {labels_path} holds {labels.shape[0]} labels"
+            )
+        if images.shape[1:] != (28, 28) or images.dtype != np.uint8:
+            raise ValueError(
+                f"{images_path}: expected 28x28 images of unsigned bytes (type 08), got images of "
+                f"{images.shape[1]}x{images.shape[2]} {images.dtype.name}"
+            )
+        if labels.dtype.kind not in "iu":
+            raise ValueError(f"{labels_path}: expected integer labels, got {labels.dtype.name}")
+        _check_count(n, max_images, images_path)
+        pixels = images.read()
+        y = _check_labels(labels.read(), labels_path)
+    X = pixels.reshape(n, _PIXELS).astype(np.float64)
+    X /= 255.0
+    return X, y
+
+
+def _check_count(n: int, max_images: int, where: object) -> None:
+    if n > max_images:
         raise ValueError(
-            f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels"
+            f"{where}: holds {n:,} images, more than max_images={max_images:,}; if the file is "
+            f"genuine, pass max_images={n} (a file that small cannot hold that many real images "
+            "unless it is mostly zeros)"
         )
-    X = images.reshape(len(images), -1).astype(np.float64) / 255.0
-    return X, labels.astype(np.int64)
+
+
+def _check_labels(y: NDArray[Any], where: object) -> IntArray:
+    """Labels as int64, or ``ValueError`` unless every one is a whole number in 0..9."""
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y) & (y == np.round(y))):
+        raise ValueError(f"{where}: labels must be whole numbers 0..9, found non-integer values")
+    if y.dtype.kind not in "iuf":
+        raise ValueError(f"{where}: labels must be whole numbers 0..9, got {y.dtype.name}")
+    if y.size and (y.min() < 0 or y.max() > 9):
+        raise ValueError(f"{where}: labels must be digits 0..9, found values from {y.min()} to {y.max()}")
+    return y.astype(np.int64)
 
 
 def _find(directory: Path, name: str) -> Path | None:
@@ -492,47 +555,162 @@ _IDX_TYPES: dict[int, np.dtype[Any]] = {
 }
 
 
-def read_idx(path: str | os.PathLike[str]) -> NDArray[Any]:
+def _read_at_most(fh: Any, n: int) -> bytearray:
+    """Up to ``n`` bytes from ``fh``, read a chunk at a time (never allocating ``n`` up front)."""
+    out = bytearray()
+    while len(out) < n:
+        chunk = fh.read(min(_CHUNK, n - len(out)))
+        if not chunk:
+            break
+        out += chunk
+    return out
+
+
+class _IdxFile:
+    """An open IDX file whose header has been read: ``shape`` and ``dtype``, then ``read()``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self._fh: Any = gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")  # noqa: SIM115
+        except FileNotFoundError:
+            raise FileNotFoundError(f"IDX file {str(path)!r} not found") from None
+        try:
+            head = self._read(4)
+            if len(head) < 4:
+                raise ValueError(f"{path}: truncated IDX file ({len(head)} bytes, the header alone needs 4)")
+            if head[0] != 0 or head[1] != 0 or head[2] not in _IDX_TYPES:
+                raise ValueError(
+                    f"{path}: not an IDX file (magic number {bytes(head).hex()}; expected 0000 then a "
+                    "type byte such as 08, e.g. 00000803 for images and 00000801 for labels)"
+                )
+            self.dtype: np.dtype[Any] = _IDX_TYPES[head[2]]
+            ndim = head[3]
+            dims = self._read(4 * ndim)
+            if ndim == 0 or len(dims) < 4 * ndim:
+                raise ValueError(f"{path}: truncated IDX header (expected {ndim} dimension sizes)")
+            self.shape = tuple(int(d) for d in np.frombuffer(bytes(dims), dtype=">u4"))
+            self.nbytes = int(np.prod(self.shape, dtype=object)) * self.dtype.itemsize
+        except BaseException:
+            self._fh.close()
+            raise
+
+    def _read(self, n: int) -> bytearray:
+        try:
+            return _read_at_most(self._fh, n)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise ValueError(f"{self.path}: not a readable gzip file ({exc})") from None
+
+    def read(self) -> NDArray[Any]:
+        """The data, checked against the header's size before it becomes an array."""
+        raw = self._read(self.nbytes + 1)  # one byte more: a longer file is as wrong as a shorter one
+        if len(raw) != self.nbytes:
+            held = f"{len(raw)}" if len(raw) <= self.nbytes else "more"
+            raise ValueError(
+                f"{self.path}: header promises shape {self.shape} ({self.nbytes} data bytes) but the "
+                f"file holds {held}; the file is truncated or corrupt"
+            )
+        array: NDArray[Any] = np.frombuffer(raw, dtype=self.dtype).reshape(self.shape)
+        return array.astype(self.dtype.newbyteorder("="), copy=False)
+
+    def __enter__(self) -> _IdxFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._fh.close()
+
+
+def read_idx(path: str | os.PathLike[str], *, max_bytes: int | None = MAX_IDX_BYTES) -> NDArray[Any]:
     """Read one IDX file (gzipped if its name ends in ``.gz``) into a numpy array.
 
     The IDX format (LeCun et al., the MNIST page): two zero bytes, a type byte (0x08 = ubyte),
     a byte giving the number of dimensions, one big-endian int32 per dimension, then the data.
-    Raises ``FileNotFoundError`` or ``ValueError`` naming the file and what was wrong.
+    A file whose header promises more than ``max_bytes`` bytes of data (default
+    :data:`MAX_IDX_BYTES`, 256 MiB; ``None`` for no limit) is refused before its data is read,
+    and the data is read a chunk at a time, so a header that promises more than the file holds
+    costs nothing. Raises ``FileNotFoundError`` or ``ValueError`` naming the file and what was
+    wrong.
     """
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-        if p.suffix == ".gz":
-            raw = gzip.decompress(raw)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"IDX file {str(p)!r} not found") from None
-    except (OSError, EOFError) as exc:
-        raise ValueError(f"{p}: not a readable gzip file ({exc})") from None
-    if len(raw) < 4:
-        raise ValueError(f"{p}: truncated IDX file ({len(raw)} bytes, the header alone needs 4)")
-    if raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
-        raise ValueError(
-            f"{p}: not an IDX file (magic number {raw[:4].hex()}; expected 0000 then a type byte "
-            "such as 08, e.g. 00000803 for images and 00000801 for labels)"
-        )
-    dtype = _IDX_TYPES[raw[2]]
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if ndim == 0 or len(raw) < header:
-        raise ValueError(f"{p}: truncated IDX header (expected {ndim} dimension sizes)")
-    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">i4", count=ndim, offset=4))
-    expected = int(np.prod(shape)) * dtype.itemsize
-    if len(raw) - header != expected:
-        raise ValueError(
-            f"{p}: header promises shape {shape} ({expected} data bytes) but the file holds "
-            f"{len(raw) - header}; the file is truncated or corrupt"
-        )
-    array: NDArray[Any] = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
-    return array.astype(dtype.newbyteorder("="))
+    if max_bytes is not None:
+        max_bytes = _check_n(max_bytes, "max_bytes", minimum=0)
+    with _IdxFile(Path(path)) as idx:
+        if max_bytes is not None and idx.nbytes > max_bytes:
+            raise ValueError(
+                f"{path}: header promises shape {idx.shape}, {idx.nbytes:,} data bytes, more than "
+                f"max_bytes={max_bytes:,}; if the file is genuine, pass max_bytes={idx.nbytes} (or None)"
+            )
+        return idx.read()
 
 
-class _ArraysOnly(pickle.Unpickler):
-    """An unpickler that reconstructs numpy arrays and nothing else."""
+# ---------------------------------------------------------------- MNIST: the lesson's pickle
+
+#: Limits on what the restricted unpickler does, whatever the file says: a real MNIST pickle
+#: needs about a hundred opcodes and twenty calls.
+_MAX_PICKLE_OPS = 10_000
+_MAX_PICKLE_CALLS = 1_000
+#: Arrays may hold at most twice the bytes read from the file so far, plus this (a protocol-2
+#: pickle copies each array's bytes once from text); reusing one string for many arrays, or
+#: asking for an empty array of a huge shape, is refused at once.
+_PICKLE_SLACK = 2**20
+
+
+class _PickleLimit(pickle.UnpicklingError):
+    """The pickle asked for more than a real MNIST pickle would."""
+
+
+def _real(name: str) -> Any:
+    """numpy's pickle helper ``name`` (``numpy._core`` in numpy 2, ``numpy.core`` before)."""
+    module, _, attr = name.rpartition(".")
+    for prefix in ("numpy._core.", "numpy.core."):
+        try:
+            return getattr(importlib.import_module(prefix + module), attr)
+        except (ImportError, AttributeError):
+            continue
+    raise ImportError(f"numpy has no {name}")  # pragma: no cover
+
+
+class _CappedReader:
+    """A file object that refuses to read past ``limit`` bytes and reads big blocks in chunks."""
+
+    def __init__(self, fh: Any, max_images: int) -> None:
+        self.fh = fh
+        self.max_images = max_images
+        self.limit = max_images * (_PIXELS + 1) * 8 + _PICKLE_SLACK  # float64 pixels, int64 labels
+        self.used = 0
+
+    def _charge(self, n: int) -> None:
+        if self.used + n > self.limit:
+            raise _PickleLimit(
+                f"the pickle holds more than {self.limit:,} bytes, more than max_images="
+                f"{self.max_images:,} images need; if the file is genuine, raise max_images"
+            )
+
+    def read(self, n: int = -1) -> bytes:
+        n = self.limit - self.used + 1 if n is None or n < 0 else n
+        self._charge(n)
+        if n <= _CHUNK:
+            data: bytes = self.fh.read(n)
+        else:  # a chunk at a time; BytesIO hands over its buffer without a copy
+            buf = io.BytesIO()
+            while buf.tell() < n and (chunk := self.fh.read(min(_CHUNK, n - buf.tell()))):
+                buf.write(chunk)
+            data = buf.getvalue()
+        self.used += len(data)
+        return data
+
+    def readline(self) -> bytes:
+        line: bytes = self.fh.readline(_CHUNK)
+        self._charge(len(line))
+        self.used += len(line)
+        return line
+
+
+class _ArraysOnly(pickle._Unpickler):
+    """An unpickler that reconstructs numpy arrays and nothing else, within fixed limits.
+
+    Pure Python (``pickle._Unpickler``) so that every opcode is counted; every allowed callable
+    is wrapped to count calls and charge the bytes it would build against the bytes read.
+    """
 
     ALLOWED = frozenset(
         {
@@ -550,23 +728,158 @@ class _ArraysOnly(pickle.Unpickler):
             ("_codecs", "encode"),
         }
     )
+    memo: dict[int, Any]  # set by pickle._Unpickler
+
+    def __init__(self, reader: _CappedReader) -> None:
+        super().__init__(reader, encoding="latin1")
+        self.reader = reader
+        self.ops = 0
+        self.calls = 0
+        self.built = 0
+        limits = self
+
+        class Array(np.ndarray):
+            """ndarray whose direct construction and unpickling are charged to this load."""
+
+            def __new__(cls, shape: Any, dtype: Any = float, *args: Any, **kwargs: Any) -> Any:
+                limits.charge_array(shape, np.dtype(dtype))
+                return np.ndarray.__new__(np.ndarray, shape, dtype, *args, **kwargs)
+
+            def __setstate__(self, state: Any) -> None:
+                limits.call()
+                if not (isinstance(state, tuple) and len(state) == 5):
+                    raise pickle.UnpicklingError(
+                        "an array's state must be (version, shape, dtype, order, data)"
+                    )
+                dtype, raw = state[2], state[4]
+                if not isinstance(dtype, np.dtype) or dtype.kind not in "biuf":
+                    raise pickle.UnpicklingError(f"only arrays of numbers are allowed, got dtype {dtype!r}")
+                if not isinstance(raw, (bytes, bytearray, str)):
+                    raise pickle.UnpicklingError("an array's data must be bytes")
+                limits.charge(len(raw))
+                super().__setstate__(state)
+
+        self.Array = Array
+        self._reconstruct = _real("multiarray._reconstruct")
+        self._frombuffer = _real("numeric._frombuffer")
+        self._scalar = _real("multiarray.scalar")
+
+    # ---- limits
+
+    def call(self) -> None:
+        self.calls += 1
+        if self.calls > _MAX_PICKLE_CALLS:
+            raise _PickleLimit(
+                f"the pickle makes more than {_MAX_PICKLE_CALLS:,} calls (MNIST needs about 20): "
+                "the file is corrupt or malicious"
+            )
+
+    def charge(self, nbytes: int) -> None:
+        self.built += nbytes
+        if self.built > 2 * self.reader.used + _PICKLE_SLACK:
+            raise _PickleLimit(
+                f"the pickle asks for {self.built:,} bytes of arrays but the file has held only "
+                f"{self.reader.used:,} bytes so far: a real MNIST pickle carries its pixels, so the file is "
+                "corrupt or malicious"
+            )
+
+    def charge_array(self, shape: Any, dtype: np.dtype[Any]) -> None:
+        self.call()
+        dims = (shape,) if isinstance(shape, int) else shape
+        if not isinstance(dims, tuple) or not all(isinstance(d, int) and d >= 0 for d in dims):
+            raise pickle.UnpicklingError(f"an array shape must be whole numbers, got {shape!r}")
+        if dtype.kind not in "biuf":
+            raise pickle.UnpicklingError(f"only arrays of numbers are allowed, got dtype {dtype!r}")
+        size = dtype.itemsize
+        for d in dims:
+            size *= d
+        self.charge(size)
+
+    # ---- the allowed callables, each checked
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) not in self.ALLOWED:
             raise pickle.UnpicklingError(
                 f"refusing to load {module}.{name}: only numpy arrays are allowed in an MNIST pickle"
             )
-        return super().find_class(module, name)
+        if name == "ndarray":
+            return self.Array
+        return getattr(self, "_allowed_" + name.lstrip("_"))
+
+    def _allowed_reconstruct(self, subtype: Any, shape: Any, dtype: Any) -> Any:
+        if subtype is not self.Array:
+            raise pickle.UnpicklingError("_reconstruct may only build numpy arrays")
+        self.charge_array(shape, np.dtype(np.uint8 if dtype in (b"b", "b") else dtype))
+        return self._reconstruct(self.Array, shape, dtype)
+
+    def _allowed_dtype(self, spec: Any, align: Any = False, copy: Any = False) -> Any:
+        self.call()
+        if not isinstance(spec, str):
+            raise pickle.UnpicklingError(f"a dtype must be named by a string, got {type(spec).__name__}")
+        dtype = np.dtype(spec, bool(align), bool(copy))
+        if dtype.kind not in "biuf":
+            raise pickle.UnpicklingError(f"only arrays of numbers are allowed, got dtype {spec!r}")
+        return dtype
+
+    def _allowed_scalar(self, dtype: Any, data: Any = None) -> Any:
+        self.call()
+        if not isinstance(dtype, np.dtype) or dtype.kind not in "biuf":
+            raise pickle.UnpicklingError(f"only numbers are allowed, got {dtype!r}")
+        self.charge(dtype.itemsize)
+        return self._scalar(dtype, data)
+
+    def _allowed_frombuffer(self, buf: Any, dtype: Any, shape: Any, order: Any) -> Any:
+        self.call()
+        if not isinstance(buf, (bytes, bytearray)):
+            raise pickle.UnpicklingError("_frombuffer takes the bytes in the file")
+        if not isinstance(dtype, np.dtype) or dtype.kind not in "biuf":
+            raise pickle.UnpicklingError(f"only arrays of numbers are allowed, got dtype {dtype!r}")
+        self.charge(len(buf))
+        return self._frombuffer(buf, dtype, shape, order)
+
+    def _allowed_encode(self, text: Any, encoding: Any = "utf-8") -> bytes:
+        self.call()
+        if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+            raise pickle.UnpicklingError("_codecs.encode is allowed only to turn text into bytes (latin1)")
+        self.charge(len(text))
+        return text.encode("latin1")
 
 
-def _load_mnist_pickle(p: Path, kind: str) -> tuple[FloatArray, IntArray]:
+def _counted(op: Any) -> Any:
+    def run(self: _ArraysOnly) -> None:
+        self.ops += 1
+        if self.ops > _MAX_PICKLE_OPS:
+            raise _PickleLimit(
+                f"the pickle has more than {_MAX_PICKLE_OPS:,} opcodes (MNIST needs about 100): "
+                "the file is corrupt or malicious"
+            )
+        op(self)
+
+    return run
+
+
+def _load_bytearray8(self: Any) -> None:
+    # the stock opcode allocates the promised length before reading: read first, then copy
+    (n,) = struct.unpack("<Q", self.read(8))
+    self.append(bytearray(self.read(n)))
+
+
+_ArraysOnly.dispatch = {code: _counted(op) for code, op in pickle._Unpickler.dispatch.items()}
+_ArraysOnly.dispatch[pickle.BYTEARRAY8[0]] = _counted(_load_bytearray8)
+
+
+def _load_mnist_pickle(p: Path, kind: str, max_images: int) -> tuple[FloatArray, IntArray]:
     try:
         opener = gzip.open if p.name.endswith(".gz") else open
         with opener(p, "rb") as fh:
-            data = _ArraysOnly(fh, encoding="latin1").load()
+            unpickler = _ArraysOnly(_CappedReader(fh, max_images))
+            try:
+                data = unpickler.load()
+            finally:
+                unpickler.memo.clear()  # the arrays' class refers back here: free the texts now
     except pickle.UnpicklingError as exc:
         raise ValueError(f"{p}: {exc}") from None
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise ValueError(
             f"{p}: not a complete gzipped pickle ({exc}); the file is truncated or corrupt"
         ) from None
@@ -576,11 +889,21 @@ def _load_mnist_pickle(p: Path, kind: str) -> tuple[FloatArray, IntArray]:
         isinstance(data, tuple) and len(data) == 3 and all(isinstance(s, tuple) and len(s) == 2 for s in data)
     ):
         raise ValueError(f"{p}: expected ((train_x, train_y), (valid_x, valid_y), (test_x, test_y))")
+    for part, (X, y) in zip(_PKL_PARTS, data):
+        if not isinstance(X, np.ndarray) or not isinstance(y, np.ndarray):
+            raise ValueError(f"{p}: the {part} part must hold two numpy arrays")
+        if X.ndim != 2 or X.shape[1] != _PIXELS or y.ndim != 1 or len(X) != len(y):
+            raise ValueError(
+                f"{p}: the {part} part must be images (n, 784) and labels (n,), got {X.shape} and {y.shape}"
+            )
+    _check_count(sum(len(X) for X, _ in data), max_images, p)
     X, y = data[_PKL_PARTS[kind]]
-    if not isinstance(X, np.ndarray) or not isinstance(y, np.ndarray):
-        raise ValueError(f"{p}: the {kind} part must hold two numpy arrays")
-    if X.ndim != 2 or y.ndim != 1 or len(X) != len(y):
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"{p}: the {kind} images must be numbers, got {X.dtype.name}")
+    X = np.array(X, dtype=np.float64)  # a copy, and a plain ndarray (not the unpickler's class)
+    if X.size and not (np.isfinite(X).all() and X.min() >= 0.0 and X.max() <= 1.0):
         raise ValueError(
-            f"{p}: the {kind} part must be images (n, 784) and labels (n,), got {X.shape} and {y.shape}"
+            f"{p}: the {kind} images must have pixels scaled to [0, 1], found values from "
+            f"{np.nanmin(X):g} to {np.nanmax(X):g}" + (" (divide by 255)" if np.nanmax(X) > 1 else "")
         )
-    return X.astype(np.float64), y.astype(np.int64)
+    return X, _check_labels(np.array(y), f"{p} ({kind} part)")

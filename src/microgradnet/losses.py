@@ -10,7 +10,9 @@
 ``cross_entropy(batch_logits, targets)``      mean of ``-log softmax(z)[y]``, integer classes
 ``softmax(logits)``, ``log_softmax(logits)``  one sample's probabilities / log-probabilities
 ``accuracy(outputs, targets)``                the 0-1 measure, a float
+``predicted_classes(outputs)``                the class each output predicts (argmax, or > 0)
 ``l2(parameters)``                            ``Σ p²``, for weight decay in the loss (micrograd)
+``LOSSES[name]``                              a named loss: its per-sample form, its targets
 ============================================  ====================================================
 
 ```pycon
@@ -30,9 +32,13 @@ Callable classes with PyTorch's names wrap them for the lesson's vocabulary: :cl
 :class:`L1Loss`, :class:`HingeLoss`, :class:`BCELoss`, :class:`BCEWithLogitsLoss`,
 :class:`CrossEntropyLoss` (``loss_fn(outputs, targets)``).
 
+Every loss is written once, for one sample (``LOSSES[name].sample``); a batch function is the
+mean of it over the samples, and ``fit``'s compiled path traces the same per-sample function.
+
 Stability: wherever an ``exp`` could overflow, the maximum logit ``m`` is subtracted as a
-*constant* (``log Σ exp z = m + log Σ exp(z - m)`` is an identity, so values and gradients are
-exact), so logits of ±1000 give finite losses and gradients.
+*constant*: ``max(z).detach()``, the exact maximum, through which no gradient flows
+(``log Σ exp z = m + log Σ exp(z - m)`` is an identity, so values and gradients are exact), so
+logits of ±1000, or 1e19, give finite losses and gradients.
 
 Every function raises ``ValueError`` for an empty batch, mismatched lengths, a class index out
 of range or a label of the wrong kind, and ``TypeError`` for something that is not a number or a
@@ -45,17 +51,20 @@ import contextlib
 import math
 import numbers
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from microgradnet.engine import Value, apply
 
 __all__ = [
+    "LOSSES",
     "BCELoss",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
     "HingeLoss",
     "L1Loss",
+    "LossSpec",
     "MSELoss",
     "accuracy",
     "binary_cross_entropy",
@@ -66,6 +75,7 @@ __all__ = [
     "log_softmax",
     "mae",
     "mse",
+    "predicted_classes",
     "softmax",
 ]
 
@@ -115,38 +125,171 @@ def _batch(predictions: Any, targets: Any, who: str) -> tuple[list[Any], list[An
     return ps, ts
 
 
-def _pairs(predictions: Any, targets: Any, who: str) -> list[tuple[Value, float]]:
-    """Flatten a batch of scalars or of equal-length vectors into (prediction, target) pairs."""
-    ps, ts = _batch(predictions, targets, who)
-    out: list[tuple[Value, float]] = []
-    for i, (p, t) in enumerate(zip(ps, ts)):
-        if _is_scalar(p) or isinstance(p, (str, bytes)):
-            out.append((_lift(p, who, f"prediction {i}"), _number(t, who, f"target {i}")))
-            continue
-        pv = _as_list(p, who, f"prediction {i}")
-        tv = [t] if _is_scalar(t) and len(pv) == 1 else _as_list(t, who, f"target {i}")
-        if len(pv) != len(tv):
-            raise ValueError(f"{who}: prediction {i} has {len(pv)} entries but target {i} has {len(tv)}")
-        for j, (a, b) in enumerate(zip(pv, tv)):
-            out.append((_lift(a, who, f"prediction {i}[{j}]"), _number(b, who, f"target {i}[{j}]")))
-    return out
-
-
 def _mean(terms: list[Value]) -> Value:
     return apply("sum", *terms) / len(terms)
 
 
-# ---- regression ----------------------------------------------------------------------------
+# ---- one sample: every formula written once ------------------------------------------------
+#
+# The batch functions below are the mean of these over the samples, and ``fit``'s compiled
+# path traces the very same functions (``LOSSES[name].sample``) into its tape. So they read no
+# number out of a ``Value`` (no ``.data``, no comparison): where a formula needs a constant
+# taken from the data, such as the largest logit, it is computed in the graph and *detached*
+# (``max(z).detach()``: the same number, through which no gradient flows).
+
+
+def _score(out: Any) -> Value:
+    """The one score of a sample: a ``Value`` or a one-element list of one."""
+    if isinstance(out, Value):
+        return out
+    items = list(out)
+    if len(items) != 1:
+        raise ValueError(f"this loss takes one score per sample, got {len(items)}")
+    s: Value = items[0]
+    return s
+
+
+def _shifted_exps(zs: list[Value]) -> tuple[list[Value], list[Value], Value]:
+    """``z - m``, ``exp(z - m)`` and their sum, with ``m = max z`` detached (a constant).
+
+    ``log Σ exp z = m + log Σ exp(z - m)`` for any ``m``; with ``m`` the exact maximum every
+    ``exp`` is at most 1 (no overflow) and the largest is exactly 1 (the sum is at least 1).
+    """
+    m = apply("max", *zs).detach()
+    shifted = [z - m for z in zs]
+    exps = [s.exp() for s in shifted]
+    total = exps[0] if len(exps) == 1 else apply("sum", *exps)
+    return shifted, exps, total
+
+
+def _cross_entropy_sample(logits: Any, k: int) -> Value:
+    """``-log softmax(z)[k] = log Σ exp(z - m) - (z_k - m)`` for one sample of class ``k``."""
+    zs = list(logits) if not isinstance(logits, Value) else [logits]
+    if not 0 <= k < len(zs):  # (a negative k would silently index from the end)
+        raise IndexError(f"class {k} is not in 0..{len(zs) - 1}")
+    shifted, _, total = _shifted_exps(zs)
+    return total.log() - shifted[k]
+
+
+def _nll_sample(probabilities: Any, k: int) -> Value:
+    """``-log p_k`` for one sample of class ``k`` given as probabilities (after a softmax)."""
+    p: Value = list(probabilities)[k]
+    loss: Value = -p.log()
+    return loss
+
+
+def _hinge_term(score: Value, label: float) -> Value:
+    """micrograd's max-margin term ``relu(1 - y·s)`` for a label ``y`` of -1 or +1."""
+    return (1 - label * score).relu()
+
+
+def _hinge_sample(out: Any, k: int) -> Value:
+    """The hinge loss of one sample of class ``k``: class 1 (``k > 0``) is +1, class 0 is -1."""
+    return _hinge_term(_score(out), 1.0 if k > 0 else -1.0)
+
+
+def _elementwise_sample(out: Any, target: Any, error: Callable[[Value], Value]) -> Value:
+    """``mean_j error(out_j - t_j)`` over a sample's outputs.
+
+    ``target`` is a number or a ``Value`` (one output), a list of them (one per output), or an
+    ``int`` class index for several outputs, which stands for a one-hot vector.
+    """
+    outs = [out] if isinstance(out, Value) else list(out)
+    if isinstance(target, int) and not isinstance(target, bool) and len(outs) > 1:
+        ts: list[Any] = [1.0 if j == target else 0.0 for j in range(len(outs))]
+    elif isinstance(target, (Value, numbers.Real)):
+        ts = [target]
+    else:
+        ts = list(target)
+    if len(ts) != len(outs):
+        raise ValueError(f"a sample has {len(outs)} outputs but {len(ts)} targets")
+    terms = [error(o - t) for o, t in zip(outs, ts)]
+    return terms[0] if len(terms) == 1 else apply("sum", *terms) / len(terms)
+
+
+def _squared(d: Value) -> Value:
+    return d**2
+
+
+def _mse_sample(out: Any, target: Any) -> Value:
+    """``mean_j (out_j - t_j)²`` for one sample (targets as :func:`_elementwise_sample`)."""
+    return _elementwise_sample(out, target, _squared)
+
+
+def _mae_sample(out: Any, target: Any) -> Value:
+    """``mean_j |out_j - t_j|`` for one sample (the derivative of ``|x|`` at 0 is 0)."""
+    return _elementwise_sample(out, target, abs)
+
+
+def _softplus_neg(z: Value) -> Value:
+    """``log(1 + e^-z)`` with no ``exp`` of a positive number, for every ``z``.
+
+    ``log(1 + e^-z) = r + log(e^-r + e^(-z-r))`` for any ``r``; ``r = relu(-z)``, detached,
+    makes both exponents at most 0. Value and derivative (``-sigmoid(-z)``) are exact, also at
+    ``z = 0``.
+    """
+    r = (-z).relu().detach()
+    return r + ((-r).exp() + (-z - r).exp()).log()
+
+
+def _is_one(t: Any) -> bool:
+    """A target that is the number 1 (a ``Value`` target is a placeholder: never)."""
+    return not isinstance(t, Value) and t == 1.0
+
+
+def _bce_logits_sample(out: Any, t: Any) -> Value:
+    """``(1 - t)·z + log(1 + e^-z)``, ``binary_cross_entropy(sigmoid(z), t)`` on the logit."""
+    z = _score(out)
+    sp = _softplus_neg(z)
+    return sp if _is_one(t) else (1 - t) * z + sp
+
+
+def _bce_sample(out: Any, t: Any) -> Value:
+    """``-(t·log p + (1 - t)·log(1 - p))``; a term of weight 0 is left out (no ``0·log 0``)."""
+    p = _score(out)
+    if _is_one(t):
+        return -p.log()
+    if not isinstance(t, Value) and t == 0.0:
+        return -(1 - p).log()
+    loss: Value = -(t * p.log() + (1 - t) * (1 - p).log())
+    return loss
+
+
+# ---- batches: the mean of the per-sample losses ---------------------------------------------
+
+
+def _samples(predictions: Any, targets: Any, who: str) -> list[tuple[Value | list[Value], Any]]:
+    """A batch as (prediction, target) pairs: one Value and a number, or equal-length lists."""
+    ps, ts = _batch(predictions, targets, who)
+    out: list[tuple[Value | list[Value], Any]] = []
+    width: int | None = None
+    for i, (p, t) in enumerate(zip(ps, ts)):
+        if _is_scalar(p) or isinstance(p, (str, bytes)):
+            out.append((_lift(p, who, f"prediction {i}"), _number(t, who, f"target {i}")))
+            n = 1
+        else:
+            pv = _as_list(p, who, f"prediction {i}")
+            tv = [t] if _is_scalar(t) and len(pv) == 1 else _as_list(t, who, f"target {i}")
+            if len(pv) != len(tv):
+                raise ValueError(f"{who}: prediction {i} has {len(pv)} entries but target {i} has {len(tv)}")
+            lifted = [_lift(a, who, f"prediction {i}[{j}]") for j, a in enumerate(pv)]
+            numbers_ = [_number(b, who, f"target {i}[{j}]") for j, b in enumerate(tv)]
+            out.append((lifted, numbers_))
+            n = len(pv)
+        if width is not None and n != width:
+            raise ValueError(f"{who}: prediction {i} has {n} entries but prediction 0 has {width}")
+        width = n
+    return out
 
 
 def mse(predictions: Any, targets: Any) -> Value:
     """Mean squared error ``mean((p - t)²)`` over every element, as PyTorch's ``MSELoss``.
 
-    ``predictions``: one Value per sample, or one list of Values per sample (vector outputs);
-    ``targets``: numbers of the same shape. Raises ``ValueError``/``TypeError`` (module docs).
+    ``predictions``: one Value per sample, or one list of Values per sample (vector outputs,
+    all of one length); ``targets``: numbers of the same shape. Raises
+    ``ValueError``/``TypeError`` (module docs).
     """
-    pairs = _pairs(predictions, targets, "mse()")
-    return _mean([(p - t) ** 2 for p, t in pairs])
+    return _mean([_mse_sample(p, t) for p, t in _samples(predictions, targets, "mse()")])
 
 
 def mae(predictions: Any, targets: Any) -> Value:
@@ -154,11 +297,7 @@ def mae(predictions: Any, targets: Any) -> Value:
 
     The derivative of ``|x|`` at exactly 0 is taken as 0. Raises as :func:`mse`.
     """
-    pairs = _pairs(predictions, targets, "mae()")
-    return _mean([abs(p - t) for p, t in pairs])
-
-
-# ---- binary classification -----------------------------------------------------------------
+    return _mean([_mae_sample(p, t) for p, t in _samples(predictions, targets, "mae()")])
 
 
 def _scalars(scores: Any, labels: Any, who: str) -> list[tuple[Value, float]]:
@@ -187,7 +326,7 @@ def hinge(scores: Any, labels: Any) -> Value:
             raise ValueError(
                 f"{who}: label {i} is {y!r}; hinge labels must be -1 or +1 (map 0/1 with 2*y - 1)"
             )
-    return _mean([(1 - y * s).relu() for s, y in pairs])
+    return _mean([_hinge_term(s, y) for s, y in pairs])
 
 
 def _check_unit(pairs: list[tuple[Value, float]], who: str) -> None:
@@ -210,43 +349,20 @@ def binary_cross_entropy(probabilities: Any, targets: Any) -> Value:
     who = "binary_cross_entropy()"
     pairs = _scalars(probabilities, targets, who)
     _check_unit(pairs, who)
-    terms = []
-    for p, t in pairs:
-        if t == 1.0:
-            terms.append(-p.log())
-        elif t == 0.0:
-            terms.append(-(1 - p).log())
-        else:
-            terms.append(-(t * p.log() + (1 - t) * (1 - p).log()))
-    return _mean(terms)
-
-
-def _softplus_neg(z: Value) -> Value:
-    """``log(1 + e^-z)``, choosing by the sign of ``z.data`` the form whose ``exp`` cannot overflow.
-
-    For ``z >= 0``: ``log(1 + e^-z)``; for ``z < 0``: ``-z + log(1 + e^z)``. Both are the same
-    function, so the value and derivative are exact for every ``z`` (no kink at 0).
-    """
-    if z.data >= 0:
-        return (1 + (-z).exp()).log()
-    return (1 + z.exp()).log() - z
+    return _mean([_bce_sample(p, t) for p, t in pairs])
 
 
 def binary_cross_entropy_with_logits(logits: Any, targets: Any) -> Value:
     """``binary_cross_entropy(sigmoid(z), t)`` computed stably from the logits ``z``.
 
-    Per sample ``(1 - t)·z + log(1 + e^-z)``, with the ``exp`` always of a non-positive number
+    Per sample ``(1 - t)·z + log(1 + e^-z)``, with every ``exp`` of a non-positive number
     (see ``_softplus_neg``), so logits of ±1000 give finite losses and exact gradients
     ``sigmoid(z) - t`` (PyTorch's ``BCEWithLogitsLoss``). Targets in [0, 1].
     """
     who = "binary_cross_entropy_with_logits()"
     pairs = _scalars(logits, targets, who)
     _check_unit(pairs, who)
-    terms = []
-    for z, t in pairs:
-        sp = _softplus_neg(z)
-        terms.append(sp if t == 1.0 else (1 - t) * z + sp)
-    return _mean(terms)
+    return _mean([_bce_logits_sample(z, t) for z, t in pairs])
 
 
 # ---- multi-class classification ------------------------------------------------------------
@@ -259,19 +375,8 @@ def _row(logits: Any, who: str, where: str) -> list[Value]:
     return [_lift(z, who, f"{where}[{j}]") for j, z in enumerate(items)]
 
 
-def _shifted_exps(zs: list[Value]) -> tuple[list[Value], list[Value], Value]:
-    """``z - m``, ``exp(z - m)`` and their sum, with ``m = max z`` taken as a constant."""
-    m = max(z.data for z in zs)
-    if not math.isfinite(m):
-        m = 0.0  # an inf or nan logit: no shift can help, let IEEE say what happens
-    shifted = [z - m for z in zs]
-    exps = [s.exp() for s in shifted]
-    total = exps[0] if len(exps) == 1 else apply("sum", *exps)
-    return shifted, exps, total
-
-
 def softmax(logits: Sequence[Value | float]) -> list[Value]:
-    """One sample's probabilities ``exp(z_i - m) / Σ_j exp(z_j - m)``, ``m = max z`` (a constant).
+    """One sample's probabilities ``exp(z_i - m) / Σ_j exp(z_j - m)``, ``m = max z`` (detached).
 
     Returns a list of Values summing to 1. Raises ``ValueError`` for an empty list and
     ``TypeError`` for a non-number.
@@ -308,8 +413,8 @@ def cross_entropy(batch_logits: Any, targets: Any, *, from_probabilities: bool =
     """Mean of ``-log softmax(z)[y]`` over a batch: PyTorch's ``cross_entropy`` on logits.
 
     ``batch_logits``: one list of class scores (logits) per sample; ``targets``: one integer
-    class index per sample. Computed as ``log Σ exp(z - m) + m - z_y`` with ``m`` the row's
-    largest logit taken as a constant, so ±1000 logits are fine.
+    class index per sample. Computed as ``log Σ exp(z - m) - (z_y - m)`` with ``m`` the row's
+    largest logit, detached (a constant), so ±1000 logits are fine.
 
     ``from_probabilities=True`` takes rows that are already probabilities (after a
     :class:`~microgradnet.nn.Softmax`, as in the lesson notebook) and returns ``mean(-log p_y)``.
@@ -325,17 +430,52 @@ def cross_entropy(batch_logits: Any, targets: Any, *, from_probabilities: bool =
         if len(r) != n:
             raise ValueError(f"{who}: sample {i} has {len(r)} class scores but sample 0 has {n}")
     ks = [_class_index(t, n, who, i) for i, t in enumerate(ts)]
-    terms = []
-    for zs, k in zip(parsed, ks):
-        if from_probabilities:
-            terms.append(-zs[k].log())
+    sample = _nll_sample if from_probabilities else _cross_entropy_sample
+    return _mean([sample(zs, k) for zs, k in zip(parsed, ks)])
+
+
+# ---- from outputs to classes ---------------------------------------------------------------
+
+
+def predicted_classes(outputs: Any, *, threshold: float = 0.0) -> list[int]:
+    """The class each sample's output predicts, as a list of ints.
+
+    * **Several scores per sample** (logits or probabilities): the index of the largest, the
+      first one on ties (comparisons with ``nan`` are false, so a ``nan`` never wins).
+    * **One score per sample** (a Value, a number or a one-element list): class 1 when
+      ``score > threshold``, else class 0. ``threshold`` is 0 for margins and logits, 0.5 for
+      probabilities (:attr:`LossSpec.threshold` says which for each named loss).
+
+    ``outputs`` is one output per sample (Values or numbers), or a 1-D or 2-D array (rows =
+    samples). Which kind is decided by the first sample. Raises ``ValueError`` for an empty
+    output or samples with different numbers of scores, ``TypeError`` for a non-number.
+    """
+    who = "predicted_classes()"
+    rows = outputs.tolist() if hasattr(outputs, "tolist") else outputs
+    result: list[int] = []
+    width: int | None = None
+    for i, o in enumerate(_as_list(rows, who, "outputs (one per sample)")):
+        if _is_scalar(o):
+            scores = [_data(o)]
         else:
-            shifted, _, total = _shifted_exps(zs)
-            terms.append(total.log() - shifted[k])
-    return _mean(terms)
-
-
-# ---- the 0-1 measure -----------------------------------------------------------------------
+            scores = [
+                _data(_lift(s, who, f"output {i}[{j}]"))
+                for j, s in enumerate(_as_list(o, who, f"output {i}"))
+            ]
+        if not scores:
+            raise ValueError(f"{who}: output {i} is empty")
+        if width is not None and len(scores) != width:
+            raise ValueError(f"{who}: output {i} has {len(scores)} scores but output 0 has {width}")
+        width = len(scores)
+        if width == 1:
+            result.append(1 if scores[0] > threshold else 0)
+            continue
+        best = 0
+        for j in range(1, width):
+            if scores[j] > scores[best]:
+                best = j
+        result.append(best)
+    return result
 
 
 def _data(x: Any) -> float:
@@ -345,7 +485,8 @@ def _data(x: Any) -> float:
 def accuracy(outputs: Any, targets: Any, *, threshold: float = 0.0) -> float:
     """The fraction of samples classified correctly (1 - the 0-1 loss), as a float in [0, 1].
 
-    Two kinds of output, decided per batch by the first output:
+    Two kinds of output, decided per batch by the first output (see
+    :func:`predicted_classes`):
 
     * **Class scores** (each output a list of ≥ 2 numbers/Values: logits or probabilities):
       the predicted class is the index of the largest score (the first one on ties) and the
@@ -360,42 +501,28 @@ def accuracy(outputs: Any, targets: Any, *, threshold: float = 0.0) -> float:
     """
     who = "accuracy()"
     outs, ts = _batch(outputs, targets, who)
-
-    def scores_of(o: Any, i: int) -> list[float]:
-        if _is_scalar(o):
-            return [_data(o)]
-        row = _as_list(o, who, f"output {i}")
-        if not row:
-            raise ValueError(f"{who}: output {i} is empty")
-        for j, s in enumerate(row):
-            if not _is_scalar(s):
-                raise TypeError(f"{who}: output {i}[{j}] must be a number or a Value, got {s!r}")
-        return [_data(s) for s in row]
-
-    rows = [scores_of(o, i) for i, o in enumerate(outs)]
-    multi = len(rows[0]) > 1
-    correct = 0
-    if multi:
-        n = len(rows[0])
-        for i, (r, t) in enumerate(zip(rows, ts)):
-            if len(r) != n:
-                raise ValueError(f"{who}: output {i} has {len(r)} scores but output 0 has {n}")
-            k = _class_index(t, n, who, i)
-            correct += max(range(n), key=lambda j, r=r: (r[j], -j)) == k  # type: ignore[misc]
-        return correct / len(rows)
+    for i, o in enumerate(outs):
+        if not _is_scalar(o):
+            for j, s in enumerate(_as_list(o, who, f"output {i}")):
+                if not _is_scalar(s):
+                    raise TypeError(f"{who}: output {i}[{j}] must be a number or a Value, got {s!r}")
+    try:
+        predicted = predicted_classes(outs, threshold=threshold)
+    except ValueError as exc:
+        raise ValueError(str(exc).replace("predicted_classes()", who)) from None
+    first = outs[0]
+    if not _is_scalar(first) and len(_as_list(first, who, "output 0")) > 1:
+        n = len(_as_list(first, who, "output 0"))
+        ks = [_class_index(t, n, who, i) for i, t in enumerate(ts)]
+        return sum(p == k for p, k in zip(predicted, ks)) / len(outs)
     labels = [_number(t, who, f"target {i}") for i, t in enumerate(ts)]
-    for i, r in enumerate(rows):
-        if len(r) != 1:
-            raise ValueError(f"{who}: output {i} has {len(r)} scores but output 0 has one")
     kinds = set(labels)
     if not (kinds <= {-1.0, 1.0} or kinds <= {0.0, 1.0}):
         raise ValueError(
             f"{who}: targets for one score per sample must be all ±1 or all 0/1, got the values "
             f"{sorted(kinds)} (for class indices, give one score per class)"
         )
-    for r, y in zip(rows, labels):
-        correct += (r[0] > threshold) == (y > 0)
-    return correct / len(rows)
+    return sum(p == (1 if y > 0 else 0) for p, y in zip(predicted, labels)) / len(outs)
 
 
 # ---- regularisation ------------------------------------------------------------------------
@@ -413,6 +540,75 @@ def l2(parameters: Iterable[Value]) -> Value:
         if not isinstance(p, Value):
             raise TypeError(f"l2(): parameter {k} must be a Value, got {type(p).__name__}")
     return apply("dot", *ps, *ps)
+
+
+# ---- the named losses: what fit, the compiler and the command line need --------------------
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    """One named loss, as ``fit(loss=name)``, ``microgradnet.compile.for_fit`` and ``microgradnet
+    train --loss`` use it.
+
+    Attributes:
+        name: the name (``"cross_entropy"``), also the name of the batch function here.
+        batch: the batch function, ``batch(outputs, targets) -> Value`` (the mean).
+        sample: the loss of ONE sample, ``sample(output, target) -> Value``, where ``output`` is
+            the model's output for the sample (a ``Value`` or a list of them) and ``target`` is
+            fit's target: a class index (an ``int``) when :attr:`target` is ``"class"``, else a
+            number or a ``Value`` (or an ``int`` class index standing for a one-hot vector, for
+            a model with several outputs). The eager ``fit`` averages it over a minibatch; the
+            compiler traces it into its tape. It reads no number out of a ``Value``.
+        target: ``"class"`` (an integer class index per sample) or ``"value"`` (a number per
+            sample; class labels become one-hot vectors for a model with several outputs).
+        classifier: ``fit`` reports accuracy (``mse``/``mae`` only with several outputs).
+        one_score: the model gives one score per sample, for two classes.
+        threshold: with one score, class 1 is ``score > threshold`` (0.5 for probabilities).
+        compiled: ``fit`` runs it on the compiled path.
+    """
+
+    name: str
+    batch: Callable[[Any, Any], Value]
+    sample: Callable[[Any, Any], Value]
+    target: str
+    classifier: bool
+    one_score: bool
+    threshold: float = 0.0
+    compiled: bool = True
+
+    def mean(self, outputs: Sequence[Any], targets: Sequence[Any]) -> Value:
+        """``mean(sample(o, t))`` over a batch of outputs and fit's targets (no input checks)."""
+        return _mean([self.sample(o, t) for o, t in zip(outputs, targets)])
+
+
+#: The named losses, in the order the command line lists them.
+LOSSES: dict[str, LossSpec] = {
+    spec.name: spec
+    for spec in (
+        LossSpec("cross_entropy", cross_entropy, _cross_entropy_sample, "class", True, False),
+        LossSpec("hinge", hinge, _hinge_sample, "class", True, True),
+        LossSpec(
+            "binary_cross_entropy_with_logits",
+            binary_cross_entropy_with_logits,
+            _bce_logits_sample,
+            "value",
+            True,
+            True,
+        ),
+        LossSpec(
+            "binary_cross_entropy",
+            binary_cross_entropy,
+            _bce_sample,
+            "value",
+            True,
+            True,
+            0.5,
+            compiled=False,
+        ),
+        LossSpec("mse", mse, _mse_sample, "value", False, False),
+        LossSpec("mae", mae, _mae_sample, "value", False, False),
+    )
+}
 
 
 # ---- the lesson's loss modules -------------------------------------------------------------

@@ -28,7 +28,10 @@ layers do. A wrong number of inputs raises ``ValueError("Linear(3, 2) expects 3 
 4")``; a non-number raises ``TypeError``.
 
 **Initialisation** (``init=``; ``seed=`` an int or ``rng=`` a :class:`random.Random` makes it
-reproducible; without either the module draws from a fresh unseeded generator):
+reproducible and independent of everything else). Without either, a module draws as micrograd
+0.1.0 does: from Python's global ``random`` (so ``random.seed(1337)`` decides the weights), one
+draw per weight in micrograd's order (layer by layer, neuron by neuron), and every bias starts at
+0. The table gives the seeded draws:
 
 =============  ===========================================================  ==========
 ``init``       weights                                                      biases
@@ -45,10 +48,13 @@ reproducible; without either the module draws from a fresh unseeded generator):
 
 from __future__ import annotations
 
+import enum
 import math
 import numbers
 import random
+import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, Union
 
 from microgradnet.engine import Value, apply
@@ -76,11 +82,13 @@ __all__ = [
     "MSELoss",
     "Module",
     "Neuron",
+    "ParameterName",
     "ReLU",
     "Sequential",
     "Sigmoid",
     "Softmax",
     "Tanh",
+    "parse_parameter_name",
 ]
 
 #: The activations a Neuron / Layer / MLP accepts.
@@ -97,16 +105,61 @@ FloatTree = Union[float, list["FloatTree"]]
 # ---- helpers -------------------------------------------------------------------------------
 
 
-def _make_rng(seed: int | None, rng: random.Random | None, who: str) -> random.Random:
+class _GlobalRandom:
+    """Python's global ``random`` functions: where micrograd draws its weights from."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return random.uniform(a, b)
+
+    def gauss(self, mu: float, sigma: float) -> float:
+        return random.gauss(mu, sigma)
+
+
+#: The generator a module draws from when given neither ``seed`` nor ``rng`` (micrograd's rule).
+_GLOBAL_RANDOM = _GlobalRandom()
+_Draws = Union[random.Random, _GlobalRandom]
+
+
+def _make_rng(seed: int | None, rng: random.Random | None, who: str) -> _Draws:
     if seed is not None and rng is not None:
         raise ValueError(f"{who}: pass seed= or rng=, not both")
     if rng is not None:
         if not isinstance(rng, random.Random):
             raise TypeError(f"{who}: rng must be a random.Random, got {type(rng).__name__}")
         return rng
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+    if seed is None:
+        return _GLOBAL_RANDOM
+    if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"{who}: seed must be an int, got {seed!r} ({type(seed).__name__})")
     return random.Random(seed)
+
+
+class _Unset(enum.Enum):
+    UNSET = "unset"
+
+
+#: The default of ``activation``: not given (``None`` stays an error, as before).
+_UNSET = _Unset.UNSET
+
+
+def _resolve_activation(activation: str | bool | _Unset, nonlin: bool | None, default: str, who: str) -> str:
+    """The activation from ours (``activation="tanh"``) or micrograd's (``nonlin=True``: ReLU,
+    ``False``: linear; also micrograd's positional ``Neuron(2, False)``)."""
+    if isinstance(activation, bool):  # micrograd's Neuron(nin, nonlin) called positionally
+        if nonlin is not None:
+            raise ValueError(f"{who}: nonlin given twice ({activation!r} and nonlin={nonlin!r})")
+        nonlin = activation
+        activation = _UNSET
+    if nonlin is not None:
+        if not isinstance(nonlin, bool):
+            raise TypeError(f"{who}: nonlin must be True (ReLU) or False (linear), got {nonlin!r}")
+        if activation is not _UNSET:
+            raise ValueError(
+                f"{who}: pass activation= or micrograd's nonlin=, not both "
+                f"(got activation={activation!r}, nonlin={nonlin!r})"
+            )
+        return "relu" if nonlin else "linear"
+    return _check_choice(default if activation is _UNSET else activation, ACTIVATIONS, "activation", who)
 
 
 def _check_size(n: object, what: str, who: str) -> int:
@@ -121,7 +174,7 @@ def _check_choice(value: object, choices: Sequence[str], what: str, who: str) ->
     return value
 
 
-def _draw_weights(rng: random.Random, init: str, nin: int, nout: int, count: int) -> list[float]:
+def _draw_weights(rng: _Draws, init: str, nin: int, nout: int, count: int) -> list[float]:
     """``count`` weights of a layer with ``nin`` inputs and ``nout`` outputs, drawn by ``init``."""
     if init == "uniform":
         return [rng.uniform(-1.0, 1.0) for _ in range(count)]
@@ -137,8 +190,8 @@ def _draw_weights(rng: random.Random, init: str, nin: int, nout: int, count: int
     return [0.0] * count
 
 
-def _draw_biases(rng: random.Random, init: str, count: int) -> list[float]:
-    if init == "uniform":
+def _draw_biases(rng: _Draws, init: str, count: int) -> list[float]:
+    if init == "uniform" and rng is not _GLOBAL_RANDOM:  # micrograd's biases start at 0
         return [rng.uniform(-1.0, 1.0) for _ in range(count)]
     return [0.0] * count
 
@@ -278,6 +331,77 @@ def _activate(x: Value, activation: str) -> Value:
     return x
 
 
+# ---- parameter names -----------------------------------------------------------------------
+
+_TRAILING_INDICES = re.compile(r"(?:\[\d+\])+$")
+
+
+@dataclass(frozen=True)
+class ParameterName:
+    """Where a parameter sits in a model: its name taken apart.
+
+    Names are PyTorch's (``Module.named_parameters()``): the dotted path of the module that
+    owns the parameter, the group's name, then indices. ``"1.weight[3][0]"`` is
+    ``ParameterName(name="1.weight[3][0]", module="1", group="weight", kind="weight",
+    neuron=3, input=0)``; micrograd's ``"layers.0.neurons.2.w[1]"`` has ``module=
+    "layers.0.neurons.2"`` (the module is the neuron, so ``neuron`` is ``None``) and ``input=1``.
+
+    Attributes:
+        name: the whole name, as ``named_parameters()`` gives it and ``Value.label`` shows it.
+        module: the owning module's dotted path (``"0"``, ``"fc1"``, ``"layers.0.neurons.2"``).
+        group: the parameter group's own name (``"weight"``, ``"bias"``, ``"w"``, ``"b"``).
+        kind: ``"weight"`` (groups ``weight``/``w``), ``"bias"`` (``bias``/``b``), else the
+            group's name.
+        neuron: the neuron (row) within the module for a layer's ``weight[row][col]`` or
+            ``bias[row]``; ``None`` when the module is a single neuron or for other groups.
+        input: the input (column) a weight multiplies; ``None`` for a bias.
+    """
+
+    name: str
+    module: str
+    group: str
+    kind: str
+    neuron: int | None
+    input: int | None
+
+    @property
+    def neuron_path(self) -> str:
+        """The neuron this parameter belongs to: ``"0.neuron3"`` for row 3 of layer ``"0"``, or
+        the module itself when it is a single neuron (``"layers.0.neurons.2"``)."""
+        return self.module if self.neuron is None else f"{self.module}.neuron{self.neuron}"
+
+
+def parse_parameter_name(name: str) -> ParameterName | None:
+    """The parts of a parameter name (:class:`ParameterName`), or ``None`` for a name without a
+    module path (``"w1"``, ``"x"``), which no module's ``named_parameters()`` gives.
+
+    Accepts every name a :class:`Module` writes (``"0.weight[1][2]"``, ``"fc1.bias[0]"``,
+    ``"layers.0.neurons.1.w[2]"``, ``"b.b"``) and, for hand-labelled graphs, any dotted label
+    without spaces; trailing numeric parts count as indices (``"neuron.w.2"`` is ``w[2]``).
+    """
+    if not isinstance(name, str) or not name or any(c.isspace() for c in name):
+        return None
+    match = _TRAILING_INDICES.search(name)
+    base = name[: match.start()] if match else name
+    indices = [int(k) for k in re.findall(r"\d+", match.group(0))] if match else []
+    parts = base.split(".")
+    if len(parts) < 2 or not all(parts):
+        return None
+    while len(parts) > 2 and parts[-1].isdigit():
+        indices.insert(0, int(parts.pop()))
+    group = parts[-1]
+    kind = {"weight": "weight", "w": "weight", "bias": "bias", "b": "bias"}.get(group, group)
+    neuron: int | None = None
+    column: int | None = None
+    if kind == "weight" and len(indices) == 2:
+        neuron, column = indices
+    elif kind == "weight" and len(indices) == 1:
+        column = indices[0]
+    elif kind == "bias" and len(indices) == 1:
+        neuron = indices[0]
+    return ParameterName(name, ".".join(parts[:-1]), group, kind, neuron, column)
+
+
 # ---- the base class ------------------------------------------------------------------------
 
 
@@ -349,6 +473,23 @@ class Module:
                 if leaf not in seen:
                     seen.add(leaf)
                     out.append((leaf_name, leaf))
+        return out
+
+    def parameter_names(self) -> list[tuple[ParameterName, Value]]:
+        """:meth:`named_parameters` with each name taken apart (:class:`ParameterName`): which
+        module, group (weight or bias), neuron and input each parameter is.
+
+        Use it instead of parsing the names: ``[(p.module, p.neuron) for p, _ in
+        model.parameter_names() if p.kind == "weight"]``.
+        """
+        out: list[tuple[ParameterName, Value]] = []
+        for name, value in self.named_parameters():
+            parsed = parse_parameter_name(name)
+            if parsed is None:  # a group of the model itself ("w[0]" of a lone Neuron): no module path
+                inner = parse_parameter_name(f"_.{name}")
+                assert inner is not None
+                parsed = ParameterName(name, "", inner.group, inner.kind, inner.neuron, inner.input)
+            out.append((parsed, value))
         return out
 
     def parameters(self) -> list[Value]:
@@ -457,27 +598,31 @@ class Neuron(Module):
 
     Args:
         nin: number of inputs (>= 1).
-        activation: ``"tanh"``, ``"relu"``, ``"sigmoid"`` or ``"linear"``.
+        activation: ``"tanh"`` (the default), ``"relu"``, ``"sigmoid"`` or ``"linear"``.
+        nonlin: micrograd's argument instead of ``activation``: ``True`` is ReLU, ``False``
+            linear (``Neuron(2, nonlin=False)``, or micrograd's positional ``Neuron(2, False)``).
         init: weight scheme (module docstring); default micrograd's ``U(-1, 1)``.
         seed: an int making the draw reproducible.
-        rng: a ``random.Random`` to draw from instead of ``seed``.
+        rng: a ``random.Random`` to draw from instead of ``seed``. Without ``seed`` and ``rng``
+            the weights come from Python's global ``random`` and the bias is 0, as in micrograd.
 
     Raises:
-        ValueError / TypeError: for a bad size, activation, init, seed or rng.
+        ValueError / TypeError: for a bad size, activation, nonlin, init, seed or rng.
     """
 
     def __init__(
         self,
         nin: int,
-        activation: str = "tanh",
+        activation: str | bool | _Unset = _UNSET,
         *,
+        nonlin: bool | None = None,
         init: str = "uniform",
         seed: int | None = None,
         rng: random.Random | None = None,
     ) -> None:
         who = "Neuron()"
         self.nin = _check_size(nin, "nin", who)
-        self.activation = _check_choice(activation, ACTIVATIONS, "activation", who)
+        self.activation = _resolve_activation(activation, nonlin, "tanh", who)
         self.init = _check_choice(init, INITS, "init", who)
         r = _make_rng(seed, rng, who)
         self.w = [Value(x) for x in _draw_weights(r, init, nin, 1, nin)]
@@ -514,15 +659,17 @@ class Layer(Module):
     Values — or a single ``Value`` when ``nout == 1``, as in micrograd; on a batch, one such
     result per sample.
 
-    Args as :class:`Neuron`; ``seed``/``rng`` draw all neurons from one generator, in order.
+    Args as :class:`Neuron` (micrograd's ``Layer(nin, nout, nonlin=False)`` too); ``seed``/``rng``
+    draw all neurons from one generator, in order (neuron by neuron, then the biases).
     """
 
     def __init__(
         self,
         nin: int,
         nout: int,
-        activation: str = "tanh",
+        activation: str | bool | _Unset = _UNSET,
         *,
+        nonlin: bool | None = None,
         init: str = "uniform",
         seed: int | None = None,
         rng: random.Random | None = None,
@@ -530,7 +677,8 @@ class Layer(Module):
         who = f"{type(self).__name__}()"
         self.nin = _check_size(nin, "nin", who)
         self.nout = _check_size(nout, "nout", who)
-        self.activation = _check_choice(activation, ACTIVATIONS, "activation", who)
+        self.activation = _resolve_activation(activation, nonlin, "tanh", who)
+        activation = self.activation
         self.init = _check_choice(init, INITS, "init", who)
         r = _make_rng(seed, rng, who)
         weights = _draw_weights(r, init, nin, nout, nin * nout)
@@ -612,7 +760,9 @@ class MLP(Module):
             ``"sigmoid"``, ``"linear"``).
         init: as for :class:`Neuron`.
         seed: as for :class:`Neuron`; all layers draw from one generator in order.
-        rng: as for :class:`Neuron`.
+        rng: as for :class:`Neuron`. Without ``seed`` and ``rng``, micrograd's rule: weights
+            from Python's global ``random`` in micrograd's order, biases 0 — so after
+            ``random.seed(1337)``, ``MLP(2, [16, 16, 1])`` starts from micrograd's own weights.
 
     Raises:
         ValueError / TypeError: for bad sizes or options.
@@ -640,8 +790,11 @@ class MLP(Module):
         self.nin = nin
         self.nouts = sizes
         self.activation = activation
+        layer_rng = r if isinstance(r, random.Random) else None  # None: the global random, in order
         self.layers = [
-            Layer(dims[k], dims[k + 1], activation if k < len(sizes) - 1 else "linear", init=init, rng=r)
+            Layer(
+                dims[k], dims[k + 1], activation if k < len(sizes) - 1 else "linear", init=init, rng=layer_rng
+            )
             for k in range(len(sizes))
         ]
         self.relabel()

@@ -31,6 +31,8 @@ from typing import Any
 
 __all__ = [
     "FLOAT_FUNCTIONS",
+    "GATES",
+    "KINDS",
     "OPS",
     "Domain",
     "Op",
@@ -41,6 +43,7 @@ __all__ = [
     "get_op",
     "iszero",
     "log",
+    "maximum",
     "pow",
     "register_op",
     "relu",
@@ -151,6 +154,17 @@ def sign(x: float) -> float:
     return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
 
 
+def maximum(xs: Sequence[float]) -> float:
+    """The largest of ``xs``; ``nan`` when any of them is ``nan`` (as NumPy's ``max``)."""
+    best = -_INF
+    for x in xs:
+        if x != x:
+            return _NAN
+        if x > best:
+            best = x
+    return best
+
+
 def dot(x: Sequence[float], w: Sequence[float]) -> float:
     """``x[0]*w[0] + x[1]*w[1] + ...``, summed left to right."""
     total: float = sum(map(operator.mul, x, w))
@@ -176,6 +190,7 @@ FLOAT_FUNCTIONS: dict[str, Callable[..., float]] = {
     "iszero": iszero,
     "sum": sum,
     "dot": dot,
+    "max": maximum,
 }
 
 
@@ -315,6 +330,25 @@ def _codegen_push(
     return fn
 
 
+def _codegen_node_forward(op: Op) -> Callable[..., float]:
+    """Compile the forward into ``f(children, n)`` reading each operand's ``.data`` itself.
+
+    The engine's fast path calls it when it builds a node: one call, no list of floats. Variadic
+    ops and ops whose forward is a Python function go through ``float_forward``.
+    """
+    float_forward = op.float_forward
+    if op.variadic or not isinstance(op.forward, str):
+        return lambda cs, n: float_forward([c.data for c in cs], 0.0, n)
+    code = ast.unparse(ast.fix_missing_locations(_SafeFloatOps().visit(_parse(op.name, op.forward))))
+    lines = ["def _fwd(_cs, n):", f"    {', '.join(op.params)}, = _cs"]
+    lines += [f"    {p} = {p}.data" for p in op.params]
+    lines.append(f"    return {code}")
+    scope: dict[str, Any] = dict(FLOAT_FUNCTIONS)
+    exec(compile("\n".join(lines) + "\n", f"<forward {op.name}>", "exec"), scope)
+    fn: Callable[..., float] = scope["_fwd"]
+    return fn
+
+
 def _free_names(src: str) -> set[str]:
     tree = ast.parse(src.strip(), mode="eval")
     bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
@@ -324,6 +358,15 @@ def _free_names(src: str) -> set[str]:
 # --------------------------------------------------------------------------------------------
 # Op entries
 # --------------------------------------------------------------------------------------------
+
+#: How an op's gate treats the upstream gradient, per operand (what the narration says):
+#: ``"pass"`` unchanged (local derivative 1), ``"negate"`` (-1), ``"swap"`` times the other input
+#: (the local derivative is another operand), ``"route"`` all or nothing depending on the input,
+#: ``"scale"`` times a constant of the op, ``"stop"`` nothing (0); ``""``: times the local
+#: derivative's formula.
+GATES = ("pass", "negate", "swap", "route", "scale", "stop", "")
+#: What kind of op a row is: pictures name an ``"activation"`` when they summarise a neuron.
+KINDS = ("arithmetic", "function", "activation", "reduction")
 
 
 @dataclass(frozen=True, eq=False)
@@ -343,10 +386,16 @@ class Op:
         arg: the name of a constant argument (``"n"`` for ``x ** n``), or ``""``.
         arg_domain: where property tests sample the constant argument.
         template: how an expression is written, with ``{param}`` holes (``"{a} * {b}"``).
+        commutative: the operands can be swapped without changing the result (``add``, ``mul``,
+            ``sum``); pictures label the operand edges of the other ops (``a``, ``b``).
+        gate: how the gradient flows to each operand, one of :data:`GATES` for all operands or
+            one per parameter (``sub``: ``("pass", "negate")``); the narration reads it.
+        kind: one of :data:`KINDS` (``"activation"`` for ``tanh``, ``relu``, ``sigmoid``).
 
     Compiled at registration: ``float_forward(xs, out, n)`` (``out`` is ignored) and
     ``local_grads(xs, out, n)``, the formulas evaluated on floats with IEEE-safe ``/`` and ``**``;
-    and, for the engine's backward loop, ``push_grads(children, out, n, upstream)``, which adds
+    and, for the engine, ``node_forward(children, n)`` (the forward read straight from the
+    operands' ``.data``) and ``push_grads(children, out, n, upstream)``, which adds
     ``local derivative × upstream`` into each operand's ``.grad`` with the formulas inlined.
     """
 
@@ -361,11 +410,16 @@ class Op:
     arg: str = ""
     arg_domain: Domain | None = None
     template: str = ""
+    commutative: bool = False
+    gate: str | tuple[str, ...] = ""
+    kind: str = "function"
     float_forward: Callable[..., float] = field(init=False, repr=False, compare=False)
     local_grads: Callable[..., Any] = field(init=False, repr=False, compare=False)
     push_grads: Callable[..., None] = field(init=False, repr=False, compare=False)
+    node_forward: Callable[..., float] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        _check_metadata(self.name, self.params, self.commutative, self.gate, self.kind)
         if isinstance(self.forward, str):
             fwd = _codegen(
                 self.name,
@@ -383,11 +437,19 @@ class Op:
         object.__setattr__(self, "local_grads", self.compile_grads(FLOAT_FUNCTIONS, safe_floats=True))
         push = _codegen_push(self.name, self.params, self.variadic, self.grads, FLOAT_FUNCTIONS)
         object.__setattr__(self, "push_grads", push)
+        object.__setattr__(self, "node_forward", _codegen_node_forward(self))
 
     @property
     def arity(self) -> int | None:
         """The number of operands, or ``None`` for a variadic op."""
         return None if self.variadic else len(self.params)
+
+    @property
+    def stops_gradient(self) -> bool:
+        """True for a stop-gradient row such as ``detach``: every local derivative is the formula
+        ``0``, by definition rather than as the derivative of the forward (so finite differences
+        do not apply to it)."""
+        return all(g.strip() == "0" for g in self.grads)
 
     def compile_grads(self, namespace: Mapping[str, Any], *, safe_floats: bool = False) -> Callable[..., Any]:
         """Compile the local-derivative formulas against another set of functions.
@@ -513,6 +575,16 @@ class Op:
         except (KeyError, IndexError):
             return f"{self.name}({', '.join(names)})"
 
+    def gate_of(self, index: int, n_operands: int | None = None) -> str:
+        """The gate (one of :data:`GATES`) through which operand ``index`` receives its gradient."""
+        if isinstance(self.gate, str):
+            return self.gate
+        if not self.variadic:
+            return self.gate[index]
+        if not n_operands:
+            raise ValueError(f"op {self.name!r} is variadic: pass the number of operands")
+        return self.gate[index // (n_operands // len(self.params))]
+
     def param_of(self, index: int, n_operands: int | None = None) -> str:
         """The parameter name of operand ``index`` (``"w[2]"`` for the third ``w`` of a dot)."""
         if not self.variadic:
@@ -524,6 +596,23 @@ class Op:
 
     def __repr__(self) -> str:
         return f"Op({self.name!r}, {self.symbol!r}, forward={self.forward!r}, grads={self.grads!r})"
+
+
+def _check_metadata(
+    name: str, params: tuple[str, ...], commutative: object, gate: object, kind: object
+) -> None:
+    """Raise unless the drawing and narration fields of an op make sense."""
+    if not isinstance(commutative, bool):
+        raise TypeError(f"op {name!r}: commutative must be True or False, got {commutative!r}")
+    gates = (gate,) if isinstance(gate, str) else gate
+    if not isinstance(gates, tuple) or not all(isinstance(g, str) and g in GATES for g in gates):
+        raise ValueError(
+            f"op {name!r}: gate must be one of {GATES} or a tuple of them (one per parameter), got {gate!r}"
+        )
+    if not isinstance(gate, str) and len(gates) != len(params):
+        raise ValueError(f"op {name!r}: {len(params)} parameter(s) {params} but {len(gates)} gate(s)")
+    if kind not in KINDS:
+        raise ValueError(f"op {name!r}: kind must be one of {KINDS}, got {kind!r}")
 
 
 #: The op table, by name, in registration order.
@@ -545,6 +634,9 @@ def register_op(
     arg: str = "",
     arg_domain: Domain | None = None,
     template: str = "",
+    commutative: bool = False,
+    gate: str | Sequence[str] = "",
+    kind: str = "function",
     replace: bool = False,
 ) -> Op:
     """Add an operation to the op table and return its entry.
@@ -556,9 +648,14 @@ def register_op(
     ``out`` and the constant argument ``n``, using the functions in :data:`FLOAT_FUNCTIONS` and
     previously registered ops.
 
+    ``commutative``, ``gate`` and ``kind`` tell the pictures and the narration what a built-in op
+    of the same shape gets (see :class:`Op`): ``gate="swap"`` narrates "swaps its inputs",
+    ``kind="activation"`` names the op in a collapsed neuron's box.
+
     Raises:
         ValueError: the name is taken (pass ``replace=True``), the numbers of parameters,
-            formulas and domains disagree, or a formula does not parse or uses an unknown name.
+            formulas, domains and gates disagree, a formula does not parse or uses an unknown
+            name, or ``gate``/``kind`` is not one of :data:`GATES`/:data:`KINDS`.
         TypeError: an argument has the wrong type.
     """
     if not isinstance(name, str) or not name.isidentifier():
@@ -599,6 +696,8 @@ def register_op(
                 f"op {name!r}: formula {src!r} uses unknown name(s) {sorted(unknown)}; "
                 f"it may use {list(params)}, 'out', 'n' and {sorted(FLOAT_FUNCTIONS)}"
             )
+    gate = gate if isinstance(gate, str) else tuple(gate)
+    _check_metadata(name, params, commutative, gate, kind)
     if not template:
         template = f"{name}(" + ", ".join("{" + p + "}" for p in params) + ")"
     op = Op(
@@ -613,6 +712,9 @@ def register_op(
         arg=arg,
         arg_domain=arg_domain,
         template=template,
+        commutative=commutative,
+        gate=gate,
+        kind=kind,
     )
     OPS[name] = op
     # later formulas may call this op by name
@@ -674,31 +776,36 @@ def _row(
 # (iszero(...) masks 0·∞ at the single points where PyTorch defines the gradient as 0)
 #    name       symbol  params  forward          ∂out/∂param                     sample domain
 _row("add",     "+",    "a b",  "a + b",         ["1", "1"],                      [_ANY, _ANY],
-     "add distributes: each input receives the upstream gradient unchanged", "{a} + {b}")
+     "add distributes: each input receives the upstream gradient unchanged", "{a} + {b}",
+     commutative=True, gate="pass", kind="arithmetic")
 _row("sub",     "-",    "a b",  "a - b",         ["1", "-1"],                     [_ANY, _ANY],
-     "sub passes the gradient to a and its negative to b", "{a} - {b}")
+     "sub passes the gradient to a and its negative to b", "{a} - {b}",
+     gate=("pass", "negate"), kind="arithmetic")
 _row("mul",     "*",    "a b",  "a * b",         ["b", "a"],                      [_ANY, _ANY],
-     "mul swaps: each input receives the upstream gradient times the other input", "{a} * {b}")
+     "mul swaps: each input receives the upstream gradient times the other input", "{a} * {b}",
+     commutative=True, gate="swap", kind="arithmetic")
 _row("div",     "/",    "a b",  "a / b",         ["1 / b", "-out / b"],           [_ANY, _NONZERO],
-     "div: ∂/∂a = 1/b, ∂/∂b = -a/b²", "{a} / {b}")
+     "div: ∂/∂a = 1/b, ∂/∂b = -a/b²", "{a} / {b}", kind="arithmetic")
 _row("neg",     "-",    "x",    "-x",            ["-1"],                          [_ANY],
-     "neg flips the sign of the gradient", "-{x}")
+     "neg flips the sign of the gradient", "-{x}", gate="negate", kind="arithmetic")
 _row("pow",     "**",   "a b",  "a ** b",
      ["b * a ** (b - 1 + iszero(a) * iszero(b))", "out * log(a + iszero(a))"], [_POS, _EXPONENT],
-     "pow: ∂/∂a = b·a^(b-1), ∂/∂b = aᵇ·ln a (0 at a = 0 or b = 0, as in PyTorch)", "{a} ** {b}")
+     "pow: ∂/∂a = b·a^(b-1), ∂/∂b = aᵇ·ln a (0 at a = 0 or b = 0, as in PyTorch)", "{a} ** {b}",
+     kind="arithmetic")
 _row("pown",    "**",   "x",    "x ** n",        ["n * x ** (n - 1 + iszero(n))"],            [_POS],
      "power rule: n·xⁿ⁻¹ (0 when n = 0, also at x = 0, as in PyTorch)", "{x} ** {n}",
-     arg="n", arg_domain=Domain(-3.0, 3.0))
+     arg="n", arg_domain=Domain(-3.0, 3.0), kind="arithmetic")
 _row("exp",     "exp",  "x",    "exp(x)",        ["out"],                         [_ANY],
      "exp is its own derivative: eˣ", "exp({x})")
 _row("log",     "log",  "x",    "log(x)",        ["1 / x"],                       [Domain(0.1, 10.0)],
      "log: 1/x", "log({x})")
 _row("tanh",    "tanh", "x",    "tanh(x)",       ["1 - out * out"],               [_ANY],
-     "tanh: 1 - tanh²", "tanh({x})")
+     "tanh: 1 - tanh²", "tanh({x})", kind="activation")
 _row("relu",    "ReLU", "x",    "relu(x)",       ["step(x)"],                     [_NONZERO],
-     "relu routes: the gradient passes where x > 0 and stops elsewhere", "relu({x})")
+     "relu routes: the gradient passes where x > 0 and stops elsewhere", "relu({x})",
+     gate="route", kind="activation")
 _row("sigmoid", "σ",    "x",    "sigmoid(x)",    ["out * (1 - out)"],             [Domain(-5.0, 5.0)],
-     "sigmoid: σ(1 - σ)", "sigmoid({x})")
+     "sigmoid: σ(1 - σ)", "sigmoid({x})", kind="activation")
 _row("sin",     "sin",  "x",    "sin(x)",        ["cos(x)"],                      [_ANY],
      "sin: cos x", "sin({x})")
 _row("cos",     "cos",  "x",    "cos(x)",        ["-sin(x)"],                     [_ANY],
@@ -708,10 +815,19 @@ _row("abs",     "abs",  "x",    "abs(x)",        ["sign(x)"],                   
 _row("sqrt",    "√",    "x",    "sqrt(x)",       ["0.5 / out"],                   [_POS],
      "sqrt: 1/(2√x)", "sqrt({x})")
 _row("sum",     "Σ",    "x",    "sum(x)",        ["1"],                           [_ANY],
-     "sum distributes: every term receives the upstream gradient", "sum({x})", variadic=True)
+     "sum distributes: every term receives the upstream gradient", "sum({x})", variadic=True,
+     commutative=True, gate="pass", kind="reduction")
 _row("dot",     "·",    "x w",  "dot(x, w)",     ["w[i]", "x[i]"],                [_ANY, _ANY],
      "dot: each x[i] receives w[i] times the upstream gradient, and each w[i] receives x[i]",
-     "dot({x}, {w})", variadic=True)
+     "dot({x}, {w})", variadic=True, gate="swap", kind="reduction")
+# max routes like relu: the largest input gets the gradient (split evenly between tied inputs)
+_row("max",     "max",  "x",    "max(x)",
+     ["iszero(x[i] - out) / sum([iszero(v - out) for v in x])"],                  [_ANY],
+     "max routes: the largest input receives the upstream gradient (tied inputs share it)",
+     "max({x})", variadic=True, commutative=True, gate="route", kind="reduction")
+_row("detach",  "detach", "x",  "x",             ["0"],                           [_ANY],
+     "detach stops the gradient: the value passes forward, nothing flows back", "detach({x})",
+     gate="stop", kind="function")
 # fmt: on
 
 #: The names of the built-in rows; they cannot be replaced.

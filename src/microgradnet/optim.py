@@ -28,9 +28,23 @@ so each parameter is updated once per step.
 **Update rules.** Each optimizer's arithmetic is one function, :func:`sgd_rule` or
 :func:`adam_rule`, of (parameter, gradient, state buffers, hyper-parameters).
 :meth:`Optimizer.step` applies it to each parameter's floats; the fused trainer of
-``microgradnet.compile`` applies the very same function to NumPy arrays holding every parameter
-(:meth:`Optimizer.update_rule` binds the hyper-parameters of a step), so both give the same
-numbers, bit for bit.
+``microgradnet.compile`` applies the very same function to NumPy arrays holding every parameter,
+so both give the same numbers, bit for bit. It talks to the optimizer through three methods:
+
+* :meth:`Optimizer.update_rule` ``(step, sqrt)``: the rule of one step with the
+  hyper-parameters (and the learning rate of that step) bound, ``rule(p, g, *buffers)``;
+* :meth:`Optimizer.buffers`: the state that rule carries from step to step, one list of
+  floats per buffer (named by :meth:`Optimizer.state_names`);
+* :meth:`Optimizer.advance` ``(steps, buffers)``: take the state back after running the rule
+  ``steps`` times elsewhere.
+
+>>> import numpy as np
+>>> p, g = np.array([1.0, 2.0]), np.array([0.5, -1.0])
+>>> opt = SGD([Value(1.0), Value(2.0)], lr=0.1, momentum=0.9)
+>>> rule = opt.update_rule(opt.steps, np.sqrt)
+>>> p, buf = rule(p, g, *np.array(opt.buffers()))
+>>> opt.advance(1, [buf]); opt.steps, opt.momentum_buffer
+(1, [0.5, -1.0])
 
 **State.** :meth:`Optimizer.state_dict` returns a JSON-able dict (the step count and each
 buffer as a list of floats, one per parameter in order); :meth:`Optimizer.load_state_dict`
@@ -42,7 +56,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Union
 
 from microgradnet.engine import Value
@@ -170,14 +184,6 @@ class Optimizer:
         #: the number of steps taken so far
         self.steps = 0
 
-    def current_lr(self) -> float:
-        """The learning rate the next ``step()`` will use.
-
-        Raises ``ValueError``/``TypeError`` if a schedule returns something that is not a
-        non-negative finite number.
-        """
-        return self.lr_at(self.steps)
-
     def lr_at(self, step: int) -> float:
         """The learning rate of the step numbered ``step`` (0-based: the first step is 0).
 
@@ -210,8 +216,7 @@ class Optimizer:
         """Update every parameter from its ``.grad`` (see the subclass for the rule)."""
         rule = self.update_rule(self.steps, math.sqrt)  # validates the lr before any change
         names = self.state_names()
-        n = len(self.params)
-        buffers = [self._buffer(name) or [0.0] * n for name in names]
+        buffers = self.buffers()
         if not names:
             for p in self.params:
                 p.data = rule(p.data, p.grad)[0]
@@ -238,6 +243,42 @@ class Optimizer:
         Raises ``ValueError``/``TypeError`` for a bad learning rate from a schedule.
         """
         raise NotImplementedError(f"{type(self).__name__} has no update rule")
+
+    def buffers(self) -> list[list[float]]:
+        """The buffers named by :meth:`state_names`, in that order, one float per parameter
+        (zeros for a buffer that does not exist yet): what :meth:`update_rule`'s function
+        takes after the parameter and its gradient."""
+        n = len(self.params)
+        return [list(self._buffer(name) or [0.0] * n) for name in self.state_names()]
+
+    def advance(self, steps: int, buffers: Sequence[Any]) -> None:
+        """Record that ``steps`` updates ran elsewhere with :meth:`update_rule` (for steps
+        ``self.steps``, ``self.steps + 1``, ...), leaving ``buffers`` (as :meth:`buffers`
+        returns them; NumPy arrays are fine). The step count grows by ``steps``.
+
+        This is how the fused trainer of ``microgradnet.compile`` hands back the state it kept
+        in arrays. Raises ``ValueError`` for a negative ``steps``, the wrong number of buffers
+        or a buffer of the wrong length, ``TypeError`` for a non-number; nothing changes then.
+        """
+        who = f"{type(self).__name__}.advance()"
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise ValueError(f"{who}: steps must be an integer >= 0, got {steps!r}")
+        names = self.state_names()
+        if len(buffers) != len(names):
+            raise ValueError(f"{who}: expected {len(names)} buffer(s) {names}, got {len(buffers)}")
+        lists: list[list[float]] = []
+        for name, buf in zip(names, buffers):
+            values = buf.tolist() if hasattr(buf, "tolist") else list(buf)
+            if len(values) != len(self.params):
+                raise ValueError(
+                    f"{who}: {name!r} has {len(values)} entries but there are {len(self.params)} parameters"
+                )
+            if not all(_real(x) for x in values):
+                raise TypeError(f"{who}: {name!r} must hold numbers")
+            lists.append([float(x) for x in values])
+        self.steps += int(steps)
+        for name, values in zip(names, lists):
+            setattr(self, name, values)
 
     # ---- state ----
 
@@ -294,6 +335,10 @@ class Optimizer:
             for k, x in enumerate(buf):
                 if not _real(x):
                     raise TypeError(f"{who}: {name!r}[{k}] must be a number, got {x!r}")
+                try:
+                    float(x)
+                except OverflowError:
+                    raise ValueError(f"{who}: {name!r}[{k}] is too large for a float") from None
             buffers[name] = [float(x) for x in buf]
         self._check_loaded(buffers, steps, who)
         self.steps = steps

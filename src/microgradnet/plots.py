@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from microgradnet._files import write_atomic
+from microgradnet.losses import LOSSES, predicted_classes
 from microgradnet.train import History, Model, predict
 
 __all__ = ["plot_decision_boundary", "plot_history", "plot_max_weights"]
@@ -70,7 +71,8 @@ def plot_decision_boundary(
     """Draw the regions a 2-D classifier assigns to each class, with the data on top; returns the path.
 
     The model is evaluated (without recording a graph) on a ``resolution × resolution`` grid
-    covering the data plus a margin; the predicted class is the argmax of several outputs, or
+    covering the data plus a margin; the predicted class is
+    :func:`microgradnet.losses.predicted_classes`: the argmax of several outputs, or
     ``output > 0`` for one output (``> 0.5`` with ``loss="binary_cross_entropy"``). The eager
     engine evaluates one grid point at a time, so keep ``resolution`` modest.
     Raises ``ValueError`` unless ``X`` has two features and ``path`` ends in ``.png``.
@@ -91,10 +93,8 @@ def plot_decision_boundary(
     ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution)
     gx, gy = np.meshgrid(xs, ys)
     out = predict(model, np.column_stack([gx.ravel(), gy.ravel()]))
-    if out.ndim == 2:
-        grid = out.argmax(axis=1)
-    else:
-        grid = (out > (0.5 if loss == "binary_cross_entropy" else 0.0)).astype(np.int64)
+    spec = LOSSES.get(loss)
+    grid = np.array(predicted_classes(out, threshold=spec.threshold if spec else 0.0), dtype=np.int64)
     classes = sorted(set(np.asarray(y).astype(np.int64).tolist()) | set(grid.tolist()))
     k = max(classes) + 1
     from matplotlib.colors import ListedColormap

@@ -33,11 +33,13 @@ import contextlib
 import hashlib
 import json
 import math
+import numbers
 import os
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+import weakref
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, Union
@@ -46,10 +48,12 @@ import numpy as np
 
 from microgradnet import data as _data
 from microgradnet import losses as _losses
+from microgradnet import nn as _nn
 from microgradnet import optim as _optim
 from microgradnet._files import write_atomic
-from microgradnet.compile import FIT_LOSSES, CompileError, FusedTrainer, evaluate_named, for_fit
-from microgradnet.engine import Value, no_grad
+from microgradnet.compile import FIT_LOSSES, CompiledStep, CompileError, FusedTrainer, for_fit
+from microgradnet.engine import Value, is_grad_enabled, no_grad
+from microgradnet.losses import LossSpec
 
 __all__ = [
     "CheckpointError",
@@ -88,59 +92,54 @@ class Optimizer(Protocol):
 
 # ---------------------------------------------------------------- losses and tasks
 
-CLASSIFICATION_LOSSES = ("cross_entropy", "hinge", "binary_cross_entropy_with_logits", "binary_cross_entropy")
-REGRESSION_LOSSES = ("mse", "mae")
-LOSS_NAMES = CLASSIFICATION_LOSSES + REGRESSION_LOSSES
+#: the named losses (``microgradnet.losses.LOSSES``), for classification and for regression
+LOSS_NAMES = tuple(_losses.LOSSES)
+CLASSIFICATION_LOSSES = tuple(name for name, spec in _losses.LOSSES.items() if spec.classifier)
+REGRESSION_LOSSES = tuple(name for name, spec in _losses.LOSSES.items() if not spec.classifier)
 
 
 @dataclass(frozen=True)
 class _Task:
-    """How a loss reads targets and how outputs become class predictions."""
+    """The loss ``fit`` trains with: a named loss of the library (``spec``), or a callable."""
 
     name: str
     fn: LossFn
     classify: bool  # accuracy is meaningful
+    spec: LossSpec | None = None  # the named loss, when ``fn`` is the library's own
 
-    def targets(self, y: np.ndarray[Any, Any], outputs: list[Any]) -> list[Any]:
-        if self.name == "cross_entropy":
-            return [int(t) for t in y]
-        if self.name == "hinge":
-            return [1.0 if t > 0 else -1.0 for t in y]
-        if self.name in ("mse", "mae") and outputs and not isinstance(outputs[0], Value):
-            # several outputs per sample: one-hot targets, as in the lesson's squared error
-            k = len(outputs[0])
-            return [[1.0 if j == int(t) else 0.0 for j in range(k)] for t in y]
-        if outputs and not isinstance(outputs[0], Value):
-            return [int(t) for t in y]  # several outputs: class indices
-        return [float(t) for t in y]
+    @property
+    def threshold(self) -> float:
+        """One output is class 1 when it is above this (0.5 for probabilities)."""
+        return self.spec.threshold if self.spec is not None else 0.0
 
     def loss(self, outputs: list[Any], y: np.ndarray[Any, Any]) -> Value:
-        return self.fn(outputs, self.targets(y, outputs))
+        """The mean loss of a batch: the named loss's per-sample form (as the compiled path
+        traces it), or the callable on fit's targets."""
+        several = bool(outputs) and not isinstance(outputs[0], Value)
+        if self.spec is not None:  # a class index, or a number (a class index for several outputs)
+            integral = self.spec.target == "class" or several
+            return self.spec.mean(outputs, [int(t) for t in y] if integral else [float(t) for t in y])
+        return self.fn(outputs, [int(t) for t in y] if several else [float(t) for t in y])
 
-    def predict(self, outputs: list[Any]) -> np.ndarray[Any, Any]:
-        return _classes(outputs, threshold=0.5 if self.name == "binary_cross_entropy" else 0.0)
-
-
-def _classes(outputs: list[Any], threshold: float = 0.0) -> np.ndarray[Any, Any]:
-    """Class indices: argmax of several outputs, or ``output > threshold`` for a single one."""
-    if not outputs:
-        return np.zeros(0, np.int64)
-    if isinstance(outputs[0], Value):
-        return np.array([1 if o.data > threshold else 0 for o in outputs], np.int64)
-    return np.array([max(range(len(o)), key=lambda j: o[j].data) for o in outputs], np.int64)
+    def accuracy(self, predicted: Sequence[int], y: np.ndarray[Any, Any], several: bool) -> float | None:
+        """The fraction right, or ``None`` for regression (one output under mse/mae)."""
+        if not self.classify and not (several and self.spec is not None):
+            return None
+        return float(np.mean(np.asarray(predicted) == np.asarray(y).astype(np.int64)))
 
 
 def _task(loss: str | LossFn, classify: bool | None = None) -> _Task:
     if callable(loss):
         # a function's name, or a loss object's repr such as "CrossEntropyLoss()"
         name = str(getattr(loss, "__name__", None) or repr(loss))
-        if name in LOSS_NAMES:  # e.g. losses.mse passed as a function
-            return _Task(name, loss, name in CLASSIFICATION_LOSSES)
+        spec = _losses.LOSSES.get(name)
+        if spec is not None:  # e.g. losses.mse passed as a function
+            return _Task(name, loss, spec.classifier, spec if loss is spec.batch else None)
         return _Task(name, loss, True if classify is None else classify)
-    if not isinstance(loss, str) or loss not in LOSS_NAMES:
+    spec = _losses.LOSSES.get(loss) if isinstance(loss, str) else None
+    if spec is None:
         raise ValueError(f"unknown loss {loss!r}: expected one of {', '.join(LOSS_NAMES)} or a callable")
-    fn: LossFn = getattr(_losses, loss)
-    return _Task(loss, fn, loss in CLASSIFICATION_LOSSES)
+    return _Task(spec.name, spec.batch, spec.classifier, spec)
 
 
 # ---------------------------------------------------------------- one step
@@ -161,12 +160,7 @@ def _forward(model: Model, X: np.ndarray[Any, Any]) -> list[Any]:
 def _accuracy_of(task: _Task, outputs: list[Any], y: np.ndarray[Any, Any]) -> float | None:
     """The fraction classified right, or ``None`` for regression (one output under mse/mae)."""
     several = bool(outputs) and not isinstance(outputs[0], Value)
-    if task.name in REGRESSION_LOSSES:
-        if not several:
-            return None
-    elif not task.classify:
-        return None
-    return float(np.mean(task.predict(outputs) == np.asarray(y).astype(np.int64)))
+    return task.accuracy(_losses.predicted_classes(outputs, threshold=task.threshold), y, several)
 
 
 @dataclass
@@ -193,6 +187,10 @@ def train_step(
     """
     if not isinstance(task, _Task):
         task = _task(task)
+    if not is_grad_enabled():
+        raise RuntimeError(
+            "train_step() cannot train inside no_grad(): no graph is recorded to backpropagate"
+        )
     outputs = _forward(model, Xb)
     loss = task.loss(outputs, yb)
     if l2:
@@ -204,22 +202,17 @@ def train_step(
     return StepResult(loss.data, None if acc is None else round(acc * len(yb)), len(yb))
 
 
-def _compiled_train_step(
-    trainer: FusedTrainer, optimizer: Optimizer, task: _Task, Xb: Any, yb: Any
-) -> StepResult:
+def _compiled_train_step(trainer: FusedTrainer, task: _Task, Xb: Any, yb: Any) -> StepResult:
     """:func:`train_step` on the compiled path (same loss, gradients to rounding).
 
-    The trainer updates ``optimizer``'s parameters in arrays (fused); the ``Value``\\s are
+    The trainer updates the optimizer's parameters in arrays (fused); the ``Value``\\s are
     written back by ``trainer.sync()``, which :func:`fit` calls after the epoch's minibatches.
     """
     loss = trainer.step(Xb, yb)
-    out = trainer.last_outputs  # the same rules as _accuracy_of, on the outputs' numbers
-    if (task.name in REGRESSION_LOSSES and out.shape[1] == 1) or (
-        task.name not in REGRESSION_LOSSES and not task.classify
-    ):
-        return StepResult(loss, None, len(yb))
-    pred = out.argmax(axis=1) if out.shape[1] > 1 else (out[:, 0] > 0.0).astype(np.int64)
-    return StepResult(loss, int(np.sum(pred == np.asarray(yb).astype(np.int64))), len(yb))
+    out = trainer.last_outputs  # the model's outputs, (rows, outputs)
+    predicted = _losses.predicted_classes(out, threshold=task.threshold)
+    acc = task.accuracy(predicted, yb, out.shape[1] > 1)
+    return StepResult(loss, None if acc is None else round(acc * len(yb)), len(yb))
 
 
 # ---------------------------------------------------------------- evaluation
@@ -270,16 +263,17 @@ def _check_targets(
     if not np.all(np.isfinite(y)):
         row = int(np.argwhere(~np.isfinite(y))[0][0])
         raise ValueError(f"{who}: y must be finite, y[{row}] is {float(y[row])!r}")
-    if task.name not in LOSS_NAMES or task.fn is not getattr(_losses, task.name):
+    spec = task.spec
+    if spec is None:
         return  # a loss function of the caller's own: it decides what targets mean
-    if task.name in ("binary_cross_entropy", "binary_cross_entropy_with_logits"):
+    if spec.target == "value" and spec.classifier:  # the binary cross entropies: probabilities
         if np.any((y < 0) | (y > 1)):
             bad = y[(y < 0) | (y > 1)][0]
             raise ValueError(f"{who}: {task.name} needs targets in [0, 1], got {float(bad)!r}")
         return
     k = _n_outputs(model, X)
-    if task.name != "cross_entropy" and k == 1:
-        return
+    if (spec.one_score or spec.target == "value") and k == 1:
+        return  # one output: a margin or a regression target, not a class index
     if np.any(y != np.round(y)):
         bad = y[y != np.round(y)][0]
         raise ValueError(f"{who}: {task.name} needs whole-number class labels in y, got {float(bad)!r}")
@@ -318,10 +312,11 @@ def predict_classes(model: Model, X: Any, loss: str = "cross_entropy") -> np.nda
     Raises ``ValueError`` for an unknown loss name or an ``X`` that is not 2-D, ``TypeError``
     for a model that cannot be called.
     """
-    if loss not in LOSS_NAMES:
+    spec = _losses.LOSSES.get(loss) if isinstance(loss, str) else None
+    if spec is None:
         raise ValueError(f"unknown loss {loss!r}: expected one of {', '.join(LOSS_NAMES)}")
     outputs = _outputs_without_graph(model, X, "predict_classes")
-    return _classes(outputs, threshold=0.5 if loss == "binary_cross_entropy" else 0.0)
+    return np.array(_losses.predicted_classes(outputs, threshold=spec.threshold), dtype=np.int64)
 
 
 def evaluate(
@@ -336,15 +331,62 @@ def evaluate(
     task = _task(loss)
     X, y = _check_xy(X, y, "evaluate")
     _check_targets(model, task, X, y, "evaluate")
-    if task.name in ("cross_entropy", "hinge") and task.fn is getattr(_losses, task.name):
+    if task.spec is not None and task.spec.target == "class" and task.spec.compiled and is_grad_enabled():
         with contextlib.suppress(CompileError):  # the compiled forward pass, when the model allows
-            mean_loss, out = evaluate_named(model, task.name, X, y)
-            pred = out.argmax(axis=1) if out.shape[1] > 1 else (out[:, 0] > 0.0).astype(np.int64)
-            return mean_loss, float(np.mean(pred == y.astype(np.int64)))
+            mean_loss, out = _compiled_for(model, task.spec.name).evaluate(X, y)
+            predicted = _losses.predicted_classes(out, threshold=task.threshold)
+            return mean_loss, task.accuracy(predicted, y, out.shape[1] > 1)
     with no_grad():
         outputs = _forward(model, X)
         value = task.loss(outputs, y)
     return float(value.data), _accuracy_of(task, outputs, y)
+
+
+#: compiled steps for evaluate, per model and loss, with the structure they were traced for
+_EVALUATORS: weakref.WeakKeyDictionary[Any, dict[str, tuple[tuple[Any, ...], list[Value], CompiledStep]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _structure(model: Any) -> tuple[Any, ...] | None:
+    """What the graph of an ``nn`` model depends on besides its parameters: each module's class
+    and configuration (its repr), in order. ``None`` for a model with code of its own (a class
+    outside ``microgradnet.nn``), whose graph nothing short of tracing it again can vouch for."""
+    if not isinstance(model, _nn.Module):
+        return None
+    found: list[tuple[str, str]] = []
+    stack: list[Any] = [model]
+    while stack:
+        module = stack.pop()
+        if type(module).__module__ != _nn.__name__:
+            return None
+        found.append((type(module).__qualname__, repr(module)))
+        stack.extend(child for _, child in reversed(module._children()))
+    return tuple(found)
+
+
+def _compiled_for(model: Any, loss: str) -> CompiledStep:
+    """The compiled step of ``loss`` for ``model``, reused while the model's parameters (the
+    same Values, in the same order) and structure are unchanged, else traced again."""
+    params = list(model.parameters())
+    structure = _structure(model)
+    try:
+        cache = _EVALUATORS.setdefault(model, {})
+    except TypeError:  # a model that cannot be weakly referenced: no cache
+        cache = {}
+    entry = cache.get(loss)
+    if (
+        entry is not None
+        and structure is not None
+        and entry[0] == structure
+        and len(entry[1]) == len(params)
+        and all(a is b for a, b in zip(entry[1], params))
+    ):
+        return entry[2]
+    step = for_fit(model, loss)
+    if structure is not None:
+        cache[loss] = (structure, params, step)
+    return step
 
 
 def r2_score(y_true: Any, y_pred: Any) -> float:
@@ -525,6 +567,11 @@ def _make_optimizer(
     return optimizer
 
 
+def _is_integer(x: object) -> bool:
+    """An int or a NumPy integer (``numbers.Integral``), but not a bool."""
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
 def _progress_bar(progress: bool | None, total: int) -> Any:
     if progress is None:
         progress = sys.stderr.isatty()
@@ -555,6 +602,7 @@ def fit(
     checkpoint: str | os.PathLike[str] | None = None,
     callbacks: Iterable[Callback] = (),
     compile: bool = True,
+    resume: str | os.PathLike[str] | None = None,
 ) -> History:
     """Train ``model`` on ``(X, y)`` for ``epochs`` epochs of minibatch descent; returns the History.
 
@@ -570,7 +618,14 @@ def fit(
     - ``progress``: a tqdm bar over epochs; ``None`` shows it only when stderr is a terminal.
     - ``early_stopping``: an :class:`EarlyStopping`, or an int patience on ``val_loss``.
     - ``checkpoint``: a path; model and optimizer state are saved there (atomically) after every
-      epoch, or after each improvement when early stopping is on.
+      epoch, or after each improvement when early stopping is on, with the progress of the run
+      (the epoch, the shuffling generator's state and the history so far).
+    - ``resume``: a checkpoint written by ``fit(checkpoint=...)``; the model, the optimizer and
+      the progress are restored from it and training continues with the next epoch up to
+      ``epochs`` (the total, counting the epochs before the checkpoint). A run interrupted and
+      resumed with the same arguments ends with the same parameters, bit for bit, as one run
+      straight through (with early stopping, the checkpoint is the best epoch's, and the
+      resumed run continues from there). ``seed`` is then not used.
     - ``callbacks``: each is called as ``callback(epoch, history)`` after every epoch; returning
       ``True`` stops training.
     - ``compile``: run each minibatch on the compiled path (:mod:`microgradnet.compile`) when
@@ -579,17 +634,26 @@ def fit(
       checkpoints and callbacks); when the model cannot be compiled, a warning says why and
       training continues on the eager engine.
 
-    Raises ``ValueError`` / ``TypeError`` for bad arguments before any parameter changes.
+    Raises ``ValueError`` / ``TypeError`` for bad arguments before any parameter changes,
+    :class:`CheckpointError` for a ``resume`` checkpoint that does not fit the model or holds no
+    progress, ``RuntimeError`` inside ``no_grad()``, and inside ``detect_anomaly()`` the
+    :class:`~microgradnet.AnomalyError` of the first non-finite value (on the compiled path too).
     """
+    if not is_grad_enabled():
+        raise RuntimeError(
+            "fit() cannot train inside no_grad(): no graph is recorded, so there is nothing to "
+            "backpropagate; call fit() outside the `with no_grad():` block"
+        )
     _check_model(model, "fit")
     X, y = _check_xy(X, y, "fit")
     task = _task(loss)
     _check_targets(model, task, X, y, "fit")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+    if task.spec is not None and task.spec.target == "value" and _n_outputs(model, X) > 1:
+        y = y.astype(np.int64)  # class labels of a model with one output per class (one-hot targets)
+    if not _is_integer(epochs) or epochs < 0:
         raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
-    if batch_size is not None and (
-        isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
-    ):
+    epochs = int(epochs)
+    if batch_size is not None and (not _is_integer(batch_size) or batch_size < 1):
         raise ValueError(f"batch_size must be an integer >= 1 or None (full batch), got {batch_size!r}")
     if not isinstance(l2, (int, float)) or l2 < 0 or not math.isfinite(l2):
         raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")
@@ -601,6 +665,8 @@ def fit(
         if X_val.shape[1] != X.shape[1]:
             raise ValueError(f"X_val has {X_val.shape[1]} features but X has {X.shape[1]}")
         _check_targets(model, task, X_val, y_val, "fit (validation data)")
+        if y.dtype.kind == "i" and task.spec is not None and task.spec.target == "value":
+            y_val = y_val.astype(np.int64)
     if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
         early_stopping = EarlyStopping(patience=early_stopping)
     if early_stopping is not None:
@@ -624,27 +690,37 @@ def fit(
             raise FileNotFoundError(
                 f"checkpoint {str(checkpoint)!r}: directory {str(directory)!r} does not exist"
             )
+    if resume is not None and not Path(resume).is_file():
+        raise FileNotFoundError(f"resume: checkpoint {str(resume)!r} not found")
     opt = _make_optimizer(model, optimizer, lr)
-    step: FusedTrainer | None = None
-    if compile and task.name in FIT_LOSSES and task.fn is getattr(_losses, task.name):
-        step = for_fit(model, task.name, l2).trainer(opt)
-
     history = History(loss=task.name)
     rng = np.random.default_rng(seed)
-    size = len(X) if batch_size is None else batch_size
     best: float | None = None
-    best_params: list[float] | None = None
+    first = 1
+    if resume is not None:
+        progress_state = _resume(model, resume, opt, task.name)
+        first = progress_state.epoch + 1
+        rng.bit_generator.state = progress_state.rng
+        history = progress_state.history
+        best = progress_state.best
+    step: FusedTrainer | None = None
+    if compile and task.spec is not None and task.spec.name in FIT_LOSSES:
+        step = for_fit(model, task.spec.name, l2).trainer(opt)
+
+    size = len(X) if batch_size is None else int(batch_size)
+    # (a resumed run with early stopping starts from its best epoch's checkpoint)
+    best_params: list[float] | None = None if best is None else [p.data for p in model.parameters()]
     waited = 0
-    bar = _progress_bar(progress, epochs)
+    bar = _progress_bar(progress, max(0, epochs - first + 1))
     try:
-        for epoch in range(1, epochs + 1):
+        for epoch in range(first, epochs + 1):
             start = time.perf_counter()
             total_loss, seen = 0.0, 0
             correct: int | None = 0
             for Xb, yb in _data.minibatches(X, y, size, shuffle=shuffle, seed=rng):
                 if step is not None:
                     try:
-                        r = _compiled_train_step(step, opt, task, Xb, yb)
+                        r = _compiled_train_step(step, task, Xb, yb)
                     except CompileError as exc:
                         step.sync()  # the Values take the last completed step
                         warnings.warn(f"fit(): {exc} Training eagerly instead.", RuntimeWarning, stacklevel=2)
@@ -676,12 +752,14 @@ def fit(
                     best, waited, history.best_epoch = score, 0, epoch
                     best_params = [p.data for p in model.parameters()]
                     if checkpoint is not None:
-                        save_checkpoint(model, checkpoint, opt)
+                        _save(
+                            model, checkpoint, opt, _Progress(epoch, rng.bit_generator.state, history, best)
+                        )
                 else:
                     waited += 1
                     stop = waited >= early_stopping.patience
             elif checkpoint is not None:
-                save_checkpoint(model, checkpoint, opt)
+                _save(model, checkpoint, opt, _Progress(epoch, rng.bit_generator.state, history, best))
             for cb in callbacks:
                 if cb(epoch, history) is True:
                     stop = True
@@ -731,15 +809,40 @@ def _digest(body: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, allow_nan=True).encode("utf-8")).hexdigest()
 
 
+@dataclass
+class _Progress:
+    """How far ``fit`` got: the last finished epoch, the shuffling generator's state after it,
+    the history so far and early stopping's best score."""
+
+    epoch: int
+    rng: Mapping[str, Any]
+    history: History
+    best: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "epoch": self.epoch,
+            "rng": dict(self.rng),
+            "history": self.history.to_dict(),
+            "best": self.best,
+        }
+
+
 def save_checkpoint(model: Any, path: str | os.PathLike[str], optimizer: Any = None) -> None:
     """Save the model's parameters (and the optimizer's state, if given) as JSON at ``path``.
 
-    The file holds ``{"format", "version", "model", "optimizer", "sha256"}``; ``model`` is
-    ``model.state_dict()`` (parameter names to nested lists of floats). Floats are written with
-    ``repr`` so they load back bit for bit. The write is atomic: a temp file in the same
-    directory, then ``os.replace``. Raises ``FileNotFoundError`` if the directory is missing,
-    ``TypeError`` for a model without ``parameters()`` or an optimizer without ``state_dict()``.
+    The file holds ``{"format", "version", "model", "optimizer", "fit", "sha256"}``; ``model``
+    is ``model.state_dict()`` (parameter names to nested lists of floats); ``fit`` is the
+    progress of a ``fit(checkpoint=...)`` run, what ``fit(resume=...)`` continues from
+    (``None`` here). Floats are written with ``repr`` so they load back bit for bit. The write
+    is atomic: a temp file in the same directory, then ``os.replace``. Raises
+    ``FileNotFoundError`` if the directory is missing, ``TypeError`` for a model without
+    ``parameters()`` or an optimizer without ``state_dict()``.
     """
+    _save(model, path, optimizer, None)
+
+
+def _save(model: Any, path: str | os.PathLike[str], optimizer: Any, progress: _Progress | None) -> None:
     if not callable(getattr(model, "state_dict", None)) and not callable(getattr(model, "parameters", None)):
         raise TypeError(f"save_checkpoint: expected a model with parameters(), got {type(model).__name__}")
     if optimizer is not None and not callable(getattr(optimizer, "state_dict", None)):
@@ -749,6 +852,7 @@ def save_checkpoint(model: Any, path: str | os.PathLike[str], optimizer: Any = N
         "version": CHECKPOINT_VERSION,
         "model": _model_state(model),
         "optimizer": optimizer.state_dict() if optimizer is not None else None,
+        "fit": None if progress is None else progress.to_dict(),
     }
     body["sha256"] = _digest(body)
     write_atomic(Path(path), json.dumps(body, sort_keys=True, allow_nan=True).encode("utf-8"))
@@ -760,19 +864,16 @@ def _shape_of(x: Any, where: str) -> Any:
         return [_shape_of(v, f"{where}[{i}]") for i, v in enumerate(x)]
     if isinstance(x, bool) or not isinstance(x, (int, float)):
         raise CheckpointError(f"{where}: expected a number, got {x!r}")
+    if isinstance(x, int):
+        try:
+            float(x)
+        except OverflowError:
+            raise CheckpointError(f"{where}: the integer {str(x)[:20]}... is too large for a float") from None
     return None
 
 
-def load_checkpoint(model: Any, path: str | os.PathLike[str], optimizer: Any = None) -> dict[str, Any]:
-    """Load a checkpoint written by :func:`save_checkpoint` into ``model`` (and ``optimizer``).
-
-    Everything is checked before anything changes: the file must exist (``FileNotFoundError``),
-    parse as complete JSON with the right format, version and checksum, and hold exactly the
-    model's parameter names with the same shapes; otherwise :class:`CheckpointError` (a
-    ``ValueError``) names the file and the problem, and the model is left unchanged. Returns the
-    checkpoint's contents.
-    """
-    p = Path(path)
+def _read_checkpoint(p: Path) -> dict[str, Any]:
+    """A checkpoint file's contents, checked for format, version and checksum."""
     try:
         raw = p.read_bytes()
     except FileNotFoundError:
@@ -781,6 +882,8 @@ def load_checkpoint(model: Any, path: str | os.PathLike[str], optimizer: Any = N
         body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CheckpointError(f"{p}: not a complete checkpoint (truncated or corrupt JSON: {exc})") from None
+    except RecursionError:
+        raise CheckpointError(f"{p}: not a checkpoint (its JSON is nested too deeply)") from None
     if not isinstance(body, dict) or body.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{p}: not a microgradnet checkpoint (no 'format': {CHECKPOINT_FORMAT!r})")
     if body.get("version") != CHECKPOINT_VERSION:
@@ -788,8 +891,32 @@ def load_checkpoint(model: Any, path: str | os.PathLike[str], optimizer: Any = N
             f"{p}: checkpoint version {body.get('version')!r}, expected {CHECKPOINT_VERSION}"
         )
     stored = body.pop("sha256", None)
-    if stored != _digest(body):
+    try:
+        digest = _digest(body)
+    except (RecursionError, ValueError):
+        raise CheckpointError(f"{p}: not a checkpoint (its contents cannot be checked)") from None
+    if stored != digest:
         raise CheckpointError(f"{p}: checksum mismatch, the file is corrupt")
+    return body
+
+
+def load_checkpoint(model: Any, path: str | os.PathLike[str], optimizer: Any = None) -> dict[str, Any]:
+    """Load a checkpoint written by :func:`save_checkpoint` into ``model`` (and ``optimizer``).
+
+    Everything is checked before anything changes: the file must exist (``FileNotFoundError``),
+    parse as complete JSON with the right format, version and checksum, and hold exactly the
+    model's parameter names with the same shapes, as numbers a float can hold; otherwise
+    :class:`CheckpointError` (a ``ValueError``) names the file and the problem, and the model is
+    left unchanged. An optimizer state that does not fit raises the optimizer's ``ValueError``
+    or ``TypeError`` and changes nothing either. Returns the checkpoint's contents.
+    """
+    p = Path(path)
+    body = _read_checkpoint(p)
+    _load_into(model, p, body, optimizer)
+    return dict(body)
+
+
+def _load_into(model: Any, p: Path, body: dict[str, Any], optimizer: Any) -> None:
     state = body.get("model")
     current = _model_state(model)
     if not isinstance(state, dict) or sorted(state) != sorted(current):
@@ -798,7 +925,11 @@ def load_checkpoint(model: Any, path: str | os.PathLike[str], optimizer: Any = N
             f"{p}: parameters do not match the model: the file has {have}, the model has {sorted(current)}"
         )
     for name in current:
-        if _shape_of(state[name], f"{p}: {name}") != _shape_of(current[name], name):
+        try:
+            same = _shape_of(state[name], f"{p}: {name}") == _shape_of(current[name], name)
+        except RecursionError:
+            raise CheckpointError(f"{p}: parameter {name!r} is nested too deeply") from None
+        if not same:
             raise CheckpointError(f"{p}: parameter {name!r} has a different shape than in the model")
     if optimizer is not None and body.get("optimizer") is None:
         raise CheckpointError(f"{p}: holds no optimizer state")
@@ -817,4 +948,32 @@ def load_checkpoint(model: Any, path: str | os.PathLike[str], optimizer: Any = N
                 for param, v in zip(model.parameters(), current["parameters"]):
                     param.data = float(v)
             raise
-    return dict(body)
+
+
+def _resume(model: Any, path: str | os.PathLike[str], optimizer: Any, loss: str) -> _Progress:
+    """Load a ``fit`` checkpoint into the model and the optimizer; its progress, checked first."""
+    p = Path(path)
+    body = _read_checkpoint(p)
+    saved = body.get("fit")
+    if not isinstance(saved, dict):
+        raise CheckpointError(
+            f"{p}: holds no training progress (epoch, shuffling state); resume from a checkpoint "
+            "written by fit(..., checkpoint=...)"
+        )
+    epoch = saved.get("epoch")
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        raise CheckpointError(f"{p}: the progress's epoch must be an integer >= 0, got {epoch!r}")
+    try:
+        rng = np.random.default_rng()
+        state: Any = saved.get("rng")
+        rng.bit_generator.state = state
+        history = History.from_dict(saved.get("history"))  # type: ignore[arg-type]
+    except (TypeError, ValueError, KeyError, AttributeError):
+        raise CheckpointError(f"{p}: the progress's generator state or history is corrupt") from None
+    if history.loss != loss:
+        raise CheckpointError(f"{p}: written by a run with loss {history.loss!r}, not {loss!r}")
+    best = saved.get("best")
+    if best is not None and (isinstance(best, bool) or not isinstance(best, (int, float))):
+        raise CheckpointError(f"{p}: the progress's best score must be a number, got {best!r}")
+    _load_into(model, p, body, optimizer)
+    return _Progress(epoch, rng.bit_generator.state, history, None if best is None else float(best))

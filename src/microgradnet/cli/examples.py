@@ -10,10 +10,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
-from microgradnet.cli import CliError
+from microgradnet.cli import CliError, emit
 from microgradnet.examples import EXAMPLES, Example, list_examples, load_example
 
 __all__ = ["format_examples", "open_example", "register"]
@@ -45,7 +44,7 @@ def open_example(name: str) -> Example:
 
 
 def _run(args: argparse.Namespace) -> int:
-    sys.stdout.write(format_examples())
+    emit(format_examples())
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from microgradnet.cli import emit
 from microgradnet.ops import OPS
 
 __all__ = ["format_table", "register"]
@@ -34,7 +35,7 @@ def format_table() -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    print(format_table(), end="")
+    emit(format_table())
     return 0
 
 

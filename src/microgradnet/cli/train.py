@@ -12,16 +12,17 @@ the loss and accuracy (R² for regression) of both parts and the training time.
 from __future__ import annotations
 
 import argparse
-import sys
+import itertools
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from microgradnet import data, nn, optim, train
-from microgradnet.cli import CliError
+from microgradnet import data, losses, nn, optim, train
+from microgradnet.cli import CliError, emit, note, output_path, seed_arg
 
-__all__ = ["DATASETS", "register", "run"]
+__all__ = ["DATASETS", "MAX_LAYER_SIZE", "MAX_PARAMETERS", "register", "run"]
 
 #: The data sets ``microgradnet train`` knows, with one line of help each.
 DATASETS = {
@@ -37,6 +38,11 @@ DATASETS = {
 }
 LOSSES = train.LOSS_NAMES
 ACTIVATIONS = nn.ACTIVATIONS
+#: The widest hidden layer ``--hidden`` accepts.
+MAX_LAYER_SIZE = 10_000
+#: The most parameters a model built by ``train`` may have: each one is a Python object (a few
+#: hundred bytes), so a million already takes seconds to build and hundreds of megabytes.
+MAX_PARAMETERS = 1_000_000
 
 
 def _positive_int(text: str) -> int:
@@ -71,8 +77,8 @@ def _hidden(text: str) -> list[int]:
             raise argparse.ArgumentTypeError(
                 f"--hidden takes layer sizes separated by commas, like 16,16; got {text!r}"
             ) from None
-        if n < 1:
-            raise argparse.ArgumentTypeError(f"--hidden layer sizes must be >= 1, got {n}")
+        if not 1 <= n <= MAX_LAYER_SIZE:
+            raise argparse.ArgumentTypeError(f"layer sizes must be from 1 to {MAX_LAYER_SIZE}, got {n}")
         sizes.append(n)
     return sizes
 
@@ -97,7 +103,9 @@ def register(sub: Any) -> None:
     p.add_argument("--epochs", type=_positive_int, default=20, help="default 20")
     p.add_argument("--batch-size", type=_positive_int, default=32, help="default 32")
     p.add_argument("--samples", type=_positive_int, help="use at most this many training samples")
-    p.add_argument("--seed", type=int, default=0, help="seeds the data, the weights and the shuffling")
+    p.add_argument(
+        "--seed", type=seed_arg, default=0, help="seeds the data, the weights and the shuffling (>= 0)"
+    )
     p.add_argument("--plot", metavar="FILE", help="save loss/accuracy curves as PNG (and the decision "
                    "boundary of a 2-D data set as FILE-boundary.png)")  # fmt: skip
     p.add_argument("--save", metavar="FILE", help="save the trained model as a JSON checkpoint")
@@ -133,12 +141,8 @@ def _load(args: argparse.Namespace) -> tuple[np.ndarray[Any, Any], ...]:
     return Xtr, Xte, ytr, yte
 
 
-def run(args: argparse.Namespace) -> int:
-    """Train and print the summary; returns the exit code (usage errors raise ``CliError``)."""
-    regression = args.dataset == "regression"
-    loss = args.loss or ("mse" if regression else "cross_entropy")
-    if regression and loss not in train.REGRESSION_LOSSES:
-        raise CliError(f"regression needs --loss mse or mae, got {loss}")
+def _outputs(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
+    """``(checkpoint, plot)`` paths, checked before any work so that none is lost at the end."""
     if args.plot and not args.plot.lower().endswith(".png"):
         raise CliError(f"--plot saves a PNG: give a file name ending in .png, got {args.plot!r}")
     if args.plot:
@@ -146,17 +150,51 @@ def run(args: argparse.Namespace) -> int:
             import matplotlib  # noqa: F401
         except ImportError:
             raise CliError("--plot needs matplotlib: pip install 'microgradnet[plot]'") from None
+    save = output_path(args.save, "the checkpoint (--save)") if args.save is not None else None
+    plot = output_path(args.plot, "the picture (--plot)") if args.plot else None
+    if save is not None and plot is not None and save.resolve() == plot.resolve():
+        raise CliError("--save and --plot must name different files")
+    return save, plot
+
+
+def _check_size(features: int, hidden: list[int], outputs: int) -> None:
+    sizes = [features, *hidden, outputs]
+    count = sum((a + 1) * b for a, b in itertools.pairwise(sizes))
+    if count > MAX_PARAMETERS:
+        raise CliError(
+            f"--hidden {','.join(map(str, hidden))} on {features} features makes a model with "
+            f"{count:,} parameters, more than the {MAX_PARAMETERS:,} this command builds "
+            "(each is a Python object); use smaller hidden layers"
+        )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train and print the summary; returns the exit code (usage errors raise ``CliError``).
+
+    Every output file is checked before the data is loaded, and written before the summary is
+    printed, so a closed pipe or a bad path never costs the trained model.
+    """
+    regression = args.dataset == "regression"
+    loss = args.loss or ("mse" if regression else "cross_entropy")
+    if regression and loss not in train.REGRESSION_LOSSES:
+        raise CliError(f"regression needs --loss mse or mae, got {loss}")
+    save, plot = _outputs(args)
     try:
         Xtr, Xte, ytr, yte = _load(args)
     except (FileNotFoundError, ValueError) as exc:
-        print(f"microgradnet: error: {exc}", file=sys.stderr)
+        note(f"microgradnet: error: {exc}")
         return 1
     if args.samples:
         Xtr, ytr = Xtr[: args.samples], ytr[: args.samples]
     classes = 0 if regression else int(max(ytr.max(), yte.max())) + 1
-    if loss in ("hinge", "binary_cross_entropy", "binary_cross_entropy_with_logits") and classes != 2:
+    one_score = losses.LOSSES[loss].one_score  # one score per sample: two classes
+    if one_score and classes != 2:
         raise CliError(f"--loss {loss} is for two classes; {args.dataset} has {classes}")
-    outputs = 1 if regression or loss not in ("cross_entropy", "mse", "mae") else classes
+    outputs = 1 if regression or one_score else classes
+    boundary = None
+    if plot is not None and Xtr.shape[1] == 2 and not regression:
+        boundary = output_path(str(plot)[: -len(".png")] + "-boundary.png", "the picture of the boundary")
+    _check_size(Xtr.shape[1], args.hidden, outputs)
     model: Any = nn.MLP(Xtr.shape[1], [*args.hidden, outputs], activation=args.activation, seed=args.seed)
     if loss == "binary_cross_entropy":
         model = nn.Sequential(model, nn.Sigmoid())
@@ -180,6 +218,20 @@ def run(args: argparse.Namespace) -> int:
         progress=False if args.no_progress else None,
     )
     seconds = time.perf_counter() - start
+    written: list[Path] = []
+    if save is not None:  # first: the trained model is what a failure later must not lose
+        train.save_checkpoint(model, save, opt)
+        written.append(save)
+    if plot is not None:
+        from microgradnet import plots
+
+        plots.plot_history(history, plot, title=f"{args.dataset}: {model!r}")
+        written.append(plot)
+        if boundary is not None:
+            plots.plot_decision_boundary(
+                model, Xtr, ytr, boundary, loss=loss, title=f"{args.dataset} (training set)"
+            )
+            written.append(boundary)
     rows: list[tuple[str, ...]] = []
     for part, X, y in (("train", Xtr, ytr), ("test", Xte, yte)):
         value, acc = train.evaluate(model, X, y, loss)
@@ -188,21 +240,9 @@ def run(args: argparse.Namespace) -> int:
         else:
             score = "-" if acc is None else f"{acc:.2%}"
         rows.append((part, str(len(y)), f"{value:.4f}", score))
-    print(_table(args, loss, lr, model, rows, seconds, len(history.epochs)))
-    if args.plot:
-        from microgradnet import plots
-
-        plots.plot_history(history, args.plot, title=f"{args.dataset}: {model!r}")
-        print(f"wrote {args.plot}")
-        if Xtr.shape[1] == 2 and not regression:
-            boundary = args.plot[: -len(".png")] + "-boundary.png"
-            plots.plot_decision_boundary(
-                model, Xtr, ytr, boundary, loss=loss, title=f"{args.dataset} (training set)"
-            )
-            print(f"wrote {boundary}")
-    if args.save:
-        train.save_checkpoint(model, args.save, opt)
-        print(f"wrote {args.save}")
+    emit(_table(args, loss, lr, model, rows, seconds, len(history.epochs)) + "\n")
+    for path in written:
+        emit(f"wrote {path}\n")
     return 0
 
 

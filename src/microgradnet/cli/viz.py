@@ -9,24 +9,24 @@ stepper page, with no Python written and no network::
 
 The formula is parsed by :func:`microgradnet.viz.expr.parse_expression` (a whitelist over
 Python's ``ast``; never evaluated as code). Any problem (a rejected construct, unknown or
-missing names, a bad ``NAME=VALUE``, an unknown suffix, a missing directory) is reported as
+missing names, a bad ``NAME=VALUE``, an unknown suffix, an output path that is a directory or
+cannot be written, text that is not UTF-8, standard output closed) is reported as
 ``microgradnet: error: ...`` with exit status 2, and no file is written.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
-from microgradnet.cli import CliError
+from microgradnet.cli import CliError, emit, note, output_path, text_arg
 from microgradnet.cli.examples import open_example
 from microgradnet.engine import Value
 from microgradnet.locales import LANGUAGES, devanagari_font_note
 from microgradnet.viz.expr import ExpressionError, parse_assignment, parse_expression
 from microgradnet.viz.html import PAGE_STRINGS, THEMES, HtmlStepper
-from microgradnet.viz.render import render
+from microgradnet.viz.pictures import render
 from microgradnet.viz.trace import trace_backward
 
 __all__ = ["GRAPH_SUFFIXES", "build_graph", "graph_from_args", "register"]
@@ -86,20 +86,18 @@ def _check_output(path: str, suffixes: tuple[str, ...]) -> Path:
         raise CliError(
             f"cannot tell the format of {path!r} from its suffix; use one of {', '.join(suffixes)}"
         )
-    if not target.parent.is_dir():
-        raise CliError(f"cannot write {path!r}: the directory {str(target.parent)!r} does not exist")
-    return target
+    return output_path(path, "the output (-o)")
 
 
 def _print_trace(root: Value, args: argparse.Namespace) -> None:
     trace = trace_backward(root)
     if args.text:
-        sys.stdout.write(trace.text(lang=args.lang))
-        note = devanagari_font_note(args.lang)
-        if note:
-            print(f"microgradnet: note: {note}", file=sys.stderr)
+        emit(trace.text(lang=args.lang))
+        font_note = devanagari_font_note(args.lang)
+        if font_note:
+            note(f"microgradnet: note: {font_note}")
     if args.json:
-        sys.stdout.write(trace.to_json(indent=2) + "\n")
+        emit(trace.to_json(indent=2) + "\n")
 
 
 def _page(root: Value, title: str, args: argparse.Namespace) -> HtmlStepper:
@@ -120,7 +118,7 @@ def _run_step(args: argparse.Namespace) -> int:
     _print_trace(root, args)
     if target is not None:
         _page(root, title, args).save(target)
-        print(f"wrote {target}", file=sys.stderr)
+        note(f"wrote {target}")
     return 0
 
 
@@ -136,9 +134,9 @@ def _run_graph(args: argparse.Namespace) -> int:
     if suffix == ".html":
         _page(root, title, args).save(target)
     else:
-        options: dict[str, Any] = {} if suffix == ".json" else {"rankdir": args.rankdir}
+        options: dict[str, Any] = {} if suffix == ".json" else {"rankdir": args.rankdir, "grads": "backward"}
         render(root, target, **options)
-    print(f"wrote {target}", file=sys.stderr)
+    note(f"wrote {target}")
     return 0
 
 
@@ -147,13 +145,21 @@ def _common(p: argparse.ArgumentParser) -> None:
         "expression",
         metavar="EXPR",
         nargs="?",
+        type=text_arg,
         help='the formula, e.g. "(a*b + c) * f" or "e = a*b; L = e + c" (or use --example)',
     )
     p.add_argument(
-        "values", metavar="NAME=VALUE", nargs="*", help="the value of each variable, e.g. a=2 b=-3"
+        "values",
+        metavar="NAME=VALUE",
+        nargs="*",
+        type=text_arg,
+        help="the value of each variable, e.g. a=2 b=-3",
     )
     p.add_argument(
-        "--name", default="L", help="the label of the result when EXPR does not name it (default: L)"
+        "--name",
+        default="L",
+        type=text_arg,
+        help="the label of the result when EXPR does not name it (default: L)",
     )
     p.add_argument(
         "--example",
@@ -166,7 +172,7 @@ def _common(p: argparse.ArgumentParser) -> None:
         "--lang", choices=tuple(LANGUAGES), default="en", help="the language of the --text trace (en, ne)"
     )
     p.add_argument("--json", action="store_true", help="print the trace as versioned JSON")
-    p.add_argument("--title", default=None, help="the page title (default: the formula)")
+    p.add_argument("--title", default=None, type=text_arg, help="the page title (default: the formula)")
     p.add_argument("--theme", choices=THEMES, default="cs231n", help="colours of the stepper page")
     p.add_argument("--projector", action="store_true", help="open the stepper page in large print")
     p.add_argument(

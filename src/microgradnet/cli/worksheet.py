@@ -14,18 +14,18 @@ Each ``NAME=LO:HI`` draws integers, ``NAME=LO:HI:STEP`` a grid (``x=0:1:0.1``), 
 fixes a variable; variables not given draw a nonzero integer from -5 to 5. The suffix of each
 file picks Markdown (``.md``) or printable HTML (``.html``), or, for a learning management
 system, Moodle XML (``.xml``), GIFT (``.gift``) or a QTI 2.1 package (``.zip``); ``--format``
-says it outright. Problems are reported as ``microgradnet: error: ...`` with exit status 2, and
-nothing is written.
+says it outright. At most 500 versions (``MAX_VERSIONS``), and no more than the ranges have
+different sets of values. Problems are reported as ``microgradnet: error: ...`` with exit
+status 2, and nothing is written.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
-from microgradnet.cli import CliError
+from microgradnet.cli import CliError, note, output_path, seed_arg, text_arg
 from microgradnet.cli.examples import open_example
 from microgradnet.engine import Value
 from microgradnet.locales import LANGUAGES, localize
@@ -34,6 +34,7 @@ from microgradnet.viz.expr import ExpressionError
 from microgradnet.viz.worksheet import (
     FORMATS,
     LMS_FORMATS,
+    MAX_VERSIONS,
     WORKSHEET_STRINGS,
     Range,
     make_worksheet,
@@ -53,9 +54,18 @@ def _target(path: str, what: str, fmt: str | None = None) -> Path:
             f"cannot tell the format of the {what} {path!r} from its suffix; use .md or .html "
             "(or .xml, .gift, .zip for an LMS), or give --format"
         )
-    if not target.parent.is_dir():
-        raise CliError(f"cannot write {path!r}: the directory {str(target.parent)!r} does not exist")
-    return target
+    return output_path(path, f"the {what}")
+
+
+def _versions(text: str) -> int:
+    """An argparse type for ``--versions``: a whole number from 1 to ``MAX_VERSIONS``."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= MAX_VERSIONS:
+        raise argparse.ArgumentTypeError(f"expected a number from 1 to {MAX_VERSIONS}, got {value}")
+    return value
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -113,7 +123,7 @@ def _run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     for path in written:
         if path is not None:
-            print(f"wrote {path}", file=sys.stderr)
+            note(f"wrote {path}")
     return 0
 
 
@@ -126,19 +136,28 @@ def register(sub: Any) -> None:
         "forward value and each gradient. NAME=LO:HI draws integers, NAME=LO:HI:STEP a grid, "
         "NAME=VALUE fixes a variable; others get a nonzero integer from -5 to 5.",
     )
-    p.add_argument("expression", metavar="EXPR", nargs="?", help='the formula, e.g. "(a*b + c) * f"')
     p.add_argument(
-        "ranges", metavar="NAME=LO:HI", nargs="*", help="a variable's range, e.g. a=-5:5 x=0:1:0.1 c=10"
+        "expression", metavar="EXPR", nargs="?", type=text_arg, help='the formula, e.g. "(a*b + c) * f"'
+    )
+    p.add_argument(
+        "ranges",
+        metavar="NAME=LO:HI",
+        nargs="*",
+        type=text_arg,
+        help="a variable's range, e.g. a=-5:5 x=0:1:0.1 c=10",
     )
     p.add_argument("--example", metavar="NAME", default=None, help="use a bundled preset instead of EXPR")
-    p.add_argument("--seed", type=int, default=0, help="the random seed (same seed, same sheets; default 0)")
+    p.add_argument(
+        "--seed", type=seed_arg, default=0, help="the random seed, >= 0 (same seed, same sheets; default 0)"
+    )
     p.add_argument(
         "--versions",
-        type=int,
+        type=_versions,
         default=None,
-        help="how many versions, each with its own values (default 1; with --fade, one per step plus one)",
+        help=f"how many versions, each with its own values (1 to {MAX_VERSIONS}; default 1; with --fade, "
+        "one per step plus one)",
     )
-    p.add_argument("--title", default=None, help="the heading of the sheet")
+    p.add_argument("--title", default=None, type=text_arg, help="the heading of the sheet")
     p.add_argument("-o", "--output", metavar="SHEET", required=True, help="the worksheet (.md or .html)")
     p.add_argument("--answers", metavar="KEY", default=None, help="the answer key (.md or .html)")
     p.add_argument(

@@ -27,6 +27,8 @@ TABLES: dict[str, dict[str, str]] = {
         "local_plain": "({value})",
         "ledger": "{operand}.grad = {terms} = {total}",
         "ledger_term": "({value}, {node} बाट)",
+        "ledger_start": "({value} पहिले नै थियो)",
+        "start_line": "{name}.grad {grad} बाट सुरु हुन्छ, जुन ग्रेडियन्ट यसमा पहिले नै छ (लीफ नोडहरूमा जम्मा हुँदै जान्छ)",
         "grads_header": "ग्रेडियन्टहरू:",
         "grad_line": "∂{root}/∂{name} = {grad}",
         "narrate_pass": "{op} गेटले अपस्ट्रिम ग्रेडियन्ट {upstream} लाई नबदली {operand} मा पठाउँछ",
@@ -38,6 +40,9 @@ TABLES: dict[str, dict[str, str]] = {
         "narrate_route_closed": "{op} गेट बन्द छ (यसको इनपुट धनात्मक छैन), त्यसैले {operand} ले 0 पाउँछ",
         "narrate_local": "{op} गेटले अपस्ट्रिम ग्रेडियन्ट {upstream} लाई आफ्नो स्थानीय डेरिभेटिभ {formula} = "
         "{local} ले गुणन गर्छ र {contribution} लाई {operand} मा पठाउँछ",
+        "narrate_scale": "{op} गेटले अपस्ट्रिम ग्रेडियन्ट {upstream} लाई {local} ले मापन गर्छ र {contribution} लाई "
+        "{operand} मा पठाउँछ",
+        "narrate_stop": "{op} गेटले ग्रेडियन्ट रोक्छ: {operand} ले 0 पाउँछ",
         "narrate_pending": "; {operand} ले अझै {remaining} वटा योगदान पर्खिरहेको छ",
         "narrate_final_fanout": "; यो यसका {count} वटा योगदानमध्ये अन्तिम थियो, त्यसैले {operand}.grad = {after} "
         "अन्तिम हो",
@@ -48,6 +53,10 @@ TABLES: dict[str, dict[str, str]] = {
         "role_intermediate": "बिचको नोड",
         "role_output": "आउटपुट",
         "forward_step": "फर्वार्ड: {name} = {data}",
+        "slide_title": "{root} = {expr} मार्फत ब्याकप्रोपोगेसन",
+        "slide_counter": "{n} मध्ये चरण {k} · {phase}",
+        "slide_forward": "फर्वार्ड पास",
+        "slide_backward": "ब्याकवार्ड पास",
         "backward_seed": "ब्याकवार्ड: सुरुवात ∂{root}/∂{root} = {seed}",
     },
     # viz.html.PAGE_STRINGS: the stepper page (used from the second round on)
@@ -230,5 +239,7 @@ TABLES: dict[str, dict[str, str]] = {
         "sqrt": "sqrt: 1/(2√x)",
         "sum": "sum ले बाँड्छ: हरेक पदले अपस्ट्रिम ग्रेडियन्ट पाउँछ",
         "dot": "dot: हरेक x[i] ले w[i] गुणा अपस्ट्रिम ग्रेडियन्ट पाउँछ, र हरेक w[i] ले x[i] पाउँछ",
+        "max": "max ले बाटो देखाउँछ: सबैभन्दा ठूलो इनपुटले अपस्ट्रिम ग्रेडियन्ट पाउँछ (बराबर इनपुटहरूले बाँडेर पाउँछन्)",
+        "detach": "detach ले ग्रेडियन्ट रोक्छ: मान अगाडि जान्छ, पछाडि केही फर्कँदैन",
     },
 }

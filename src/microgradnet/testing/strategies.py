@@ -38,13 +38,23 @@ def domain_floats(domain: Domain) -> st.SearchStrategy[float]:
     return st.floats(domain.lo, domain.hi, allow_nan=False, allow_infinity=False).filter(domain.contains)
 
 
+def _differentiable() -> list[str]:
+    """The default ops to draw: every row but the stop-gradient ones (``detach``), whose declared
+    derivative 0 is by design not what finite differences measure, and ``max``, which has a kink
+    wherever two of its inputs tie (random programs tie often)."""
+    return [name for name, op in OPS.items() if not op.stops_gradient and name != "max"]
+
+
 def ops(names: Sequence[str] | None = None) -> st.SearchStrategy[Op]:
-    """Entries of the op table (all of them, or those named), as of when it is drawn from."""
+    """Entries of the op table (those named, or every row but the stop-gradient ones such as
+    ``detach``), as of when it is drawn from."""
     if names is not None:
         unknown = [n for n in names if n not in OPS]
         if unknown:
             raise ValueError(f"unknown op name(s) {unknown}; known ops: {', '.join(OPS)}")
-    return st.deferred(lambda: st.sampled_from([OPS[n] for n in (names if names is not None else list(OPS))]))
+    return st.deferred(
+        lambda: st.sampled_from([OPS[n] for n in (names if names is not None else _differentiable())])
+    )
 
 
 class OpCall(NamedTuple):
@@ -123,12 +133,15 @@ def expressions(
 ) -> Expression:
     """Random expression graphs built from the op table, valid at their sampled inputs.
 
+    ``ops`` names the ops to use; by default every row but the stop-gradient ones (``detach``),
+    so that the graphs pass :func:`~microgradnet.testing.gradcheck`.
+
     Each step picks an op and, for every operand, an earlier node whose value lies in that
     operand's domain (repeats and fan-out included), or else a fresh input drawn from the
     domain. Nodes whose magnitude exceeds ``bound`` are not reused, so finite differences stay
     accurate.
     """
-    names = list(ops) if ops is not None else list(OPS)
+    names = list(ops) if ops is not None else _differentiable()
     unknown = [n for n in names if n not in OPS]
     if unknown:
         raise ValueError(f"unknown op name(s) {unknown}; known ops: {', '.join(OPS)}")

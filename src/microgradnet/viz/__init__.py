@@ -10,12 +10,17 @@ the stepper page and worksheets.
 
 Everything here is built from :class:`Trace`. The ``graphviz`` package is imported only when a
 picture is drawn, and rendering works without the Graphviz program (in-process WebAssembly).
+The submodules import one way: ``trace`` → ``rendering`` → ``dot`` → ``frames``, ``html`` →
+``pictures`` (``render``, ``layout``) → ``notebook``. (``render`` is the function; Graphviz is
+run by :mod:`microgradnet.viz.rendering`.)
 """
 
 from microgradnet.viz.dot import draw_dot
 from microgradnet.viz.frames import export_frames
 from microgradnet.viz.html import HtmlStepper, export_html
-from microgradnet.viz.render import backend, dot_to_svg, layout, render
+from microgradnet.viz.notebook import value_mimebundle
+from microgradnet.viz.pictures import layout, render
+from microgradnet.viz.rendering import backend, dot_to_svg
 from microgradnet.viz.trace import EdgeEvent, Trace, TraceNode, narration, trace_backward
 from microgradnet.viz.worksheet import Worksheet, make_worksheet
 
@@ -35,4 +40,5 @@ __all__ = [
     "narration",
     "render",
     "trace_backward",
+    "value_mimebundle",
 ]

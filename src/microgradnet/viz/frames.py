@@ -1,44 +1,92 @@
-"""Slides: one picture per step of a trace, every node fixed in place across the pictures.
+"""Slides: one 16:9 picture per step of a trace, in the stepper's look, every node fixed in place.
 
-The graph is laid out once (the final picture, with every gradient written in); each frame is
-that same SVG with colours, opacities and the gradient texts changed and a caption added, so
-nothing moves between slides. Frames are, in order:
+The graph is laid out once; each slide is that same layout with colours, line styles and the
+gradient texts changed, a title and a step counter on top and the step's equation and narration
+in a panel at the bottom, so nothing moves between slides. Slides are, in order:
 
-* forward: one frame per node in evaluation order (the current node outlined, later nodes faded);
-* backward, ``granularity="edge"``: one frame per :class:`~microgradnet.viz.trace.EdgeEvent`
-  (the current edge drawn thick, the equation with numbers as the caption);
-  ``granularity="node"``: one frame per op node, all its operand edges at once.
+* forward: one slide per node in evaluation order (the node being computed tinted, the edges
+  into it drawn in the values' colour, later nodes faded);
+* backward, ``granularity="edge"``: one slide per :class:`~microgradnet.viz.trace.EdgeEvent`
+  (the edge carrying gradient thick and dashed in the gradients' colour, the sending node
+  outlined, the receiving node tinted); ``granularity="node"``: one per op node, all its
+  operand edges at once.
 
-Nodes whose gradient is not final yet are drawn with a dashed border ("pending"), with the sum
-received so far, or ``?`` before the first contribution.
+A node whose gradient is not final yet is drawn with a dashed border ("pending") showing the sum
+received so far; a final gradient has a solid border in the gradients' colour. Going forward,
+each node shows the gradient its ``Value`` holds (``grad 0`` before any ``backward()``), or
+``grad ?`` when drawn from a :class:`~microgradnet.viz.trace.Trace`.
+
+**The look** is the stepper page's: the colours and fonts are read from ``viz/stepper.css``
+(``--mg-data``, ``--mg-grad``, ``--mg-ink``, ... and its colour-blind theme), so slides and page
+match. **Sizes**, for a 1920×1080 slide projected for a room of 80: the equation is written at
+40 px and the narration at 32 px (never below 28 px, about 1/38 of the slide's height: legible
+from 12 m on a 2-m-high screen, the usual rule of thumb being 1/200 of the distance), the title
+at 40 px, and the graph is scaled so that its node text is as large as the free space allows, up
+to 56 px; the lecture's expression gets node text of at least 28 px.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from microgradnet._files import write_atomic
 from microgradnet.engine import Value
-from microgradnet.viz.dot import PALETTE, as_trace, draw_dot
-from microgradnet.viz.render import dot_to_svg, svg_to_png, write_atomic
-from microgradnet.viz.strings import STRINGS, format_number
+from microgradnet.viz.dot import DotLook, as_trace, dot_source, shown_grads
+from microgradnet.viz.limits import MAX_FRAMES, MAX_NODES, GraphTooLargeError, check_size
+from microgradnet.viz.pdf import pngs_to_pdf
+from microgradnet.viz.rendering import dot_to_svg, svg_to_png
+from microgradnet.viz.strings import STRINGS, format_number, printable
 from microgradnet.viz.trace import Trace
 
-__all__ = ["GRANULARITIES", "Frame", "export_frames", "frame_svg", "frames"]
+__all__ = [
+    "FORMATS",
+    "GRANULARITIES",
+    "SLIDE_SIZE",
+    "THEMES",
+    "Frame",
+    "export_frames",
+    "frame_svg",
+    "frames",
+    "slide_dot",
+    "slide_style",
+]
 
 GRANULARITIES = ("edge", "node")
+#: What :func:`export_frames` writes: one SVG or PNG per slide, or one PDF of them all.
+FORMATS = ("svg", "png", "pdf")
+#: The stepper's colour themes (``viz/stepper.css``).
+THEMES = ("cs231n", "colorblind")
+#: The size of a slide in pixels (16:9).
+SLIDE_SIZE = (1920, 1080)
+
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 _S = f"{{{SVG_NS}}}"
 ET.register_namespace("", SVG_NS)
 ET.register_namespace("xlink", XLINK_NS)
 
-_CAPTION_SIZE = 14.0
-_LINE = 20.0
+# text sizes in pixels on a 1920x1080 slide (see the module docstring)
+_TITLE_PX = 40.0
+_COUNTER_PX = 30.0
+_EQUATION_PX = 40.0
+_NARRATION_PX = 32.0
+_MIN_CAPTION_PX = 28.0
+_NODE_FONT_PT = 14.0  # what Graphviz measures the node text at
+_MAX_NODE_PX = 56.0
+_MARGIN = 48.0
+_HEADER = 110.0
+_PAD = 24.0
+# average advance of a character, in ems: DejaVu Sans Mono is 0.602; sans-serif text is narrower
+_MONO_EM = 0.61
+_SANS_EM = 0.56
 
 
 @dataclass(frozen=True)
@@ -51,8 +99,8 @@ class Frame:
         node: the current node (forward: the node just computed; backward: the node sending).
         steps: the edge events shown in this frame (their ``step`` numbers); empty going forward.
         computed: how many nodes (in forward order) have their value at this frame.
-        grads: the gradient written in each node: the running sum, or ``None`` while nothing
-            has arrived (every node going forward).
+        grads: the gradient written in each node: the running sum, or ``None`` when unknown
+            (going forward when drawn from a trace).
         final: the ids of nodes whose gradient is final.
         caption: the equation or forward step, with numbers.
         narration: one sentence about the frame (speaker notes, screen-reader text).
@@ -69,8 +117,19 @@ class Frame:
     narration: str
 
 
-def frames(trace: Trace, granularity: str = "edge", fmt: str = "{:.4g}") -> list[Frame]:
+def frames(
+    trace: Trace,
+    granularity: str = "edge",
+    fmt: str = "{:.4g}",
+    *,
+    start: Mapping[str, float] | None = None,
+) -> list[Frame]:
     """The frames of ``trace``: forward steps, then backward steps (see the module docstring).
+
+    ``start`` gives each node's gradient before the backward pass (what the ``Value``\\s hold,
+    :func:`~microgradnet.viz.dot.shown_grads`); going forward the frames show it, or ``None``.
+    Going backward a node shows what the pass starts it from (``grad_before`` of its first
+    contribution) until its contributions arrive.
 
     Raises:
         ValueError: ``granularity`` is not ``"edge"`` or ``"node"``.
@@ -78,14 +137,18 @@ def frames(trace: Trace, granularity: str = "edge", fmt: str = "{:.4g}") -> list
     if granularity not in GRANULARITIES:
         raise ValueError(f"granularity must be 'edge' or 'node', got {granularity!r}")
     out: list[Frame] = []
-    nothing: dict[str, float | None] = {n.id: None for n in trace.nodes}
+    before: dict[str, float | None] = {
+        n.id: (start[n.id] if start is not None else None) for n in trace.nodes
+    }
     for k, n in enumerate(trace.nodes):
         data = format_number(n.data, fmt)
         expr = trace.expression(n.id, fmt)
         caption = STRINGS["forward_step"].format(name=n.name, data=data if n.is_leaf else f"{expr} = {data}")
-        out.append(Frame(len(out), "forward", n.id, (), k + 1, dict(nothing), frozenset(), caption, caption))
+        out.append(Frame(len(out), "forward", n.id, (), k + 1, dict(before), frozenset(), caption, caption))
 
-    running: dict[str, float | None] = dict(nothing)
+    running: dict[str, float | None] = dict(before)
+    for e in reversed(trace.events):  # each node starts from its first contribution's grad_before
+        running[e.operand] = e.grad_before
     running[trace.root] = trace.seed
     final = {trace.root} | {n.id for n in trace.nodes if n.consumers == 0}
     batches: list[list[int]] = []
@@ -120,114 +183,355 @@ def frames(trace: Trace, granularity: str = "edge", fmt: str = "{:.4g}") -> list
     return out
 
 
-def _set_style(el: ET.Element, **props: str) -> None:
-    style = el.get("style", "")
-    kept = [p for p in style.split(";") if p.strip() and p.split(":")[0].strip() not in props]
-    kept += [f"{k.replace('_', '-')}:{v}" for k, v in props.items()]
-    el.set("style", ";".join(kept))
+# ---- the look ----------------------------------------------------------------------------------
+
+
+@functools.cache
+def _stepper_css() -> str:
+    css = resources.files("microgradnet.viz").joinpath("stepper.css").read_text(encoding="utf-8")
+    return re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+
+
+def _variables(css: str, selector: str) -> dict[str, str]:
+    match = re.search(re.escape(selector) + r"\s*\{([^}]*)\}", css)
+    return dict(re.findall(r"--mg-([\w-]+)\s*:\s*([^;]+?)\s*;", match.group(1))) if match else {}
+
+
+def _fill_of(css: str, selector: str) -> str | None:
+    match = re.search(re.escape(selector) + r"[^{]*\{[^}]*?\bfill:\s*([^;]+?)\s*;", css)
+    return match.group(1) if match else None
+
+
+def slide_style(theme: str = "cs231n") -> dict[str, str]:
+    """The slides' colours and fonts, read from the stepper page's ``stepper.css``.
+
+    Keys: ``data`` (values), ``grad`` (gradients), ``ink``, ``muted``, ``paper``, ``panel``,
+    ``line``, ``focus``, ``font`` and ``mono`` (CSS font lists), ``receiver`` and ``computing``
+    (the fills of the node receiving gradient and of the node being computed).
+
+    Raises:
+        ValueError: an unknown ``theme`` (``"cs231n"`` or ``"colorblind"``), or a stepper.css
+            without the colours.
+    """
+    if theme not in THEMES:
+        raise ValueError(f"theme must be one of {', '.join(THEMES)}, got {theme!r}")
+    css = _stepper_css()
+    style = _variables(css, ".mg-stepper")
+    receiver = _fill_of(css, ".mg-node.mg-receiver > polygon")
+    computing = _fill_of(css, ".mg-node.mg-computing > polygon")
+    if theme == "colorblind":
+        style.update(_variables(css, ".mg-stepper.mg-theme-colorblind"))
+        computing = (
+            _fill_of(css, ".mg-theme-colorblind .mg-graph svg .mg-node.mg-computing > ellipse") or computing
+        )
+    wanted = ("data", "grad", "ink", "muted", "paper", "panel", "line", "focus", "font", "mono")
+    missing = [k for k in wanted if k not in style] + [
+        k for k, v in (("receiver", receiver), ("computing", computing)) if not v
+    ]
+    if missing:
+        raise ValueError(f"stepper.css lacks the colours the slides use: {missing}")
+    return {**{k: style[k] for k in wanted}, "receiver": str(receiver), "computing": str(computing)}
+
+
+#: How the slides' graph is drawn by the one DOT writer: the stepper's compact boxes, measured
+#: in the fonts the slides are written in (Courier's advance equals the monospace font's).
+_SLIDE_LOOK = DotLook(
+    graph={"bgcolor": "transparent", "nodesep": "0.3", "ranksep": "0.45", "pad": "0.05"},
+    node={"fontname": "Courier", "fontsize": f"{_NODE_FONT_PT:g}"},
+    edge={"arrowsize": "0.8", "penwidth": "1.5"},
+    value={"shape": "record"},
+    op={"shape": "circle", "margin": "0.06", "fontname": "Helvetica"},
+    stacked=True,
+    decorate=False,
+    classes=True,
+)
+
+
+def slide_dot(
+    trace: Trace, slides: list[Frame], fmt: str = "{:.4g}", rankdir: str = "LR", **options: Any
+) -> str:
+    """The DOT text the slides are drawn on: boxes wide enough for every text the slides show.
+
+    ``options`` go to :func:`~microgradnet.viz.dot.dot_source` (``show_local``, ``outline``).
+    """
+    widest: dict[str, str] = {}
+    for fr in slides:
+        for node_id, g in fr.grads.items():
+            text = f"{STRINGS['grad']} " + ("?" if g is None else format_number(g, fmt))
+            if len(text) > len(widest.get(node_id, "")):
+                widest[node_id] = text
+    return dot_source(
+        trace,
+        rankdir=rankdir,
+        fmt=fmt,
+        look=_SLIDE_LOOK,
+        fields=lambda n: (n.name, f"{STRINGS['data']} {format_number(n.data, fmt)}", widest[n.id]),
+        name="slides",
+        comment="microgradnet slides",
+        max_nodes=None,
+        **options,
+    )
+
+
+# ---- one slide ---------------------------------------------------------------------------------
+
+
+def _wrap(text: str, px: float, em: float, width: float) -> list[str]:
+    """``text`` broken at spaces into lines at most ``width`` pixels wide (a word longer than
+    that stays whole); joining the lines with single spaces gives ``text`` back."""
+    per_line = max(8, int(width / (px * em)))
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line: str | None = None
+        for word in paragraph.split(" "):
+            if line is None:
+                line = word
+            elif len(line) + 1 + len(word) <= per_line:
+                line = f"{line} {word}"
+            else:
+                lines.append(line)
+                line = word
+        lines.append(line or "")
+    return lines
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where things go on every slide of one deck (the same for all, so nothing moves)."""
+
+    scale: float
+    x: float
+    y: float
+    panel_top: float
+    equation_px: float
+    narration_px: float
+
+
+def _graph_size(root: ET.Element) -> tuple[float, float]:
+    _, _, w, h = (float(v) for v in (root.get("viewBox") or "0 0 100 100").split())
+    return w, h
+
+
+def _caption_height(fr: Frame, eq_px: float, nar_px: float) -> float:
+    width = SLIDE_SIZE[0] - 2 * _MARGIN - 2 * _PAD
+    eq = _wrap(fr.caption, eq_px, _MONO_EM, width)
+    nar = _wrap(fr.narration, nar_px, _SANS_EM, width) if fr.narration != fr.caption else []
+    return 2 * _PAD + 1.3 * eq_px * len(eq) + (1.3 * nar_px * len(nar) + 0.4 * nar_px if nar else 0.0)
+
+
+def _layout(base: ET.Element, slides: list[Frame]) -> _Layout:
+    """One caption size and panel height for the whole deck (the tallest caption), and the
+    largest scale at which the graph fits above it."""
+    width, height = SLIDE_SIZE
+    eq_px, nar_px = _EQUATION_PX, _NARRATION_PX
+    need = max(_caption_height(fr, eq_px, nar_px) for fr in slides)
+    while need > 0.42 * height and nar_px > _MIN_CAPTION_PX:  # long equations: smaller, never < 28 px
+        eq_px, nar_px = max(_MIN_CAPTION_PX, eq_px - 2), max(_MIN_CAPTION_PX, nar_px - 2)
+        need = max(_caption_height(fr, eq_px, nar_px) for fr in slides)
+    panel_top = height - _MARGIN / 2 - need
+    gw, gh = _graph_size(base)
+    area_w, area_h = width - 2 * _MARGIN, panel_top - _HEADER - 16
+    scale = min(area_w / gw, area_h / gh, _MAX_NODE_PX / _NODE_FONT_PT)
+    x = _MARGIN + (area_w - gw * scale) / 2
+    y = _HEADER + (area_h - gh * scale) / 2
+    return _Layout(scale, x, y, panel_top, eq_px, nar_px)
+
+
+def _set(el: ET.Element, **attrs: str) -> None:
+    for key, value in attrs.items():
+        el.set(key.rstrip("_").replace("_", "-"), value)
 
 
 def _shapes(group: ET.Element) -> list[ET.Element]:
-    return [
-        el for el in group.iter() if el.tag in (f"{_S}polygon", f"{_S}path", f"{_S}ellipse", f"{_S}polyline")
-    ]
+    return [el for el in group if el.tag in (f"{_S}polygon", f"{_S}path", f"{_S}ellipse")]
 
 
-def frame_svg(base_svg: str, trace: Trace, frame: Frame, fmt: str = "{:.4g}") -> str:
-    """One frame drawn on ``base_svg``, the SVG of ``draw_dot(trace)`` (with gradients shown).
+def _text(parent: ET.Element, x: float, y: float, text: str, **attrs: str) -> None:
+    t = ET.SubElement(parent, f"{_S}text", {"x": f"{x:.1f}", "y": f"{y:.1f}"})
+    _set(t, **attrs)
+    t.text = printable(text)  # a control character in a label would make the SVG unreadable
 
-    Only colours, opacities, texts of the gradient fields and a caption change; every node and
-    edge keeps its coordinates.
+
+def frame_svg(
+    base_svg: str,
+    trace: Trace,
+    frame: Frame,
+    fmt: str = "{:.4g}",
+    *,
+    theme: str = "cs231n",
+    title: str | None = None,
+    total: int | None = None,
+    layout: _Layout | None = None,
+) -> str:
+    """One 1920×1080 slide: ``base_svg`` (Graphviz's SVG of :func:`slide_dot`) in the state of
+    ``frame``, a title, a step counter (``total`` slides) and the caption panel.
+
+    Only colours, line styles, opacities and the gradient texts of the graph change from slide
+    to slide; every node and edge keeps its coordinates.
 
     Raises:
-        ValueError: ``base_svg`` is not an SVG drawn by :func:`~microgradnet.viz.dot.draw_dot`.
+        ValueError: ``base_svg`` is not an SVG drawn from this trace, or an unknown ``theme``.
     """
+    style = slide_style(theme)
     try:
-        root = ET.fromstring(base_svg.encode("utf-8"))
+        base = ET.fromstring(base_svg.encode("utf-8"))
     except ET.ParseError as exc:
         raise ValueError(f"base_svg is not SVG: {exc}") from exc
-    groups = {g.get("id"): g for g in root.iter(f"{_S}g") if g.get("id")}
+    groups = {g.get("id"): g for g in base.iter(f"{_S}g") if g.get("id")}
     if trace.root not in groups:
         raise ValueError("base_svg was not drawn from this trace (node ids missing)")
-    hl = PALETTE["highlight"]
-    order = {n.id: k for k, n in enumerate(trace.nodes)}
-    current_edges = {f"e{s}" for s in frame.steps}
-    current_nodes = {frame.node, f"{frame.node}_op"}
-    for s in frame.steps:
-        current_nodes.add(trace.events[s].operand)
+    geometry = layout if layout is not None else _layout(base, [frame])
+    _paint(groups, trace, frame, style, fmt)
 
-    for n in trace.nodes:
-        for gid in (n.id, f"{n.id}_op", f"{n.id}_out"):
-            g = groups.get(gid)
-            if g is None:
-                continue
-            if order[n.id] >= frame.computed:
-                g.set("opacity", "0.2")
-            for shape in _shapes(g):
-                if gid in current_nodes:
-                    shape.set("stroke", hl)
-                    shape.set("stroke-width", "3")
-                elif shape.get("stroke") == hl:  # the base picture's own highlight is dropped
-                    shape.set("stroke", PALETTE["line"])
-                    shape.set("stroke-width", "1")
-                if gid == n.id and frame.kind == "backward" and n.id not in frame.final:
-                    shape.set("stroke-dasharray", "5,3")
-        g = groups.get(n.id)
-        if g is None:
-            continue
-        for text in g.iter(f"{_S}text"):
-            if text.text and text.text.startswith(STRINGS["grad"] + " "):
-                value = frame.grads.get(n.id)
-                text.text = f"{STRINGS['grad']} " + ("?" if value is None else format_number(value, fmt))
-    for e in trace.events:
-        g = groups.get(f"e{e.step}")
-        if g is None:
-            continue
-        if order[e.node] >= frame.computed:
-            g.set("opacity", "0.2")
-        active = f"e{e.step}" in current_edges
-        for shape in _shapes(g):
-            if shape.get("stroke") not in (None, "none") or active:
-                shape.set("stroke", hl if active else PALETTE["line"])
-                shape.set("stroke-width", "3" if active else "1")
-            if shape.tag == f"{_S}polygon":
-                shape.set("fill", hl if active else PALETTE["line"])
-    _add_caption(root, frame.caption.split("\n"))
-    return ET.tostring(root, encoding="unicode")
-
-
-_NUM = re.compile(r"[0-9.]+")
-
-
-def _add_caption(root: ET.Element, lines: list[str]) -> None:
-    """Grow the picture at the bottom and write ``lines`` there."""
-    nums = [float(x) for x in (root.get("viewBox") or "0 0 100 100").split()]
-    _, _, vw, vh = nums
-    wanted = max([len(line) for line in lines] + [1]) * _CAPTION_SIZE * 0.56 + 16
-    new_w, extra = max(vw, wanted), _LINE * len(lines) + 12
-    scale_w = float(_NUM.findall(root.get("width", str(vw)))[0]) / vw if vw else 1.0
-    root.set("viewBox", f"0.00 0.00 {new_w:.2f} {vh + extra:.2f}")
-    root.set("width", f"{new_w * scale_w:.2f}pt")
-    root.set("height", f"{(vh + extra) * scale_w:.2f}pt")
-    cap = ET.SubElement(root, f"{_S}g", {"id": "caption", "class": "caption"})
-    ET.SubElement(
-        cap,
-        f"{_S}rect",
-        {"x": "0", "y": f"{vh:.2f}", "width": f"{new_w:.2f}", "height": f"{extra:.2f}", "fill": "white"},
+    width, height = SLIDE_SIZE
+    svg = ET.Element(
+        f"{_S}svg",
+        {"width": str(width), "height": str(height), "viewBox": f"0 0 {width} {height}", "version": "1.1"},
     )
-    for k, line in enumerate(lines):
-        t = ET.SubElement(
-            cap,
-            f"{_S}text",
-            {
-                "x": "8",
-                "y": f"{vh + _LINE * (k + 1):.2f}",
-                "font-family": "Helvetica,Arial,sans-serif",
-                "font-size": f"{_CAPTION_SIZE:.0f}",
-                "fill": "#000000",
-            },
-        )
-        t.text = line
+    ET.SubElement(svg, f"{_S}rect", {"width": str(width), "height": str(height), "fill": style["paper"]})
+    root = trace.node(trace.root)
+    heading = (
+        title
+        if title is not None
+        else STRINGS["slide_title"].format(root=root.name, expr=trace.expression(root.id, fmt))
+    )
+    _text(svg, _MARGIN, 72, heading, font_family=style["font"], font_size=f"{_TITLE_PX:g}",
+          font_weight="700", fill=style["ink"])  # fmt: skip
+    phase = STRINGS["slide_forward" if frame.kind == "forward" else "slide_backward"]
+    counter = STRINGS["slide_counter"].format(k=frame.index + 1, n=total or frame.index + 1, phase=phase)
+    _text(svg, width - _MARGIN, 72, counter, font_family=style["font"], font_size=f"{_COUNTER_PX:g}",
+          fill=style["muted"], text_anchor="end")  # fmt: skip
+    graph = ET.SubElement(
+        svg,
+        f"{_S}g",
+        {
+            "id": "graph",
+            "transform": f"translate({geometry.x:.2f} {geometry.y:.2f}) scale({geometry.scale:.4f})",
+        },
+    )
+    graph.extend(list(base))
+    _caption(svg, frame, geometry, style)
+    return ET.tostring(svg, encoding="unicode")
+
+
+def _paint(
+    groups: dict[str | None, ET.Element], trace: Trace, frame: Frame, style: dict[str, str], fmt: str
+) -> None:
+    """Colour the graph's elements for ``frame``, the stepper's way."""
+    order = {n.id: k for k, n in enumerate(trace.nodes)}
+    forward = frame.kind == "forward"
+    hot = {f"e{s}" for s in frame.steps}
+    receivers = {trace.events[s].operand for s in frame.steps}
+    if forward:
+        current = trace.node(frame.node)
+        hot = {f"e{e.step}" for e in trace.events if e.node == current.id} | {f"{current.id}_out"}
+    for background in groups.values():
+        if background.get("class", "").startswith("graph"):
+            for shape in _shapes(background):
+                shape.set("fill", "none")
+                shape.set("stroke", "none")
+    for n in trace.nodes:
+        future = order[n.id] >= frame.computed
+        value, op = groups.get(n.id), groups.get(f"{n.id}_op")
+        for part in (value, op, groups.get(f"{n.id}_out")):
+            if part is not None and future:
+                part.set("opacity", "0.35")
+        if value is not None:
+            box = {"fill": style["paper"], "stroke": style["line"], "stroke_width": "1.5"}
+            grad_text = {"font_style": "normal", "font_weight": "400"}
+            if forward and n.id == frame.node:
+                box = {"fill": style["computing"], "stroke": style["data"], "stroke_width": "3.5"}
+            elif not forward and n.id in receivers:
+                box = {"fill": style["receiver"], "stroke": style["ink"], "stroke_width": "3.5"}
+            elif not forward and n.id == frame.node:
+                box["stroke"], box["stroke_width"] = style["ink"], "3.5"
+            elif not forward and n.id in frame.final:
+                box["stroke"], box["stroke_width"] = style["grad"], "2"
+            if not forward and n.id not in frame.final and n.id not in receivers:
+                box["stroke_dasharray"] = "6 4"
+                grad_text["font_style"] = "italic"
+            if not forward and n.id in frame.final:
+                grad_text["font_weight"] = "700"
+            for shape in value:
+                if shape.tag == f"{_S}polygon":
+                    _set(shape, **box)
+                elif shape.tag == f"{_S}polyline":
+                    _set(shape, stroke=style["line"])
+            for t in value.iter(f"{_S}text"):
+                words = t.text or ""
+                if words.startswith(STRINGS["grad"] + " "):
+                    g_value = frame.grads.get(n.id)
+                    t.text = f"{STRINGS['grad']} " + ("?" if g_value is None else format_number(g_value, fmt))
+                    _set(t, font_family=style["mono"], fill=style["grad"], **grad_text)
+                elif words.startswith(STRINGS["data"] + " "):
+                    _set(t, font_family=style["mono"], fill=style["data"] if not future else style["muted"])
+                else:
+                    _set(t, font_family=style["mono"], font_weight="700", fill=style["ink"])
+        if op is not None:
+            ring = {"fill": style["paper"], "stroke": style["line"], "stroke_width": "1.5"}
+            if forward and n.id == frame.node:
+                ring = {"fill": style["computing"], "stroke": style["data"], "stroke_width": "3.5"}
+            elif not forward and n.id == frame.node:
+                ring["stroke"], ring["stroke_width"] = style["ink"], "3.5"
+            for shape in _shapes(op):
+                _set(shape, **ring)
+            for t in op.iter(f"{_S}text"):
+                _set(t, font_family=style["font"], font_weight="700", fill=style["ink"])
+    for e in trace.events:
+        for gid in (f"e{e.step}", f"{e.node}_out"):
+            edge = groups.get(gid)
+            if edge is None:
+                continue
+            if order[e.node] >= frame.computed:
+                edge.set("opacity", "0.35")
+            colour, width, dash = style["line"], "1.5", None
+            if gid in hot:
+                colour, width = (style["data"], "4") if forward else (style["grad"], "4.5")
+                dash = None if forward else "10 6"
+            for shape in _shapes(edge):
+                _set(shape, stroke=colour, stroke_width=width)
+                if dash is not None and shape.tag == f"{_S}path":
+                    shape.set("stroke-dasharray", dash)
+                if shape.tag == f"{_S}polygon":
+                    shape.set("fill", colour)
+                    shape.set("stroke-width", "1.5")
+            for t in edge.iter(f"{_S}text"):
+                _set(t, font_family=style["mono"], fill=style["ink"])
+
+
+def _caption(svg: ET.Element, frame: Frame, geometry: _Layout, style: dict[str, str]) -> None:
+    """The panel at the bottom: the equation(s) in the monospace font, then the narration."""
+    width, height = SLIDE_SIZE
+    panel = ET.SubElement(svg, f"{_S}g", {"id": "caption", "class": "caption"})
+    ET.SubElement(
+        panel,
+        f"{_S}rect",
+        {
+            "x": f"{_MARGIN / 2:.1f}",
+            "y": f"{geometry.panel_top:.1f}",
+            "width": f"{width - _MARGIN:.1f}",
+            "height": f"{height - _MARGIN / 2 - geometry.panel_top:.1f}",
+            "rx": "12",
+            "fill": style["panel"],
+        },
+    )
+    inner = width - 2 * _MARGIN - 2 * _PAD
+    y = geometry.panel_top + _PAD
+    eq_px, nar_px = geometry.equation_px, geometry.narration_px
+    for line in _wrap(frame.caption, eq_px, _MONO_EM, inner):
+        y += 1.3 * eq_px
+        colour = style["grad"] if frame.kind == "backward" else style["data"]
+        _text(panel, _MARGIN + _PAD, y - 0.3 * eq_px, line, font_family=style["mono"], font_size=f"{eq_px:g}",
+              fill=colour, class_="equation")  # fmt: skip
+    if frame.narration != frame.caption:
+        y += 0.4 * nar_px
+        for line in _wrap(frame.narration, nar_px, _SANS_EM, inner):
+            y += 1.3 * nar_px
+            _text(panel, _MARGIN + _PAD, y - 0.3 * nar_px, line, font_family=style["font"],
+                  font_size=f"{nar_px:g}", fill=style["ink"], class_="narration")  # fmt: skip
+
+
+# ---- the deck ----------------------------------------------------------------------------------
 
 
 def export_frames(
@@ -237,45 +541,100 @@ def export_frames(
     *,
     granularity: str = "edge",
     number_format: str = "{:.4g}",
+    theme: str = "cs231n",
+    title: str | None = None,
+    grads: str = "stored",
+    rankdir: str | None = None,
+    max_nodes: int | None = MAX_NODES,
     **draw_options: Any,
 ) -> list[Path]:
-    """Write one picture per step of ``trace`` to ``directory`` as ``frame_000.svg``, ...
+    """Write one 16:9 slide per step of ``trace`` to ``directory``: ``frame_000.svg``, ...
+    (``fmt="png"``: 1920×1080 pictures; ``fmt="pdf"``: one file ``frames.pdf``, a page per slide).
 
     Args:
         trace: a :class:`Trace` (or an output ``Value``, traced first).
-        directory: where the frames go (created if missing; existing frames are overwritten).
-        fmt: ``"svg"`` or ``"png"`` (rasterised by :func:`~microgradnet.viz.render.svg_to_png`:
-            twice the size, less for very wide graphs).
-        granularity: ``"edge"`` (one backward frame per edge) or ``"node"`` (one per op node).
+        directory: where the slides go (created if missing; existing slides are overwritten).
+        fmt: ``"svg"``, ``"png"`` or ``"pdf"``.
+        granularity: ``"edge"`` (one backward slide per edge) or ``"node"`` (one per op node).
         number_format: the :meth:`str.format` pattern for numbers.
-        draw_options: passed to :func:`~microgradnet.viz.dot.draw_dot` (``rankdir``,
-            ``show_local``, ``colors``, ``outline``); ``show_grad`` is always on.
+        theme: the stepper's colours, ``"cs231n"`` (values green, gradients red) or
+            ``"colorblind"``.
+        title: the heading of every slide (default: ``Backpropagation through L = ...``).
+        grads: with a ``Value``, ``"stored"`` (default) shows the gradient each node holds
+            during the forward slides; ``"backward"`` shows ``?`` until the backward pass.
+        rankdir: ``"LR"`` or ``"TB"``...; ``None`` (default) picks the direction that gives the
+            larger text for graphs of up to 60 nodes, else ``"LR"``.
+        max_nodes: refuse graphs with more value nodes (see :mod:`microgradnet.viz.limits`).
+        draw_options: ``show_local`` (the local derivative on each edge) and ``outline``
+            (frames around neurons or layers), passed to
+            :func:`~microgradnet.viz.dot.dot_source`.
 
     Returns:
-        the paths written, in order (forward frames first, then backward).
+        the paths written, in order (forward slides first, then backward), or ``[frames.pdf]``.
 
     Raises:
-        ValueError: an unknown ``fmt``, ``granularity`` or drawing option, or ``directory``
-            names a file.
+        ValueError: an unknown ``fmt``, ``granularity``, ``theme`` or drawing option, or
+            ``directory`` names a file.
         TypeError: ``trace`` is neither a ``Trace`` nor a ``Value``.
+        GraphTooLargeError: more than ``max_nodes`` value nodes or more than
+            :data:`~microgradnet.viz.limits.MAX_FRAMES` slides.
     """
-    if fmt not in ("svg", "png"):
-        raise ValueError(f"fmt must be 'svg' or 'png', got {fmt!r}")
+    if fmt not in FORMATS:
+        raise ValueError(f"fmt must be 'svg', 'png' or 'pdf', got {fmt!r}")
     if granularity not in GRANULARITIES:
         raise ValueError(f"granularity must be 'edge' or 'node', got {granularity!r}")
-    for bad in ("show_grad", "highlight", "fmt", "collapse"):
-        if bad in draw_options:
+    slide_style(theme)
+    for bad in draw_options:
+        if bad not in ("show_local", "outline"):
             raise ValueError(
-                f"export_frames does not take {bad!r}: every frame shows every node and edge "
-                "(numbers: number_format=; groups: outline=)"
+                f"export_frames does not take {bad!r}: every slide shows every node and edge "
+                "(numbers: number_format=; groups: outline=; look: theme=)"
             )
+    if rankdir is not None and rankdir not in ("LR", "TB", "RL", "BT"):
+        raise ValueError(f"rankdir must be None (automatic), LR, TB, RL or BT, got {rankdir!r}")
     out_dir = Path(directory)
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"export_frames: {str(out_dir)!r} is a file; give a directory for the frames")
+    if isinstance(trace, Trace):
+        check_size(len(trace.nodes), "export_frames", max_nodes)
     t = as_trace(trace)
-    base = dot_to_svg(draw_dot(t, fmt=number_format, show_grad=True, **draw_options).source)
-    pictures = [frame_svg(base, t, fr, number_format) for fr in frames(t, granularity, number_format)]
-    payloads: list[bytes | str] = [svg_to_png(p) for p in pictures] if fmt == "png" else list(pictures)
+    if isinstance(trace, Value):
+        check_size(len(t.nodes), "export_frames", max_nodes)
+    start = shown_grads(trace, t, "stored") if isinstance(trace, Value) and grads == "stored" else None
+    if grads not in ("stored", "backward"):
+        raise ValueError(f"grads must be 'stored' (what .grad holds) or 'backward', got {grads!r}")
+    slides = frames(t, granularity, number_format, start=start)
+    if len(slides) > MAX_FRAMES:
+        raise GraphTooLargeError(
+            f"export_frames: {len(slides):,} slides is more than {MAX_FRAMES:,}; "
+            "use granularity='node' or draw a smaller graph"
+        )
+    directions = [rankdir] if rankdir is not None else (["LR", "TB"] if len(t.nodes) <= 60 else ["LR"])
+    best: tuple[float, str, _Layout] | None = None
+    for direction in directions:
+        svg = dot_to_svg(slide_dot(t, slides, number_format, direction, **draw_options))
+        geometry = _layout(ET.fromstring(svg.encode("utf-8")), slides)
+        if best is None or geometry.scale > best[0] * 1.05:
+            best = (geometry.scale, svg, geometry)
+    assert best is not None
+    _, base, geometry = best
+    pictures = [
+        frame_svg(base, t, fr, number_format, theme=theme, title=title, total=len(slides), layout=geometry)
+        for fr in slides
+    ]
+    rasters = [svg_to_png(p, zoom=1.0) for p in pictures] if fmt != "svg" else []
+    payloads: list[bytes | str] = list(pictures) if fmt == "svg" else list(rasters)
+    if fmt == "pdf":
+        heading = (
+            title
+            if title is not None
+            else STRINGS["slide_title"].format(
+                root=t.node(t.root).name, expr=t.expression(t.root, number_format)
+            )
+        )
+        pdf = pngs_to_pdf(rasters, title=heading)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        return [write_atomic(out_dir / "frames.pdf", pdf)]
     out_dir.mkdir(parents=True, exist_ok=True)
     width = max(3, len(str(len(pictures) - 1)))
     return [write_atomic(out_dir / f"frame_{k:0{width}d}.{fmt}", p) for k, p in enumerate(payloads)]

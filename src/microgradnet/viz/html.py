@@ -33,7 +33,8 @@ from typing import Any
 from microgradnet._files import write_atomic
 from microgradnet.engine import Value
 from microgradnet.ops import OPS
-from microgradnet.viz.render import dot_to_svg
+from microgradnet.viz.dot import DotLook, ElementIds, dot_source
+from microgradnet.viz.rendering import dot_to_svg
 from microgradnet.viz.strings import STRINGS, check_number_format, format_number
 from microgradnet.viz.trace import EdgeEvent, Trace, TraceNode, trace_backward
 
@@ -461,46 +462,39 @@ def _finish_ledgers(model: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def _record_escape(text: str) -> str:
-    """Text safe inside a quoted Graphviz record label (``{}|<>"\\`` are record syntax, ``&``
-    starts an entity)."""
-    # Graphviz decodes HTML entities in labels, so "&" itself must be written as an entity
-    text = text.replace("&", "&amp;").replace("\\", "\\\\").replace("\n", " ").replace("\r", " ")
-    return re.sub(r'([{}|<>"])', r"\\\1", text)
-
-
 def _longest(texts: set[str]) -> str:
     return max(sorted(texts), key=len)
 
 
+#: How the page's picture is drawn by the one DOT writer (viz.dot): ids the script finds, plain
+#: shapes the CSS styles, fields stacked in compact boxes.
+_PAGE_IDS = ElementIds(
+    value="v_{node}", op="o_{node}", operand_edge="e_{node}_{index}", result_edge="e_{node}_out"
+)
+_PAGE_LOOK = DotLook(
+    graph={"bgcolor": "transparent", "nodesep": "0.25", "ranksep": "0.45"},
+    node={"fontname": "Courier", "fontsize": "14"},
+    edge={"arrowsize": "0.8", "penwidth": "1.5"},
+    value={"shape": "record"},
+    op={"shape": "circle", "margin": "0.08", "fontname": "Helvetica"},
+    stacked=True,
+    decorate=False,
+    classes=False,
+)
+
+
 def _stepper_dot(trace: Trace, steps: _Steps, rankdir: str) -> str:
     """DOT for the page: record nodes sized for the longest text each will show, ids for the script."""
-    lines = [
-        "digraph stepper {",
-        f'  graph [rankdir={rankdir}, bgcolor="transparent", nodesep=0.25, ranksep=0.45];',
-        '  node [fontname="Courier", fontsize=14];',
-        "  edge [arrowsize=0.8, penwidth=1.5];",
-    ]
-    for n in trace.nodes:
-        data_texts, grad_texts = steps.texts[n.id]
-        label = " | ".join(_record_escape(t) for t in (n.name, _longest(data_texts), _longest(grad_texts)))
-        lines.append(f'  {n.id} [id="v_{n.id}", shape=record, label="{label}"];')
-        if not n.is_leaf:
-            symbol = n.symbol or n.op
-            if n.arg is not None and OPS.get(n.op) is not None and OPS[n.op].arg:
-                symbol = f"{symbol} {format_number(n.arg)}"
-            lines.append(
-                f'  {n.id}_op [id="o_{n.id}", shape=circle, margin=0.08, fontname="Helvetica", '
-                f'label="{_record_escape(symbol)}"];'
-            )
-    for n in trace.nodes:
-        if n.is_leaf:
-            continue
-        for k, child in enumerate(n.children):
-            lines.append(f'  {child} -> {n.id}_op [id="e_{n.id}_{k}"];')
-        lines.append(f'  {n.id}_op -> {n.id} [id="e_{n.id}_out"];')
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    return dot_source(
+        trace,
+        rankdir=rankdir,
+        ids=_PAGE_IDS,
+        look=_PAGE_LOOK,
+        fields=lambda n: (n.name, _longest(steps.texts[n.id][0]), _longest(steps.texts[n.id][1])),
+        name="stepper",
+        comment="the stepper page's picture",
+        max_nodes=None,
+    )
 
 
 def _local(tag: str) -> str:

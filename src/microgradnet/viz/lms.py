@@ -39,6 +39,9 @@ from microgradnet.engine import Value, apply
 from microgradnet.locales import localize
 from microgradnet.slips import SLIPS, feedback, wrong_answers
 from microgradnet.testing import GradcheckError, gradcheck
+from microgradnet.viz._sheettext import asked as _asked
+from microgradnet.viz._sheettext import formula as _formula
+from microgradnet.viz._sheettext import working as _working
 from microgradnet.viz.strings import format_number
 from microgradnet.viz.trace import Trace
 
@@ -208,7 +211,6 @@ def build_questions(ws: Worksheet) -> list[Question]:
     Raises:
         ValueError: an answer that the engine or finite differences do not confirm.
     """
-    from microgradnet.viz.worksheet import _asked, _formula, _working
 
     t = localize("lms", LMS_STRINGS, ws.lang)
     wt_seed = t["seed"]

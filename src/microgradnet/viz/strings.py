@@ -12,7 +12,7 @@ from typing import Any
 
 from microgradnet.locales import localize
 
-__all__ = ["STRINGS", "format_number", "strings"]
+__all__ = ["STRINGS", "check_number_format", "format_number", "printable", "strings"]
 
 #: UI text by key. Fields: ``{op}`` op symbol, ``{operand}``/``{node}``/``{root}`` display names,
 #: numbers already formatted.
@@ -29,6 +29,8 @@ STRINGS: dict[str, str] = {
     "local_plain": "({value})",
     "ledger": "{operand}.grad = {terms} = {total}",
     "ledger_term": "({value} via {node})",
+    "ledger_start": "({value} held before)",
+    "start_line": "{name}.grad starts at {grad}, the gradient it holds (leaves accumulate)",
     "grads_header": "gradients:",
     "grad_line": "∂{root}/∂{name} = {grad}",
     # narration: one sentence per edge event
@@ -39,6 +41,9 @@ STRINGS: dict[str, str] = {
     "narrate_route_open": "the {op} gate is open (its input is positive), so {operand} receives the "
     "upstream gradient {upstream}",
     "narrate_route_closed": "the {op} gate is closed (its input is not positive), so {operand} receives 0",
+    "narrate_scale": "the {op} gate scales the upstream gradient {upstream} by {local}, sending "
+    "{contribution} to {operand}",
+    "narrate_stop": "the {op} gate stops the gradient: {operand} receives 0",
     "narrate_local": "the {op} gate multiplies the upstream gradient {upstream} by its local derivative "
     "{formula} = {local}, sending {contribution} to {operand}",
     "narrate_pending": "; {operand} still waits for {remaining} more contribution(s)",
@@ -52,6 +57,10 @@ STRINGS: dict[str, str] = {
     "role_intermediate": "intermediate",
     "role_output": "output",
     "forward_step": "forward: {name} = {data}",
+    "slide_title": "Backpropagation through {root} = {expr}",
+    "slide_counter": "step {k} of {n} · {phase}",
+    "slide_forward": "forward pass",
+    "slide_backward": "backward pass",
     "backward_seed": "backward: seed ∂{root}/∂{root} = {seed}",
 }
 
@@ -89,3 +98,17 @@ def format_number(x: float, fmt: str = "{:.4g}") -> str:
     if x == 0.0:
         x = 0.0  # no "-0" on a slide
     return fmt.format(x)
+
+
+# C0 controls, DEL and C1 controls: not allowed in XML 1.0 (SVG), a syntax error for Graphviz (NUL)
+_CONTROL = {c: 0x2400 + c for c in range(0x20)} | {0x7F: 0x2421} | {c: 0xFFFD for c in range(0x80, 0xA0)}
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters made visible: ``"\\x00"`` becomes ``"␀"``, a tab ``"␉"``,
+    a newline ``"␊"`` (the Unicode control pictures); C1 controls become ``"�"``.
+
+    Labels go into Graphviz, SVG and XML, where control characters are errors or forbidden; a
+    label keeps its length and stays distinct from other labels.
+    """
+    return text.translate(_CONTROL)

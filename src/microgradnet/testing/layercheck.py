@@ -1,0 +1,315 @@
+"""Check a student's NumPy layer (the lesson's ``forward``/``backward`` kind) against autograd
+and finite differences, and say in words which gradient is wrong, where and by how much.
+
+```pycon
+>>> import numpy as np
+>>> class MyLinear:
+...     def __init__(self):
+...         self.W = np.array([[1.0, -2.0, 0.5], [0.0, 3.0, 1.0]])
+...         self.b = np.zeros((1, 2))
+...     def forward(self, x):
+...         self.x = x
+...         return x @ self.W.T + self.b
+...     def backward(self, dz):
+...         self.dW = self.x.T @ dz          # slip: should be dz.T @ self.x
+...         self.db = dz.sum(axis=0)
+...         return dz @ self.W
+>>> report = check_layer(MyLinear(), np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]]))
+>>> report.ok
+False
+>>> [c.name for c in report.checks if not c.ok]
+['dW']
+>>> report.check("dW").diagnosis.name
+'transposed'
+
+```
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from microgradnet.engine import Value
+from microgradnet.testing.diagnoses import Diagnosis, Evidence, diagnose, scale_of
+
+__all__ = ["GradientCheck", "LayerReport", "check_layer"]
+
+Array = NDArray[np.float64]
+
+
+@dataclass
+class GradientCheck:
+    """The verdict on one gradient (``dx``, ``dW``, ``db``).
+
+    Attributes:
+        name: the gradient's name.
+        ok: it matches the right answer.
+        got: the student's array (``None`` if the layer did not produce it).
+        want: the right array.
+        diagnosis: the catalogue entry that explains the mistake, if one does.
+        message: one paragraph for the student.
+    """
+
+    name: str
+    ok: bool
+    got: Array | None
+    want: Array
+    diagnosis: Diagnosis | None = None
+    message: str = ""
+
+
+@dataclass
+class LayerReport:
+    """What :func:`check_layer` found; ``print(report)`` tells the student.
+
+    Attributes:
+        layer: the layer's repr.
+        checks: one :class:`GradientCheck` per gradient, ``dx`` first.
+        reference: ``"autograd (confirmed by finite differences)"`` when the right answers come
+            from running the layer's own ``forward`` on ``Value``\\s and central differences
+            agree, else ``"finite differences"``.
+        notes: anything else worth saying (e.g. why autograd could not be used).
+    """
+
+    layer: str
+    checks: list[GradientCheck]
+    reference: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Every gradient is right."""
+        return all(c.ok for c in self.checks)
+
+    def check(self, name: str) -> GradientCheck:
+        """The check of gradient ``name``. Raises ``KeyError`` if there is none."""
+        for c in self.checks:
+            if c.name == name:
+                return c
+        raise KeyError(f"no gradient named {name!r}; checked: {', '.join(c.name for c in self.checks)}")
+
+    def __str__(self) -> str:
+        bad = [c for c in self.checks if not c.ok]
+        head = (
+            f"{self.layer}: all {len(self.checks)} gradients are right"
+            if not bad
+            else f"{self.layer}: {len(bad)} of {len(self.checks)} gradients are wrong"
+        )
+        lines = [f"{head} (checked against {self.reference})"]
+        for c in self.checks:
+            lines.append(("  ✓ " if c.ok else "  ✗ ") + c.message)
+        lines.extend(f"  note: {n}" for n in self.notes)
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:  # IPython shows the text
+        p.text(str(self))
+
+
+# ---- the right answers ---------------------------------------------------------------------------
+
+
+def _objects(a: Array) -> NDArray[Any]:
+    out = np.empty(a.shape, dtype=object)
+    for idx in np.ndindex(a.shape):
+        out[idx] = Value(float(a[idx]))
+    return out
+
+
+def _loss_of(out: Any, dz: Array) -> Any:
+    arr = np.asarray(out, dtype=object)
+    if arr.shape != dz.shape:
+        raise ValueError(f"forward gave shape {arr.shape}, expected {dz.shape}")
+    if not all(isinstance(v, Value) for v in arr.reshape(-1)):
+        raise TypeError("forward turned its Values into plain numbers")
+    return sum((float(d) * v for d, v in zip(dz.reshape(-1), arr.reshape(-1))), Value(0.0))
+
+
+def _autograd(layer: Any, x: Array, dz: Array, params: list[str]) -> dict[str, Array]:
+    """Run the layer's own forward on ``Value``\\s and backpropagate ``Σ dz·y``."""
+    saved = {p: getattr(layer, p) for p in params}
+    leaves = {"dx": _objects(x)}
+    try:
+        for p in params:
+            leaves["d" + p] = _objects(np.asarray(saved[p], dtype=np.float64))
+            setattr(layer, p, leaves["d" + p])
+        L = _loss_of(layer.forward(leaves["dx"]), dz)
+        if not isinstance(L, Value):
+            raise TypeError("forward did not produce Values")
+        L.backward()
+    finally:
+        for p in params:
+            setattr(layer, p, saved[p])
+    return {
+        k: np.array([v.grad for v in arr.reshape(-1)], dtype=np.float64).reshape(arr.shape)
+        for k, arr in leaves.items()
+    }
+
+
+def _numeric(layer: Any, x: Array, dz: Array, params: list[str], eps: float) -> dict[str, Array]:
+    """Central differences of ``Σ dz·forward(x)`` for every entry of ``x`` and each parameter."""
+
+    def f() -> float:
+        return float(np.sum(dz * np.asarray(layer.forward(x), dtype=np.float64)))
+
+    out: dict[str, Array] = {}
+    targets: list[tuple[str, Array]] = [("dx", x)] + [("d" + p, getattr(layer, p)) for p in params]
+    for name, arr in targets:
+        g = np.zeros(arr.shape, dtype=np.float64)
+        for idx in np.ndindex(arr.shape):
+            keep = arr[idx]
+            arr[idx] = keep + eps
+            up = f()
+            arr[idx] = keep - eps
+            down = f()
+            arr[idx] = keep
+            g[idx] = (up - down) / (2 * eps)
+        out[name] = g
+    return out
+
+
+# ---- the verdict ---------------------------------------------------------------------------------
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.6g}"
+
+
+def _verdict(name: str, got: Any, want: Array, ev: Evidence, rtol: float, atol: float) -> GradientCheck:
+    if got is None:
+        return GradientCheck(
+            name, False, None, want, None, f"{name}: the layer did not set it (expected shape {want.shape})."
+        )
+    try:
+        g = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return GradientCheck(name, False, None, want, None, f"{name} is not an array of numbers: {got!r}")
+    comparable = g.size == want.size and (g.shape == want.shape or g.squeeze().shape == want.squeeze().shape)
+    if comparable and np.allclose(g.reshape(want.shape), want, rtol=rtol, atol=atol):
+        worst = float(np.max(np.abs(g.reshape(want.shape) - want))) if want.size else 0.0
+        return GradientCheck(name, True, g, want, None, f"{name} is right (largest difference {worst:.1e})")
+    ev = Evidence(name, g, want, ev.x, ev.dz, ev.y)
+    diagnosis = diagnose(ev)
+    parts = []
+    if diagnosis is not None:
+        sentence = diagnosis.sentence.format(grad=name)
+        if diagnosis.name == "scaled":
+            sentence += f" Here the factor is {_fmt(scale_of(ev) or math.nan)}."
+        parts.append(sentence)
+    else:
+        parts.append(f"{name} is wrong.")
+    if comparable:
+        diff = np.abs(g.reshape(want.shape) - want)
+        bad = diff > atol + rtol * np.abs(want)
+        idx = np.unravel_index(int(np.argmax(diff)), want.shape)
+        where = "".join(f"[{i}]" for i in idx)
+        parts.append(
+            f"{int(bad.sum())} of {want.size} entries differ; the largest at {name}{where}: "
+            f"got {_fmt(float(g.reshape(want.shape)[idx]))}, expected {_fmt(float(want[idx]))} "
+            f"(off by {_fmt(float(diff[idx]))})."
+        )
+    else:
+        parts.append(f"Its shape is {g.shape}; the right one is {want.shape}.")
+    return GradientCheck(name, False, g, want, diagnosis, " ".join(parts))
+
+
+def check_layer(
+    layer: Any,
+    x: Any,
+    *,
+    dz: Any = None,
+    params: tuple[tuple[str, str], ...] = (("W", "dW"), ("b", "db")),
+    seed: int = 0,
+    eps: float = 1e-6,
+    rtol: float = 1e-5,
+    atol: float = 1e-7,
+) -> LayerReport:
+    """Check ``layer.backward`` against the gradients of ``layer.forward``.
+
+    The layer is an object with ``forward(x)`` (an array, one row per sample) and
+    ``backward(dz)`` returning ``dx``; if it has the arrays named in ``params`` (by default
+    ``W`` and ``b``), ``backward`` must set their gradients (``dW``, ``db``). The right answers
+    come from autograd — the layer's own ``forward`` run on arrays of ``Value``\\s, then
+    ``backward()`` from ``L = Σ dz·y`` — and are confirmed by central finite differences; when
+    ``forward`` cannot run on ``Value``\\s, finite differences alone are the reference.
+
+    Args:
+        layer: the layer to check. Its parameters are restored exactly afterwards.
+        x: an input batch (2-D: rows are samples).
+        dz: the upstream gradient to pass to ``backward``; default random normal numbers
+            (from ``seed``) of the output's shape.
+        params: ``(parameter, gradient)`` attribute names to check, where the layer has them.
+        seed: for the default ``dz``.
+        eps: the finite-difference step.
+        rtol: relative tolerance of a match.
+        atol: absolute tolerance of a match.
+
+    Returns:
+        a :class:`LayerReport`; ``print`` it, or test ``report.ok``.
+
+    Raises:
+        TypeError: ``layer`` has no ``forward``/``backward``, or ``x`` is not numeric.
+        ValueError: ``x`` is not 2-D, or ``dz`` does not have the output's shape.
+    """
+    for method in ("forward", "backward"):
+        if not callable(getattr(layer, method, None)):
+            raise TypeError(f"check_layer(): the layer needs a {method}() method, {layer!r} has none")
+    try:
+        xs = np.array(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"check_layer(): x must be a 2-D array of numbers, got {type(x).__name__}") from None
+    if xs.ndim != 2:
+        raise ValueError(f"check_layer(): x must be 2-D (one row per sample), got shape {xs.shape}")
+    present = [
+        (p, g)
+        for p, g in params
+        if isinstance(getattr(layer, p, None), np.ndarray) and getattr(layer, p).size
+    ]
+    names = [p for p, _ in present]
+    originals = {p: getattr(layer, p) for p in names}
+    saved = {p: np.array(originals[p], dtype=np.float64) for p in names}
+    for p in names:  # work on float64 copies; the original arrays go back, untouched, at the end
+        setattr(layer, p, saved[p].copy())
+    try:
+        y = np.asarray(layer.forward(xs.copy()), dtype=np.float64)
+        if dz is None:
+            up = np.random.default_rng(seed).normal(size=y.shape)
+        else:
+            up = np.array(dz, dtype=np.float64)
+            if up.shape != y.shape:
+                raise ValueError(f"check_layer(): dz must have the output's shape {y.shape}, got {up.shape}")
+        numeric = _numeric(layer, xs.copy(), up, names, eps)
+        notes: list[str] = []
+        right, reference = numeric, "finite differences"
+        try:
+            auto = _autograd(layer, xs, up, names)
+        except Exception as exc:  # the student's forward may not run on Values
+            notes.append(
+                f"forward could not run on Values ({type(exc).__name__}: {exc}), so autograd was not used"
+            )
+        else:
+            differ = [k for k, v in auto.items() if not np.allclose(v, numeric[k], rtol=1e-4, atol=1e-6)]
+            if differ:
+                notes.append(
+                    f"autograd through forward on Values disagrees with finite differences on "
+                    f"{', '.join(differ)} "
+                    "(does forward turn some Values into numbers?), so autograd was not used"
+                )
+            else:
+                right, reference = auto, "autograd (confirmed by finite differences)"
+        layer.forward(xs.copy())
+        dx = layer.backward(up.copy())
+        ev = Evidence("dx", np.zeros(0), right["dx"], xs, up, y)
+        checks = [_verdict("dx", dx, right["dx"], ev, rtol, atol)]
+        for p, g in present:
+            checks.append(_verdict(g, getattr(layer, g, None), right["d" + p], ev, rtol, atol))
+    finally:
+        for p in names:
+            setattr(layer, p, originals[p])
+    custom_repr: object = type(layer).__repr__
+    name = repr(layer) if custom_repr is not object.__repr__ else type(layer).__name__
+    return LayerReport(name, checks, reference, notes)
