@@ -30,7 +30,6 @@ SharedArrayBuffer.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import json
 import linecache
@@ -105,68 +104,13 @@ class PlaygroundError(Exception):
 # Importing microgradnet in Pyodide
 # --------------------------------------------------------------------------------------------
 
-#: What ``microgradnet/__init__.py`` exports from the engine and the op table.
-_ENGINE_NAMES = (
-    "AnomalyError",
-    "OpFunction",
-    "Value",
-    "apply",
-    "define_op",
-    "detect_anomaly",
-    "grad",
-    "is_grad_enabled",
-    "no_grad",
-    "topological_order",
-)
-_OPS_NAMES = ("OPS", "Domain", "Op", "register_op")
-
 
 def load_microgradnet() -> types.ModuleType:
-    """``import microgradnet``; when that needs NumPy (which the playground does not load), a
-    stand-in package with the engine, the op table, ``nn``, ``losses`` and ``optim``.
+    """``import microgradnet`` (which loads only the engine and the op table: no NumPy, which the
+    playground does not ship)."""
+    import microgradnet
 
-    The stand-in is the stop-gap until the package imports its NumPy parts lazily; once it does,
-    the first ``import`` succeeds and the stand-in is never built.
-    """
-    try:
-        import microgradnet
-    except ModuleNotFoundError as exc:
-        if exc.name != "numpy":
-            raise
-        return _package_without_numpy()
     return microgradnet
-
-
-def _package_without_numpy() -> types.ModuleType:
-    spec = importlib.util.find_spec("microgradnet")
-    if spec is None or spec.submodule_search_locations is None or spec.origin is None:
-        raise ImportError("microgradnet is not on sys.path")
-    package = types.ModuleType("microgradnet", "microgradnet without its NumPy parts (the playground)")
-    package.__path__ = list(spec.submodule_search_locations)
-    package.__file__ = spec.origin
-    package.__spec__ = spec
-    package.__package__ = "microgradnet"
-    with open(spec.origin, encoding="utf-8") as f:
-        found = re.search(r"""^__version__ = ["']([^"']+)["']""", f.read(), re.M)
-    package.__version__ = found.group(1) if found else "0"  # type: ignore[attr-defined]
-    sys.modules["microgradnet"] = package
-    from microgradnet import engine, losses, nn, ops, optim
-
-    for name in _ENGINE_NAMES:
-        setattr(package, name, getattr(engine, name))
-    for name in _OPS_NAMES:
-        setattr(package, name, getattr(ops, name))
-    for module in (engine, ops, nn, losses, optim):
-        setattr(package, module.__name__.rsplit(".", 1)[1], module)
-
-    def __getattr__(name: str) -> Any:
-        raise AttributeError(
-            f"microgradnet.{name} is not available in the playground (it needs NumPy); "
-            "the engine, nn, losses and optim are"
-        )
-
-    setattr(package, "__getattr__", __getattr__)  # noqa: B010 (a module-level __getattr__, PEP 562)
-    return package
 
 
 def install_micrograd_names() -> None:
