@@ -42,6 +42,8 @@ import types
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from microgradnet.viz.limits import MAX_NODES, WARN_NODES
+
 __all__ = [
     "CODE_FILENAME",
     "DEFAULT_NODE_LIMIT",
@@ -57,9 +59,10 @@ __all__ = [
     "student_namespace",
 ]
 
-#: The largest graph drawn unless a request asks for another limit (up to MAX_NODE_LIMIT).
-DEFAULT_NODE_LIMIT = 1000
-MAX_NODE_LIMIT = 5000
+#: The largest graph drawn unless a request asks for another limit (up to MAX_NODE_LIMIT): the
+#: size above which microgradnet's pictures warn that Graphviz takes seconds, and their limit.
+DEFAULT_NODE_LIMIT = WARN_NODES
+MAX_NODE_LIMIT = MAX_NODES
 #: What tracebacks call the student's code.
 CODE_FILENAME = "<your code>"
 #: Printed output beyond this many characters is cut (a print in a long loop).
