@@ -147,37 +147,40 @@ def start(notify: Callable[[str, int], None] | None = None) -> str:
     """
     _notify[:] = [notify] if notify is not None else []
     random.seed()
-    prepare()
     return info()
 
 
+_examples: list[list[str]] = []
+
+
 def prepare() -> None:
-    """Import everything a request needs (worth doing before a memory snapshot is taken)."""
+    """Import everything a request needs and find the examples that open here (worth doing
+    before a memory snapshot is taken: a restored interpreter then has both)."""
     load_microgradnet()
     install_micrograd_names()
-    import microgradnet.examples
     import microgradnet.viz.expr
     import microgradnet.viz.html  # noqa: F401
+    from microgradnet.examples import list_examples, load_example
+
+    if not _examples:
+        for name, title, source in list_examples():
+            try:
+                load_example(name)
+            except ModuleNotFoundError:  # a preset that needs NumPy, where there is none
+                continue
+            _examples.append([name, title, source])
 
 
 def info() -> str:
     """JSON: the microgradnet and Python versions and the examples that open here (name, title,
     source; a preset that needs NumPy is left out where there is none)."""
     package = load_microgradnet()
-    from microgradnet.examples import list_examples, load_example
-
-    examples = []
-    for name, title, source in list_examples():
-        try:
-            load_example(name)
-        except ModuleNotFoundError:
-            continue
-        examples.append([name, title, source])
+    prepare()
     return json.dumps(
         {
             "microgradnet": getattr(package, "__version__", "?"),
             "python": sys.version.split()[0],
-            "examples": examples,
+            "examples": _examples,
         }
     )
 
