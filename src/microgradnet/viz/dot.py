@@ -31,9 +31,9 @@ Writing DOT needs no third-party package; the ``graphviz`` package is imported b
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from microgradnet.engine import Value, topological_order
 from microgradnet.nn import parse_parameter_name
@@ -53,12 +53,15 @@ __all__ = [
     "RANKDIRS",
     "DotLook",
     "ElementIds",
+    "Group",
     "as_trace",
     "dot_source",
     "draw_dot",
     "escape_label",
     "escape_record",
     "group_of",
+    "node_groups",
+    "parameter_group",
     "path_to_output",
     "shown_grads",
 ]
@@ -212,15 +215,38 @@ def path_to_output(trace: Trace, node_id: str) -> set[str]:
 # ---- collapsing neurons and layers ----------------------------------------------------------
 
 
-def group_of(label: str, level: str) -> str | None:
-    """The neuron or layer a parameter label belongs to, from the parts of its name
-    (:func:`microgradnet.nn.parse_parameter_name`).
+@dataclass(frozen=True)
+class Group:
+    """A neuron or a layer that parameters belong to, as data (what :func:`parameter_group` gives).
+
+    Attributes:
+        key: the group's name, unique per level: ``"0.neuron1"`` (row 1 of layer ``"0"``),
+            ``"layers.0.neurons.1"`` (a module that is one neuron), ``"0"`` or ``"layers.0"`` (a
+            layer). This is what :func:`group_of` returns and what pictures write in the box.
+        level: ``"neuron"`` or ``"layer"``.
+        layer: the module path of the layer the group is or belongs to (``"0"``,
+            ``"layers.0"``); for a neuron that is its own module without a layer around it, the
+            neuron's own path.
+        row: for a neuron that is one row of a layer's ``weight``/``bias`` (PyTorch's
+            ``"0.weight[1][2]"``), that row (``1``); ``None`` for a layer, and for a neuron that is
+            a module of its own (micrograd's ``"layers.0.neurons.1"``).
+    """
+
+    key: str
+    level: str
+    layer: str
+    row: int | None = None
+
+
+def parameter_group(label: str, level: str) -> Group | None:
+    """The neuron or layer a parameter label belongs to (a :class:`Group`), from the parts of its
+    name (:func:`microgradnet.nn.parse_parameter_name`); ``None`` for a label without a dot.
 
     :mod:`microgradnet.nn` names parameters PyTorch-style: ``"0.weight[1][2]"`` (row 1, column 2)
-    and ``"0.bias[1]"`` belong to neuron ``"0.neuron1"`` of layer ``"0"``. A parameter of a
-    module that is one neuron, ``"layers.0.neurons.1.w[2]"`` (or ``"...w.2"``), belongs to
+    and ``"0.bias[1]"`` belong to neuron ``"0.neuron1"`` (``row=1``) of layer ``"0"``. A parameter
+    of a module that is one neuron, ``"layers.0.neurons.1.w[2]"`` (or ``"...w.2"``), belongs to
     neuron ``"layers.0.neurons.1"`` and to layer ``"layers.0"`` (the neuron's path without its
-    trailing ``<name>.<number>``). A label without a dot belongs to no group (``None``).
+    trailing ``<name>.<number>``).
 
     Raises:
         ValueError: ``level`` is not ``"neuron"`` or ``"layer"``.
@@ -230,21 +256,42 @@ def group_of(label: str, level: str) -> str | None:
     name = parse_parameter_name(label)
     if name is None:
         return None
-    if level == "neuron":
-        return name.neuron_path
     if name.neuron is not None:  # a row of a layer's weight or bias: the module is the layer
-        return name.module
+        if level == "neuron":
+            return Group(name.neuron_path, level, name.module, name.neuron)
+        return Group(name.module, level, name.module)
     parts = name.module.split(".")
     if len(parts) >= 3 and parts[-1].isdigit() and not parts[-2].isdigit():
-        return ".".join(parts[:-2])
-    return name.module
+        layer = ".".join(parts[:-2])  # "layers.0.neurons.1" -> "layers.0"
+    else:
+        layer = name.module
+    return Group(name.module if level == "neuron" else layer, level, layer)
 
 
-def _groups(trace: Trace, key: Callable[[str], str | None]) -> dict[str, str]:
-    """Assign nodes to groups: parameters by their label; an op node joins the single group of its
-    parameter operands, or, having none, the single group shared by all its operands when they
-    are all op nodes (so ``tanh(sum(w*x))`` stays with its neuron and a loss stays outside)."""
-    group: dict[str, str] = {}
+def group_of(label: str, level: str) -> str | None:
+    """The name (:attr:`Group.key`) of the neuron or layer a parameter label belongs to, or
+    ``None``: ``group_of("0.weight[1][2]", "neuron") == "0.neuron1"``. See :func:`parameter_group`.
+
+    Raises:
+        ValueError: ``level`` is not ``"neuron"`` or ``"layer"``.
+    """
+    group = parameter_group(label, level)
+    return None if group is None else group.key
+
+
+_G = TypeVar("_G", bound=Hashable)
+
+
+def node_groups(trace: Trace, key: Callable[[str], _G | None]) -> dict[str, _G]:
+    """Which group each node of ``trace`` belongs to, by node id (nodes of no group left out).
+
+    ``key`` maps a parameter's label to its group (``functools.partial(parameter_group,
+    level="neuron")``, :func:`group_of`, or a function of your own) or ``None``. Parameters go by
+    their label; an op node joins the single group of its parameter operands, or, having none,
+    the single group shared by all its operands when they are all op nodes (so
+    ``tanh(sum(w*x))`` stays with its neuron and a loss stays outside).
+    """
+    group: dict[str, _G] = {}
     for n in trace.nodes:
         if n.is_leaf:
             if n.role == "parameter":
@@ -256,10 +303,10 @@ def _groups(trace: Trace, key: Callable[[str], str | None]) -> dict[str, str]:
         from_params = {group[k.id] for k in kids if k.role == "parameter" and k.id in group}
         if len(from_params) == 1:
             group[n.id] = from_params.pop()
-        elif not from_params and all(not k.is_leaf for k in kids):
-            inherited = {group.get(k.id) for k in kids}
-            if len(inherited) == 1 and None not in inherited:
-                group[n.id] = str(inherited.pop())
+        elif not from_params and all(not k.is_leaf for k in kids) and all(k.id in group for k in kids):
+            inherited = {group[k.id] for k in kids}
+            if len(inherited) == 1:
+                group[n.id] = inherited.pop()
     return group
 
 
@@ -351,7 +398,7 @@ def _write(
     if look.edge:
         lines.append(f"\tedge {_attrs(look.edge)}")
 
-    groups = _groups(trace, key) if key is not None else {}
+    groups = node_groups(trace, key) if key is not None else {}
     names = list(dict.fromkeys(groups[n.id] for n in trace.nodes if n.id in groups))  # first appearance
     boxes: dict[str, str] = {}  # group name -> its node id when collapsed
     cluster_lines: dict[str, list[str]] = {}
