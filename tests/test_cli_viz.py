@@ -121,3 +121,17 @@ def test_python_dash_m_works_the_same(tmp_path: Path) -> None:
     )
     assert bad.returncode == 2 and "microgradnet: error:" in bad.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["neuron.html"]
+
+
+def test_graph_lang_draws_the_picture_in_that_language(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, dot = tmp_path / "ne.svg", tmp_path / "ne.dot"
+    assert main(["graph", *LECTURE_ARGS, "--lang", "ne", "-o", str(out)]) == 0
+    assert main(["graph", *LECTURE_ARGS, "--lang", "ne", "-o", str(dot)]) == 0
+    err = capsys.readouterr().err
+    assert "note" not in err and "English" not in err  # no "pictures keep English labels" any more
+    svg = out.read_text(encoding="utf-8")
+    # Karpathy's lecture: dL/da = 6, written after the Nepali word for the gradient
+    assert "ग्रेडियन्ट 6" in dot.read_text(encoding="utf-8") and "@font-face" in svg
+    assert "data " not in svg and "grad " not in svg

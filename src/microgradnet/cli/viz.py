@@ -166,12 +166,9 @@ def _run_graph(args: argparse.Namespace) -> int:
     if suffix == ".html":
         _page(root, title, args).save(target)
     else:
-        if args.lang != "en" and suffix != ".json":
-            note(
-                f"microgradnet: note: --lang {args.lang} applies to --text and .html pages; "
-                f"{suffix} pictures keep English labels"
-            )
-        options: dict[str, Any] = {} if suffix == ".json" else {"rankdir": args.rankdir, "grads": "backward"}
+        options: dict[str, Any] = {}
+        if suffix != ".json":  # the trace's JSON is data, the same in every language
+            options = {"rankdir": args.rankdir, "grads": "backward", "lang": args.lang}
         render(root, target, **options)
     note(f"wrote {target}")
     return 0
@@ -219,7 +216,7 @@ def _common(p: argparse.ArgumentParser) -> None:
         "--lang",
         choices=tuple(LANGUAGES),
         default="en",
-        help="the language of the page and of the --text trace (en, ne)",
+        help="the language of the page, the picture and the --text trace (en, ne)",
     )
     p.add_argument("--json", action="store_true", help="print the trace as versioned JSON")
     p.add_argument("--title", default=None, type=text_arg, help="the page title (default: the formula)")
