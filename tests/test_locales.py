@@ -20,6 +20,7 @@ from microgradnet.slips import SLIP_STRINGS
 from microgradnet.viz import make_worksheet, trace_backward
 from microgradnet.viz.html import PAGE_STRINGS
 from microgradnet.viz.lms import LMS_STRINGS
+from microgradnet.viz.playground import PLAYGROUND_STRINGS
 from microgradnet.viz.strings import STRINGS, strings
 from microgradnet.viz.worksheet import WORKSHEET_STRINGS, rule_cards
 
@@ -31,6 +32,7 @@ SECTIONS: dict[str, Mapping[str, str]] = {
     "lms": LMS_STRINGS,
     "slips": SLIP_STRINGS,
     "rules": BUILTIN_RULES,
+    "playground": PLAYGROUND_STRINGS,
 }
 TRANSLATED = [lang for lang in LANGUAGES if lang != "en"]
 
@@ -40,8 +42,9 @@ def fields(template: str) -> list[str]:
 
 
 def english_words(text: str) -> set[str]:
-    """Words of three or more Latin letters outside placeholders, math and code."""
-    text = re.sub(r"\{[^}]*\}", " ", text)
+    """Words of three or more Latin letters outside placeholders, math and code (between
+    backticks: what the playground shows as code)."""
+    text = re.sub(r"\{[^}]*\}|`[^`]*`", " ", text)
     return {w.lower() for w in re.findall(r"[A-Za-z]{3,}", text)}
 
 
@@ -56,6 +59,16 @@ NOTATION = {op for op in OPS} | {
     "pytorch",
     "node",
     "weight",
+    # names of programs and keys, which the playground's texts keep as they are
+    "microgradnet",
+    "micrograd",
+    "python",
+    "pyodide",
+    "webassembly",
+    "javascript",
+    "ctrl",
+    "tab",
+    "esc",
 }
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
-import inspect
 import json
 import os
 import random
@@ -175,9 +174,9 @@ def test_printed_output_survives_an_error_and_is_cut_at_the_limit() -> None:
 @pytest.mark.parametrize(
     ("request_", "where", "needle"),
     [
-        ({"kind": "code", "code": "x = 1\n"}, "code", "no Value to trace"),
+        ({"kind": "code", "code": "x = 1\n"}, "code", "no `Value` to trace"),
         ({"kind": "code", "code": "a = Value(1.0)\n", "output": "L"}, "code", "pick one of: a"),
-        ({"kind": "code", "code": "exit()\n"}, "code", "no Value"),
+        ({"kind": "code", "code": "exit()\n"}, "code", "no `Value`"),
         ({"kind": "formula", "formula": "a*b", "values": "a=2 b"}, "values", "not NAME=VALUE"),
         ({"kind": "formula", "formula": "a*b", "values": "a=2 b=1 a=3"}, "values", "a is given twice"),
         ({"kind": "formula", "formula": "a*b", "values": "a=2"}, "formula", "no value given for b"),
@@ -186,6 +185,11 @@ def test_printed_output_survives_an_error_and_is_cut_at_the_limit() -> None:
         ({"kind": "formula", "formula": "a", "values": "a=1", "node_limit": 0}, "request", "node_limit"),
         ({"kind": "example", "example": "nope"}, "request", "No example is called 'nope'"),
         ({"kind": "shell"}, "request", "kind must be formula, code or example"),
+        (
+            {"kind": "formula", "formula": "a", "values": "a=1", "lang": "xx"},
+            "request",
+            "lang must be one of en, ne",
+        ),
         (
             {"kind": "code", "code": "x = Value(0.0)\nfor i in range(30): x = x + i\n", "node_limit": 20},
             "limit",
@@ -223,22 +227,33 @@ def test_each_run_is_a_fresh_program_for_the_op_table() -> None:
 def test_a_class_of_its_own_called_value_is_explained() -> None:
     code = "class Value:\n    def __init__(self, data):\n        self.data = data\nL = Value(2.0)\n"
     answer = json.loads(runner.handle(json.dumps({"kind": "code", "code": code})))
-    assert not answer["ok"] and "defines its own Value class" in answer["error"]
+    assert not answer["ok"] and "defines its own `Value` class" in answer["error"]
 
 
-def test_lang_is_passed_to_the_stepper_once_it_takes_one() -> None:
-    answer = json.loads(
-        runner.handle(json.dumps({"kind": "example", "example": "cs231n-circuit", "lang": "ne"}))
+def test_a_request_in_nepali_gets_the_stepper_and_the_messages_in_nepali() -> None:
+    from microgradnet.viz.playground import playground_strings
+
+    ne = playground_strings("ne")
+    answer = runner.run({"kind": "example", "example": "cs231n-circuit", "lang": "ne"})
+    english = runner.run({"kind": "example", "example": "cs231n-circuit"})
+    stepper = HtmlStepper(load_example("cs231n-circuit").root, lang="ne")
+    # exactly the page data of the Nepali stepper, title included (a preset's title is English)
+    assert as_json(answer["data"]) == as_json(stepper.data()) and answer["title"] == stepper.title
+    assert english["data"]["ui"]["lang"] == "en" and english["title"] == load_example("cs231n-circuit").title
+    formula = runner.run(
+        {"kind": "formula", "formula": "e = a*b; L = e + c", "values": "a=2 b=-3 c=10", "lang": "ne"}
     )
-    if "lang" in inspect.signature(HtmlStepper).parameters:
-        assert (
-            answer["ok"]
-            and answer["data"]["ui"]
-            != runner.run({"kind": "example", "example": "cs231n-circuit"})["data"]["ui"]
-        )
-    else:  # until then a link asking for another language says so instead of showing English
-        assert not answer["ok"] and answer["where"] == "request" and "lang='ne'" in answer["error"]
-    assert runner.run({"kind": "example", "example": "cs231n-circuit", "lang": "en"})["ok"]
+    assert formula["title"] == "e = a*b; L = e + c मार्फत ब्याकप्रोपोगेसन"
+    # the playground's own sentences come from the same table, with code kept as code
+    refused = json.loads(runner.handle(json.dumps({"kind": "code", "code": "x = 1\n", "lang": "ne"})))
+    assert refused["error"] == ne["no_value"] and refused["markup"] is True and "`Value`" in refused["error"]
+    big = {"kind": "code", "code": "x = Value(0.0)\nfor i in range(30): x = x + i\n", "node_limit": 20}
+    said = json.loads(runner.handle(json.dumps({**big, "lang": "ne"})))
+    assert said["error"] == ne["too_many_nodes"].format(name="x", count=61, limit=20)
+    # a traceback is Python's own text: plain, not markup
+    crashed = json.loads(runner.handle(json.dumps({"kind": "code", "code": "1/0\n", "lang": "ne"})))
+    assert crashed["markup"] is False and "ZeroDivisionError" in crashed["error"]
+    assert runner._said == [runner.MESSAGES]  # the next request starts in English again
 
 
 def test_malformed_json_gets_an_answer_not_an_exception() -> None:

@@ -262,7 +262,8 @@ _OTHER_RUN = re.compile(f"[^\\s{_SCRIPT}](?:[^{_SCRIPT}]*[^\\s{_SCRIPT}])?")
 #: font by its own name for the rasteriser (which loads the file).
 _SCRIPT_FAMILY = f"'{FONT_FAMILY}', '{FONT_NAME}'"
 #: An invisible letter a text starts with when it would start with Latin (see
-#: :func:`write_script_text`), and its advance in ems in the shipped font.
+#: :func:`write_script_text`), and its advance in ems in the shipped font (tests/test_stepper_exercises.py
+#: checks it against the file).
 _PROBE, _PROBE_EM = "\u0915", 0.768
 
 
