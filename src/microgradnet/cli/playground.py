@@ -267,6 +267,8 @@ def _fonts_css(build_id: str) -> str:
                 f'html[lang="{lang}"] {{ --pg-font: "{FONT_FAMILY}", var(--pg-base-font); '
                 f'--pg-mono: var(--pg-base-mono), "{FONT_FAMILY}"; }}'
             )
+    if len(rules) > 1:  # the language menu names each language in its own script, in any language
+        rules.append(f'.pg-lang select {{ font-family: var(--pg-base-font), "{FONT_FAMILY}"; }}')
     return "\n".join(rules) + "\n"
 
 
