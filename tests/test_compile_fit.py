@@ -170,3 +170,16 @@ def test_fused_fit_syncs_before_callbacks_checkpoints_and_early_stopping(
             np.testing.assert_allclose(opt_f[key], opt_s[key], rtol=1e-8, atol=1e-12)
         else:
             assert opt_f[key] == opt_s[key]
+
+
+@pytest.mark.parametrize("where", ["a directory", "a missing directory"])
+def test_fit_refuses_an_unwritable_checkpoint_before_training(where: str, tmp_path: Any) -> None:
+    # issue 10 item 8: never lose work — a checkpoint that cannot be written fails before epoch 1
+    path = tmp_path if where == "a directory" else tmp_path / "missing" / "ckpt.json"
+    X, y = data.make_blobs(n=12, classes=2, seed=0)
+    model = nn.MLP(2, [3, 2], seed=0)
+    before = [p.data for p in model.parameters()]
+    error = IsADirectoryError if where == "a directory" else FileNotFoundError
+    with pytest.raises(error, match="the checkpoint"):
+        train.fit(model, X, y, epochs=1, checkpoint=path, progress=False)
+    assert [p.data for p in model.parameters()] == before

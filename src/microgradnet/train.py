@@ -50,7 +50,7 @@ from microgradnet import data as _data
 from microgradnet import losses as _losses
 from microgradnet import nn as _nn
 from microgradnet import optim as _optim
-from microgradnet._files import write_atomic
+from microgradnet._files import check_writable, write_atomic
 from microgradnet.compile import FIT_LOSSES, CompiledStep, CompileError, FusedTrainer, for_fit
 from microgradnet.engine import Value, is_grad_enabled, no_grad
 from microgradnet.losses import LossSpec
@@ -634,10 +634,13 @@ def fit(
       checkpoints and callbacks); when the model cannot be compiled, a warning says why and
       training continues on the eager engine.
 
-    Raises ``ValueError`` / ``TypeError`` for bad arguments before any parameter changes,
-    :class:`CheckpointError` for a ``resume`` checkpoint that does not fit the model or holds no
-    progress, ``RuntimeError`` inside ``no_grad()``, and inside ``detect_anomaly()`` the
-    :class:`~microgradnet.AnomalyError` of the first non-finite value (on the compiled path too).
+    Raises ``ValueError`` / ``TypeError`` for bad arguments before any parameter changes, the
+    ``OSError`` of :func:`microgradnet._files.check_writable` (``FileNotFoundError``,
+    ``IsADirectoryError``, ``PermissionError``, ...) before training for a ``checkpoint`` path
+    that could not be written, :class:`CheckpointError` for a ``resume`` checkpoint that does
+    not fit the model or holds no progress, ``RuntimeError`` inside ``no_grad()``, and inside
+    ``detect_anomaly()`` the :class:`~microgradnet.AnomalyError` of the first non-finite value
+    (on the compiled path too).
     """
     if not is_grad_enabled():
         raise RuntimeError(
@@ -684,12 +687,8 @@ def fit(
     for cb in callbacks:
         if not callable(cb):
             raise TypeError(f"each callback must be callable as callback(epoch, history), got {cb!r}")
-    if checkpoint is not None:
-        directory = Path(checkpoint).parent
-        if not directory.is_dir():
-            raise FileNotFoundError(
-                f"checkpoint {str(checkpoint)!r}: directory {str(directory)!r} does not exist"
-            )
+    if checkpoint is not None:  # before any training: an unwritable path must not lose the work
+        check_writable(checkpoint, "the checkpoint")
     if resume is not None and not Path(resume).is_file():
         raise FileNotFoundError(f"resume: checkpoint {str(resume)!r} not found")
     opt = _make_optimizer(model, optimizer, lr)

@@ -49,7 +49,7 @@ class CompiledStep:
         self.regularizer = regularizer
         self.classes = None if classes is None else [int(c) for c in classes]
         self.targets = targets
-        #: traces the model and the loss (its ``watcher`` finds the engine's ``watch_reads``)
+        #: traces the model and the loss
         self.tracer = Tracer(model, loss_fn, regularizer)
         self._tapes: dict[tuple[Any, ...], tuple[Tape, list[int] | None]] = {}
         self._params: list[Value] = []
@@ -137,7 +137,7 @@ class CompiledStep:
         Xa = _as_2d(X, "X")
         key = ("predict", Xa.shape[1])
         if key not in self._tapes:
-            self._retrace(Xa.shape[1], Targets("none"), [(Xa[0], None), (Xa[-1], None)], key, None)
+            self._retrace(Xa.shape[1], Targets("none"), key, None)
         tape, _ = self._tapes[key]
         pvals = np.fromiter(map(_DATA, self._params), float, len(self._params))
         V, S = run.forward(tape, np.ascontiguousarray(Xa.T), pvals)
@@ -208,7 +208,6 @@ class CompiledStep:
 
     def _tape(self, key: tuple[Any, ...], Xa: FloatArray, targets: Any) -> tuple[Tape, list[int] | None]:
         n_features = Xa.shape[1]
-        ends = [0, len(Xa) - 1]  # rows the fallback check traces besides a random point
         if key[0] == "classes":
             for k, (tape, known) in self._tapes.items():
                 if (
@@ -219,27 +218,18 @@ class CompiledStep:
                 ):
                     return tape, known
             classes = sorted(set(self.classes or self._default_classes(n_features)) | set(key[2]))
-            samples = [(Xa[r], None) for r in ends]
-            self._retrace(n_features, Targets("classes", tuple(classes)), samples, key, classes)
+            self._retrace(n_features, Targets("classes", tuple(classes)), key, classes)
         elif key not in self._tapes:
             n_t = int(np.prod(key[2])) if key[2] else 1
-            samples = [(Xa[r], targets[r]) for r in ends]
-            self._retrace(
-                n_features, Targets("values", count=n_t, scalar=len(key[2]) == 0), samples, key, None
-            )
+            self._retrace(n_features, Targets("values", count=n_t, scalar=len(key[2]) == 0), key, None)
         return self._tapes[key]
 
     def _retrace(
-        self,
-        n_features: int,
-        targets: Targets,
-        samples: Sequence[tuple[Any, Any]],
-        key: tuple[Any, ...],
-        classes: list[int] | None,
+        self, n_features: int, targets: Targets, key: tuple[Any, ...], classes: list[int] | None
     ) -> None:
         """Trace the model and loss, build a tape and keep it under ``key``."""
         self._params = list(self.model.parameters())
-        trace = self.tracer.trace(n_features, targets, self._params, samples)
+        trace = self.tracer.trace(n_features, targets, self._params)
         self._single_output = trace.single_output
         self._tapes[key] = (build_tape(trace, self._params, targets.count, ArrayOps()), classes)
 
