@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from microgradnet import losses as _losses
 from microgradnet.compile import run
 from microgradnet.compile.arrays import ArrayOps, FloatArray
 from microgradnet.compile.errors import CompileError
+from microgradnet.compile.program import Stores
 from microgradnet.compile.tape import Tape, build_tape
 from microgradnet.compile.trace import Targets, Tracer
 from microgradnet.engine import Value, apply, no_grad
@@ -23,6 +26,25 @@ __all__ = ["FIT_LOSSES", "CompiledStep", "compile", "evaluate_named", "for_fit"]
 
 _DATA = attrgetter("data")
 _GRAD = attrgetter("grad")
+
+#: rows per pass of ``evaluate`` and ``predict`` (memory stays bounded for 60,000 images)
+CHUNK = 1024
+
+
+@dataclass
+class Batch:
+    """A checked minibatch and what its tape needs to run it."""
+
+    X: FloatArray  # (samples, features)
+    T: FloatArray | None  # (samples, targets), or None in class mode
+    tape: Tape
+    rows: NDArray[np.intp]  # the loss row each sample picks (its class's, in class mode)
+    seeded: list[int]  # every row a sample may pick
+    plus_one: tuple[int, bool] | None  # the regularizer's root: (row, per-sample?)
+
+    @property
+    def size(self) -> int:
+        return int(self.X.shape[0])
 
 
 class CompiledStep:
@@ -54,8 +76,18 @@ class CompiledStep:
         self._tapes: dict[tuple[Any, ...], tuple[Tape, list[int] | None]] = {}
         self._params: list[Value] = []
         self._single_output = False
-        #: the model's outputs for each row of the last ``step(X, y)`` batch, (rows, outputs)
-        self.last_outputs: FloatArray = np.zeros((0, 0))
+        self._stores: dict[int, Stores] = {}  # per tape: where step(X, y) runs
+        self._scratch: dict[tuple[int, int], tuple[FloatArray, FloatArray | None]] = {}
+        self._last: tuple[Tape, FloatArray, FloatArray, int] | None = None
+        self._interpreted: tuple[FloatArray, FloatArray] | None = None
+
+    @property
+    def last_outputs(self) -> FloatArray:
+        """The model's outputs for each row of the last minibatch run, (rows, outputs)."""
+        if self._last is None:
+            return np.zeros((0, 0))
+        tape, V, S, batch = self._last
+        return _outputs(tape.root_rows[tape.n_losses :], V, S, batch)
 
     # ---- public ----------------------------------------------------------------------------
 
@@ -72,15 +104,18 @@ class CompiledStep:
             CompileError: the model and loss build a different graph for different inputs.
             AnomalyError: inside ``detect_anomaly()``, a value or a gradient is not finite.
         """
-        total, gs = self._forward_backward(X, y, None, backward=True)
-        assert gs is not None
+        batch = self._prepare(X, y)
+        stores = self._own_stores(batch.tape)
+        with np.errstate(all="ignore"):  # IEEE results, as in the eager engine
+            total = self._forward(batch, stores, backward=True)
+            self._backward(batch, stores)
         params = self._params
-        grads = np.fromiter(map(_GRAD, params), float, len(params)) + gs
+        grads = np.fromiter(map(_GRAD, params), float, len(params)) + stores.grads
         for p, g in zip(params, grads.tolist()):  # p.grad += g (the sum was done in NumPy)
             p.grad = g
         return total
 
-    def evaluate(self, X: Any, y: Any, chunk: int = 1024) -> tuple[float, FloatArray]:
+    def evaluate(self, X: Any, y: Any, chunk: int = CHUNK) -> tuple[float, FloatArray]:
         """The loss over all rows of ``X`` and the model's outputs (rows, outputs), forward only.
 
         Runs ``chunk`` rows at a time (memory stays bounded for 60,000 MNIST images) and
@@ -91,12 +126,14 @@ class CompiledStep:
         if ya.shape[:1] != Xa.shape[:1]:
             raise ValueError(f"X has {Xa.shape[0]} rows but y has shape {ya.shape}; give one target per row")
         total, outs = 0.0, []
+        loaded: Stores | None = None
         for start in range(0, len(Xa), chunk):
-            part, _ = self._forward_backward(
-                Xa[start : start + chunk], ya[start : start + chunk], None, False
-            )
-            n = len(Xa[start : start + chunk])
-            total += part * n if self.reduction == "mean" else part
+            batch = self._prepare(Xa[start : start + chunk], ya[start : start + chunk])
+            stores = self._own_stores(batch.tape, load=batch.tape is not getattr(loaded, "tape", None))
+            loaded = stores
+            with np.errstate(all="ignore"):
+                part = self._forward(batch, stores, backward=False)
+            total += part * batch.size if self.reduction == "mean" else part
             outs.append(self.last_outputs)
         return (total / len(Xa) if self.reduction == "mean" else total), np.concatenate(outs)
 
@@ -139,49 +176,114 @@ class CompiledStep:
         if key not in self._tapes:
             self._retrace(Xa.shape[1], Targets("none"), key, None)
         tape, _ = self._tapes[key]
-        pvals = np.fromiter(map(_DATA, self._params), float, len(self._params))
-        V, S = run.forward(tape, np.ascontiguousarray(Xa.T), pvals)
-        outs = _outputs(tape.root_rows, V, S, Xa.shape[0])
+        stores = self._own_stores(tape)
+        parts = []
+        for start in range(0, len(Xa), CHUNK):
+            part = Xa[start : start + CHUNK]
+            with np.errstate(all="ignore"):
+                if run.anomaly_mode():
+                    V, S = run.forward(tape, part, None, stores.params)
+                else:
+                    prog = stores.program(len(part), False, self._scratch_for(tape), [], None)
+                    prog.forward(part, None)
+                    V, S = prog.V, stores.S
+            parts.append(_outputs(tape.root_rows, V, S, len(part)))
+        outs = np.concatenate(parts)
         return outs[:, 0] if self._single_output else outs
 
     # ---- running ---------------------------------------------------------------------------
+    #
+    # A minibatch runs in three parts, so that the fused trainer can keep the stores: _prepare
+    # checks it and finds (or traces) its tape; _forward fills the per-sample store and returns
+    # the batch loss; _backward fills the gradients of the parameters, stores.grads. Both run
+    # the tape's generated program (compile/program.py), or inside detect_anomaly() the
+    # interpreter (compile/run.py), which checks every step's numbers.
 
-    def _forward_backward(
-        self, X: Any, y: Any, pvals: FloatArray | None, backward: bool
-    ) -> tuple[float, FloatArray | None]:
-        """The batch loss and (with ``backward``) the parameter gradients, in the order of
-        ``self._params``; parameter values from ``pvals``, or read from the ``Value``\\s."""
+    def _prepare(self, X: Any, y: Any) -> Batch:
+        """Check ``(X, y)`` and find the tape that runs it (tracing it the first time)."""
         if self.loss_fn is None:
             raise CompileError("this compiled model has no loss_fn; only predict() is available")
         Xa, targets, key = self._check(X, y)
         tape, classes = self._tape(key, Xa, targets)
-        params = self._params
-        if pvals is None:
-            pvals = np.fromiter(map(_DATA, params), float, len(params))
-        batch = Xa.shape[0]
-        inputs = Xa.T if classes is not None else np.vstack([Xa.T, targets.T])
-        V, S = run.forward(tape, np.ascontiguousarray(inputs), pvals)
-        GV = np.zeros_like(V)
-        GS = np.zeros_like(S)
-        seed = 1.0 / batch if self.reduction == "mean" else 1.0
         per_sample = tape.root_rows[: len(classes) if classes is not None else 1]
         if any(not b for _, b in per_sample):
             raise CompileError("the loss does not depend on the inputs: nothing to compile per sample")
-        rows = np.array([r for r, _ in per_sample], dtype=np.intp)
-        cols = np.arange(batch)
-        pick = np.searchsorted(classes, targets) if classes is not None else np.zeros(batch, dtype=np.intp)
-        losses = V[rows[pick], cols]
-        GV[rows[pick], cols] = seed
-        total = float(np.mean(losses) if self.reduction == "mean" else np.sum(losses))
-        if self.regularizer is not None:
-            r_row, r_batched = tape.root_rows[len(per_sample)]
+        seeded = [r for r, _ in per_sample]
+        if classes is not None:
+            first = classes[0]
+            if classes[-1] - first + 1 == len(classes):  # 0..K-1 (or another range): no search
+                rows = np.array(seeded, dtype=np.intp)[targets - first]
+            else:
+                rows = np.array(seeded, dtype=np.intp)[np.searchsorted(classes, targets)]
+        else:
+            rows = np.full(len(Xa), seeded[0], dtype=np.intp)
+        plus_one = tape.root_rows[len(per_sample)] if self.regularizer is not None else None
+        return Batch(Xa, None if classes is not None else targets, tape, rows, seeded, plus_one)
+
+    def _own_stores(self, tape: Tape, load: bool = True) -> Stores:
+        """The stores ``step(X, y)`` and ``evaluate`` run in, with the parameters' values read
+        from the ``Value``\\s (when ``load``)."""
+        stores = self._stores.get(id(tape))
+        if stores is None:
+            stores = self._stores[id(tape)] = Stores(tape)
+        if load:
+            stores.params[:] = np.fromiter(map(_DATA, self._params), float, len(self._params))
+        return stores
+
+    def _scratch_for(self, tape: Tape) -> Callable[[int, bool], tuple[FloatArray, FloatArray | None]]:
+        """The per-sample store (and its gradient) of ``tape`` for a batch size: shared by every
+        program of the tape with that batch size, as they run one after another."""
+
+        def scratch(batch: int, backward: bool) -> tuple[FloatArray, FloatArray | None]:
+            key = (id(tape), batch)
+            V, GV = self._scratch.get(key, (None, None))
+            if V is None:
+                V = np.zeros((tape.n_b, batch))
+            if backward and GV is None:
+                GV = np.zeros((tape.n_b, batch))
+            self._scratch[key] = (V, GV)
+            return V, GV
+
+        return scratch
+
+    def _forward(self, batch: Batch, stores: Stores, backward: bool) -> float:
+        """Run the model and the loss on ``batch`` with the parameters in ``stores``; return
+        the batch loss. (Call inside ``np.errstate(all="ignore")``.)"""
+        tape = batch.tape
+        if run.anomaly_mode():
+            V, S = run.forward(tape, batch.X, batch.T, stores.params)
+            self._interpreted = (V, S)
+        else:
+            prog = stores.program(batch.size, backward, self._scratch_for(tape), batch.seeded, batch.plus_one)
+            prog.forward(batch.X, batch.T)
+            V, S = prog.V, stores.S
+            self._interpreted = None
+        losses = V[batch.rows, _columns(batch.size)]
+        total = float(np.add.reduce(losses))  # (np.sum's and np.mean's own sum)
+        if self.reduction == "mean":
+            total = total / batch.size
+        if batch.plus_one is not None:
+            r_row, r_batched = batch.plus_one
             total += float(V[r_row, 0] if r_batched else S[r_row, 0])
+        self._last = (tape, V, S, batch.size)
+        return total
+
+    def _backward(self, batch: Batch, stores: Stores) -> None:
+        """After :meth:`_forward`: the gradients of the batch loss into ``stores.grads``."""
+        seed = 1.0 / batch.size if self.reduction == "mean" else 1.0
+        if self._interpreted is None:
+            prog = stores.programs[(batch.size, True)]
+            assert prog.backward is not None
+            prog.backward(batch.X, batch.rows, seed)
+            return
+        V, S = self._interpreted
+        GV, GS = np.zeros_like(V), np.zeros_like(S)
+        GV[batch.rows, np.arange(batch.size)] = seed
+        if batch.plus_one is not None:
+            r_row, r_batched = batch.plus_one
             (GV if r_batched else GS)[r_row] += 1.0
-        self.last_outputs = _outputs(tape.root_rows[tape.n_losses :], V, S, batch)
-        if not backward:
-            return total, None
-        run.backward(tape, V, S, GV, GS)
-        return total, GS[: len(params), 0]
+        run.backward(batch.tape, batch.X, V, S, GV, GS)
+        stores.grads[:] = GS[: batch.tape.n_params, 0]
 
     # ---- tracing ---------------------------------------------------------------------------
 
@@ -199,8 +301,7 @@ class CompiledStep:
         if ya.dtype.kind in "iub":
             if ya.ndim != 1:
                 raise ValueError(f"integer (class) targets must be 1-D, got shape {ya.shape}")
-            seen = sorted({int(v) for v in np.unique(ya)})
-            return Xa, ya.astype(np.int64), ("classes", Xa.shape[1], tuple(seen))
+            return Xa, ya.astype(np.int64), ("classes", Xa.shape[1], None)  # (classes: see _tape)
         if ya.dtype.kind != "f":
             raise ValueError(f"y must hold numbers (floats or class indices), got dtype {ya.dtype}")
         ya = ya.astype(float)
@@ -209,6 +310,19 @@ class CompiledStep:
     def _tape(self, key: tuple[Any, ...], Xa: FloatArray, targets: Any) -> tuple[Tape, list[int] | None]:
         n_features = Xa.shape[1]
         if key[0] == "classes":
+            if len(targets):  # the common case, cheaply: a tape for a range of classes covers them
+                lo, hi = int(targets.min()), int(targets.max())
+                for k, (tape, known) in self._tapes.items():
+                    if (
+                        k[0] == "classes"
+                        and k[1] == n_features
+                        and known
+                        and known[0] <= lo
+                        and hi <= known[-1]
+                        and len(known) == known[-1] - known[0] + 1
+                    ):
+                        return tape, known
+            key = ("classes", n_features, tuple(sorted({int(v) for v in np.unique(targets)})))
             for k, (tape, known) in self._tapes.items():
                 if (
                     k[0] == "classes"
@@ -238,6 +352,18 @@ class CompiledStep:
         with no_grad():
             out = self.model([Value(0.0) for _ in range(n_features)])
         return list(range(len(out))) if isinstance(out, (list, tuple)) and len(out) > 1 else []
+
+
+_COLUMNS: dict[int, NDArray[np.intp]] = {}
+
+
+def _columns(n: int) -> NDArray[np.intp]:
+    """``np.arange(n)``, made once per ``n``."""
+    cols = _COLUMNS.get(n)
+    if cols is None:
+        cols = _COLUMNS[n] = np.arange(n)
+        cols.flags.writeable = False
+    return cols
 
 
 def _outputs(rows: Sequence[tuple[int, bool]], V: FloatArray, S: FloatArray, batch: int) -> FloatArray:

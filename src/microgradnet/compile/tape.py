@@ -37,26 +37,20 @@ __all__ = ["Rows", "Step", "Tape", "build_tape"]
 class Rows:
     """A fixed list of store rows to read from and add into, planned once for speed.
 
-    Contiguous rows become a slice (a view, no copy); rows that repeat (``a*a``, a shared
-    ``m`` in ``z - m``) are summed with a small 0/1 matrix, because ``G[rows] += v`` would add
-    a repeated row only once.
+    Contiguous rows become a slice (a view, no copy). Rows that repeat (``a*a``, a shared ``m``
+    in ``z - m``) receive every occurrence's contribution, one after another in the order of
+    the list (``np.add.at``), because ``G[rows] += v`` would add a repeated row only once; the
+    generated code of :mod:`~microgradnet.compile.program` adds them in the same order.
     """
 
     def __init__(self, rows: NDArray[np.intp]) -> None:
         self.shape = rows.shape
         flat = rows.ravel()
         self.flat = flat
-        self.rows = flat
         self.slice: slice | None = None
-        self.merge: FloatArray | None = None
-        uniq, inverse = np.unique(flat, return_inverse=True)
-        self.unique = len(uniq) == len(flat)
+        self.unique = len(np.unique(flat)) == len(flat)
         if len(flat) and np.array_equal(flat, np.arange(flat[0], flat[0] + len(flat))):
             self.slice = slice(int(flat[0]), int(flat[0]) + len(flat))
-        elif len(uniq) < len(flat) and len(uniq) * len(flat) <= 1_000_000:
-            self.rows = uniq
-            self.merge = np.zeros((len(uniq), len(flat)))
-            self.merge[inverse.ravel(), np.arange(len(flat))] = 1.0
 
     def read(self, G: FloatArray) -> FloatArray:
         """``G[rows]``, shaped (*rows.shape, columns)."""
@@ -65,18 +59,14 @@ class Rows:
         return G[self.flat].reshape(self.shape + G.shape[1:])
 
     def add(self, G: FloatArray, values: FloatArray) -> None:
-        """``G[rows] += values`` with every occurrence of a repeated row counted."""
+        """``G[rows] += values`` with every occurrence of a repeated row counted, in order."""
         v = values.reshape(-1, G.shape[1])
         if self.slice is not None:
             G[self.slice] += v
-        elif self.merge is not None and np.isfinite(v).all():  # (0 * inf in a product is nan)
-            G[self.rows] += self.merge @ v
-        elif self.merge is not None:
-            np.add.at(G, self.flat, v)
         elif self.unique:
-            G[self.rows] += v
-        else:  # many repeats and too many rows for a merge matrix
-            np.add.at(G, self.rows, v)
+            G[self.flat] += v
+        else:
+            np.add.at(G, self.flat, v)
 
 
 @dataclass
@@ -126,6 +116,24 @@ class Tape:
     root_rows: list[tuple[int, bool]]  # (row, per-sample?) of each root of the trace
     const_rows: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
     const_values: FloatArray = field(default_factory=lambda: np.zeros(0))
+    #: the names the steps' formulas call (:attr:`ArrayOps.namespace`), for generated code
+    namespace: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_features(self) -> int:
+        """How many of the inputs are features (the rest are targets)."""
+        return self.n_inputs - self.n_targets
+
+    def reads_features_in_place(self, step: Step) -> bool:
+        """Whether a layer step's per-sample rows are features, which it reads straight from
+        the minibatch (no transposed copy; the interpreter and the generated code alike)."""
+        rows = step.rows_b
+        return (
+            step.mode == "layer"
+            and rows is not None
+            and rows.slice is not None
+            and rows.slice.stop <= self.n_features
+        )
 
 
 def build_tape(trace: Trace, params: Sequence[Value], n_targets: int, ops: ArrayOps) -> Tape:
@@ -162,6 +170,7 @@ def build_tape(trace: Trace, params: Sequence[Value], n_targets: int, ops: Array
         root_rows=[(b_row[r], True) if batched[r] else (s_row[r], False) for r in trace.roots],
         const_rows=np.array([s_row[c] for c in consts], dtype=np.intp),
         const_values=np.array([c.data for c in consts], dtype=float),
+        namespace=ops.namespace,
     )
 
 
