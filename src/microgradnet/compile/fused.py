@@ -105,7 +105,7 @@ class FusedTrainer:
         self._grad_at: int | None = None  # the set whose gradient is the last completed step's
         self._done = 0
         self._tape_params: list[Value] | None = None
-        self._inplace = _update.InPlace(len(self.params))
+        self._recorder = _update.Recorder(len(self.params))
 
     @property
     def last_outputs(self) -> FloatArray:
@@ -180,9 +180,9 @@ class FusedTrainer:
         bufs, new_bufs = self._bufs[c], self._bufs[1 - c]
         p, g = now.params, now.grads
         if self._order is None:
-            recorded = _update.record(rule, 2 + len(bufs))
+            recorded = self._recorder.record(rule, 2 + len(bufs))
             if recorded is not None:
-                self._inplace.run(recorded, [p, g, *bufs], [after.params, *new_bufs])
+                self._recorder.run(recorded, [p, g, *bufs], [after.params, *new_bufs])
                 return
             results = self.optimizer.update_rule(number, np.sqrt)(p, g, *bufs)
             after.params[:] = results[0]

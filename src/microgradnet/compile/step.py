@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from microgradnet import losses as _losses
-from microgradnet.compile import run
+from microgradnet.compile import layers, run
 from microgradnet.compile.arrays import ArrayOps, FloatArray
 from microgradnet.compile.errors import CompileError
 from microgradnet.compile.program import Stores
@@ -78,6 +78,7 @@ class CompiledStep:
         self._single_output = False
         self._stores: dict[int, Stores] = {}  # per tape: where step(X, y) runs
         self._scratch: dict[tuple[int, int], tuple[FloatArray, FloatArray | None]] = {}
+        self._scratch_makers: dict[int, Callable[[int, bool], tuple[FloatArray, FloatArray | None]]] = {}
         self._last: tuple[Tape, FloatArray, FloatArray, int] | None = None
         self._interpreted: tuple[FloatArray, FloatArray] | None = None
 
@@ -233,6 +234,9 @@ class CompiledStep:
     def _scratch_for(self, tape: Tape) -> Callable[[int, bool], tuple[FloatArray, FloatArray | None]]:
         """The per-sample store (and its gradient) of ``tape`` for a batch size: shared by every
         program of the tape with that batch size, as they run one after another."""
+        found = self._scratch_makers.get(id(tape))
+        if found is not None:
+            return found
 
         def scratch(batch: int, backward: bool) -> tuple[FloatArray, FloatArray | None]:
             key = (id(tape), batch)
@@ -244,6 +248,7 @@ class CompiledStep:
             self._scratch[key] = (V, GV)
             return V, GV
 
+        self._scratch_makers[id(tape)] = scratch
         return scratch
 
     def _forward(self, batch: Batch, stores: Stores, backward: bool) -> float:
@@ -301,7 +306,7 @@ class CompiledStep:
         if ya.dtype.kind in "iub":
             if ya.ndim != 1:
                 raise ValueError(f"integer (class) targets must be 1-D, got shape {ya.shape}")
-            return Xa, ya.astype(np.int64), ("classes", Xa.shape[1], None)  # (classes: see _tape)
+            return Xa, ya.astype(np.int64, copy=False), ("classes", Xa.shape[1], None)  # (see _tape)
         if ya.dtype.kind != "f":
             raise ValueError(f"y must hold numbers (floats or class indices), got dtype {ya.dtype}")
         ya = ya.astype(float)
@@ -331,24 +336,45 @@ class CompiledStep:
                     and set(key[2]) <= set(known)
                 ):
                     return tape, known
-            classes = sorted(set(self.classes or self._default_classes(n_features)) | set(key[2]))
-            self._retrace(n_features, Targets("classes", tuple(classes)), key, classes)
+            model = self._read_model()
+            known = self.classes or self._default_classes(n_features, model[1])
+            classes = sorted(set(known) | set(key[2]))
+            self._retrace(n_features, Targets("classes", tuple(classes)), key, classes, model)
         elif key not in self._tapes:
             n_t = int(np.prod(key[2])) if key[2] else 1
             self._retrace(n_features, Targets("values", count=n_t, scalar=len(key[2]) == 0), key, None)
         return self._tapes[key]
 
-    def _retrace(
-        self, n_features: int, targets: Targets, key: tuple[Any, ...], classes: list[int] | None
-    ) -> None:
-        """Trace the model and loss, build a tape and keep it under ``key``."""
-        self._params = list(self.model.parameters())
-        trace = self.tracer.trace(n_features, targets, self._params)
-        self._single_output = trace.single_output
-        self._tapes[key] = (build_tape(trace, self._params, targets.count, ArrayOps()), classes)
+    def _read_model(self) -> tuple[list[Value], layers.Plan | None]:
+        """The model's parameters, and its layers when it is a plain MLP (:mod:`.layers`)."""
+        params = list(self.model.parameters())
+        return params, layers.plan_of(self.model, params)
 
-    def _default_classes(self, n_features: int) -> list[int]:
+    def _retrace(
+        self,
+        n_features: int,
+        targets: Targets,
+        key: tuple[Any, ...],
+        classes: list[int] | None,
+        model: tuple[list[Value], layers.Plan | None] | None = None,
+    ) -> None:
+        """Trace the model and loss (a plain MLP: its loss only), build a tape and keep it
+        under ``key``."""
+        params, plan = model or self._read_model()
+        self._params = params
+        ops = ArrayOps()
+        built = None if plan is None else layers.build(plan, params, n_features, targets, self.tracer, ops)
+        if built is None:
+            trace = self.tracer.trace(n_features, targets, params)
+            built = (build_tape(trace, params, targets.count, ops), trace.single_output)
+        tape, self._single_output = built
+        self._tapes[key] = (tape, classes)
+
+    def _default_classes(self, n_features: int, plan: layers.Plan | None) -> list[int]:
         """``range(outputs)`` for a model with several outputs (one logit per class)."""
+        if plan is not None:
+            n = layers.n_outputs(plan)
+            return list(range(n)) if n > 1 else []
         with no_grad():
             out = self.model([Value(0.0) for _ in range(n_features)])
         return list(range(len(out))) if isinstance(out, (list, tuple)) and len(out) > 1 else []
