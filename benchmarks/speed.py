@@ -45,6 +45,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"  # before NumPy is imported: one BLAS thread, as the issue measures
 
 import argparse  # noqa: E402
+import itertools  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import platform  # noqa: E402
@@ -67,6 +68,7 @@ WINDOW = {1: 3_000, 4: 8_000, 32: SAMPLES, 256: SAMPLES}
 QUICK_WINDOW = {1: 500, 4: 2_000, 32: 16_000, 256: 16_000}
 LR = 0.1
 BEGIN, END = "<!-- speed benchmark: begin -->", "<!-- speed benchmark: end -->"
+TITLE = "## Compiled training against NumPy and PyTorch (issue 15; `python benchmarks/run.py --suite speed`)"
 
 Batches = list[tuple[np.ndarray, np.ndarray]]
 
@@ -82,7 +84,7 @@ def weights(sizes: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
     rng = np.random.default_rng(42)
     return [
         (rng.uniform(-1.0, 1.0, size=(nout, nin)) / math.sqrt(nin), np.zeros(nout))
-        for nin, nout in zip(sizes, sizes[1:])
+        for nin, nout in itertools.pairwise(sizes)
     ]
 
 
@@ -414,13 +416,21 @@ def machine() -> str:
     try:
         info = np.show_config(mode="dicts")["Build Dependencies"]["blas"]  # type: ignore[func-returns-value]
         blas = f"{info.get('name', 'BLAS')} {info.get('version', '')}".strip()
-    except Exception:  # noqa: BLE001 (a description only)
+    except Exception:  # (a description only)
         pass
     tv = torch_version()
     return (
         f"{cpu}, {os.cpu_count()} cores, {platform.system()}; Python {platform.python_version()}, "
         f"NumPy {np.__version__} ({blas}), PyTorch {tv if tv else 'not installed'}; one BLAS thread"
     )
+
+
+def _fmt(v: float | None) -> str:
+    return "—" if v is None else f"{v:.3f}"
+
+
+def _rat(c: float, v: float | None) -> str:
+    return "—" if v is None else f"{c / v:.2f}"
 
 
 def ratio_line(what: str, value: float, bound: float) -> str:
@@ -475,15 +485,9 @@ def main(argv: list[str] | None = None) -> int:
                 c, n = best[(size, "compiled")], best[(size, "numpy")]
                 t64, t32 = best.get((size, "torch64")), best.get((size, "torch32"))
 
-                def fmt(v: float | None) -> str:
-                    return "—" if v is None else f"{v:.3f}"
-
-                def rat(v: float | None) -> str:
-                    return "—" if v is None else f"{c / v:.2f}"
-
                 lines.append(
-                    f"| {shape} | {size} | {c:.3f} | {n:.3f} | {fmt(t64)} | {fmt(t32)} | {rat(t64)} "
-                    f"| {rat(t32)} | {c / n:.2f} |"
+                    f"| {shape} | {size} | {c:.3f} | {n:.3f} | {_fmt(t64)} | {_fmt(t32)} | {_rat(c, t64)} "
+                    f"| {_rat(c, t32)} | {c / n:.2f} |"
                 )
                 if t64 is not None and shape != "2-10-2":
                     bound = 0.9 if size == 32 else (1.5 if size in (1, 4) else None)
@@ -500,7 +504,8 @@ def main(argv: list[str] | None = None) -> int:
         lines += [
             "From scratch at batch 32 (build the model, load the weights, trace, one epoch):",
             "",
-            "| network | total (s) | build (s) | trace + program (s) | epoch (s) | total / PyTorch f64 epoch |",
+            "| network | total (s) | build (s) | trace + program (s) | epoch (s) "
+            "| total / PyTorch f64 epoch |",
             "|---|---:|---:|---:|---:|---:|",
         ]
         for shape in shapes:
@@ -551,10 +556,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     print("\n".join(lines))
     if not args.no_write:
-        write_section(
-            "## Compiled training against NumPy and PyTorch (issue 15; `python benchmarks/run.py --suite speed`)",
-            lines,
-        )
+        write_section(TITLE, lines)
     return 0 if ok else 1
 
 

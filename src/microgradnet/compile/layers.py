@@ -44,7 +44,7 @@ def plan_of(model: Any, params: Sequence[Value]) -> Plan | None:
     describe = getattr(model, "_compile_plan", None)
     if not callable(describe):
         return None
-    plan = describe()
+    plan: Plan | None = describe()
     if not plan:
         return None
     flat = [v for weights, biases, _ in plan for part in (weights, biases) for v in part]
@@ -148,13 +148,13 @@ def _layer_steps(
                 needs_grad=needs_grad,
                 groups=len(op.params) if op.variadic else 0,
                 **kw,
-            )  # fmt: skip
+            )
         )
         row += size
         return rows
 
     out = slice(0, n_features)
-    for weights, biases, activation in plan:
+    for _, biases, activation in plan:
         nout = len(biases)
         nin = len(inputs)
         w_rows = np.arange(param, param + nin * nout, dtype=np.intp).reshape(nout, nin)
