@@ -9,7 +9,7 @@ Run: ``python demos/backprop_by_hand.py``
 
 from __future__ import annotations
 
-from microgradnet import Value, topological_order
+from microgradnet import OPS, Value, topological_order
 
 
 def main() -> None:
@@ -28,9 +28,9 @@ def main() -> None:
     grads[L] = 1.0
     print("seed: ∂L/∂L = 1\n")
     for node in reversed(order):
-        op = node._entry
-        if op is None:
+        if not node.op:  # a leaf: nothing to pass on
             continue
+        op = OPS[node.op]  # the op-table row: its local-derivative formulas
         local = op.local_grads([c.data for c in node.children], node.data, node.arg)
         for k, (child, dl) in enumerate(zip(node.children, local)):
             before = grads[child]

@@ -4,20 +4,26 @@ No browser is ever downloaded: Playwright launches the system Chromium at /usr/b
 machine without it these tests skip and say how to install it; in CI (the environment variable
 CI set, as .ci/run does after installing Chromium) a missing Chromium is a failure.
 
-Screenshots are saved to out/browser/ under the repository (gitignored) so a person can look.
+One browser serves the whole module and the pages are built once. Screenshots are saved to
+out/browser/ under the repository (gitignored) so a person can look.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 
 from microgradnet import Value
+from microgradnet.examples import load_example
 from microgradnet.viz import HtmlStepper, export_html
 from microgradnet.viz.expr import parse_expression
 
@@ -37,10 +43,22 @@ INSTALL = (
     "install Debian's Chromium to run it: sudo apt-get install chromium "
     "(Playwright drives /usr/bin/chromium; it never downloads a browser)"
 )
+SCREENS = [(1024, 768), (1280, 800), (1920, 1080)]
 
 
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _benchmark() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "bench_stepper_page", ROOT / "benchmarks" / "stepper_page.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +85,7 @@ def browser() -> Iterator[Any]:
 class Page:
     """One opened page, with every request and dialog it makes recorded."""
 
-    def __init__(self, browser: Any, url: str, width: int = 1280, height: int = 860) -> None:
+    def __init__(self, browser: Any, url: str, width: int = 1280, height: int = 800) -> None:
         self.requests: list[str] = []
         self.dialogs: list[str] = []
         self.errors: list[str] = []
@@ -75,8 +93,10 @@ class Page:
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        start = time.perf_counter()
         self.page.goto(url)
-        self.page.wait_for_selector('.mg-stepper[data-ready="true"]')
+        self.page.wait_for_selector('.mg-stepper[data-ready="true"]', timeout=30_000)
+        self.load_seconds = time.perf_counter() - start
 
     def text(self, selector: str) -> str:
         return str(self.page.locator(selector).first.text_content())
@@ -85,13 +105,13 @@ class Page:
         return int(self.text(".mg-k"))
 
     def node_text(self, name: str, field: str) -> str:
-        """The text of a value node's ``data`` or ``grad`` line in the SVG, found by its label."""
+        """The text of a value node's ``data`` or ``grad`` field in the picture, found by its name."""
         return str(
             self.page.evaluate(
                 """([name, field]) => {
                   for (const g of document.querySelectorAll("[data-mg-node]")) {
-                    if (g.querySelector("text.mg-name").textContent === name)
-                      return g.querySelector("text.mg-" + field).textContent;
+                    if (g.querySelector(".mg-name").textContent === name)
+                      return g.querySelector(".mg-" + field).textContent;
                   }
                   return null;
                 }""",
@@ -101,6 +121,19 @@ class Page:
 
     def press(self, key: str) -> None:
         self.page.keyboard.press(key)
+
+    def address_ends(self, tail: str) -> bool:
+        """Whether the address comes to end in ``tail`` (the page writes it shortly after a step)."""
+        self.page.wait_for_function("tail => location.href.endsWith(tail)", arg=tail, timeout=3000)
+        return True
+
+    def address(self) -> str:
+        """The address once the page has written it for the current step."""
+        self.page.wait_for_timeout(200)
+        return str(self.page.url)
+
+    def go(self, step: int) -> None:
+        self.page.evaluate("k => document.querySelector('.mg-stepper').mgStepper.go(k)", step)
 
     def close(self) -> None:
         self.page.close()
@@ -113,16 +146,21 @@ def lecture() -> Value:
 
 
 @pytest.fixture(scope="module")
-def lecture_page(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, HtmlStepper]:
-    stepper = HtmlStepper(lecture(), title="L = (a*b + c) * f", interval=0.25)
-    path = stepper.save(tmp_path_factory.mktemp("browser") / "lecture.html")
-    return path, stepper
+def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, HtmlStepper]]:
+    folder = tmp_path_factory.mktemp("browser")
+    built = {
+        "lecture": HtmlStepper(lecture(), title="L = (a*b + c) * f", interval=0.25),
+        "moons": HtmlStepper(load_example("moons-mlp").root, title="moons-mlp", interval=0.25),
+        "big": HtmlStepper(_benchmark().big_graph(), title="2,000 nodes"),
+    }
+    return {name: (stepper.save(folder / f"{name}.html"), stepper) for name, stepper in built.items()}
 
 
-def test_stepping_to_the_end_shows_the_lecture_gradients(
-    browser: Any, lecture_page: tuple[Path, HtmlStepper]
-) -> None:
-    path, stepper = lecture_page
+# ---- stepping ------------------------------------------------------------------------------
+
+
+def test_stepping_to_the_end_shows_the_lecture_gradients(browser: Any, pages: dict[str, Any]) -> None:
+    path, stepper = pages["lecture"]
     n = len(stepper.steps)
     view = Page(browser, path.as_uri())
     assert view.step() == 1 and view.text(".mg-n") == str(n)
@@ -134,9 +172,9 @@ def test_stepping_to_the_end_shows_the_lecture_gradients(
         seen[view.text(".mg-update")] = view.text(".mg-equation")
         if k == n - 1:
             SHOTS.mkdir(parents=True, exist_ok=True)
-            view.page.screenshot(path=str(SHOTS / "stepper.png"), full_page=True)
+            view.page.screenshot(path=str(SHOTS / "stepper.png"))
     view.press("ArrowRight")  # past the end stays at the end
-    assert view.step() == n and view.page.url.endswith(f"#step={n}")
+    assert view.step() == n and view.address_ends(f"#step={n}")
     # the edge into a, written out: ∂L/∂a += ∂e/∂a · ∂L/∂e = b · ∂L/∂e = (-3) · (-2) = 6
     update = next(u for u in seen if "a.grad 0 → 6" in u)
     assert "∂L/∂a += ∂e/∂a · ∂L/∂e = b · ∂L/∂e" in seen[update] and "(-3) · (-2) = 6" in seen[update]
@@ -150,8 +188,8 @@ def test_stepping_to_the_end_shows_the_lecture_gradients(
     view.close()
 
 
-def test_deep_link_keys_slider_and_play(browser: Any, lecture_page: tuple[Path, HtmlStepper]) -> None:
-    path, stepper = lecture_page
+def test_deep_link_keys_slider_and_play(browser: Any, pages: dict[str, Any]) -> None:
+    path, stepper = pages["lecture"]
     view = Page(browser, path.as_uri() + "#step=9")
     assert view.step() == 9
     expected = stepper.steps[8]
@@ -159,7 +197,7 @@ def test_deep_link_keys_slider_and_play(browser: Any, lecture_page: tuple[Path, 
     assert view.text(".mg-update") == expected["lines"][2]
     assert view.node_text("a", "grad") == "grad 0 …"  # a is still pending at step 9
     view.press("ArrowLeft")
-    assert view.step() == 8 and view.page.url.endswith("#step=8")
+    assert view.step() == 8 and view.address_ends("#step=8")
     view.press("End")
     assert view.step() == len(stepper.steps)
     view.press("Home")
@@ -179,9 +217,6 @@ def test_deep_link_keys_slider_and_play(browser: Any, lecture_page: tuple[Path, 
     view.press("c")
     classes = str(view.page.locator(".mg-stepper").get_attribute("class"))
     assert "mg-projector" in classes and "mg-theme-colorblind" in classes
-    view.page.locator(".mg-slider").fill("10")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    view.page.screenshot(path=str(SHOTS / "stepper-projector-colorblind.png"), full_page=True)
     assert all(u.startswith("file:") for u in view.requests), view.requests
     assert view.errors == []
     view.close()
@@ -205,9 +240,9 @@ def test_malicious_label_renders_as_text(browser: Any, tmp_path: Path) -> None:
     view.close()
 
 
-def test_page_without_network_access_at_all(browser: Any, lecture_page: tuple[Path, HtmlStepper]) -> None:
+def test_page_without_network_access_at_all(browser: Any, pages: dict[str, Any]) -> None:
     # every request other than the file itself is refused: the page must still work
-    path, _ = lecture_page
+    path, _ = pages["lecture"]
     context = browser.new_context()
     refused: list[str] = []
 
@@ -244,6 +279,8 @@ def test_two_notebook_steppers_on_one_page_are_independent(browser: Any, tmp_pat
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(host.as_uri())
     page.wait_for_function("document.querySelectorAll('.mg-stepper[data-ready=\"true\"]').length === 2")
+    ids = page.evaluate("[...document.querySelectorAll('.mg-stepper')].map(e => e.id)")
+    assert len(set(ids)) == 2
     counters = page.locator(".mg-k")
     page.keyboard.press("ArrowRight")  # nothing focused: the notebook keeps its keys
     assert [counters.nth(0).text_content(), counters.nth(1).text_content()] == ["1", "1"]
@@ -254,35 +291,256 @@ def test_two_notebook_steppers_on_one_page_are_independent(browser: Any, tmp_pat
     page.locator(".mg-stepper").nth(0).locator('[data-act="last"]').click()
     assert [counters.nth(0).text_content(), counters.nth(1).text_content()] == ["12", "3"]
     assert "#" not in page.url and errors == []
+    # the playground's way: mount the same component again with other data, no reload
+    page.evaluate(
+        """() => {
+          const [a, b] = document.querySelectorAll('.mg-stepper');
+          const data = JSON.parse(b.querySelector('script.mg-steps').textContent);
+          MicrogradnetStepper.mount(a, data, {standalone: false});
+        }"""
+    )
+    assert counters.nth(0).text_content() == "1"
+    assert (
+        page.locator(".mg-stepper").nth(0).locator(".mg-n").text_content()
+        == page.locator(".mg-stepper").nth(1).locator(".mg-n").text_content()
+    )
+    assert errors == []
     page.close()
 
 
-def test_follow_mode_zooms_in_on_a_wide_graph(browser: Any, tmp_path: Path) -> None:
-    text = (
-        "h1 = tanh(x1*w1 + x2*w2 + b1); h2 = tanh(x1*w3 + x2*w4 + b2); "
-        "p = h1*v1 + h2*v2 + c; L = (p - y)**2 / 2"
-    )
-    values = {"x1": 2, "x2": -1, "w1": 0.5, "w2": -0.3, "b1": 0.1, "w3": -0.8, "w4": 0.2, "b2": 0.05}
-    values.update({"v1": 1.2, "v2": -0.7, "c": 0.3, "y": 1.0})
-    path = export_html(parse_expression(text, values), tmp_path / "wide.html")  # 30 nodes
-    view = Page(browser, path.as_uri() + "#step=20")
-    box = "document.querySelector('.mg-graph svg').getAttribute('viewBox')"
-    near_output = view.page.evaluate(box)
-    view.press("End")
-    view.press("ArrowLeft")  # the last edge, near the inputs
-    near_inputs = view.page.evaluate(box)
-    width = float(near_output.split()[2])
-    assert near_output != near_inputs and float(near_inputs.split()[0]) < float(near_output.split()[0])
-    view.press("z")  # the whole graph
-    assert float(view.page.evaluate(box).split()[2]) > 2 * width
+# ---- what the picture shows ----------------------------------------------------------------
+
+READABLE = """(minPx) => {
+  const graph = document.querySelector('.mg-graph').getBoundingClientRect();
+  const inside = r => r.left >= graph.left - 0.5 && r.right <= graph.right + 0.5 &&
+                      r.top >= graph.top - 0.5 && r.bottom <= graph.bottom + 0.5;
+  const height = span => {
+    const range = document.createRange();
+    range.selectNodeContents(span);
+    return range.getBoundingClientRect();
+  };
+  const labels = [...document.querySelectorAll('.mg-view:not([style*="none"]) .mg-name')]
+    .filter(s => s.textContent).map(height).filter(r => inside(r) && r.height >= minPx);
+  const current = document.querySelector('.mg-receiver .mg-name, .mg-node.mg-computing .mg-name');
+  const cur = current ? height(current) : null;
+  return {labels: labels.length, current: cur && inside(cur) ? cur.height : 0};
+}"""
+
+
+@pytest.mark.parametrize("name", ["moons", "big"])
+def test_labels_around_the_current_edge_stay_readable(browser: Any, pages: dict[str, Any], name: str) -> None:
+    # at 1280x800 the picture follows the step: the current node's name and at least two more
+    # labels around it are at least 14 px high, whatever the size of the graph
+    path, stepper = pages[name]
+    view = Page(browser, path.as_uri())
+    n = len(stepper.steps)
+    probes = sorted({2, n // 5, n // 3, stepper.data()["backward_start"] + 1, n // 2, 2 * n // 3, n - 2})
+    for k in probes:
+        view.go(k)
+        kind = stepper.steps[k - 1]["kind"]
+        if kind not in ("forward", "edge"):
+            continue
+        got = view.page.evaluate(READABLE, 14)
+        assert got["current"] >= 14 and got["labels"] >= 3, (k, kind, got)
+    view.page.screenshot(path=str(SHOTS / f"readable-{name}.png"))
     assert view.errors == []
     view.close()
 
 
-def test_predict_first_hides_each_result_until_the_next_key(
-    browser: Any, lecture_page: tuple[Path, HtmlStepper]
-) -> None:
-    path, stepper = lecture_page
+def test_zoom_pan_keys_and_the_outline(browser: Any, pages: dict[str, Any]) -> None:
+    path, _ = pages["moons"]
+    view = Page(browser, path.as_uri() + "#step=120")
+    transform = "getComputedStyle(document.querySelector('.mg-scale')).transform"
+    move = "getComputedStyle(document.querySelector('.mg-world')).transform"
+
+    def scale() -> float:
+        return float(re.findall(r"[-\d.e]+", view.page.evaluate(transform))[0])
+
+    def shift() -> list[float]:
+        return [float(x) for x in re.findall(r"[-\d.e]+", view.page.evaluate(move))[4:6]]
+
+    assert view.page.locator(".mg-minimap").is_visible()  # zoomed in: the outline shows where
+    s0 = scale()
+    view.press("+")
+    assert scale() == pytest.approx(1.25 * s0, rel=1e-3)
+    view.press("-")
+    view.press("-")
+    assert scale() < s0
+    box = view.page.locator(".mg-graph").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    view.page.mouse.move(cx, cy)
+    s1 = scale()
+    view.page.mouse.wheel(0, -300)  # wheel up: zoom in at the pointer
+    view.page.wait_for_function(f"parseFloat({transform}.split('(')[1]) > {s1 * 1.05}")
+    before = shift()
+    view.page.mouse.move(cx, cy)
+    view.page.mouse.down()
+    view.page.mouse.move(cx - 120, cy - 60, steps=4)
+    view.page.mouse.up()
+    after = shift()
+    assert after[0] == pytest.approx(before[0] - 120, abs=2) and after[1] == pytest.approx(
+        before[1] - 60, abs=2
+    )
+    view.press("Shift+ArrowLeft")  # pan with the keys
+    assert shift()[0] > after[0]
+    view.press("0")  # the whole graph: everything fits, no outline needed
+    assert not view.page.locator(".mg-minimap").is_visible()
+    assert view.page.locator('[data-act="follow"]').get_attribute("aria-pressed") == "false"
+    view.press("z")  # follow again: readable size
+    assert view.page.locator('[data-act="follow"]').get_attribute("aria-pressed") == "true"
+    assert view.page.evaluate(READABLE, 14)["current"] >= 14
+    assert view.errors == []
+    view.close()
+
+
+def test_levels_vector_form_and_links_to_the_scalar_edges(browser: Any, pages: dict[str, Any]) -> None:
+    path, stepper = pages["moons"]
+    view = Page(browser, path.as_uri())
+    n_scalar = len(stepper.steps)
+    view.press("3")  # layers
+    n_layer = int(view.text(".mg-n"))
+    assert n_layer < n_scalar / 4 and view.address_ends("&view=layer")
+    assert view.page.locator("[data-mg-box]").count() >= 2
+    view.press("End")
+    while "Backward pass: layer 0" not in view.text(".mg-step-title"):
+        view.press("ArrowLeft")
+    table = view.page.locator(".mg-matrix")
+    assert table.is_visible() and "dW = δ · xᵀ" in view.text(".mg-matrix caption")
+    assert "dx = Wᵀ · δ = " in view.text(".mg-update")
+    cell = view.page.locator(".mg-matrix .mg-link").first
+    target = int(str(cell.get_attribute("data-step")))
+    cell.click()  # opens layer 0 and goes to the edge that number comes from
+    assert view.address_ends("&view=layer/0")
+    assert view.text(".mg-step-title") == stepper.steps[target]["title"]
+    assert view.page.locator(".mg-frame").count() == 1 and view.page.locator("[data-mg-node]").count() > 0
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    view.page.screenshot(path=str(SHOTS / "stepper-layer-open.png"))
+    view.press("e")  # close it again: the same place in the layer view
+    assert view.address().split("&view=")[1] == "layer"
+    view.press("2")  # neurons
+    assert view.address_ends("&view=neuron") and int(view.text(".mg-n")) > n_layer
+    view.press("1")
+    assert int(view.text(".mg-n")) == n_scalar and "&view" not in view.address()
+    assert view.errors == []
+    view.close()
+
+
+# ---- fitting the screen --------------------------------------------------------------------
+
+FITS = """() => {
+  const W = innerWidth, H = innerHeight, out = [];
+  const root = document.querySelector('.mg-stepper');
+  const doc = document.documentElement;
+  if (doc.scrollHeight > H || doc.scrollWidth > W)
+    out.push('page scrolls ' + doc.scrollWidth + 'x' + doc.scrollHeight);
+  const check = (el, what) => {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) return;
+    if (r.left < -0.5 || r.top < -0.5 || r.right > W + 0.5 || r.bottom > H + 0.5)
+      out.push(what + ' outside ' + [r.left, r.top, r.right, r.bottom].map(Math.round));
+  };
+  root.querySelectorAll('.mg-controls button, .mg-controls input, .mg-controls select').forEach(
+    b => check(b, 'control ' + (b.getAttribute('data-act') || b.className)));
+  const panel = ['.mg-step-title', '.mg-equation', '.mg-quiz-ask', '.mg-quiz-feedback',
+                 '.mg-vector', '.mg-more'];
+  panel.forEach(sel => {
+    const el = root.querySelector(sel);
+    if (el && el.offsetParent !== null) check(el, sel);
+  });
+  const eq = root.querySelector('.mg-main');
+  if (eq.scrollHeight > eq.clientHeight + 1 || eq.scrollWidth > eq.clientWidth + 1)
+    out.push('equation overflows');
+  const stage = root.querySelector('.mg-stage').getBoundingClientRect();
+  const shown = [...root.querySelector('.mg-app').children].filter(c => c.offsetParent !== null);
+  const last = shown[shown.length - 1].getBoundingClientRect();
+  return {problems: out, stage: stage.height, bottom: last.bottom, height: H};
+}"""
+
+
+def _longest_edge(stepper: HtmlStepper) -> int:
+    """The backward step with the most text (equation, narration and the longest hint)."""
+
+    def size(s: dict[str, Any]) -> int:
+        hints = max((len(h[1]) for h in s["masked"]["hints"]), default=0)
+        return len("".join(s["lines"])) + len(s["narration"]) + hints + len(s["title"])
+
+    edges = [k for k, s in enumerate(stepper.steps) if s["kind"] == "edge"]
+    return max(edges, key=lambda k: size(stepper.steps[k]))
+
+
+def test_every_control_and_the_equation_fit_each_screen(browser: Any, pages: dict[str, Any]) -> None:
+    # 1024x768, 1280x800, 1920x1080; normal and projector; quiz off and on (with a wrong answer's
+    # hint showing): nothing scrolls, every control and the equation lie inside the window; a
+    # layer's vector-form step fits too; in projector mode the graph takes the free height and the
+    # current node's text is at least 20 px high at 1024x768
+    path, stepper = pages["moons"]
+    longest = _longest_edge(stepper)
+    hint = stepper.steps[longest]["masked"]["hints"][-1][0]
+    view = Page(browser, path.as_uri())
+    for width, height in SCREENS:
+        view.page.set_viewport_size({"width": width, "height": height})
+        for projector in (False, True):
+            for quiz in (False, True):
+                view.page.evaluate("location.hash = ''")
+                view.page.reload()
+                view.page.wait_for_selector('.mg-stepper[data-ready="true"]')
+                if projector:
+                    view.press("p")
+                if quiz:
+                    view.press("q")
+                where = f"{width}x{height} projector={projector} quiz={quiz}"
+                view.go(longest)
+                view.press("ArrowRight")
+                if quiz:  # the answer box has the focus: a wrong answer brings up the longest hint
+                    view.page.keyboard.type(f"{hint:.6g}")
+                    view.press("Enter")
+                    assert "Not quite" in view.text(".mg-quiz-feedback"), where
+                got = view.page.evaluate(FITS)
+                assert got["problems"] == [], (where, "edge", got)
+                assert got["bottom"] >= got["height"] - 40 and got["stage"] >= 100, (where, got)
+                if projector and (width, height) == (1024, 768) and not quiz:
+                    assert view.page.evaluate(READABLE, 20)["current"] >= 20, where
+                    view.page.screenshot(path=str(SHOTS / "projector-1024.png"))
+                view.press("Escape")
+                view.page.locator(".mg-stepper").focus()
+                view.press("3")
+                view.press("End")
+                while "Backward pass: layer 1" not in view.text(".mg-step-title"):
+                    view.press("ArrowLeft")
+                got = view.page.evaluate(FITS)
+                assert got["problems"] == [], (where, "layer", got)
+    assert view.errors == []
+    view.close()
+
+
+def test_a_wide_layers_step_fits_a_small_projector(browser: Any, pages: dict[str, Any]) -> None:
+    # the 2,000-node graph's 16-wide dot, at 1024x768 in projector mode with the quiz on: the
+    # equation is shown elided (the whole of it behind "more…") and everything still fits
+    path, stepper = pages["big"]
+    wide = max(
+        (k for k, s in enumerate(stepper.steps) if s["kind"] == "forward"),
+        key=lambda k: len(stepper.steps[k]["lines"][1]),
+    )
+    view = Page(browser, path.as_uri(), 1024, 768)
+    view.press("p")
+    view.press("q")
+    view.go(wide)
+    view.press("ArrowRight")
+    assert view.step() == wide + 1 and "…" in view.text(".mg-num")
+    got = view.page.evaluate(FITS)
+    assert got["problems"] == [], got
+    view.press("Escape")
+    view.page.locator(".mg-more").click()  # the whole line, scrolling inside the panel if it must
+    assert "…" not in view.text(".mg-num") and view.page.evaluate(FITS)["problems"] == []
+    assert view.errors == []
+    view.close()
+
+
+# ---- quiz ----------------------------------------------------------------------------------
+
+
+def test_predict_first_hides_each_result_until_the_next_key(browser: Any, pages: dict[str, Any]) -> None:
+    path, stepper = pages["lecture"]
     view = Page(browser, path.as_uri() + "#step=9")
     view.press("q")  # predict first
     view.press("ArrowRight")  # step 10, the edge into a: its result is hidden
@@ -345,7 +603,7 @@ def test_quiz_checks_typed_answers_and_keeps_a_score(browser: Any, tmp_path: Pat
     assert view.text(feedback) == "The answer: b.grad = -4." and view.node_text("b", "grad") == "grad -4"
     assert view.text(score) == "Score: 0 of 2 right first time."
     SHOTS.mkdir(parents=True, exist_ok=True)
-    view.page.screenshot(path=str(SHOTS / "stepper-quiz.png"), full_page=True)
+    view.page.screenshot(path=str(SHOTS / "stepper-quiz.png"))
     view.press("ArrowRight")  # the focus left the answer box: → steps on
     assert view.step() == 12
     view.press("Home")
@@ -357,3 +615,21 @@ def test_quiz_checks_typed_answers_and_keeps_a_score(browser: Any, tmp_path: Pat
     assert view.errors == [] and view.dialogs == []
     assert all(u.startswith("file:") for u in view.requests), view.requests
     view.close()
+
+
+# ---- budgets -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["moons", "big"])
+def test_page_size_load_time_and_step_time_within_budget(
+    browser: Any, pages: dict[str, Any], name: str
+) -> None:
+    # issue 12's budgets for a 2,000-node graph (5 MB, 2 s to load, 50 ms per step), asserted
+    # with 2x slack for a busy machine; benchmarks/stepper_page.py reports the figures
+    path, stepper = pages[name]
+    if name == "big":
+        assert len(stepper.trace.nodes) >= 2000
+    assert path.stat().st_size <= 5_000_000
+    figures = _benchmark().measure_page(browser, path, steps=12, jumps=0)
+    assert figures["load_s"] <= 4.0, figures
+    assert figures["step_median_ms"] <= 100.0, figures

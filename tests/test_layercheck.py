@@ -1,4 +1,5 @@
-"""check_layer on the lesson's own layers (right) and on planted student mistakes (each named)."""
+"""check_layer on the lesson's own layers (right), on planted student mistakes (each named), and on
+every layer form of the catalogue of slips (each recognised and named by its own kind)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from microgradnet.slips import SLIPS, LayerCase
 from microgradnet.testing import check_layer
-from microgradnet.testing.diagnoses import DIAGNOSES, Evidence, diagnose
 
 X = np.array([[1.0, 2.0, -1.5], [0.5, -1.0, 2.0], [-0.3, 0.7, 0.2], [2.0, 0.1, -0.4]])
 
@@ -39,6 +40,10 @@ class StudentLinear:
             dW = -dW
         elif self.slip == "first sample":
             db = dz[0]
+        elif self.slip == "last sample":
+            db, dW = dz[-1], np.outer(dz[-1], self.x[-1])
+        elif self.slip == "wrong axis":
+            db = dz.sum(axis=1)
         elif self.slip == "doubled":
             dx = 2 * dx
         self.dW, self.db = dW, db
@@ -80,6 +85,18 @@ class StudentTanh:
         return (1.0 - self.y**2) * dy
 
 
+class StudentReLU:
+    def __init__(self, slip: str = "") -> None:
+        self.slip = slip
+
+    def forward(self, x: Any) -> Any:
+        self.x = x
+        return np.maximum(x, 0.0)
+
+    def backward(self, dy: Any) -> Any:
+        return dy * (self.x < 0) if self.slip == "wrong side" else dy * (self.x > 0)
+
+
 def test_right_layers_pass_against_autograd() -> None:
     for layer, x in ((StudentLinear(), X), (StudentSoftmax(), X), (StudentTanh(), X)):
         report = check_layer(layer, x)
@@ -96,38 +113,117 @@ def test_the_lessons_own_layers_pass() -> None:
 
 
 @pytest.mark.parametrize(
-    ("layer", "grad", "name", "words"),
+    ("layer", "grads", "kind", "variant", "words"),
     [
-        (StudentLinear("transposed"), "dW", "transposed", "dW is the transpose of the right answer"),
-        (StudentLinear("not summed"), "db", "not summed over the batch", "db was not summed over the batch"),
-        (
-            StudentLinear("averaged"),
-            "db",
-            "averaged over the batch",
-            "averaged over the batch instead of summed",
-        ),
-        (StudentLinear("sign"), "dW", "wrong sign", "dW has the wrong sign"),
-        (StudentLinear("first sample"), "db", "one sample only", "one sample's contribution"),
-        (StudentLinear("doubled"), "dx", "scaled", "the factor is 2"),
-        (StudentSoftmax("no sum term"), "dx", "softmax without the sum term", "without the term − p·Σ(p·dp)"),
-        (StudentTanh("input"), "dx", "tanh derivative of the input", "1 − y²"),
-        (StudentTanh("no upstream"), "dx", "upstream gradient ignored", "multiplies it by the upstream"),
+        (StudentLinear("transposed"), "dW", "layer", "transposed", "dW is the transpose of the right answer"),
+        (StudentLinear("not summed"), "db", "layer", "not_summed", "db was not summed over the batch"),
+        (StudentLinear("wrong axis"), "db", "layer", "wrong_axis", "db was summed over the wrong axis"),
+        (StudentLinear("averaged"), "db", "averaged", "", "averaged over the batch instead of summed"),
+        (StudentLinear("sign"), "dW", "sign", "", "dW has the wrong sign"),
+        (StudentLinear("first sample"), "db", "fanout", "", "db holds one sample's contribution only"),
+        (StudentLinear("last sample"), "dW db", "fanout", "", "dW holds one sample's contribution only"),
+        (StudentLinear("doubled"), "dx", "scaled", "", "every entry is 2 times the right one"),
+        (StudentSoftmax("no sum term"), "dx", "softmax_sum", "", "without the term − p·Σ(p·dp)"),
+        (StudentTanh("input"), "dx", "outer_at_input", "", "1 − y²"),
+        (StudentTanh("no upstream"), "dx", "local_only", "", "multiplies it by the upstream"),
+        (StudentReLU("wrong side"), "dx", "relu_side", "", "on the wrong side of 0"),
     ],
 )
 def test_each_planted_mistake_is_named_in_the_students_words(
-    layer: Any, grad: str, name: str, words: str
+    layer: Any, grads: str, kind: str, variant: str, words: str
 ) -> None:
     W_before = getattr(layer, "W", None)
     W_copy = None if W_before is None else W_before.copy()
     report = check_layer(layer, X)
     assert not report.ok
     wrong = [c.name for c in report.checks if not c.ok]
-    assert wrong == [grad], str(report)
-    check = report.check(grad)
-    assert check.diagnosis is not None and check.diagnosis.name == name, str(report)
+    assert wrong == grads.split(), str(report)
+    check = report.check(wrong[0])
+    assert check.diagnosis is SLIPS[kind] and check.variant == variant, str(report)
     assert words in check.message and words in str(report)
     if W_before is not None:  # the parameters are the same arrays, unchanged
         assert layer.W is W_before and np.array_equal(layer.W, W_copy)
+
+
+class Slipped:
+    """A right layer (the lesson's conventions, worked out by hand) whose ``backward`` returns one
+    form of one slip of the catalogue instead: the catalogue plants, check_layer must name it."""
+
+    def __init__(self, layer: str, kind: str, form: int) -> None:
+        self.layer, self.kind, self.form = layer, kind, form
+        if layer == "Linear":
+            self.W = np.random.default_rng(1).normal(size=(2, 3))
+            self.b = np.array([[0.1, -0.2]])
+
+    def forward(self, x: Any) -> Any:
+        self.x = x
+        if self.layer == "Linear":
+            return np.dot(x, self.W.T) + self.b
+        if self.layer == "Tanh":
+            return np.tanh(x)
+        if self.layer == "Sigmoid":
+            return 1.0 / (1.0 + np.exp(-x))
+        if self.layer == "ReLU":
+            return StudentReLU().forward(x)
+        return StudentSoftmax().forward(x)
+
+    def backward(self, dy: Any) -> Any:
+        x = self.x
+        y = self.forward(x)
+        params: dict[str, Any] = {}
+        if self.layer == "Linear":
+            right = {"x": dy @ self.W, "W": dy.T @ x, "b": dy.sum(axis=0)}
+            params = {"W": self.W, "b": self.b}
+        elif self.layer == "Tanh":
+            right = {"x": (1 - y**2) * dy}
+        elif self.layer == "Sigmoid":
+            right = {"x": y * (1 - y) * dy}
+        elif self.layer == "ReLU":
+            right = {"x": dy * (x > 0)}
+        else:
+            right = {"x": y * dy - y * (y * dy).sum(axis=1, keepdims=True)}
+        variant = SLIPS[self.kind].layer_variants(LayerCase(self.layer, x, y, dy, right, params))[self.form]
+        self.planted = {k: np.asarray(v) for k, v in variant.grads.items()}
+        grads = {**right, **self.planted}
+        if self.layer == "Linear":
+            self.dW, self.db = grads["W"], grads["b"]
+        return grads["x"]
+
+
+def _forms() -> list[tuple[str, str, int]]:
+    """(layer, kind, form) for every layer form the catalogue has (the shapes decide which)."""
+    out = []
+    for layer in ("Linear", "Tanh", "Sigmoid", "ReLU", "Softmax"):
+        shape = (4, 2) if layer == "Linear" else X.shape
+        dy = np.ones(shape)
+        grads = {"x": X, "W": np.ones((2, 3)), "b": np.ones(2)} if layer == "Linear" else {"x": X}
+        params = {"W": np.ones((2, 3)), "b": np.ones((1, 2))} if layer == "Linear" else {}
+        case = LayerCase(layer, X, np.ones(shape), dy, grads, params)
+        out += [(layer, k, i) for k in SLIPS for i in range(len(SLIPS[k].layer_variants(case)))]
+    return out
+
+
+@pytest.mark.parametrize(("layer", "kind", "form"), _forms())
+def test_every_layer_form_of_the_catalogue_is_recognised_and_named(layer: str, kind: str, form: int) -> None:
+    student = Slipped(layer, kind, form)
+    report = check_layer(student, X)
+    order = list(SLIPS)
+    for check in report.checks:
+        key = "x" if check.name == "dx" else check.name[1:]
+        planted = student.planted.get(key)
+        if planted is None or (
+            planted.size == check.want.size and np.allclose(np.ravel(planted), np.ravel(check.want))
+        ):
+            assert check.ok, str(report)  # untouched (or unchanged) gradients stay right
+            continue
+        assert not check.ok and check.diagnosis is not None, str(report)
+        # named by this kind, or by an earlier one whose form gives the same numbers here
+        assert order.index(check.diagnosis.name) <= order.index(kind), str(report)
+        if check.diagnosis.name == kind:
+            part = "check." + check.variant if check.variant else "check"
+            assert check.message.startswith(
+                SLIPS[kind].text(part).format(grad=check.name, factor="", n=4)[:20]
+            )
 
 
 def test_a_wrong_entry_is_located_and_measured() -> None:
@@ -172,9 +268,11 @@ def test_missing_gradient_and_bad_input_are_reported_clearly() -> None:
         check_layer(StudentTanh(), X, dz=np.ones((2, 2)))
 
 
-def test_the_catalogue_is_data_with_unique_names_and_sentences() -> None:
-    names = [d.name for d in DIAGNOSES]
-    assert len(names) == len(set(names))
-    assert all("{grad}" in d.sentence and callable(d.detector) for d in DIAGNOSES)
-    right = np.arange(6.0).reshape(2, 3) + 1
-    assert diagnose(Evidence("dW", right, right)) is None  # a right answer matches nothing
+def test_a_wrong_gradient_no_slip_explains_is_still_measured() -> None:
+    class Tripled(StudentLinear):
+        def backward(self, dz: Any) -> Any:
+            return 3 * super().backward(dz)
+
+    check = check_layer(Tripled(), X).check("dx")
+    assert check.diagnosis is None and check.variant == ""
+    assert check.message.startswith("dx is wrong: every entry is 3 times the right one.")

@@ -185,7 +185,6 @@ def test_no_import_cycles_but_the_known_viz_one() -> None:
     assert all(in_known_viz_cycle(m) for c in found for m in c), found
 
 
-@pytest.mark.xfail(strict=True, reason="the viz import circle is being removed (issue 9 item 5)")
 def test_no_import_cycles_at_all() -> None:
     assert cycles(import_graph()) == []
 

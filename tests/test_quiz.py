@@ -21,8 +21,8 @@ def test_each_hidden_result_is_asked_with_the_traced_number() -> None:
     by_ask = {s["masked"]["ask"]: s["masked"] for s in edges}
     # the lecture: a.grad = b · ∂L/∂e = (-3)·(-2) = 6
     assert by_ask["a.grad"]["shown"] == "6" and "what is a.grad?" in by_ask["a.grad"]["prompt"]
-    assert stepper.model["ui"]["quiz"] is True
-    assert (stepper.model["ui"]["quiz_rel_tol"], stepper.model["ui"]["quiz_abs_tol"]) == (
+    assert stepper.data()["ui"]["quiz"] is True
+    assert (stepper.data()["ui"]["quiz_rel_tol"], stepper.data()["ui"]["quiz_abs_tol"]) == (
         QUIZ_REL_TOL,
         QUIZ_ABS_TOL,
     )
@@ -45,7 +45,11 @@ def test_hints_name_the_classic_slips_at_a_fork() -> None:
         assert not math.isclose(value, 5.0, rel_tol=QUIZ_REL_TOL)
 
 
-def test_quiz_off_by_default_and_the_page_has_the_answer_box() -> None:
+def test_quiz_off_by_default_and_no_question_at_a_whole_layer() -> None:
     page = HtmlStepper(load_example("cs231n-circuit").root).html()
-    assert '"quiz":false' in page and 'class="mg-quiz" autocomplete="off" hidden' in page
-    assert 'role="status" aria-live="polite"' in page
+    assert '"quiz":false' in page
+    # a step that merges a neuron's or a layer's edges asks nothing (open the box to be asked)
+    network = HtmlStepper(load_example("moons-mlp").root, quiz=True)
+    blocks = [b for level in network.levels for b in level["blocks"]]
+    assert blocks and not any("masked" in b for b in blocks)
+    assert network.data()["ui"]["quiz_not_here"].startswith("(no question at a whole neuron or layer")

@@ -29,10 +29,12 @@ from microgradnet.viz.slips import leaf_function, plant_slip, slipped_trace
 LECTURE = ("(a*b + c) * f", {"a": 2, "b": -3, "c": 10, "f": -2})
 WHERE = {
     "fanout": ("a*b + a", {"a": 2, "b": -3}),
+    "averaged": ("a*b + a", {"a": 2, "b": -3}),
     "local_only": LECTURE,
     "outer_at_input": ("tanh(x*w + b)", {"x": 2, "w": -0.5, "b": 0.4}),
     "sign": ("(a - b) * c", {"a": 1, "b": 3, "c": 2}),
     "relu_side": ("relu(a) * b + abs(c)", {"a": 1.5, "b": 2, "c": -3}),
+    "scaled": ("(a*b - c)**2 + a**b", {"a": 2, "b": 3, "c": 1}),
 }
 
 
@@ -70,7 +72,8 @@ def test_every_planted_slip_changes_a_gradient_that_finite_differences_refute(ki
 
 @pytest.mark.parametrize("kind", list(SLIPS))
 def test_a_kind_that_cannot_apply_is_refused_in_one_line_naming_it(kind: str) -> None:
-    # a single product: no fan-out, no upstream other than 1, no tanh, no minus, no relu, no layer
+    # a single product: no fan-out, no upstream other than 1, no tanh, no minus, no relu, no layer,
+    # no power
     root = parse_expression("a * b", {"a": 2, "b": -3})
     with pytest.raises(SlipError) as info:
         plant_slip(root, kind)
@@ -82,7 +85,7 @@ def test_a_kind_that_cannot_apply_is_refused_in_one_line_naming_it(kind: str) ->
 def test_random_draws_only_kinds_that_apply_and_is_repeatable() -> None:
     root = parse_expression("(a - b) * a", {"a": 2, "b": -3})
     kinds = {plant_slip(root, "random", seed=s).kind.name for s in range(12)}
-    assert kinds <= {"fanout", "local_only", "sign"} and len(kinds) >= 2
+    assert kinds <= {"fanout", "averaged", "local_only", "sign"} and len(kinds) >= 2
     one, two = plant_slip(root, "random", seed=5), plant_slip(root, "random", seed=5)
     assert one.wrong.to_json() == two.wrong.to_json() and one.explanation == two.explanation
 
@@ -116,6 +119,25 @@ def test_outer_at_input_evaluates_the_derivative_at_the_input() -> None:
     assert trace.events[0].local == pytest.approx(1 - math.tanh(0.5) ** 2)
 
 
+def test_averaged_takes_the_mean_of_the_contributions() -> None:
+    trace = trace_backward(parse_expression("a*b + a*c + a", {"a": 2, "b": -3, "c": 5}))
+    a = trace.by_name("a")
+    contributions = [e.contribution for e in trace.ledger(a.id)]  # -3, 5, 1: the right sum is 3
+    slipped = plant(trace, "averaged")
+    assert slipped.grads[a.id] == pytest.approx(sum(contributions) / 3) and a.grad == sum(contributions)
+    assert "averaged over them" in slipped.explain(trace)
+
+
+def test_scaled_drops_the_power_rules_factor() -> None:
+    trace = trace_backward(parse_expression("x**3 * 2", {"x": 2.0}))
+    x = trace.by_name("x")
+    assert plant(trace, "scaled").grads[x.id] == pytest.approx(2 * 2.0**2)  # x², not 3x²
+    assert x.grad == pytest.approx(2 * 3 * 2.0**2)
+    trace = trace_backward(parse_expression("x**y", {"x": 2.0, "y": 3.0}))  # pow: y·x^(y-1) as x^(y-1)
+    assert plant(trace, "scaled").grads[trace.by_name("x").id] == pytest.approx(4.0)
+    assert sites(trace_backward(parse_expression("x**1 * 3", {"x": 2.0})), "scaled") == []
+
+
 def test_relu_side_and_sign_slips() -> None:
     trace = trace_backward(parse_expression("relu(x) * 3", {"x": 2.0}))
     assert plant(trace, "relu_side").edges[-1].local == 0.0  # the gradient stopped where it passes
@@ -140,6 +162,8 @@ def test_get_slip_errors() -> None:
         get_slip(3)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="part must be"):
         SLIPS["fanout"].text("nope")
+    with pytest.raises(ValueError, match="part must be"):
+        SLIPS["fanout"].text("check.transposed")  # a form of another kind
     with pytest.raises(TypeError):
         SLIPS["sign"].layer_variants("dW")  # type: ignore[arg-type]
 
@@ -154,12 +178,25 @@ def _linear_case(rng: np.random.Generator) -> LayerCase:
 def test_layer_variants_are_the_lessons_numpy_mistakes() -> None:
     rng = np.random.default_rng(0)
     case = _linear_case(rng)
-    (fan,) = SLIPS["fanout"].layer_variants(case)  # only the last sample: the batch sum missing
-    assert np.allclose(fan["W"], np.outer(case.dy[-1], case.x[-1])) and np.allclose(fan["b"], case.dy[-1])
-    transposed, summed = SLIPS["layer"].layer_variants(case)
-    assert transposed["W"].shape == (3, 2) and np.allclose(transposed["W"].T, case.grads["W"])
-    assert summed["b"].shape == (4,)
-    assert all(np.allclose(v, -case.grads[k]) for k, v in SLIPS["sign"].layer_variants(case)[0].items())
+    last, first = (v.grads for v in SLIPS["fanout"].layer_variants(case))  # one sample's share only
+    assert np.allclose(last["W"], np.outer(case.dy[-1], case.x[-1])) and np.allclose(last["b"], case.dy[-1])
+    assert np.allclose(first["W"], np.outer(case.dy[0], case.x[0])) and np.allclose(first["b"], case.dy[0])
+    (mean,) = SLIPS["averaged"].layer_variants(case)
+    assert set(mean.grads) == {"W", "b"} and np.allclose(mean.grads["b"], case.dy.mean(axis=0))
+    transposed, not_summed, wrong_axis = SLIPS["layer"].layer_variants(case)
+    assert [v.name for v in (transposed, not_summed, wrong_axis)] == [
+        "transposed",
+        "not_summed",
+        "wrong_axis",
+    ]
+    assert transposed.grads["W"].shape == (3, 2) and np.allclose(transposed.grads["W"].T, case.grads["W"])
+    assert not_summed.grads["b"].shape == (4, 2) and wrong_axis.grads["b"].shape == (4,)
+    (sign,) = SLIPS["sign"].layer_variants(case)
+    assert all(np.allclose(v, -case.grads[k]) for k, v in sign.grads.items())
+    (local,) = SLIPS["local_only"].layer_variants(case)  # backward with dy replaced by ones
+    assert np.allclose(local.grads["W"], np.ones((4, 2)).T @ case.x) and np.allclose(local.grads["b"], 4.0)
+    factors = [v.grads["b"] / case.grads["b"] for v in SLIPS["scaled"].layer_variants(case)]
+    assert np.allclose(factors, np.array([2.0, 0.5, 4.0, 0.25])[:, None])
     # softmax without its sum term: p * dp instead of p * (dp - Σ p dp)
     z = rng.normal(size=(3, 4))
     p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
@@ -167,10 +204,19 @@ def test_layer_variants_are_the_lessons_numpy_mistakes() -> None:
     right = p * dp - p * (p * dp).sum(axis=1, keepdims=True)
     soft = LayerCase("Softmax", z, p, dp, {"x": right})
     (wrong,) = SLIPS["softmax_sum"].layer_variants(soft)
-    assert np.allclose(wrong["x"], p * dp) and not np.allclose(wrong["x"], right)
+    assert np.allclose(wrong.grads["x"], p * dp) and not np.allclose(wrong.grads["x"], right)
     tanh = LayerCase("Tanh", z, np.tanh(z), dp, {"x": (1 - np.tanh(z) ** 2) * dp})
-    assert np.allclose(SLIPS["outer_at_input"].layer_variants(tanh)[0]["x"], (1 - z**2) * dp)
-    assert np.allclose(SLIPS["local_only"].layer_variants(tanh)[0]["x"], 1 - np.tanh(z) ** 2)
+    assert np.allclose(SLIPS["outer_at_input"].layer_variants(tanh)[0].grads["x"], (1 - z**2) * dp)
+    assert np.allclose(SLIPS["local_only"].layer_variants(tanh)[0].grads["x"], 1 - np.tanh(z) ** 2)
     relu = LayerCase("ReLU", z, np.maximum(z, 0), dp, {"x": dp * (z > 0)})
-    assert np.allclose(SLIPS["relu_side"].layer_variants(relu)[0]["x"], dp * (z < 0))
-    assert SLIPS["softmax_sum"].layer_variants(case) == []
+    assert np.allclose(SLIPS["relu_side"].layer_variants(relu)[0].grads["x"], dp * (z < 0))
+    assert SLIPS["softmax_sum"].layer_variants(case) == [] and SLIPS["averaged"].layer_variants(tanh) == []
+
+
+def test_every_layer_form_has_its_sentence() -> None:
+    rng = np.random.default_rng(1)
+    for kind in SLIPS.values():
+        for variant in kind.layer_variants(_linear_case(rng)):
+            sentence = kind.text(variant.part).format(grad="dW", factor="2", n=4)
+            assert sentence.startswith("dW ") and "{" not in sentence
+            assert kind.text(variant.part, "ne") != sentence

@@ -1,21 +1,26 @@
-"""The stepper page (microgradnet.viz.html), checked by parsing the file it writes.
+"""The stepper page (microgradnet.viz.html and viz.steps), checked by parsing the file it writes.
 
 The browser test (tests/test_browser.py) checks the same page in a real Chromium.
 """
 
 from __future__ import annotations
 
+import ast
 import json
+import math
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
+import microgradnet
 from microgradnet import Value, topological_order
+from microgradnet.examples import load_example
 from microgradnet.viz import HtmlStepper, export_html, trace_backward
 from microgradnet.viz.expr import parse_expression
-from microgradnet.viz.html import stepper_html
+from microgradnet.viz.html import PAGE_ID, read_embedded, stepper_fragment, stepper_html
+from microgradnet.viz.strings import format_number
 
 MALICIOUS = "<script>alert(1)</script>"
 
@@ -67,21 +72,19 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return path, path.read_text(encoding="utf-8")
 
 
-def embedded(text: str, cls: str) -> object:
-    scripts = [s for s in parse_page(text).scripts if s[0] == "application/json" and s[1] == cls]
-    assert len(scripts) == 1
-    return json.loads(scripts[0][2])
+@pytest.fixture(scope="module")
+def moons() -> HtmlStepper:
+    return HtmlStepper(load_example("moons-mlp").root)
 
 
 def test_page_embeds_the_trace_exactly(page: tuple[Path, str]) -> None:
     _, text = page
-    assert embedded(text, "mg-trace") == json.loads(trace_backward(lecture()).to_json())
+    assert read_embedded(text, "mg-trace") == json.loads(trace_backward(lecture()).to_json())
 
 
 def test_steps_walk_forward_then_every_edge_backward(page: tuple[Path, str]) -> None:
     _, text = page
-    model = embedded(text, "mg-steps")
-    assert isinstance(model, dict)
+    model = read_embedded(text, "mg-steps")
     kinds = [s["kind"] for s in model["steps"]]
     # inputs, 3 op nodes, the seed, 6 edges (the lecture graph), the summary
     assert kinds == ["inputs", "forward", "forward", "forward", "seed", *["edge"] * 6, "done"]
@@ -93,6 +96,7 @@ def test_steps_walk_forward_then_every_edge_backward(page: tuple[Path, str]) -> 
     assert a_step["lines"][1].strip() == "= (-3) · (-2) = 6"
     assert a_step["narration"].startswith("The * gate swaps its inputs")
     assert "∂L/∂a = 6" in model["steps"][-1]["lines"][0] and "∂L/∂b = -4" in model["steps"][-1]["lines"][0]
+    assert model["levels"] == []  # an expression has no neurons or layers
 
 
 def test_every_step_is_also_written_in_the_page_without_javascript(page: tuple[Path, str]) -> None:
@@ -126,16 +130,20 @@ def test_malicious_label_is_text_everywhere(tmp_path: Path) -> None:
     scripts = parse_page(text).scripts
     assert len(scripts) == 3 and text.count("<script") == 3 and text.count("</script>") == 3
     assert "alert" not in scripts[2][2]
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text  # shown as text in the title and the SVG
-    trace = embedded(text, "mg-trace")
-    assert isinstance(trace, dict)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text  # the title, as text
+    trace = read_embedded(text, "mg-trace")
     assert trace["nodes"][0]["label"] == MALICIOUS  # the JSON round-trips the label
+    assert read_embedded(text, "mg-steps")["nodes"][0][0] == MALICIOUS
 
 
 def test_same_program_gives_byte_identical_pages(tmp_path: Path) -> None:
     first = export_html(lecture(), tmp_path / "one.html").read_bytes()
     second = export_html(lecture(), tmp_path / "two.html").read_bytes()
     assert first == second
+    net = [
+        export_html(load_example("moons-mlp").root, tmp_path / f"{k}.html", collapse="layer") for k in "ab"
+    ]
+    assert net[0].read_bytes() == net[1].read_bytes()
 
 
 def test_exporting_changes_no_data_or_grad() -> None:
@@ -148,28 +156,36 @@ def test_exporting_changes_no_data_or_grad() -> None:
 def test_fan_out_ledger_adds_contributions_in_arrival_order() -> None:
     # b feeds two nodes: d = a*b and e = b + c; L = d * e. dL/db = e*a + d = (b+c)*a + a*b
     L = parse_expression("d = a*b; e = b + c; L = d*e", {"a": 2, "b": -3, "c": 10})
-    model = HtmlStepper(L).model
-    (ledger,) = model["ledgers"]
-    assert ledger["name"] == "b"
-    terms = [t["text"] for t in ledger["terms"]]
+    stepper = HtmlStepper(L)
+    ((node, ledger),) = stepper.data()["ledgers"].items()
+    assert ledger["name"] == "b" and stepper.trace.nodes[int(node)].name == "b"
+    terms = [t[1] for t in ledger["terms"]]
     assert sorted(terms) == sorted(["(14 via d)", "(-6 via e)"])  # a*e = 2*7 and d = -6
     assert ledger["total"] == "8"
-    steps = model["steps"]
-    first, second = (steps[t["step"]] for t in ledger["terms"])
+    steps = stepper.steps
+    first, second = (steps[t[0]] for t in ledger["terms"])
     assert "pending: 1 more" in first["lines"][2] and "(final)" in second["lines"][2]
-    assert first["ledger"] == second["ledger"] == ledger["node"]
+    assert first["ledger"] == second["ledger"] == int(node)
 
 
-def test_repr_html_is_an_embeddable_fragment() -> None:
-    fragment = HtmlStepper(lecture())._repr_html_()
+def test_inline_steppers_get_distinct_ids_and_files_a_fixed_one(tmp_path: Path) -> None:
+    stepper = HtmlStepper(lecture())
+    ids = [
+        re.search(r'id="([^"]+)"', f).group(1) for f in (stepper._repr_html_(), stepper_fragment(lecture()))
+    ]  # type: ignore[union-attr]
+    assert ids[0] != ids[1] and all(i.startswith("mg-stepper-") for i in ids)
+    fragment = stepper._repr_html_()
     assert fragment.startswith('<div class="mg-stepper') and "<html" not in fragment
     assert 'data-standalone="false"' in fragment
+    assert f'id="{PAGE_ID}"' in stepper.html() and f'id="{PAGE_ID}"' in stepper_html(lecture())
 
 
 def test_options_reach_the_page() -> None:
     text = stepper_html(lecture(), theme="colorblind", projector=True, title="The lecture")
     assert 'class="mg-stepper mg-theme-colorblind mg-projector"' in text
     assert "<title>The lecture</title>" in text
+    ui = read_embedded(text, "mg-steps")["ui"]
+    assert (ui["theme"], ui["projector"], ui["quiz"], ui["collapse"]) == ("colorblind", True, False, "scalar")
 
 
 @pytest.mark.parametrize(
@@ -181,6 +197,8 @@ def test_options_reach_the_page() -> None:
         ({"interval": 0}, ValueError),
         ({"fmt": "{:q}"}, ValueError),
         ({"title": 3}, TypeError),
+        ({"collapse": "neurons"}, ValueError),
+        ({"collapse": "layer"}, ValueError),  # the lecture's expression has no layers
     ],
 )
 def test_bad_options_raise_and_write_nothing(tmp_path: Path, kwargs: dict[str, object], error: type) -> None:
@@ -215,7 +233,7 @@ def test_compound_local_derivative_is_parenthesised() -> None:
 
 def test_a_30_node_page_stays_small(tmp_path: Path) -> None:
     # a 2-2-1 tanh network with a squared error: 30 nodes, 31 edges, 51 steps. Measured at about
-    # 128 kB (SVG 40 kB, step list 35 kB, trace 17 kB, script 13 kB); the bound catches a blow-up
+    # 105 kB (script 45 kB, step list 35 kB, trace 17 kB); the bound catches a blow-up
     text = (
         "h1 = tanh(x1*w1 + x2*w2 + b1); h2 = tanh(x1*w3 + x2*w4 + b2); "
         "p = h1*v1 + h2*v2 + c; L = (p - y)**2 / 2"
@@ -226,21 +244,27 @@ def test_a_30_node_page_stays_small(tmp_path: Path) -> None:
     assert len(topological_order(L)) == 30
     stepper = HtmlStepper(L)
     assert len(stepper.steps) == 1 + 17 + 1 + 31 + 1
-    assert stepper.model["ui"]["follow"] is True  # more than 20 nodes: opens zoomed in on the step
     size = stepper.save(tmp_path / "mlp.html").stat().st_size
     assert 20_000 < size < 200_000
 
 
-@pytest.mark.parametrize("label", ["x&amp;y", "p&lt;q", "{a|b}", 'say "hi"', "back\\slash \\l", MALICIOUS])
-def test_labels_reach_the_picture_unchanged(label: str) -> None:
-    import xml.etree.ElementTree as ET
+def test_a_big_page_carries_its_data_compressed_and_reads_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    from microgradnet.viz import html
 
+    monkeypatch.setattr(html, "_COMPRESS_ABOVE", 1000)  # the lecture's data is about 20 kB
+    text = HtmlStepper(lecture()).html()
+    assert 'data-encoding="deflate-base64"' in text and '"steps"' not in text
+    assert read_embedded(text, "mg-trace") == json.loads(trace_backward(lecture()).to_json())
+    assert read_embedded(text, "mg-steps")["steps"] == HtmlStepper(lecture()).steps
+
+
+@pytest.mark.parametrize("label", ["x&amp;y", "p&lt;q", "{a|b}", 'say "hi"', "back\\slash \\l", MALICIOUS])
+def test_labels_reach_the_page_unchanged(label: str) -> None:
     a, b = Value(1.0, label=label), Value(2.0, label="b")
     L = a * b
     L.label = "L"
-    svg = ET.fromstring(HtmlStepper(L).svg())
-    names = [t.text for t in svg.iter("text") if t.get("class") == "mg-name"]
-    assert names == [label, "b", "L"]
+    nodes = read_embedded(HtmlStepper(L).html(), "mg-steps")["nodes"]
+    assert [n[0] for n in nodes] == [label, "b", "L"]
 
 
 def test_summary_checks_each_gradient_by_nudging_its_input() -> None:
@@ -252,3 +276,103 @@ def test_summary_checks_each_gradient_by_nudging_its_input() -> None:
     kink = HtmlStepper(parse_expression("relu(x)", {"x": 0.0})).steps[-1]
     assert "∂L/∂x = 0" in kink["lines"][0] and "∂L/∂x ≈ 0.5" in kink["lines"][1]
     assert "kink" in kink["narration"]
+
+
+def test_many_parameters_are_summarised_with_the_full_list_behind_more(moons: HtmlStepper) -> None:
+    inputs, done = moons.steps[0], moons.steps[-1]
+    params = [n for n in moons.trace.nodes if n.role == "parameter"]
+    assert len(params) == 37  # MLP(2, [4, 4, 1]): 2·4 + 4 + 4·4 + 4 + 4 + 1
+    assert inputs["short"][1].startswith("37 parameters, 3 shown: 0.weight[0][0] = ")
+    assert all(f"{p.name} = " in inputs["lines"][1] for p in params)  # "more…" shows every one
+    # the summary lists the named leaves (4 inputs, 37 parameters), not the loss's constants
+    assert done["short"][0].startswith("∂loss/∂X[0][0] = ") and "37 parameters, 3 shown" in done["short"][0]
+    assert "… 38 more" in done["short"][1] and "∂loss/∂c1" not in done["lines"][0]
+    assert len(done["short"][0]) < 300 and len(done["lines"][0]) > 1000
+
+
+def test_every_layer_step_is_the_sum_of_its_scalar_edges(moons: HtmlStepper) -> None:
+    # the vector form of a layer's backward step, checked against the trace: dW[i][j] = δ_i · x_j
+    # is the contribution of the edge dot_i -> w[i][j] (and its link points at that edge's step),
+    # δ_i is ∂loss/∂z_i, and dx = Wᵀ · δ sums the edges dot_i -> x_j
+    trace, steps = moons.trace, moons.steps
+    (layer,) = [lv for lv in moons.levels if lv["level"] == "layer"]
+    assert [g["label"] for g in layer["groups"]] == ["layer 0", "layer 1", "layer 2"]
+    assert len(layer["boxes"]) == 6  # three layers, two samples
+    backward = [b for b in layer["blocks"] if b["phase_key"] == "backward"]
+    assert len(backward) == 6
+    for block in backward:
+        box = layer["boxes"][block["box"] - layer["boxes"][0]["item"]]
+        xs = [trace.nodes[k] for k in box["inputs"]]
+        table = block["table"]
+        assert [c[0] for c in table["cols"]] == [x.name for x in xs[: len(table["cols"])]]
+        for row in table["rows"]:
+            delta = float(row[0])
+            for j, (text, step) in enumerate(row[1:]):
+                event = trace.events[steps[step]["event"]]
+                assert trace.nodes[int(event.operand[1:])].role == "parameter"
+                assert text == format_number(event.contribution)
+                assert event.contribution == pytest.approx(delta * xs[j].data, rel=1e-3, abs=1e-6)
+        dx = re.search(r"dx = Wᵀ · δ = \[?([^\]]+)\]?$", block["lines"][2])
+        assert dx is not None
+        for j, shown in enumerate(dx.group(1).split(", ")):
+            edges = [trace.events[steps[s]["event"]] for s in block["links"]["dx"][j]]
+            assert {e.operand for e in edges} == {xs[j].id}
+            assert float(shown) == pytest.approx(math.fsum(e.contribution for e in edges), rel=1e-3, abs=1e-9)
+        # the block covers exactly the scalar steps whose edges leave this application
+        covered = range(block["first"], block["last"] + 1)
+        senders = {trace.events[steps[s]["event"]].node for s in covered}
+        assert senders == {f"n{k}" for k in box["members"]}
+        assert all(layer["block_of"][s] == layer["blocks"].index(block) for s in covered)
+
+
+def test_neuron_boxes_are_one_per_neuron_and_sample(moons: HtmlStepper) -> None:
+    (neuron,) = [lv for lv in moons.levels if lv["level"] == "neuron"]
+    assert len(neuron["groups"]) == 9 and len(neuron["boxes"]) == 18
+    assert neuron["groups"][5]["label"] == "layer 1 · neuron 1"
+    assert neuron["boxes"][0]["label"] == "layer 0 · neuron 0 · sample 1"
+    # every op node of the network is in exactly one box; the loss stays outside
+    members = [k for b in neuron["boxes"] for k in b["members"]]
+    assert len(members) == len(set(members))
+    outside = [n.name for k, n in enumerate(moons.trace.nodes) if not n.is_leaf and k not in members]
+    assert "loss" in outside and not any(n.startswith("score") for n in outside)
+
+
+def test_the_page_reads_the_version_without_importing_the_package_root() -> None:
+    tree = ast.parse(Path(microgradnet.viz.html.__file__).read_text(encoding="utf-8"))
+    roots = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module == "microgradnet"]
+    assert roots == []
+    assert f'content="microgradnet {microgradnet.__version__}"' in stepper_html(lecture())
+
+
+def test_the_seed_step_says_what_leaves_start_from() -> None:
+    # backward() adds onto what a leaf holds: a pass that starts a from 5 (as after an earlier
+    # backward()) says so, and the edge into a goes from 5 to 5 + 6
+    from microgradnet.viz import Trace
+
+    L = lecture()
+    a_value = next(v for v in topological_order(L) if v.label == "a")
+    a_value.grad = 5.0  # as an earlier backward() (without zero_grad) would leave it
+    trace = trace_backward(L)
+    assert Trace.from_json(trace.to_json()).node(trace.by_name("a").id).grad_start == 5.0
+    steps = HtmlStepper(trace).steps
+    seed = next(s for s in steps if s["kind"] == "seed")
+    assert "keep the gradient they already hold" in seed["narration"] and "a.grad = 5" in seed["narration"]
+    a = trace.by_name("a").id
+    assert [a_set[2] for a_set in seed["set"] if a_set[0] == int(a[1:])] == ["grad 5 …"]
+    edge = next(s for s in steps if s["kind"] == "edge" and s["lines"][2].startswith("a.grad"))
+    assert edge["lines"][2] == "a.grad 5 → 11  (final)"
+    fresh = next(s for s in HtmlStepper(lecture()).steps if s["kind"] == "seed")
+    assert "Every other gradient starts at 0" in fresh["narration"]
+
+
+def test_a_wide_dot_is_shown_elided_with_the_whole_line_behind_more() -> None:
+    from microgradnet.nn import MLP
+
+    model = MLP(2, [16, 1], seed=0)  # the output neuron is a dot of 16 inputs and 16 weights
+    out = model([Value(0.5, "x[0]"), Value(-1.0, "x[1]")])
+    out.label = "out"
+    stepper = HtmlStepper(out)
+    dot = next(s for s in reversed(stepper.steps) if s["kind"] == "forward" and "dot(" in s["lines"][0])
+    assert all(len(line) <= 100 for line in dot["short"]) and "…" in dot["short"][0]
+    assert dot["lines"][0].count(", ") == 31 and dot["short"][2] == dot["lines"][2]
+    assert dot["masked"]["short"][:2] == dot["short"][:2] and dot["masked"]["short"][2].endswith("= ?")

@@ -53,12 +53,24 @@ def slide_picture() -> None:
         shutil.copyfile(slides[11], HERE / "slide.png")
 
 
+def _small_png(path: Path) -> None:
+    """Re-save a screenshot with a 256-colour palette (a third of the size, same look)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image.convert("RGB").quantize(colors=256, dither=Image.Dither.NONE).save(path, optimize=True)
+
+
 def stepper_pictures() -> None:
     from playwright.sync_api import sync_playwright
+
+    from microgradnet.examples import load_example
 
     with tempfile.TemporaryDirectory() as tmp:
         page_path = export_html(lecture(), Path(tmp) / "lecture.html", title="L = (a*b + c) * f")
         quiz_path = export_html(lecture(), Path(tmp) / "quiz.html", title="L = (a*b + c) * f", quiz=True)
+        moons = load_example("moons-mlp")
+        net_path = export_html(moons.root, Path(tmp) / "moons.html", title=moons.title)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
             page = browser.new_page(viewport={"width": 1200, "height": 840})
@@ -72,7 +84,22 @@ def stepper_pictures() -> None:
             page.keyboard.type("2")
             page.keyboard.press("Enter")  # a wrong answer: the hint shows
             page.screenshot(path=str(HERE / "stepper-quiz.png"))
+            page.set_viewport_size({"width": 1280, "height": 800})
+            for level, key, title in (
+                ("neuron", "2", "Backward pass: layer 1 · neuron 2 · sample 2"),
+                ("layer", "3", "Backward pass: layer 1 · sample 2"),
+            ):
+                page.goto(net_path.as_uri())
+                page.reload()
+                page.wait_for_selector('.mg-stepper[data-ready="true"]')
+                page.keyboard.press(key)
+                page.keyboard.press("End")
+                while page.locator(".mg-step-title").text_content() != title:
+                    page.keyboard.press("ArrowLeft")
+                page.screenshot(path=str(HERE / f"stepper-{level}.png"))
             browser.close()
+    for name in ("stepper.png", "stepper-quiz.png", "stepper-neuron.png", "stepper-layer.png"):
+        _small_png(HERE / name)
 
 
 def demo_pictures() -> None:

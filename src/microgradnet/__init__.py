@@ -20,6 +20,7 @@ import types
 from typing import TYPE_CHECKING, Any
 
 from microgradnet import engine as _engine
+from microgradnet._version import __version__
 from microgradnet.engine import (
     AnomalyError,
     OpFunction,
@@ -46,8 +47,6 @@ if TYPE_CHECKING:  # what the lazy names below are, for type checkers
     from microgradnet import train as train
     from microgradnet import viz as viz
     from microgradnet.compile import CompileError, compile
-
-__version__ = "0.1.0"
 
 
 def _show_value(value: Value, include: Any = None, exclude: Any = None) -> dict[str, Any] | None:

@@ -15,7 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from microgradnet import losses
+from microgradnet.data import make_moons
 from microgradnet.engine import Value, topological_order
+from microgradnet.nn import MLP
 
 __all__ = ["EXAMPLES", "Example", "Preset", "list_examples", "load_example"]
 
@@ -121,6 +124,29 @@ def _mazur_network() -> Value:
     return _named(e1 + e2, "E_total")
 
 
+#: The lecture's four samples and their targets (the micrograd lecture, "building micrograd").
+LECTURE_XS = ((2.0, 3.0, -1.0), (3.0, -1.0, 0.5), (0.5, 1.0, 1.0), (1.0, 1.0, -1.0))
+LECTURE_YS = (1.0, -1.0, -1.0, 1.0)
+
+
+def _lecture_mlp() -> Value:
+    # the lecture's network and data; microgradnet's MLP keeps the last layer linear
+    model = MLP(3, [4, 4, 1], activation="tanh", seed=0)
+    xs = [[Value(v, f"xs[{i}][{j}]") for j, v in enumerate(row)] for i, row in enumerate(LECTURE_XS)]
+    ypred = [_named(model(x), f"ypred[{i}]") for i, x in enumerate(xs)]
+    loss = sum((yout - ygt) ** 2 for ygt, yout in zip(LECTURE_YS, ypred))  # as the lecture writes it
+    return _named(loss, "loss")  # type: ignore[arg-type]
+
+
+def _moons_mlp() -> Value:
+    # micrograd's demo network shape at classroom size, on two points of the moons data set
+    X, y = make_moons(2, seed=0)
+    model = MLP(2, [4, 4, 1], seed=0)
+    xs = [[Value(float(v), f"X[{i}][{j}]") for j, v in enumerate(row)] for i, row in enumerate(X)]
+    scores = [_named(model(x), f"score[{i}]") for i, x in enumerate(xs)]
+    return _named(losses.hinge(scores, [2 * int(t) - 1 for t in y]), "loss")
+
+
 #: The presets, by name, in the order ``microgradnet examples`` lists them.
 EXAMPLES: dict[str, Preset] = {
     p.name: p
@@ -197,6 +223,24 @@ EXAMPLES: dict[str, Preset] = {
                 "w4": 0.000995425,
             },
             decimals=8,
+        ),
+        Preset(
+            "lecture-mlp",
+            "the lecture's MLP(3, [4, 4, 1]) and its squared-error loss on 4 samples",
+            "A. Karpathy, The spelled-out intro to neural networks and backpropagation: building micrograd",
+            "https://www.youtube.com/watch?v=VMj-3S1tku0",
+            _lecture_mlp,
+            {},
+            {},
+        ),
+        Preset(
+            "moons-mlp",
+            "an MLP(2, [4, 4, 1]) and micrograd's max-margin loss on 2 points of the moons data",
+            "A. Karpathy, micrograd, demo.ipynb (the same loss, a smaller network and batch)",
+            "https://github.com/karpathy/micrograd/blob/master/demo.ipynb",
+            _moons_mlp,
+            {},
+            {},
         ),
     ]
 }

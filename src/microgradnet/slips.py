@@ -9,10 +9,11 @@ transformation. The same catalogue serves two kinds of exercise:
   :func:`sites` is the applicability test (where in this graph the slip can happen),
   :func:`plant` replays the pass with the slip at one site and returns every edge's wrong
   numbers, and :func:`wrong_answers` lists the gradients a student who made the slip would give;
-* **NumPy layers** (``testing.check_layer``'s diagnoses): :meth:`SlipKind.layer_variants` turns a
-  layer's right gradients into the gradients a student's layer with that slip would return
-  (transposed ``dW``, a missing batch sum, a softmax backward without its sum term, ...), so a
-  student's wrong answer can be named.
+* **NumPy layers** (:func:`~microgradnet.testing.check_layer`'s diagnoses):
+  :meth:`SlipKind.layer_variants` turns a layer's right gradients into the gradients a student's
+  layer with that slip would return (a transposed ``dW``, a ``db`` not summed or averaged over
+  the batch, a softmax backward without its sum term, ...), and ``kind.text("check")`` is the
+  sentence that names it, so a student's wrong answer can be named.
 
 >>> from microgradnet import Value
 >>> from microgradnet.viz import trace_backward
@@ -50,6 +51,7 @@ __all__ = [
     "EdgeValues",
     "EventLike",
     "LayerCase",
+    "LayerVariant",
     "NodeLike",
     "PassLike",
     "Planted",
@@ -187,11 +189,13 @@ class LayerCase:
 
     Attributes:
         layer: the lesson's class name: ``"Linear"``, ``"Softmax"``, ``"Tanh"``, ``"Sigmoid"``,
-            ``"ReLU"``.
+            ``"ReLU"``, or ``""`` for a layer that is none of them (only the kinds that apply to any
+            layer, such as a sign or a transposed gradient, have variants then).
         x: the forward input.
         y: the forward output.
         dy: the upstream gradient ``∂L/∂y``.
-        grads: the right gradients: ``"x"``, and ``"W"`` and ``"b"`` for ``Linear``.
+        grads: the right gradients: ``"x"``, and one per parameter (``"W"`` and ``"b"`` for
+            ``Linear``).
         params: the parameters (``"W"``, ``"b"`` for ``Linear``).
     """
 
@@ -201,6 +205,27 @@ class LayerCase:
     dy: Any
     grads: Mapping[str, Any]
     params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LayerVariant:
+    """The gradients a NumPy layer with one slip returns, in one of the slip's forms.
+
+    Attributes:
+        grads: the wrong gradients, keyed like :attr:`LayerCase.grads` (only those the slip
+            changes).
+        name: which form of the slip (``"transposed"``, ``"not_summed"``) where a kind has several
+            that a student should hear apart, else ``""``; the sentence that names it is
+            ``kind.text("check." + name)`` (``kind.text("check")`` for ``""``).
+    """
+
+    grads: Mapping[str, Any]
+    name: str = ""
+
+    @property
+    def part(self) -> str:
+        """The text part of the sentence that names this form: ``"check"`` or ``"check.<name>"``."""
+        return f"check.{self.name}" if self.name else "check"
 
 
 @dataclass(frozen=True)
@@ -214,31 +239,37 @@ class SlipKind:
         edit: the transformation of one event at a site:
             ``(pass, site, event, local, upstream, before) -> (local, contribution, after)``.
         layer: the layer-level transformation: the wrong gradients of a :class:`LayerCase`, one
-            dict per variant (only the gradients the slip changes), or ``None`` where the kind
-            has no layer form.
+            :class:`LayerVariant` per form, or ``None`` where the kind has no layer form.
 
-    Its texts (``title``, ``description``, ``feedback``, ``refusal``, in any language) come from
-    :meth:`text`.
+    Its texts (``title``, ``description``, ``feedback``, ``refusal``, and ``check``, the sentence
+    :func:`~microgradnet.testing.check_layer` prints, in any language) come from :meth:`text`.
     """
 
     name: str
     find: Callable[[PassLike], list[Site]]
     edit: Edit
-    layer: Callable[[LayerCase], list[dict[str, Any]]] | None = None
+    layer: Callable[[LayerCase], list[LayerVariant]] | None = None
 
     def text(self, part: str, lang: str = "en") -> str:
-        """The kind's ``"title"``, ``"description"`` (a template), ``"feedback"`` or ``"refusal"``."""
-        if part not in _PARTS:
-            raise ValueError(f"part must be one of {', '.join(_PARTS)}, got {part!r}")
-        return localize("slips", SLIP_STRINGS, lang)[f"{self.name}.{part}"]
+        """The kind's ``"title"``, ``"description"`` (a template), ``"feedback"``, ``"refusal"``,
+        or ``"check"`` / ``"check.<form>"`` (the sentence naming a layer variant, with ``{grad}``).
+
+        Raises:
+            ValueError: an unknown part.
+        """
+        key = f"{self.name}.{part}"
+        if part not in _PARTS and not (part.startswith("check.") and key in SLIP_STRINGS):
+            raise ValueError(f"part must be one of {', '.join(_PARTS)} (or check.<form>), got {part!r}")
+        return localize("slips", SLIP_STRINGS, lang)[key]
 
     @property
     def title(self) -> str:
         """The short English title (``"fan-out not accumulated (= instead of +=)"``)."""
         return self.text("title")
 
-    def layer_variants(self, case: LayerCase) -> list[dict[str, Any]]:
-        """The gradients a layer with this slip would return (one dict per variant), or ``[]``.
+    def layer_variants(self, case: LayerCase) -> list[LayerVariant]:
+        """The gradients a layer with this slip would return (one :class:`LayerVariant` per form),
+        or ``[]`` where the slip has no form for this layer.
 
         Raises:
             TypeError: ``case`` is not a :class:`LayerCase`.
@@ -248,7 +279,7 @@ class SlipKind:
         return [] if self.layer is None else self.layer(case)
 
 
-_PARTS = ("title", "description", "feedback", "refusal")
+_PARTS = ("title", "description", "feedback", "refusal", "check")
 
 
 @dataclass(frozen=True)
@@ -479,11 +510,30 @@ def _fanout_edit(
     return local, contribution, contribution
 
 
-def _fanout_layer(case: LayerCase) -> list[dict[str, Any]]:
+def _fanout_layer(case: LayerCase) -> list[LayerVariant]:
+    # the parameters feed every sample: with = instead of +=, one sample's contribution is left
+    # (the last one, or the first when the loop runs backwards or stops after one row)
     if case.layer != "Linear" or len(case.x) < 2:
         return []
-    last_x, last_dy = case.x[-1:], case.dy[-1:]
-    return [{"W": last_dy.T @ last_x, "b": case.dy[-1]}]
+    last = len(case.x) - 1
+    return [LayerVariant({"W": case.dy[k : k + 1].T @ case.x[k : k + 1], "b": case.dy[k]}) for k in (last, 0)]
+
+
+# contributions averaged instead of added up: the gradient of a shared node divided among its uses
+
+
+def _averaged_edit(
+    trace: PassLike, site: Site, e: EventLike, local: float, upstream: float, before: float
+) -> tuple[float, float, float]:
+    j = site.steps.index(e.step)  # e is the (j+1)-th use
+    after = before + (local * upstream - before) / (j + 1)  # the running mean of the contributions
+    return local, after - before, after
+
+
+def _averaged_layer(case: LayerCase) -> list[LayerVariant]:
+    n = len(case.x)
+    shared = {key: g / n for key, g in case.grads.items() if key != "x"}
+    return [LayerVariant(shared)] if n >= 2 and shared else []
 
 
 # local derivative only: the upstream gradient forgotten
@@ -504,13 +554,16 @@ def _local_edit(
     return local, local, before + local
 
 
-def _local_layer(case: LayerCase) -> list[dict[str, Any]]:
+def _local_layer(case: LayerCase) -> list[LayerVariant]:
     if case.layer == "Tanh":
-        return [{"x": 1 - case.y * case.y}]
+        return [LayerVariant({"x": 1 - case.y * case.y})]
     if case.layer == "Sigmoid":
-        return [{"x": case.y * (1 - case.y)}]
+        return [LayerVariant({"x": case.y * (1 - case.y)})]
     if case.layer == "ReLU":
-        return [{"x": (case.x > 0) * 1.0}]
+        return [LayerVariant({"x": (case.x > 0) * 1.0})]
+    if case.layer == "Linear":  # the backward of x @ W.T + b with dy replaced by ones
+        ones = case.dy * 0 + 1
+        return [LayerVariant({"x": ones @ case.params["W"], "W": ones.T @ case.x, "b": ones.sum(axis=0)})]
     return []
 
 
@@ -534,11 +587,11 @@ def _outer_edit(
     return wrong, wrong * upstream, before + wrong * upstream
 
 
-def _outer_layer(case: LayerCase) -> list[dict[str, Any]]:
+def _outer_layer(case: LayerCase) -> list[LayerVariant]:
     if case.layer == "Tanh":
-        return [{"x": (1 - case.x * case.x) * case.dy}]
+        return [LayerVariant({"x": (1 - case.x * case.x) * case.dy})]
     if case.layer == "Sigmoid":
-        return [{"x": case.x * (1 - case.x) * case.dy}]
+        return [LayerVariant({"x": case.x * (1 - case.x) * case.dy})]
     return []
 
 
@@ -555,8 +608,8 @@ def _sign_edit(
     return -local, -local * upstream, before - local * upstream
 
 
-def _sign_layer(case: LayerCase) -> list[dict[str, Any]]:
-    return [{key: -g for key, g in case.grads.items()}]
+def _sign_layer(case: LayerCase) -> list[LayerVariant]:
+    return [LayerVariant({key: -g for key, g in case.grads.items()})]
 
 
 # ReLU / abs: the derivative taken on the wrong side of 0
@@ -581,9 +634,9 @@ def _side_edit(
     return wrong, wrong * upstream, before + wrong * upstream
 
 
-def _side_layer(case: LayerCase) -> list[dict[str, Any]]:
+def _side_layer(case: LayerCase) -> list[LayerVariant]:
     if case.layer == "ReLU":
-        return [{"x": case.dy * (case.x < 0)}]
+        return [LayerVariant({"x": case.dy * (case.x < 0)})]
     return []
 
 
@@ -627,10 +680,12 @@ def _layer_edit(
     return local, target - before, target
 
 
-def _layer_layer(case: LayerCase) -> list[dict[str, Any]]:
-    if case.layer != "Linear":
-        return []
-    return [{"W": case.grads["W"].T}, {"b": case.dy.sum(axis=1)}]
+def _layer_layer(case: LayerCase) -> list[LayerVariant]:
+    out = [LayerVariant({key: g.T for key, g in case.grads.items() if g.ndim == 2}, "transposed")]
+    if case.layer == "Linear" and len(case.x) >= 2:
+        out.append(LayerVariant({"b": case.dy}, "not_summed"))  # one row per sample
+        out.append(LayerVariant({"b": case.dy.sum(axis=1)}, "wrong_axis"))  # one number per sample
+    return out
 
 
 # softmax backward without its sum term: the shared normaliser's edges left out
@@ -657,10 +712,42 @@ def _softmax_edit(
     return 0.0, 0.0, before
 
 
-def _softmax_layer(case: LayerCase) -> list[dict[str, Any]]:
+def _softmax_layer(case: LayerCase) -> list[LayerVariant]:
     if case.layer != "Softmax":
         return []
-    return [{"x": case.y * case.dy}]
+    return [LayerVariant({"x": case.y * case.dy})]
+
+
+# a factor dropped or left over: the power rule's n (d(x²)/dx taken as x), a 2, a batch size
+
+
+def _power(trace: PassLike, e: EventLike) -> float | None:
+    """The exponent whose factor the power rule brings down on this edge, if it is one."""
+    if e.op == "pown":
+        return trace.node(e.node).arg
+    if e.op == "pow" and e.operand_index == 0:
+        return trace.node(trace.node(e.node).children[1]).data
+    return None
+
+
+def _scaled_find(trace: PassLike) -> list[Site]:
+    return [
+        Site(e.operand, (k,)) for k, e in enumerate(trace.events) if _power(trace, e) not in (None, 0.0, 1.0)
+    ]
+
+
+def _scaled_edit(
+    trace: PassLike, site: Site, e: EventLike, local: float, upstream: float, before: float
+) -> tuple[float, float, float]:
+    n = _power(trace, e) or 1.0
+    wrong = local / n  # n·xⁿ⁻¹ written as xⁿ⁻¹
+    return wrong, wrong * upstream, before + wrong * upstream
+
+
+def _scaled_layer(case: LayerCase) -> list[LayerVariant]:
+    n = len(case.x)
+    factors = (2.0, 0.5) + ((float(n), 1.0 / n) if n > 2 else ())
+    return [LayerVariant({key: c * g for key, g in case.grads.items()}) for c in factors]
 
 
 #: The catalogue, in teaching order.
@@ -668,12 +755,14 @@ SLIPS: dict[str, SlipKind] = {
     k.name: k
     for k in (
         SlipKind("fanout", _fanout_find, _fanout_edit, _fanout_layer),
+        SlipKind("averaged", _fanout_find, _averaged_edit, _averaged_layer),
         SlipKind("local_only", _local_find, _local_edit, _local_layer),
         SlipKind("outer_at_input", _outer_find, _outer_edit, _outer_layer),
         SlipKind("sign", _sign_find, _sign_edit, _sign_layer),
         SlipKind("relu_side", _side_find, _side_edit, _side_layer),
         SlipKind("layer", _layer_find, _layer_edit, _layer_layer),
         SlipKind("softmax_sum", _softmax_find, _softmax_edit, _softmax_layer),
+        SlipKind("scaled", _scaled_find, _scaled_edit, _scaled_layer),
     )
 }
 
@@ -681,6 +770,8 @@ SLIPS: dict[str, SlipKind] = {
 #: Description fields: ``{root}``, ``{operand}`` (the node whose gradient goes wrong), ``{node}``
 #: and ``{edge_operand}`` (the first wrong edge), ``{count}``, ``{right}``/``{wrong}`` (the
 #: gradient), ``{formula}``, ``{right_local}``/``{wrong_local}``, ``{input}``, ``{layer}``.
+#: Check fields (the sentence naming a NumPy layer's wrong gradient): ``{grad}`` (``dW``),
+#: ``{factor}`` (the student's gradient over the right one), ``{n}`` (the batch size).
 SLIP_STRINGS: dict[str, str] = {
     "fanout.title": "fan-out not accumulated (= instead of +=)",
     "fanout.description": "{operand} feeds {count} nodes, but its gradient was overwritten (=) instead of "
@@ -689,6 +780,17 @@ SLIP_STRINGS: dict[str, str] = {
     "fanout.feedback": "This is what you get when {operand}'s gradient is overwritten instead of added up: "
     "{operand} feeds {count} nodes, and every contribution counts (+=, not =).",
     "fanout.refusal": "no node of this graph feeds two others (no fan-out)",
+    "fanout.check": "{grad} holds one sample's contribution only: every sample of the batch uses the same "
+    "parameters, so add up all their contributions (+=, not =; for db, dz.sum(axis=0)).",
+    "averaged.title": "contributions averaged instead of added up",
+    "averaged.description": "{operand} feeds {count} nodes, and its gradient was averaged over them instead "
+    "of added up: every contribution counts in full, so ∂{root}/∂{operand} came out as {wrong} instead of "
+    "{right}.",
+    "averaged.feedback": "This is the average of {operand}'s contributions: {operand} feeds {count} nodes, "
+    "and the chain rule adds their contributions up (+=); it does not divide by {count}.",
+    "averaged.refusal": "no node of this graph feeds two others (no fan-out)",
+    "averaged.check": "{grad} was averaged over the batch instead of summed: the loss already takes the "
+    "mean, so the layer must add the samples' contributions, not divide by the batch size ({n}) again.",
     "local_only.title": "local derivative only (the upstream gradient forgotten)",
     "local_only.description": "On the edge {node} → {edge_operand} the local derivative {local_text} "
     "was used as the contribution without multiplying it by the upstream gradient "
@@ -696,6 +798,8 @@ SLIP_STRINGS: dict[str, str] = {
     "local_only.feedback": "This is the local derivative alone: multiply it by the upstream gradient "
     "∂{root}/∂{node} (the chain rule).",
     "local_only.refusal": "every upstream gradient is 1, so forgetting it changes nothing",
+    "local_only.check": "{grad} is the local derivative alone: the chain rule multiplies it by the upstream "
+    "gradient (the argument of backward).",
     "outer_at_input.title": "f′(x) instead of f′(g(x)): the derivative taken at the input",
     "outer_at_input.description": "The derivative of {node} is written with its output ({formula}), but "
     "it was evaluated at the input {edge_operand} = {input}: {wrong_local} instead of {right_local}, so "
@@ -703,11 +807,15 @@ SLIP_STRINGS: dict[str, str] = {
     "outer_at_input.feedback": "This is the derivative of {node} evaluated at its input instead of at its "
     "output: {formula} uses {node}, not {edge_operand}.",
     "outer_at_input.refusal": "no op whose derivative is written with its output (tanh, sigmoid, exp, sqrt)",
+    "outer_at_input.check": "{grad} evaluates the derivative at the input x, but it is written with the "
+    "output y = f(x): d tanh(x)/dx = 1 − y², dσ(x)/dx = y·(1 − y), not 1 − x² or x·(1 − x).",
     "sign.title": "sign error (as in sub: ∂(a − b)/∂b = −1 taken as +1)",
     "sign.description": "The local derivative ∂{node}/∂{edge_operand} = {local_text} lost its "
     "minus sign ({wrong_local}), so ∂{root}/∂{operand} came out as {wrong} instead of {right}.",
     "sign.feedback": "Check the sign: a minus sign was lost on the way (as in sub, where ∂(a − b)/∂b = −1).",
     "sign.refusal": "no local derivative with a minus sign (no sub, neg, div or cos)",
+    "sign.check": "{grad} has the wrong sign: every entry is minus the right one. Check the signs in the "
+    "chain rule (and that the update subtracts lr·gradient, not the backward pass).",
     "relu_side.title": "ReLU/abs derivative on the wrong side",
     "relu_side.description": "{node} is piecewise: its derivative {formula} depends on which side of 0 "
     "{edge_operand} = {input} lies, and it was taken on the wrong side ({wrong_local} instead of "
@@ -715,17 +823,38 @@ SLIP_STRINGS: dict[str, str] = {
     "relu_side.feedback": "Look at which side of 0 the input is: ReLU passes the gradient only where its "
     "input is positive, and abs has derivative −1 left of 0.",
     "relu_side.refusal": "no relu or abs in this graph",
+    "relu_side.check": "{grad} lets the gradient through on the wrong side of 0: ReLU passes dy where its "
+    "input is positive and stops it elsewhere (dx = dy·(x > 0)).",
     "layer.title": "a transposed / summed-wrong layer gradient",
     "layer.description": "The gradient of the weight matrix {layer} was transposed or summed over the wrong "
     "axis: ∂{root}/∂{operand} came out as {wrong} instead of {right}.",
     "layer.feedback": "The weight gradient has the shape of the weights: row = output, column = input "
     "(dW = dyᵀ·x, db = the sum of dy over the batch).",
     "layer.refusal": "no layer (no weight matrix with two or more rows, named like 0.weight[i][j])",
+    "layer.check": "{grad} has the right numbers in the wrong arrangement: transposed, or not summed over "
+    "the batch (axis 0).",
+    "layer.check.transposed": "{grad} is the transpose of the right answer: swap the two factors of the "
+    "product (dW = dz.T @ x has one row per output and one column per input, the shape of W).",
+    "layer.check.not_summed": "{grad} was not summed over the batch: it has one row per sample. A parameter "
+    "is shared by every sample, so its gradient adds up all their contributions (sum over axis 0).",
+    "layer.check.wrong_axis": "{grad} was summed over the wrong axis: it has one number per sample instead "
+    "of one per output. Sum over the samples (axis 0), not over the outputs (axis 1).",
     "softmax_sum.title": "softmax backward without its sum term",
     "softmax_sum.description": "The gradient through the shared normaliser {operand} (the sum in softmax) "
     "was left out, so ∂{root}/∂{operand} came out as {wrong} instead of {right}.",
     "softmax_sum.feedback": "Every probability depends on every score through the sum: the softmax "
     "gradient is p·(dp − Σ p·dp), not p·dp.",
     "softmax_sum.refusal": "no softmax (no division by a sum)",
+    "softmax_sum.check": "{grad} is p·dp without the term − p·Σ(p·dp): each softmax output depends on every "
+    "input of its row, so subtract p times the row sum of p·dp (dz = p·dp − p·Σ_j p_j·dp_j).",
+    "scaled.title": "a factor dropped or left over (the power rule's n: d(x²)/dx taken as x)",
+    "scaled.description": "The power rule brings the exponent down: ∂{node}/∂{edge_operand} = {local_text}, "
+    "but that factor was dropped ({wrong_local}), so ∂{root}/∂{operand} came out as {wrong} instead of "
+    "{right}.",
+    "scaled.feedback": "Check the factor in front: on the edge {node} → {edge_operand} the power rule brings "
+    "the exponent down (d(x²)/dx = 2x, not x).",
+    "scaled.refusal": "no power in this graph (no x ** n)",
+    "scaled.check": "{grad} has the right pattern but the wrong size: every entry is {factor} times the "
+    "right one (a factor left over or missing, e.g. a 2 from a square or the batch size {n}).",
     "no_change": "at these values none of its {count} possible places changes a gradient",
 }

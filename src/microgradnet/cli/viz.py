@@ -101,13 +101,17 @@ def _print_trace(root: Value, args: argparse.Namespace) -> None:
 
 
 def _page(root: Value, title: str, args: argparse.Namespace) -> HtmlStepper:
-    return HtmlStepper(
-        root,
-        title=args.title if args.title is not None else title,
-        theme=args.theme,
-        projector=args.projector,
-        quiz=args.quiz,
-    )
+    try:
+        return HtmlStepper(
+            root,
+            title=args.title if args.title is not None else title,
+            theme=args.theme,
+            projector=args.projector,
+            quiz=args.quiz,
+            collapse=getattr(args, "collapse", None),
+        )
+    except ValueError as exc:  # --collapse on a graph without neurons or layers
+        raise CliError(str(exc)) from None
 
 
 def _run_step(args: argparse.Namespace) -> int:
@@ -192,6 +196,12 @@ def register(sub: Any) -> None:
     )
     _common(step)
     step.add_argument("-o", "--output", metavar="FILE.html", help="where to write the page")
+    step.add_argument(
+        "--collapse",
+        choices=("neuron", "layer"),
+        default=None,
+        help="open a network a neuron or a layer at a time (e.g. --example moons-mlp)",
+    )
     step.set_defaults(func=_run_step)
 
     graph = sub.add_parser(

@@ -1,6 +1,12 @@
 """Check a student's NumPy layer (the lesson's ``forward``/``backward`` kind) against autograd
 and finite differences, and say in words which gradient is wrong, where and by how much.
 
+The words come from the catalogue of slips (:data:`microgradnet.slips.SLIPS`), the same one the
+find-the-slip exercises plant: the layer is recognised from what its ``forward`` computes
+(``Linear``, ``Softmax``, ``Tanh``, ``Sigmoid``, ``ReLU``, or none of them), each kind's
+:meth:`~microgradnet.slips.SlipKind.layer_variants` gives the gradients a layer with that slip
+would return, and the first variant the student's gradient matches names the slip.
+
 ```pycon
 >>> import numpy as np
 >>> class MyLinear:
@@ -19,15 +25,16 @@ and finite differences, and say in words which gradient is wrong, where and by h
 False
 >>> [c.name for c in report.checks if not c.ok]
 ['dW']
->>> report.check("dW").diagnosis.name
-'transposed'
+>>> report.check("dW").diagnosis.name, report.check("dW").variant
+('layer', 'transposed')
+>>> print(report.check("dW").message.split(":")[0])
+dW is the transpose of the right answer
 
 ```
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +42,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from microgradnet.engine import Value
-from microgradnet.testing.diagnoses import Diagnosis, Evidence, diagnose, scale_of
+from microgradnet.slips import SLIPS, LayerCase, SlipKind
 
 __all__ = ["GradientCheck", "LayerReport", "check_layer"]
 
@@ -51,7 +58,9 @@ class GradientCheck:
         ok: it matches the right answer.
         got: the student's array (``None`` if the layer did not produce it).
         want: the right array.
-        diagnosis: the catalogue entry that explains the mistake, if one does.
+        diagnosis: the slip of :data:`~microgradnet.slips.SLIPS` that explains the mistake, if
+            one does.
+        variant: which form of that slip (``"transposed"``, ``"not_summed"``), or ``""``.
         message: one paragraph for the student.
     """
 
@@ -59,8 +68,9 @@ class GradientCheck:
     ok: bool
     got: Array | None
     want: Array
-    diagnosis: Diagnosis | None = None
+    diagnosis: SlipKind | None = None
     message: str = ""
+    variant: str = ""
 
 
 @dataclass
@@ -179,7 +189,65 @@ def _fmt(v: float) -> str:
     return f"{v:.6g}"
 
 
-def _verdict(name: str, got: Any, want: Array, ev: Evidence, rtol: float, atol: float) -> GradientCheck:
+def _same(a: Array, b: Array) -> bool:
+    """Comparable entry by entry: the same shape, up to a ``(1, n)`` against an ``(n,)``."""
+    return a.size == b.size and (a.shape == b.shape or a.squeeze().shape == b.squeeze().shape)
+
+
+def _close(a: Array, b: Array, rtol: float, atol: float) -> bool:
+    return _same(a, b) and bool(np.allclose(a.reshape(b.shape), b, rtol=rtol, atol=atol))
+
+
+def _factor(g: Array, want: Array) -> float | None:
+    """The ``c`` with ``g = c·want`` (least squares), or ``None`` when the sizes differ or want is 0."""
+    if g.size != want.size or not np.any(want):
+        return None
+    w = want.reshape(-1)
+    return float(np.dot(g.reshape(-1), w) / np.dot(w, w))
+
+
+def _layer_case(
+    x: Array, y: Array, dz: Array, right: dict[str, Array], params: dict[str, Array]
+) -> LayerCase:
+    """What the slips need to know of the layer, recognised from what its ``forward`` computed."""
+    layer = ""
+    if set(params) == {"W", "b"} and y.ndim == 2:
+        W, b = params["W"], params["b"]
+        if W.ndim == 2 and W.shape == (y.shape[1], x.shape[1]) and b.size == y.shape[1]:
+            layer = "Linear" if np.allclose(y, x @ W.T + b.reshape(-1)) else ""
+    elif not params and y.shape == x.shape:
+        with np.errstate(over="ignore"):
+            e = np.exp(x - x.max(axis=1, keepdims=True))
+            forms = {
+                "Tanh": np.tanh(x),
+                "Sigmoid": 1.0 / (1.0 + np.exp(-x)),
+                "ReLU": np.maximum(x, 0.0),
+                "Softmax": e / e.sum(axis=1, keepdims=True),
+            }
+        layer = next((name for name, out in forms.items() if np.allclose(y, out)), "")
+    grads = {"x": right["dx"], **{p: right["d" + p] for p in params}}
+    return LayerCase(layer, x, y, dz, grads, params)
+
+
+def _diagnose(
+    key: str, g: Array, want: Array, case: LayerCase, rtol: float, atol: float
+) -> tuple[SlipKind, str, str] | None:
+    """The first slip (catalogue order) with a variant equal to the student's ``g``:
+    ``(kind, variant name, text part)``."""
+    for kind in SLIPS.values():
+        for variant in kind.layer_variants(case):
+            v = variant.grads.get(key)
+            if v is None:
+                continue
+            v = np.asarray(v, dtype=np.float64)
+            if _close(g, v, rtol, atol) and not _close(v, want, rtol, atol):
+                return kind, variant.name, variant.part
+    return None
+
+
+def _verdict(
+    name: str, key: str, got: Any, want: Array, case: LayerCase, rtol: float, atol: float
+) -> GradientCheck:
     if got is None:
         return GradientCheck(
             name, False, None, want, None, f"{name}: the layer did not set it (expected shape {want.shape})."
@@ -188,20 +256,25 @@ def _verdict(name: str, got: Any, want: Array, ev: Evidence, rtol: float, atol: 
         g = np.asarray(got, dtype=np.float64)
     except (TypeError, ValueError):
         return GradientCheck(name, False, None, want, None, f"{name} is not an array of numbers: {got!r}")
-    comparable = g.size == want.size and (g.shape == want.shape or g.squeeze().shape == want.squeeze().shape)
-    if comparable and np.allclose(g.reshape(want.shape), want, rtol=rtol, atol=atol):
+    comparable = _same(g, want)
+    if _close(g, want, rtol, atol):
         worst = float(np.max(np.abs(g.reshape(want.shape) - want))) if want.size else 0.0
         return GradientCheck(name, True, g, want, None, f"{name} is right (largest difference {worst:.1e})")
-    ev = Evidence(name, g, want, ev.x, ev.dz, ev.y)
-    diagnosis = diagnose(ev)
+    found = _diagnose(key, g, want, case, rtol, atol)
+    c = _factor(g, want)
     parts = []
-    if diagnosis is not None:
-        sentence = diagnosis.sentence.format(grad=name)
-        if diagnosis.name == "scaled":
-            sentence += f" Here the factor is {_fmt(scale_of(ev) or math.nan)}."
-        parts.append(sentence)
+    if found is not None:
+        kind, variant, part = found
+        factor = "?" if c is None else _fmt(c)
+        parts.append(kind.text(part).format(grad=name, factor=factor, n=len(case.x)))
     else:
-        parts.append(f"{name} is wrong.")
+        kind, variant = None, ""
+        uniform = bool(c) and np.allclose(g.reshape(-1), (c or 0.0) * want.reshape(-1), rtol=rtol, atol=atol)
+        parts.append(
+            f"{name} is wrong: every entry is {_fmt(c or 0.0)} times the right one."
+            if uniform
+            else f"{name} is wrong."
+        )
     if comparable:
         diff = np.abs(g.reshape(want.shape) - want)
         bad = diff > atol + rtol * np.abs(want)
@@ -214,7 +287,7 @@ def _verdict(name: str, got: Any, want: Array, ev: Evidence, rtol: float, atol: 
         )
     else:
         parts.append(f"Its shape is {g.shape}; the right one is {want.shape}.")
-    return GradientCheck(name, False, g, want, diagnosis, " ".join(parts))
+    return GradientCheck(name, False, g, want, kind, " ".join(parts), variant)
 
 
 def check_layer(
@@ -235,7 +308,9 @@ def check_layer(
     ``W`` and ``b``), ``backward`` must set their gradients (``dW``, ``db``). The right answers
     come from autograd — the layer's own ``forward`` run on arrays of ``Value``\\s, then
     ``backward()`` from ``L = Σ dz·y`` — and are confirmed by central finite differences; when
-    ``forward`` cannot run on ``Value``\\s, finite differences alone are the reference.
+    ``forward`` cannot run on ``Value``\\s, finite differences alone are the reference. A wrong
+    gradient is named by the catalogue of slips (:data:`microgradnet.slips.SLIPS`): the first
+    kind, in catalogue order, with a layer variant equal to the student's gradient.
 
     Args:
         layer: the layer to check. Its parameters are restored exactly afterwards.
@@ -303,10 +378,10 @@ def check_layer(
                 right, reference = auto, "autograd (confirmed by finite differences)"
         layer.forward(xs.copy())
         dx = layer.backward(up.copy())
-        ev = Evidence("dx", np.zeros(0), right["dx"], xs, up, y)
-        checks = [_verdict("dx", dx, right["dx"], ev, rtol, atol)]
+        case = _layer_case(xs, y, up, right, saved)
+        checks = [_verdict("dx", "x", dx, right["dx"], case, rtol, atol)]
         for p, g in present:
-            checks.append(_verdict(g, getattr(layer, g, None), right["d" + p], ev, rtol, atol))
+            checks.append(_verdict(g, p, getattr(layer, g, None), right["d" + p], case, rtol, atol))
     finally:
         for p in names:
             setattr(layer, p, originals[p])

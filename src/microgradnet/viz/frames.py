@@ -197,11 +197,6 @@ def _variables(css: str, selector: str) -> dict[str, str]:
     return dict(re.findall(r"--mg-([\w-]+)\s*:\s*([^;]+?)\s*;", match.group(1))) if match else {}
 
 
-def _fill_of(css: str, selector: str) -> str | None:
-    match = re.search(re.escape(selector) + r"[^{]*\{[^}]*?\bfill:\s*([^;]+?)\s*;", css)
-    return match.group(1) if match else None
-
-
 def slide_style(theme: str = "cs231n") -> dict[str, str]:
     """The slides' colours and fonts, read from the stepper page's ``stepper.css``.
 
@@ -217,13 +212,9 @@ def slide_style(theme: str = "cs231n") -> dict[str, str]:
         raise ValueError(f"theme must be one of {', '.join(THEMES)}, got {theme!r}")
     css = _stepper_css()
     style = _variables(css, ".mg-stepper")
-    receiver = _fill_of(css, ".mg-node.mg-receiver > polygon")
-    computing = _fill_of(css, ".mg-node.mg-computing > polygon")
     if theme == "colorblind":
         style.update(_variables(css, ".mg-stepper.mg-theme-colorblind"))
-        computing = (
-            _fill_of(css, ".mg-theme-colorblind .mg-graph svg .mg-node.mg-computing > ellipse") or computing
-        )
+    receiver, computing = style.get("receiver"), style.get("computing")
     wanted = ("data", "grad", "ink", "muted", "paper", "panel", "line", "focus", "font", "mono")
     missing = [k for k in wanted if k not in style] + [
         k for k, v in (("receiver", receiver), ("computing", computing)) if not v

@@ -233,6 +233,17 @@ class Trace:
             out.setdefault(n.name, n.grad)
         return out
 
+    @functools.cached_property
+    def _arrived(self) -> tuple[int, ...]:
+        """For each event, how many contributions its operand has received so far, this one
+        included (so narrating every event of a big graph stays linear)."""
+        counts: dict[str, int] = {}
+        out = []
+        for e in self.events:
+            counts[e.operand] = counts.get(e.operand, 0) + 1
+            out.append(counts[e.operand])
+        return tuple(out)
+
     # ---- text ------------------------------------------------------------------------------
 
     def expression(self, node_id: str, fmt: str = "{:.4g}") -> str:
@@ -611,7 +622,7 @@ def narration(trace: Trace, event: EdgeEvent | int, fmt: str = "{:.4g}", lang: s
         sentence = STRINGS["narrate_local"].format(**common)
     target = trace.node(event.operand)
     if not event.final:
-        done = sum(1 for e in trace.events[: event.step + 1] if e.operand == event.operand)
+        done = trace._arrived[event.step]
         sentence += STRINGS["narrate_pending"].format(operand=operand, remaining=target.consumers - done)
     elif target.consumers > 1:
         sentence += STRINGS["narrate_final_fanout"].format(
