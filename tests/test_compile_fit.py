@@ -183,3 +183,18 @@ def test_fit_refuses_an_unwritable_checkpoint_before_training(where: str, tmp_pa
     with pytest.raises(error, match="the checkpoint"):
         train.fit(model, X, y, epochs=1, checkpoint=path, progress=False)
     assert [p.data for p in model.parameters()] == before
+
+
+def test_fits_predicted_classes_are_the_losses_ones() -> None:
+    # fit counts the compiled path's correct predictions in NumPy; it must pick the classes
+    # losses.predicted_classes picks, ties and nan included
+    from microgradnet import losses
+
+    rng = np.random.default_rng(0)
+    out = rng.integers(-2, 3, size=(200, 4)).astype(float)  # many ties
+    out[rng.random(out.shape) < 0.1] = np.nan
+    assert train._predicted_classes(out, 0.0).tolist() == losses.predicted_classes(out)
+    one = out[:, :1]
+    for threshold in (0.0, 0.5):
+        got = train._predicted_classes(one, threshold).tolist()
+        assert got == losses.predicted_classes(one, threshold=threshold)
