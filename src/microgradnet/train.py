@@ -223,7 +223,7 @@ def _predicted_classes(out: np.ndarray[Any, Any], threshold: float) -> np.ndarra
     if out.shape[1] == 1:
         return (out[:, 0] > threshold).astype(np.int64)
     # argmax takes the first largest; a nan must never win, and a nan first score keeps class 0
-    best = np.argmax(np.where(np.isnan(out), -np.inf, out), axis=1)
+    best: np.ndarray[Any, Any] = np.argmax(np.where(np.isnan(out), -np.inf, out), axis=1)
     best[np.isnan(out[:, 0])] = 0
     return best
 
