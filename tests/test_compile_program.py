@@ -323,3 +323,27 @@ def test_a_rule_that_is_not_arithmetic_runs_on_arrays_as_it_is() -> None:
             )
         twin_opt.steps += 1
     assert [p.data for p in model.parameters()] == [p.data for p in twin.parameters()]
+
+
+def test_threads_sharing_a_compiled_step_take_turns() -> None:
+    # the generated programs reuse their arrays: without the step's lock, two threads would
+    # write into each other's per-sample store
+    import threading
+
+    model = nn.MLP(8, [16, 3], activation="tanh", seed=0)
+    step = for_fit(model, "cross_entropy")
+    rng = np.random.default_rng(0)
+    inputs = [rng.normal(size=(32, 8)) for _ in range(8)]
+    want = [step.predict(X) for X in inputs]
+    got: dict[int, list[Any]] = {}
+
+    def work(k: int) -> None:
+        got[k] = [step.predict(X) for X in inputs * 20]
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for results in got.values():
+        assert all(np.array_equal(r, want[k % len(inputs)]) for k, r in enumerate(results))

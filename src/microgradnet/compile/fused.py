@@ -145,6 +145,10 @@ class FusedTrainer:
         ``ValueError``/``TypeError`` for a bad scheduled learning rate; either way the arrays
         keep the last completed step.
         """
+        with self.compiled._lock:
+            return self._step(X, y)
+
+    def _step(self, X: Any, y: Any) -> float:
         if not self._loaded:
             self._load()
         opt = self.optimizer

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,6 +31,22 @@ _GRAD = attrgetter("grad")
 
 #: rows per pass of ``evaluate`` and ``predict`` (memory stays bounded for 60,000 images)
 CHUNK = 1024
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _locked(
+    method: Callable[Concatenate[CompiledStep, _P], _R],
+) -> Callable[Concatenate[CompiledStep, _P], _R]:
+    """Run ``method`` holding the step's lock: its programs share arrays (one thread at a time)."""
+
+    def locked(self: CompiledStep, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    functools.update_wrapper(locked, method)
+    return locked
 
 
 @dataclass
@@ -81,6 +99,9 @@ class CompiledStep:
         self._scratch_makers: dict[int, Callable[[int, bool], tuple[FloatArray, FloatArray | None]]] = {}
         self._last: tuple[Tape, FloatArray, FloatArray, int] | None = None
         self._interpreted: tuple[FloatArray, FloatArray] | None = None
+        #: held while a minibatch runs: the generated programs reuse their arrays, so two threads
+        #: sharing this step take turns (a trainer holds it for its whole step)
+        self._lock = threading.RLock()
 
     @property
     def last_outputs(self) -> FloatArray:
@@ -92,6 +113,7 @@ class CompiledStep:
 
     # ---- public ----------------------------------------------------------------------------
 
+    @_locked
     def __call__(self, X: Any, y: Any) -> float:
         """Forward and backward on the minibatch ``X`` (rows = samples), targets ``y``.
 
@@ -116,6 +138,7 @@ class CompiledStep:
             p.grad = g
         return total
 
+    @_locked
     def evaluate(self, X: Any, y: Any, chunk: int = CHUNK) -> tuple[float, FloatArray]:
         """The loss over all rows of ``X`` and the model's outputs (rows, outputs), forward only.
 
@@ -166,6 +189,7 @@ class CompiledStep:
                 lines.append(f"  depth {st.depth:2d}  {st.op.name:8s} x{st.size:<4d} {kind}")
         return "\n".join(lines)
 
+    @_locked
     def predict(self, X: Any) -> FloatArray:
         """The model's outputs for every row of ``X``: shape ``(rows, outputs)``, or ``(rows,)``
         when the model returns one ``Value``. Changes no ``data`` and no ``grad``.
