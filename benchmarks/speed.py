@@ -26,12 +26,12 @@ Fairness: every run must take NumPy's loss on the same steps (float64: relative 
 1e-3) — step by step for the first 20 steps, and at the last step from batch 4 on (at batch 1,
 lr 0.1 on random labels is chaotic: see :func:`unfairness`) — or the script fails.
 
-Also measured: from scratch (building the model, loading the weights, tracing, one epoch at
-batch 32) against PyTorch's epoch; peak memory beyond the dataset of a from-scratch
-784-128-64-10 epoch (in a fresh process, without PyTorch); and the lesson's lab — its 1-, 2-
-and 3-layer networks (784-10, 784-64-10, 784-128-64-10) trained one after another by
-``train.fit``, 15 epochs each on 60,000 samples at batch 32, with 10,000 test samples evaluated
-after each epoch.
+Also measured: from scratch (building the model, tracing, one epoch at batch 32) against
+PyTorch's epoch, interleaved; peak memory beyond the dataset of a from-scratch 784-128-64-10
+epoch (in a fresh process, without PyTorch); and the lesson's lab as docs/howto/mnist-lab.md
+runs it — its 1-, 2- and 3-layer networks (784-10, 784-32-10, 784-32-32-10, tanh) trained one
+after another by ``train.fit``, 15 epochs each on 60,000 samples at batch 32, with 10,000 test
+samples evaluated after each epoch.
 
 Run: ``python benchmarks/run.py --suite speed`` (``--quick`` for fewer rounds and shorter
 windows, ``--no-write`` to leave RESULTS.md alone).
@@ -294,22 +294,25 @@ def per_epoch(
     return best, unfair
 
 
-def from_scratch(shape: str, rounds: int, samples: int) -> dict[str, float]:
-    """Build the model, load the weights, trace and train one epoch at batch 32 (best of
-    ``rounds``); with the time of each part."""
+def from_scratch(shape: str, rounds: int, samples: int) -> tuple[dict[str, float], float | None]:
+    """From scratch at batch 32 — build the model (its own initial weights), trace, one epoch
+    — with the time of each part, and PyTorch's float64 epoch measured in the same rounds,
+    interleaved (best of ``rounds`` each; ``None`` without PyTorch)."""
     from microgradnet import nn, optim
     from microgradnet.compile import for_fit
 
     sizes = SHAPES[shape]
     X, y = dataset(sizes)
-    w = weights(sizes)
-    state = {f"{k}.{part}": arr for k, (W, b) in enumerate(w) for part, arr in (("weight", W), ("bias", b))}
     batches = batches_of(X, y, 32, samples)
+    scale = SAMPLES / samples
+    torch = Torch(sizes, weights(sizes), 64) if torch_version() is not None else None
+    if torch is not None:
+        torch.tensors(batches)
     best: dict[str, float] = {}
+    torch_best = math.inf
     for _ in range(rounds):
         t0 = time.perf_counter()
         model = nn.MLP(sizes[0], sizes[1:], activation="tanh", seed=0)
-        model.load_state_dict(state)
         trainer = for_fit(model, "cross_entropy").trainer(optim.SGD(model.parameters(), lr=LR))
         t1 = time.perf_counter()
         trainer.step(*batches[0])  # traces, builds the tape and writes its program
@@ -317,16 +320,17 @@ def from_scratch(shape: str, rounds: int, samples: int) -> dict[str, float]:
         trainer.run(batches[1:])
         t3 = time.perf_counter()
         typical = (t3 - t2) / max(len(batches) - 1, 1)
-        scale = SAMPLES / samples
-        parts = {
-            "total": (t3 - t0 - (t3 - t2 + typical)) + (t3 - t2 + typical) * scale,
-            "build": t1 - t0,
-            "trace": t2 - t1 - typical,
-            "epoch": (t3 - t2 + typical) * scale,
-        }
+        epoch = (t3 - t2 + typical) * scale
+        parts = {"build": t1 - t0, "trace": t2 - t1 - typical, "epoch": epoch}
+        parts["total"] = parts["build"] + parts["trace"] + epoch
         if parts["total"] < best.get("total", math.inf):
             best = parts
-    return best
+        if torch is not None:
+            torch.reset()
+            t0 = time.perf_counter()
+            torch.run(batches)
+            torch_best = min(torch_best, (time.perf_counter() - t0) * scale)
+    return best, None if torch is None else torch_best
 
 
 def memory_child(which: str) -> None:
@@ -377,6 +381,10 @@ def memory() -> dict[str, float]:
     return result
 
 
+#: the lab's networks (docs/howto/mnist-lab.md: 1, 2 and 3 layers, 32 hidden units, tanh)
+LAB = ([], [32], [32, 32])
+
+
 def lab(epochs: int, samples: int) -> tuple[float, list[str]]:
     """The lab's three networks, one after another, with ``train.fit`` (module docstring)."""
     from microgradnet import nn, train
@@ -385,7 +393,7 @@ def lab(epochs: int, samples: int) -> tuple[float, list[str]]:
     Xtr, ytr, Xte, yte = X[:samples], y[:samples], X[samples:], y[samples:]
     lines = []
     t0 = time.perf_counter()
-    for hidden in ([], [64], [128, 64]):
+    for hidden in LAB:
         t = time.perf_counter()
         model = nn.MLP(784, [*hidden, 10], activation="tanh", init="xavier", seed=0)
         h = train.fit(
@@ -465,7 +473,6 @@ def main(argv: list[str] | None = None) -> int:
     ]
     ok = True
     targets: list[str] = []
-    torch64: dict[str, float] = {}
     shapes = args.shapes.split(",")
     if "epoch" not in skip:
         lines += [
@@ -497,26 +504,24 @@ def main(argv: list[str] | None = None) -> int:
                         )
                 if size == 256 and shape != "2-10-2":
                     targets.append(ratio_line(f"{shape}, batch 256: compiled / NumPy", c / n, 1.1))
-                if size == 32 and t64 is not None:
-                    torch64[shape] = t64
         lines.append("")
     if "scratch" not in skip:
         lines += [
-            "From scratch at batch 32 (build the model, load the weights, trace, one epoch):",
+            "From scratch at batch 32 — build the model (its own initial weights), trace, one epoch — "
+            "and PyTorch's float64 epoch, interleaved:",
             "",
-            "| network | total (s) | build (s) | trace + program (s) | epoch (s) "
+            "| network | total (s) | build (s) | trace + program (s) | epoch (s) | PyTorch f64 epoch (s) "
             "| total / PyTorch f64 epoch |",
-            "|---|---:|---:|---:|---:|---:|",
+            "|---|---:|---:|---:|---:|---:|---:|",
         ]
         for shape in shapes:
             if shape == "2-10-2":
                 continue
-            s = from_scratch(shape, rounds, windows[32])
-            t64 = torch64.get(shape)
+            s, t64 = from_scratch(shape, rounds, windows[32])
             versus = "—" if t64 is None else f"{s['total'] / t64:.2f}"
             lines.append(
                 f"| {shape} | {s['total']:.3f} | {s['build']:.3f} | {s['trace']:.3f} | {s['epoch']:.3f} "
-                f"| {versus} |"
+                f"| {_fmt(t64)} | {versus} |"
             )
             if t64 is not None:
                 targets.append(
@@ -539,7 +544,8 @@ def main(argv: list[str] | None = None) -> int:
         epochs, samples = (2, 16_000) if args.quick else (15, SAMPLES)
         total, lab_lines = lab(epochs, samples)
         lines += [
-            f"The lab: 784-10, 784-64-10 and 784-128-64-10 by `train.fit`, {epochs} epochs each on "
+            f"The lab (docs/howto/mnist-lab.md): 784-10, 784-32-10 and 784-32-32-10, tanh, trained by "
+            f"`train.fit`, SGD lr 0.1, {epochs} epochs each on "
             f"{samples:,} samples, batch 32, 10,000 test samples evaluated per epoch, one after "
             f"another: {total:.1f} s in total.",
             "",

@@ -145,10 +145,11 @@ class FusedTrainer:
         ``ValueError``/``TypeError`` for a bad scheduled learning rate; either way the arrays
         keep the last completed step.
         """
-        with self.compiled._lock:
+        with self.compiled._lock, np.errstate(all="ignore"):  # (IEEE results, as in the engine)
             return self._step(X, y)
 
     def _step(self, X: Any, y: Any) -> float:
+        """:meth:`step`, holding the compiled step's lock inside ``np.errstate(all="ignore")``."""
         if not self._loaded:
             self._load()
         opt = self.optimizer
@@ -171,10 +172,9 @@ class FusedTrainer:
         assert self._stores is not None
         c = self._cur
         now, after = self._stores[c], self._stores[1 - c]
-        with np.errstate(all="ignore"):  # IEEE results, as in the eager engine
-            total = self.compiled._forward(batch, now, backward=True)
-            self.compiled._backward(batch, now)
-            self._update(rule, number, now, after, c)
+        total = self.compiled._forward(batch, now, backward=True)
+        self.compiled._backward(batch, now)
+        self._update(rule, number, now, after, c)
         self._cur, self._grad_at, self._done = 1 - c, c, self._done + 1  # the step is complete
         return total
 
@@ -219,7 +219,8 @@ class FusedTrainer:
         Returns the loss of each minibatch.
         """
         try:
-            return [self.step(X, y) for X, y in batches]
+            with self.compiled._lock, np.errstate(all="ignore"):
+                return [self._step(X, y) for X, y in batches]
         finally:
             self.sync()
 

@@ -35,6 +35,7 @@ unless a step other than a layer reads them; the interpreter reads them the same
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -46,6 +47,8 @@ from microgradnet.compile.arrays import INTO, FloatArray, array_formula
 from microgradnet.compile.tape import Step, Tape
 
 __all__ = ["Program", "Stores"]
+
+_NP_CALL = re.compile(r"\bnp\.([a-z_]+(?:\.[a-z_]+)?)\(")
 
 _BINARY: dict[type[ast.operator], np.ufunc] = {
     ast.Add: np.add,
@@ -78,6 +81,15 @@ class _Source:
     def emit(self, line: str) -> None:
         self.lines.append(line)
 
+    def _numpy(self, path: str) -> str:
+        name = "_np_" + path.replace(".", "_")
+        if name not in self.ns:
+            obj: Any = np
+            for part in path.split("."):
+                obj = getattr(obj, part)
+            self.ns[name] = obj
+        return name
+
     def temp(self, shape: tuple[int, ...]) -> FloatArray:
         """A scratch array of ``shape``, free again after :meth:`free`."""
         k = self._taken.get(shape, 0)
@@ -94,7 +106,9 @@ class _Source:
     def function(self, name: str, args: str) -> Callable[..., Any]:
         body = "\n".join(f"    {line}" for line in self.lines) or "    pass"
         text = self.text[name] = f"def {name}({args}):\n{body}\n"
-        exec(compile(text, f"<tape {name}>", "exec"), self.ns)
+        # NumPy's functions bound to names of their own (no attribute lookups per call)
+        fast = _NP_CALL.sub(lambda m: self._numpy(m.group(1)) + "(", text)
+        exec(compile(fast, f"<tape {name}>", "exec"), self.ns)
         self.lines = []
         fn: Callable[..., Any] = self.ns[name]
         return fn

@@ -49,7 +49,7 @@ def _locked(
     return locked
 
 
-@dataclass
+@dataclass(slots=True)
 class Batch:
     """A checked minibatch and what its tape needs to run it."""
 
@@ -99,6 +99,8 @@ class CompiledStep:
         self._scratch_makers: dict[int, Callable[[int, bool], tuple[FloatArray, FloatArray | None]]] = {}
         self._last: tuple[Tape, FloatArray, FloatArray, int] | None = None
         self._interpreted: tuple[FloatArray, FloatArray] | None = None
+        # per tape: the rows of the per-sample losses (as a list and an array), the regularizer's
+        self._losses: dict[int, tuple[list[int], NDArray[np.intp], tuple[int, bool] | None]] = {}
         #: held while a minibatch runs: the generated programs reuse their arrays, so two threads
         #: sharing this step take turns (a trainer holds it for its whole step)
         self._lock = threading.RLock()
@@ -230,19 +232,23 @@ class CompiledStep:
             raise CompileError("this compiled model has no loss_fn; only predict() is available")
         Xa, targets, key = self._check(X, y)
         tape, classes = self._tape(key, Xa, targets)
-        per_sample = tape.root_rows[: len(classes) if classes is not None else 1]
-        if any(not b for _, b in per_sample):
-            raise CompileError("the loss does not depend on the inputs: nothing to compile per sample")
-        seeded = [r for r, _ in per_sample]
+        losses = self._losses.get(id(tape))
+        if losses is None:
+            per_sample = tape.root_rows[: len(classes) if classes is not None else 1]
+            if any(not b for _, b in per_sample):
+                raise CompileError("the loss does not depend on the inputs: nothing to compile per sample")
+            seeded = [r for r, _ in per_sample]
+            plus_one = tape.root_rows[len(per_sample)] if self.regularizer is not None else None
+            losses = self._losses[id(tape)] = (seeded, np.array(seeded, dtype=np.intp), plus_one)
+        seeded, rows_of, plus_one = losses
         if classes is not None:
             first = classes[0]
             if classes[-1] - first + 1 == len(classes):  # 0..K-1 (or another range): no search
-                rows = np.array(seeded, dtype=np.intp)[targets - first]
+                rows = rows_of[targets - first]
             else:
-                rows = np.array(seeded, dtype=np.intp)[np.searchsorted(classes, targets)]
+                rows = rows_of[np.searchsorted(classes, targets)]
         else:
             rows = np.full(len(Xa), seeded[0], dtype=np.intp)
-        plus_one = tape.root_rows[len(per_sample)] if self.regularizer is not None else None
         return Batch(Xa, None if classes is not None else targets, tape, rows, seeded, plus_one)
 
     def _own_stores(self, tape: Tape, load: bool = True) -> Stores:
@@ -340,7 +346,7 @@ class CompiledStep:
         n_features = Xa.shape[1]
         if key[0] == "classes":
             if len(targets):  # the common case, cheaply: a tape for a range of classes covers them
-                lo, hi = int(targets.min()), int(targets.max())
+                lo, hi = int(np.minimum.reduce(targets)), int(np.maximum.reduce(targets))
                 for k, (tape, known) in self._tapes.items():
                     if (
                         k[0] == "classes"
