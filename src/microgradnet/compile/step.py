@@ -272,6 +272,8 @@ class CompiledStep:
             key = (id(tape), batch)
             V, GV = self._scratch.get(key, (None, None))
             if V is None:
+                if len(self._scratch) >= 2 * Stores.LIMIT:  # (programs keep theirs alive)
+                    del self._scratch[next(iter(self._scratch))]
                 V = np.zeros((tape.n_b, batch))
             if backward and GV is None:
                 GV = np.zeros((tape.n_b, batch))
