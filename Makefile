@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 EXTRAS ?= dev
 STAMP := $(VENV)/.installed-$(EXTRAS)
 
-.PHONY: test lint typecheck pytest demo bench docs clean lms-node
+.PHONY: test lint typecheck pytest demo bench docs playground clean lms-node
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,8 @@ $(STAMP): pyproject.toml | $(PY)
 test: lint typecheck pytest
 
 lint: $(STAMP)
-	$(PY) -m ruff check src tests benchmarks demos scripts
-	$(PY) -m ruff format --check src tests benchmarks demos scripts
+	$(PY) -m ruff check src tests benchmarks demos scripts playground
+	$(PY) -m ruff format --check src tests benchmarks demos scripts playground
 
 typecheck: $(STAMP)
 	$(PY) -m mypy
@@ -45,6 +45,10 @@ bench: $(STAMP)
 
 docs: $(STAMP)
 	$(PY) -m mkdocs build --strict
+
+# The browser playground: a folder for any static host (needs npm; see docs/howto/playground.md).
+playground: $(STAMP)
+	$(PY) -m microgradnet playground -o build/playground
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

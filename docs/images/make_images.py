@@ -1,6 +1,6 @@
 """Regenerate the pictures the README and demos/README.md show.
 
-    .venv/bin/python docs/images/make_images.py            # graph, slide, stepper and quiz pictures
+    .venv/bin/python docs/images/make_images.py            # graph, slide, stepper, quiz, exercises
     .venv/bin/python docs/images/make_images.py --demos    # ... and each demo's result (~1 min)
 
 The graph is drawn by ``microgradnet.viz.render()`` (no Graphviz program needed); the stepper page
@@ -102,6 +102,33 @@ def stepper_pictures() -> None:
         _small_png(HERE / name)
 
 
+def exercise_pictures() -> None:
+    """The stepper page in Nepali, and a find-the-slip page once the slip is found."""
+    from playwright.sync_api import sync_playwright
+
+    from microgradnet.examples import load_example
+
+    with tempfile.TemporaryDirectory() as tmp:
+        neuron = load_example("lecture-neuron").root
+        nepali = export_html(neuron, Path(tmp) / "ne.html", lang="ne")
+        find = export_html(
+            lecture(), Path(tmp) / "find.html", title="L = (a*b + c) * f", bug="local_only", seed=1
+        )
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1100, "height": 700})
+            page.goto(nepali.as_uri() + "#step=8")  # the edge through tanh, in Nepali
+            page.wait_for_selector('.mg-stepper[data-ready="true"]')
+            page.screenshot(path=str(HERE / "stepper-ne.png"))
+            page.goto(find.as_uri() + "#step=11")  # the slipped edge: marked, found, explained
+            page.wait_for_selector('.mg-stepper[data-ready="true"]')
+            page.keyboard.press("m")
+            page.screenshot(path=str(HERE / "stepper-find.png"))
+            browser.close()
+    for name in ("stepper-ne.png", "stepper-find.png"):
+        _small_png(HERE / name)
+
+
 def demo_pictures() -> None:
     target = HERE / "demos"
     target.mkdir(exist_ok=True)
@@ -119,6 +146,7 @@ def main() -> None:
     graph_picture()
     slide_picture()
     stepper_pictures()
+    exercise_pictures()
     if args.demos:
         demo_pictures()
     for path in sorted(HERE.rglob("*.png")):

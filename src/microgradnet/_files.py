@@ -26,8 +26,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-if sys.platform != "win32":
+try:
     import fcntl
+
+    _FLOCK = True
+except ImportError:  # Windows, and Pyodide (the browser playground): no flock, strays are left alone
+    _FLOCK = False
 
 __all__ = ["check_writable", "write_atomic"]
 
@@ -86,7 +90,7 @@ def check_writable(path: str | os.PathLike[str], what: str = "file") -> Path:
 
 def _lock(fd: int, wait: bool) -> bool:
     """Take the writer's lock on ``fd``; ``False`` if ``wait`` is off and someone holds it."""
-    if sys.platform == "win32":
+    if not _FLOCK:
         return True
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
@@ -97,7 +101,7 @@ def _lock(fd: int, wait: bool) -> bool:
 
 def _remove_strays(directory: Path) -> None:
     """Delete temporary files left in ``directory`` by killed writers (those nobody holds)."""
-    if sys.platform == "win32":
+    if not _FLOCK:
         return
     try:
         info = os.stat(directory)

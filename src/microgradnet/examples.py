@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from microgradnet import losses
-from microgradnet.data import make_moons
 from microgradnet.engine import Value, topological_order
 from microgradnet.nn import MLP
 
@@ -140,6 +139,8 @@ def _lecture_mlp() -> Value:
 
 def _moons_mlp() -> Value:
     # micrograd's demo network shape at classroom size, on two points of the moons data set
+    from microgradnet.data import make_moons  # NumPy, loaded for this preset only (not in the playground)
+
     X, y = make_moons(2, seed=0)
     model = MLP(2, [4, 4, 1], seed=0)
     xs = [[Value(float(v), f"X[{i}][{j}]") for j, v in enumerate(row)] for i, row in enumerate(X)]

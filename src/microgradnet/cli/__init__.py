@@ -37,6 +37,7 @@ SUBCOMMANDS = [
     "microgradnet.cli.ops_table",
     "microgradnet.cli.examples",
     "microgradnet.cli.worksheet",
+    "microgradnet.cli.playground",
 ]
 
 

@@ -4,6 +4,7 @@
 
     microgradnet frames "e = a*b; d = e + c; L = d*f" a=2 b=-3 c=10 f=-2 -o slides
     microgradnet frames --example lecture-expression -o slides --format pdf   # slides/frames.pdf
+    microgradnet frames --example lecture-expression -o slides-ne --lang ne   # in Nepali
 
 Writes ``frame_000.png``, ``frame_001.png``, ... (1920×1080, the stepper's look), or SVG, or one
 PDF. The formula is read as by ``microgradnet graph``; any problem is reported as
@@ -19,6 +20,7 @@ from typing import Any
 
 from microgradnet.cli import CliError
 from microgradnet.cli.viz import graph_from_args
+from microgradnet.locales import LANGUAGES
 from microgradnet.viz.frames import FORMATS, GRANULARITIES, THEMES, export_frames
 from microgradnet.viz.limits import GraphTooLargeError
 
@@ -41,6 +43,7 @@ def _run(args: argparse.Namespace) -> int:
             theme=args.theme,
             title=args.title if args.title is not None else title,
             rankdir=args.rankdir,
+            lang=args.lang,
         )
     except GraphTooLargeError as exc:
         raise CliError(str(exc)) from None
@@ -74,6 +77,9 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--theme", choices=THEMES, default="cs231n", help="the stepper's colours")
     p.add_argument("--title", default=None, help="the heading of every slide (default: the formula)")
+    p.add_argument(
+        "--lang", choices=tuple(LANGUAGES), default="en", help="the language of the slides' text (en, ne)"
+    )
     p.add_argument(
         "--rankdir", choices=("LR", "TB", "RL", "BT"), default=None, help="layout direction (default: fit)"
     )

@@ -6,12 +6,15 @@ stepper page, with no Python written and no network::
     microgradnet step "tanh(x1*w1 + x2*w2 + b)" x1=2 x2=0 w1=-3 w2=1 b=6.8813735870195432 -o neuron.html
     microgradnet graph "e = a*b; d = e + c; L = d*f" a=2 b=-3 c=10 f=-2 -o lecture.svg
     microgradnet step --example cs231n-neuron -o neuron.html   # a preset (microgradnet examples)
+    microgradnet step --example lecture-neuron --bug random --seed 3 -o find-the-slip.html
+    microgradnet step --example lecture-expression --fade 3 --lang ne -o faded-ne.html
 
 The formula is parsed by :func:`microgradnet.viz.expr.parse_expression` (a whitelist over
 Python's ``ast``; never evaluated as code). Any problem (a rejected construct, unknown or
 missing names, a bad ``NAME=VALUE``, an unknown suffix, an output path that is a directory or
-cannot be written, text that is not UTF-8, standard output closed) is reported as
-``microgradnet: error: ...`` with exit status 2, and no file is written.
+cannot be written, text that is not UTF-8, standard output closed, a slip kind that cannot apply
+to the graph) is reported as ``microgradnet: error: ...`` with exit status 2, and no file is
+written.
 """
 
 from __future__ import annotations
@@ -20,13 +23,15 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from microgradnet.cli import CliError, emit, note, output_path, text_arg
+from microgradnet.cli import CliError, emit, note, output_path, seed_arg, text_arg
 from microgradnet.cli.examples import open_example
 from microgradnet.engine import Value
 from microgradnet.locales import LANGUAGES, devanagari_font_note
+from microgradnet.slips import SLIPS
 from microgradnet.viz.expr import ExpressionError, parse_assignment, parse_expression
-from microgradnet.viz.html import PAGE_STRINGS, THEMES, HtmlStepper
+from microgradnet.viz.html import THEMES, HtmlStepper
 from microgradnet.viz.pictures import render
+from microgradnet.viz.steps import page_strings
 from microgradnet.viz.trace import trace_backward
 
 __all__ = ["GRAPH_SUFFIXES", "build_graph", "graph_from_args", "register"]
@@ -54,8 +59,11 @@ def build_graph(expression: str, assignments: list[str], root_label: str = "L") 
         raise CliError(str(exc)) from None
 
 
-def graph_from_args(args: argparse.Namespace) -> tuple[Value, str]:
+def graph_from_args(args: argparse.Namespace) -> tuple[Value, str | None]:
     """The graph a command works on and its default title: ``EXPR NAME=VALUE ...`` or ``--example``.
+
+    The title is in the language of ``args.lang`` (English without it); ``None`` for a preset in
+    another language than English (the page or slides then write their own title, translated).
 
     Raises:
         CliError: neither or both of EXPR and ``--example`` given, values given with
@@ -67,17 +75,20 @@ def graph_from_args(args: argparse.Namespace) -> tuple[Value, str]:
             given = " ".join([args.expression or "", *args.values]).strip()
             raise CliError(f"give EXPR NAME=VALUE ... or --example NAME, not both (got {given!r} too)")
         ex = open_example(example)
-        return ex.root, ex.title
+        return ex.root, (ex.title if getattr(args, "lang", "en") == "en" else None)
     if args.expression is None:
         raise CliError("give the formula EXPR and its NAME=VALUE values, or --example NAME")
     return build_graph(args.expression, args.values, args.name), _title(args, args.expression)
 
 
 def _title(args: argparse.Namespace, expression: str) -> str:
+    template = page_strings(getattr(args, "lang", "en"))["title"]
     text = " ".join(expression.split())
-    if "=" in text:
-        return PAGE_STRINGS["title"].split("{root}")[0] + text
-    return PAGE_STRINGS["title"].format(root=args.name, expr=text)
+    if "=" in text:  # assignments name the output themselves: the whole program stands for "L = ..."
+        if "{root} = {expr}" in template:
+            return template.replace("{root} = {expr}", text)
+        return template.split("{root}")[0] + text
+    return template.format(root=args.name, expr=text)
 
 
 def _check_output(path: str, suffixes: tuple[str, ...]) -> Path:
@@ -89,8 +100,9 @@ def _check_output(path: str, suffixes: tuple[str, ...]) -> Path:
     return output_path(path, "the output (-o)")
 
 
-def _print_trace(root: Value, args: argparse.Namespace) -> None:
-    trace = trace_backward(root)
+def _print_trace(root: Value, args: argparse.Namespace, page: HtmlStepper | None = None) -> None:
+    # with --bug the trace printed is the one the page shows: the pass with its slip
+    trace = page.trace if page is not None and page.slipped is not None else trace_backward(root)
     if args.text:
         emit(trace.text(lang=args.lang))
         font_note = devanagari_font_note(args.lang)
@@ -100,28 +112,44 @@ def _print_trace(root: Value, args: argparse.Namespace) -> None:
         emit(trace.to_json(indent=2) + "\n")
 
 
-def _page(root: Value, title: str, args: argparse.Namespace) -> HtmlStepper:
+def _page(root: Value, title: str | None, args: argparse.Namespace) -> HtmlStepper:
+    bug = getattr(args, "bug", None)
+    if args.title is not None:
+        title = args.title
+    elif bug is not None and title is not None:
+        title = page_strings(args.lang)["find_title"].format(title=title)
     try:
         return HtmlStepper(
             root,
-            title=args.title if args.title is not None else title,
+            title=title,
             theme=args.theme,
             projector=args.projector,
             quiz=args.quiz,
             collapse=getattr(args, "collapse", None),
+            lang=args.lang,
+            bug=bug,
+            seed=getattr(args, "seed", None) or 0,
+            fade=getattr(args, "fade", 0),
         )
-    except ValueError as exc:  # --collapse on a graph without neurons or layers
+    except ValueError as exc:  # --collapse without neurons, a slip that cannot apply, --fade too big
         raise CliError(str(exc)) from None
 
 
 def _run_step(args: argparse.Namespace) -> int:
     if args.output is None and not (args.text or args.json):
         raise CliError("give -o FILE.html for the stepper page, or --text / --json to print the trace")
+    if args.seed is not None and args.bug is None:
+        raise CliError("--seed draws where the slip goes: give --bug KIND (or --bug random) too")
+    if args.bug is not None and (args.quiz or args.fade):
+        raise CliError(
+            f"--bug is an exercise of its own: give it without {'--quiz' if args.quiz else '--fade'}"
+        )
     target = _check_output(args.output, (".html", ".htm")) if args.output is not None else None
     root, title = graph_from_args(args)
-    _print_trace(root, args)
-    if target is not None:
-        _page(root, title, args).save(target)
+    page = _page(root, title, args) if target is not None or args.bug is not None else None
+    _print_trace(root, args, page)
+    if target is not None and page is not None:
+        page.save(target)
         note(f"wrote {target}")
     return 0
 
@@ -138,10 +166,25 @@ def _run_graph(args: argparse.Namespace) -> int:
     if suffix == ".html":
         _page(root, title, args).save(target)
     else:
+        if args.lang != "en" and suffix != ".json":
+            note(
+                f"microgradnet: note: --lang {args.lang} applies to --text and .html pages; "
+                f"{suffix} pictures keep English labels"
+            )
         options: dict[str, Any] = {} if suffix == ".json" else {"rankdir": args.rankdir, "grads": "backward"}
         render(root, target, **options)
     note(f"wrote {target}")
     return 0
+
+
+def _fade_arg(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of steps >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of steps >= 0, got {value}")
+    return value
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -173,7 +216,10 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--text", action="store_true", help="print the backprop trace to the terminal")
     p.add_argument(
-        "--lang", choices=tuple(LANGUAGES), default="en", help="the language of the --text trace (en, ne)"
+        "--lang",
+        choices=tuple(LANGUAGES),
+        default="en",
+        help="the language of the page and of the --text trace (en, ne)",
     )
     p.add_argument("--json", action="store_true", help="print the trace as versioned JSON")
     p.add_argument("--title", default=None, type=text_arg, help="the page title (default: the formula)")
@@ -201,6 +247,24 @@ def register(sub: Any) -> None:
         choices=("neuron", "layer"),
         default=None,
         help="open a network a neuron or a layer at a time (e.g. --example moons-mlp)",
+    )
+    step.add_argument(
+        "--bug",
+        metavar="KIND",
+        choices=(*SLIPS, "random"),
+        default=None,
+        help="find the wrong gradient: plant one slip in the backward pass and let the student mark the "
+        f"first wrong edge ({', '.join(SLIPS)}, or random)",
+    )
+    step.add_argument(
+        "--seed", type=seed_arg, default=None, help="where the slip goes (and its kind for random); default 0"
+    )
+    step.add_argument(
+        "--fade",
+        metavar="K",
+        type=_fade_arg,
+        default=0,
+        help="a faded worked example: leave the last K edges of the backward pass to the student",
     )
     step.set_defaults(func=_run_step)
 

@@ -35,11 +35,14 @@ from types import ModuleType
 
 __all__ = [
     "FONT_FAMILY",
+    "FONT_NAME",
     "LANGUAGES",
     "check_lang",
     "devanagari_font_note",
     "font_face_css",
+    "font_files",
     "localize",
+    "needs_font",
 ]
 
 #: The languages that ship, by code, with their own name for themselves.
@@ -47,6 +50,8 @@ LANGUAGES: dict[str, str] = {"en": "English", "ne": "नेपाली"}
 
 #: The CSS family name of the embedded Devanagari font (a subset of Noto Sans Devanagari, OFL).
 FONT_FAMILY = "Noto Sans Devanagari (microgradnet)"
+#: The family name inside the font file itself (what a rasteriser that loads the file matches).
+FONT_NAME = "Noto Sans Devanagari"
 
 
 def check_lang(lang: object) -> str:
@@ -85,6 +90,22 @@ def localize(section: str, english: Mapping[str, str], lang: str = "en") -> dict
 def _needs_devanagari(lang: str) -> bool:
     module = _module(check_lang(lang))
     return module is not None and getattr(module, "SCRIPT", "") == "Devanagari"
+
+
+def needs_font(lang: str = "en") -> bool:
+    """Whether text in ``lang`` is written in a script microgradnet ships a font for (Devanagari),
+    which pictures and pages then embed or load. ``ValueError`` for a language that does not ship."""
+    return _needs_devanagari(lang)
+
+
+def font_files(lang: str = "en") -> list[str]:
+    """The TrueType font files a rasteriser needs for text in ``lang`` (``[]`` when the language
+    needs none): the same Noto Sans Devanagari subset as the pages embed, as a ``.ttf`` (resvg,
+    which draws the PNG slides, reads TrueType but not WOFF2). Its family name is
+    :data:`FONT_NAME`; it has Devanagari glyphs only, so Latin text must be given another font."""
+    if not _needs_devanagari(lang):
+        return []
+    return [str(resources.files("microgradnet.locales") / "fonts" / "NotoSansDevanagari-subset.ttf")]
 
 
 @functools.cache

@@ -18,8 +18,12 @@ each node shows the gradient its ``Value`` holds (``grad 0`` before any ``backwa
 
 **The look** is the stepper page's: the colours and fonts are read from ``viz/stepper.css``
 (``--mg-data``, ``--mg-grad``, ``--mg-ink``, ... and its colour-blind theme), so slides and page
-match. **Sizes**, for a 1920×1080 slide projected for a room of 80: the equation is written at
-40 px and the narration at 32 px (never below 28 px, about 1/38 of the slide's height: legible
+match. ``lang="ne"`` writes every title, counter, caption, narration and label in Nepali; its
+Devanagari is drawn with the Noto Sans Devanagari subset microgradnet ships (embedded in SVG
+slides, loaded by the rasteriser for PNG and PDF), so slides need no font installed.
+
+**Sizes**, for a 1920×1080 slide projected for a room of 80: the equation is written at 40 px
+and the narration at 32 px (never below 28 px, about 1/38 of the slide's height: legible
 from 12 m on a 2-m-high screen, the usual rule of thumb being 1/200 of the distance), the title
 at 40 px, and the graph is scaled so that its node text is as large as the free space allows, up
 to 56 px; the lecture's expression gets node text of at least 28 px.
@@ -39,11 +43,13 @@ from typing import Any
 
 from microgradnet._files import write_atomic
 from microgradnet.engine import Value
+from microgradnet.locales import FONT_FAMILY, FONT_NAME, check_lang, font_face_css, font_files, needs_font
 from microgradnet.viz.dot import DotLook, as_trace, dot_source, shown_grads
 from microgradnet.viz.limits import MAX_FRAMES, MAX_NODES, GraphTooLargeError, check_size
 from microgradnet.viz.pdf import pngs_to_pdf
 from microgradnet.viz.rendering import dot_to_svg, svg_to_png
-from microgradnet.viz.strings import STRINGS, format_number, printable
+from microgradnet.viz.steps import page_strings
+from microgradnet.viz.strings import format_number, printable, strings
 from microgradnet.viz.trace import Trace
 
 __all__ = [
@@ -123,8 +129,10 @@ def frames(
     fmt: str = "{:.4g}",
     *,
     start: Mapping[str, float] | None = None,
+    lang: str = "en",
 ) -> list[Frame]:
-    """The frames of ``trace``: forward steps, then backward steps (see the module docstring).
+    """The frames of ``trace``: forward steps, then backward steps (see the module docstring),
+    their captions and narration in ``lang``.
 
     ``start`` gives each node's gradient before the backward pass (what the ``Value``\\s hold,
     :func:`~microgradnet.viz.dot.shown_grads`); going forward the frames show it, or ``None``.
@@ -132,10 +140,12 @@ def frames(
     contribution) until its contributions arrive.
 
     Raises:
-        ValueError: ``granularity`` is not ``"edge"`` or ``"node"``.
+        ValueError: ``granularity`` is not ``"edge"`` or ``"node"``, or an unknown ``lang``.
     """
     if granularity not in GRANULARITIES:
         raise ValueError(f"granularity must be 'edge' or 'node', got {granularity!r}")
+    words = strings(lang)
+    sentence_gap = page_strings(lang)["narration_sentence"].format(sentence="") + " "  # ". " or "। "
     out: list[Frame] = []
     before: dict[str, float | None] = {
         n.id: (start[n.id] if start is not None else None) for n in trace.nodes
@@ -143,7 +153,7 @@ def frames(
     for k, n in enumerate(trace.nodes):
         data = format_number(n.data, fmt)
         expr = trace.expression(n.id, fmt)
-        caption = STRINGS["forward_step"].format(name=n.name, data=data if n.is_leaf else f"{expr} = {data}")
+        caption = words["forward_step"].format(name=n.name, data=data if n.is_leaf else f"{expr} = {data}")
         out.append(Frame(len(out), "forward", n.id, (), k + 1, dict(before), frozenset(), caption, caption))
 
     running: dict[str, float | None] = dict(before)
@@ -164,8 +174,8 @@ def frames(
             running[e.operand] = e.grad_after
             if e.final:
                 final.add(e.operand)
-            lines.append(trace.event_text(e, fmt))
-            sentences.append(trace.narration(e, fmt))
+            lines.append(trace.event_text(e, fmt, lang))
+            sentences.append(trace.narration(e, fmt, lang))
         first = trace.events[batch[0]]
         out.append(
             Frame(
@@ -177,7 +187,7 @@ def frames(
                 dict(running),
                 frozenset(final),
                 "\n".join(lines),
-                ". ".join(sentences),
+                sentence_gap.join(sentences),
             )
         )
     return out
@@ -239,16 +249,23 @@ _SLIDE_LOOK = DotLook(
 
 
 def slide_dot(
-    trace: Trace, slides: list[Frame], fmt: str = "{:.4g}", rankdir: str = "LR", **options: Any
+    trace: Trace,
+    slides: list[Frame],
+    fmt: str = "{:.4g}",
+    rankdir: str = "LR",
+    lang: str = "en",
+    **options: Any,
 ) -> str:
-    """The DOT text the slides are drawn on: boxes wide enough for every text the slides show.
+    """The DOT text the slides are drawn on: boxes wide enough for every text the slides show
+    (the words ``data`` and ``grad`` in ``lang``).
 
     ``options`` go to :func:`~microgradnet.viz.dot.dot_source` (``show_local``, ``outline``).
     """
+    words = strings(lang)
     widest: dict[str, str] = {}
     for fr in slides:
         for node_id, g in fr.grads.items():
-            text = f"{STRINGS['grad']} " + ("?" if g is None else format_number(g, fmt))
+            text = f"{words['grad']} " + ("?" if g is None else format_number(g, fmt))
             if len(text) > len(widest.get(node_id, "")):
                 widest[node_id] = text
     return dot_source(
@@ -256,7 +273,7 @@ def slide_dot(
         rankdir=rankdir,
         fmt=fmt,
         look=_SLIDE_LOOK,
-        fields=lambda n: (n.name, f"{STRINGS['data']} {format_number(n.data, fmt)}", widest[n.id]),
+        fields=lambda n: (n.name, f"{words['data']} {format_number(n.data, fmt)}", widest[n.id]),
         name="slides",
         comment="microgradnet slides",
         max_nodes=None,
@@ -337,10 +354,66 @@ def _shapes(group: ET.Element) -> list[ET.Element]:
     return [el for el in group if el.tag in (f"{_S}polygon", f"{_S}path", f"{_S}ellipse")]
 
 
-def _text(parent: ET.Element, x: float, y: float, text: str, **attrs: str) -> None:
+# Devanagari letters, signs and the danda
+_SCRIPT = "\u0900-\u097f\u1cd0-\u1cff\ua8e0-\ua8ff\u200c\u200d"
+_HAS_SCRIPT = re.compile(f"[{_SCRIPT}]")
+_LETTER = re.compile("[\u0904-\u0939\u0958-\u0961\u0972-\u097f]")  # consonants, vowels
+# a stretch of other text (Latin, digits, math), starting and ending with a visible character
+_OTHER_RUN = re.compile(f"[^\\s{_SCRIPT}](?:[^{_SCRIPT}]*[^\\s{_SCRIPT}])?")
+#: The font family of text with Devanagari on a slide: the font embedded in SVG slides, and the
+#: same font by its own name for the rasteriser (which loads the file).
+_SCRIPT_FAMILY = f"'{FONT_FAMILY}', '{FONT_NAME}'"
+#: An invisible letter a text starts with when it would start with Latin (see :func:`_write`),
+#: and its advance in ems in the shipped font (tests/test_viz_frames.py reads it from the file).
+_PROBE, _PROBE_EM = "\u0915", 0.768
+
+
+def _write(t: ET.Element, text: str, script: bool = False) -> None:
+    """``text`` into the SVG text element ``t``.
+
+    With ``script`` and Devanagari in the text, the element's font becomes the Devanagari font
+    and every stretch of other text (Latin, digits, math) goes into a ``<tspan>`` in the element's
+    own font (the font has Devanagari only, and resvg draws each ``<tspan>`` in its own font).
+    resvg shapes a whole text in the script of its first letter, so a text that would start with
+    Latin (``∂L/∂a ... (अन्तिम)``) would lose its conjuncts and reph: it starts with an invisible
+    Devanagari letter instead, and its ``x`` is moved back by that letter's advance (half of it
+    for centred text; none for right-aligned text, where the letter fills the space on the left).
+    Spaces stay outside the tspans, where resvg keeps them.
+    """
+    text = printable(text)  # a control character in a label would make the SVG unreadable
+    for child in list(t):
+        t.remove(child)
+    if not script or not _HAS_SCRIPT.search(text):
+        t.text = text
+        return
+    own = t.get("font-family") or "sans-serif"
+    t.set("font-family", f"{_SCRIPT_FAMILY}, {own}")
+    t.text, last, at = "", None, 0
+    first = next((c for c in text if not c.isspace()), "")
+    if not _LETTER.match(first):
+        probe = ET.SubElement(t, f"{_S}tspan", {"fill-opacity": "0", "stroke-opacity": "0"})
+        probe.text, probe.tail, last = _PROBE, "", probe
+        advance = _PROBE_EM * float(re.sub(r"[^\d.]", "", t.get("font-size", "16")) or 16)
+        shift = {"end": 0.0, "middle": advance / 2}.get(t.get("text-anchor", "start"), advance)
+        t.set("x", f"{float(t.get('x', '0')) - shift:.2f}")
+    for m in _OTHER_RUN.finditer(text):
+        if last is None:
+            t.text += text[at : m.start()]
+        else:
+            last.tail = (last.tail or "") + text[at : m.start()]
+        last = ET.SubElement(t, f"{_S}tspan", {"font-family": own})
+        last.text = m.group(0)
+        at = m.end()
+    if last is None:
+        t.text += text[at:]
+    else:
+        last.tail = (last.tail or "") + text[at:]
+
+
+def _text(parent: ET.Element, x: float, y: float, text: str, script: bool = False, **attrs: str) -> None:
     t = ET.SubElement(parent, f"{_S}text", {"x": f"{x:.1f}", "y": f"{y:.1f}"})
     _set(t, **attrs)
-    t.text = printable(text)  # a control character in a label would make the SVG unreadable
+    _write(t, text, script)
 
 
 def frame_svg(
@@ -353,9 +426,11 @@ def frame_svg(
     title: str | None = None,
     total: int | None = None,
     layout: _Layout | None = None,
+    lang: str = "en",
 ) -> str:
     """One 1920×1080 slide: ``base_svg`` (Graphviz's SVG of :func:`slide_dot`) in the state of
-    ``frame``, a title, a step counter (``total`` slides) and the caption panel.
+    ``frame``, a title, a step counter (``total`` slides) and the caption panel, in ``lang`` (a
+    slide in Devanagari embeds its font).
 
     Only colours, line styles, opacities and the gradient texts of the graph change from slide
     to slide; every node and edge keeps its coordinates.
@@ -364,6 +439,7 @@ def frame_svg(
         ValueError: ``base_svg`` is not an SVG drawn from this trace, or an unknown ``theme``.
     """
     style = slide_style(theme)
+    words, script = strings(lang), needs_font(lang)
     try:
         base = ET.fromstring(base_svg.encode("utf-8"))
     except ET.ParseError as exc:
@@ -372,25 +448,31 @@ def frame_svg(
     if trace.root not in groups:
         raise ValueError("base_svg was not drawn from this trace (node ids missing)")
     geometry = layout if layout is not None else _layout(base, [frame])
-    _paint(groups, trace, frame, style, fmt)
+    _paint(groups, trace, frame, style, fmt, words)
+    if script:
+        for t in base.iter(f"{_S}text"):
+            if t.text and _HAS_SCRIPT.search(t.text):
+                _write(t, t.text, script)
 
     width, height = SLIDE_SIZE
     svg = ET.Element(
         f"{_S}svg",
         {"width": str(width), "height": str(height), "viewBox": f"0 0 {width} {height}", "version": "1.1"},
     )
+    if script:  # SVG slides carry their font; the rasteriser loads the file instead
+        ET.SubElement(svg, f"{_S}style").text = font_face_css(lang)
     ET.SubElement(svg, f"{_S}rect", {"width": str(width), "height": str(height), "fill": style["paper"]})
     root = trace.node(trace.root)
     heading = (
         title
         if title is not None
-        else STRINGS["slide_title"].format(root=root.name, expr=trace.expression(root.id, fmt))
+        else words["slide_title"].format(root=root.name, expr=trace.expression(root.id, fmt))
     )
-    _text(svg, _MARGIN, 72, heading, font_family=style["font"], font_size=f"{_TITLE_PX:g}",
+    _text(svg, _MARGIN, 72, heading, script, font_family=style["font"], font_size=f"{_TITLE_PX:g}",
           font_weight="700", fill=style["ink"])  # fmt: skip
-    phase = STRINGS["slide_forward" if frame.kind == "forward" else "slide_backward"]
-    counter = STRINGS["slide_counter"].format(k=frame.index + 1, n=total or frame.index + 1, phase=phase)
-    _text(svg, width - _MARGIN, 72, counter, font_family=style["font"], font_size=f"{_COUNTER_PX:g}",
+    phase = words["slide_forward" if frame.kind == "forward" else "slide_backward"]
+    counter = words["slide_counter"].format(k=frame.index + 1, n=total or frame.index + 1, phase=phase)
+    _text(svg, width - _MARGIN, 72, counter, script, font_family=style["font"], font_size=f"{_COUNTER_PX:g}",
           fill=style["muted"], text_anchor="end")  # fmt: skip
     graph = ET.SubElement(
         svg,
@@ -401,14 +483,20 @@ def frame_svg(
         },
     )
     graph.extend(list(base))
-    _caption(svg, frame, geometry, style)
+    _caption(svg, frame, geometry, style, script)
     return ET.tostring(svg, encoding="unicode")
 
 
 def _paint(
-    groups: dict[str | None, ET.Element], trace: Trace, frame: Frame, style: dict[str, str], fmt: str
+    groups: dict[str | None, ET.Element],
+    trace: Trace,
+    frame: Frame,
+    style: dict[str, str],
+    fmt: str,
+    words: Mapping[str, str],
 ) -> None:
-    """Colour the graph's elements for ``frame``, the stepper's way."""
+    """Colour the graph's elements for ``frame``, the stepper's way (``words``: the labels'
+    language)."""
     order = {n.id: k for k, n in enumerate(trace.nodes)}
     forward = frame.kind == "forward"
     hot = {f"e{s}" for s in frame.steps}
@@ -448,13 +536,18 @@ def _paint(
                     _set(shape, **box)
                 elif shape.tag == f"{_S}polyline":
                     _set(shape, stroke=style["line"])
-            for t in value.iter(f"{_S}text"):
-                words = t.text or ""
-                if words.startswith(STRINGS["grad"] + " "):
+            texts = list(value.iter(f"{_S}text"))
+            for k, t in enumerate(texts):
+                label = t.text or ""
+                # the record's fields are name | data | grad (Graphviz drops the space after a
+                # Devanagari word, so the texts are written again whole)
+                field = ("name", "data", "grad")[k] if len(texts) == 3 else ""
+                if field == "grad" or (not field and label.startswith(words["grad"] + " ")):
                     g_value = frame.grads.get(n.id)
-                    t.text = f"{STRINGS['grad']} " + ("?" if g_value is None else format_number(g_value, fmt))
+                    t.text = f"{words['grad']} " + ("?" if g_value is None else format_number(g_value, fmt))
                     _set(t, font_family=style["mono"], fill=style["grad"], **grad_text)
-                elif words.startswith(STRINGS["data"] + " "):
+                elif field == "data" or (not field and label.startswith(words["data"] + " ")):
+                    t.text = f"{words['data']} {format_number(n.data, fmt)}"
                     _set(t, font_family=style["mono"], fill=style["data"] if not future else style["muted"])
                 else:
                     _set(t, font_family=style["mono"], font_weight="700", fill=style["ink"])
@@ -490,7 +583,9 @@ def _paint(
                 _set(t, font_family=style["mono"], fill=style["ink"])
 
 
-def _caption(svg: ET.Element, frame: Frame, geometry: _Layout, style: dict[str, str]) -> None:
+def _caption(
+    svg: ET.Element, frame: Frame, geometry: _Layout, style: dict[str, str], script: bool = False
+) -> None:
     """The panel at the bottom: the equation(s) in the monospace font, then the narration."""
     width, height = SLIDE_SIZE
     panel = ET.SubElement(svg, f"{_S}g", {"id": "caption", "class": "caption"})
@@ -512,13 +607,13 @@ def _caption(svg: ET.Element, frame: Frame, geometry: _Layout, style: dict[str, 
     for line in _wrap(frame.caption, eq_px, _MONO_EM, inner):
         y += 1.3 * eq_px
         colour = style["grad"] if frame.kind == "backward" else style["data"]
-        _text(panel, _MARGIN + _PAD, y - 0.3 * eq_px, line, font_family=style["mono"], font_size=f"{eq_px:g}",
-              fill=colour, class_="equation")  # fmt: skip
+        _text(panel, _MARGIN + _PAD, y - 0.3 * eq_px, line, script, font_family=style["mono"],
+              font_size=f"{eq_px:g}", fill=colour, class_="equation")  # fmt: skip
     if frame.narration != frame.caption:
         y += 0.4 * nar_px
         for line in _wrap(frame.narration, nar_px, _SANS_EM, inner):
             y += 1.3 * nar_px
-            _text(panel, _MARGIN + _PAD, y - 0.3 * nar_px, line, font_family=style["font"],
+            _text(panel, _MARGIN + _PAD, y - 0.3 * nar_px, line, script, font_family=style["font"],
                   font_size=f"{nar_px:g}", fill=style["ink"], class_="narration")  # fmt: skip
 
 
@@ -537,6 +632,7 @@ def export_frames(
     grads: str = "stored",
     rankdir: str | None = None,
     max_nodes: int | None = MAX_NODES,
+    lang: str = "en",
     **draw_options: Any,
 ) -> list[Path]:
     """Write one 16:9 slide per step of ``trace`` to ``directory``: ``frame_000.svg``, ...
@@ -556,6 +652,8 @@ def export_frames(
         rankdir: ``"LR"`` or ``"TB"``...; ``None`` (default) picks the direction that gives the
             larger text for graphs of up to 60 nodes, else ``"LR"``.
         max_nodes: refuse graphs with more value nodes (see :mod:`microgradnet.viz.limits`).
+        lang: the language of every text on the slides (``"en"``, ``"ne"``); numbers keep
+            Western digits.
         draw_options: ``show_local`` (the local derivative on each edge) and ``outline``
             (frames around neurons or layers), passed to
             :func:`~microgradnet.viz.dot.dot_source`.
@@ -564,14 +662,15 @@ def export_frames(
         the paths written, in order (forward slides first, then backward), or ``[frames.pdf]``.
 
     Raises:
-        ValueError: an unknown ``fmt``, ``granularity``, ``theme`` or drawing option, or
-            ``directory`` names a file.
+        ValueError: an unknown ``fmt``, ``granularity``, ``theme``, ``lang`` or drawing option,
+            or ``directory`` names a file.
         TypeError: ``trace`` is neither a ``Trace`` nor a ``Value``.
         GraphTooLargeError: more than ``max_nodes`` value nodes or more than
             :data:`~microgradnet.viz.limits.MAX_FRAMES` slides.
     """
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be 'svg', 'png' or 'pdf', got {fmt!r}")
+    check_lang(lang)
     if granularity not in GRANULARITIES:
         raise ValueError(f"granularity must be 'edge' or 'node', got {granularity!r}")
     slide_style(theme)
@@ -594,7 +693,7 @@ def export_frames(
     start = shown_grads(trace, t, "stored") if isinstance(trace, Value) and grads == "stored" else None
     if grads not in ("stored", "backward"):
         raise ValueError(f"grads must be 'stored' (what .grad holds) or 'backward', got {grads!r}")
-    slides = frames(t, granularity, number_format, start=start)
+    slides = frames(t, granularity, number_format, start=start, lang=lang)
     if len(slides) > MAX_FRAMES:
         raise GraphTooLargeError(
             f"export_frames: {len(slides):,} slides is more than {MAX_FRAMES:,}; "
@@ -603,23 +702,34 @@ def export_frames(
     directions = [rankdir] if rankdir is not None else (["LR", "TB"] if len(t.nodes) <= 60 else ["LR"])
     best: tuple[float, str, _Layout] | None = None
     for direction in directions:
-        svg = dot_to_svg(slide_dot(t, slides, number_format, direction, **draw_options))
+        svg = dot_to_svg(slide_dot(t, slides, number_format, direction, lang, **draw_options))
         geometry = _layout(ET.fromstring(svg.encode("utf-8")), slides)
         if best is None or geometry.scale > best[0] * 1.05:
             best = (geometry.scale, svg, geometry)
     assert best is not None
     _, base, geometry = best
     pictures = [
-        frame_svg(base, t, fr, number_format, theme=theme, title=title, total=len(slides), layout=geometry)
+        frame_svg(
+            base,
+            t,
+            fr,
+            number_format,
+            theme=theme,
+            title=title,
+            total=len(slides),
+            layout=geometry,
+            lang=lang,
+        )
         for fr in slides
     ]
-    rasters = [svg_to_png(p, zoom=1.0) for p in pictures] if fmt != "svg" else []
+    fonts = font_files(lang)
+    rasters = [svg_to_png(p, zoom=1.0, font_files=fonts) for p in pictures] if fmt != "svg" else []
     payloads: list[bytes | str] = list(pictures) if fmt == "svg" else list(rasters)
     if fmt == "pdf":
         heading = (
             title
             if title is not None
-            else STRINGS["slide_title"].format(
+            else strings(lang)["slide_title"].format(
                 root=t.node(t.root).name, expr=t.expression(t.root, number_format)
             )
         )

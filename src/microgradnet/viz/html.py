@@ -25,6 +25,7 @@ a byte-identical file. Pages whose data exceed about 1 MB carry it compressed (z
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import itertools
 import json
@@ -38,16 +39,23 @@ from typing import Any
 from microgradnet._files import write_atomic
 from microgradnet._version import __version__
 from microgradnet.engine import Value
+from microgradnet.locales import FONT_FAMILY, check_lang, font_face_css
 from microgradnet.ops import OPS
+from microgradnet.slips import SLIPS
+from microgradnet.viz._pagedata import read_embedded
+from microgradnet.viz.exercises import find_exercise
+from microgradnet.viz.slips import SlippedTrace, plant_slip
 from microgradnet.viz.steps import (
     LEVELS,
     PAGE_STRINGS,
     QUIZ_ABS_TOL,
     QUIZ_REL_TOL,
+    _Steps,
     build_levels,
     build_steps,
+    page_strings,
 )
-from microgradnet.viz.strings import STRINGS, check_number_format, format_number
+from microgradnet.viz.strings import check_number_format, format_number, strings
 from microgradnet.viz.trace import Trace, trace_backward
 
 __all__ = [
@@ -111,18 +119,6 @@ def _embed(text: str, cls: str) -> str:
     )
 
 
-def read_embedded(page: str, cls: str) -> Any:
-    """The JSON a stepper page embeds in ``<script class="{cls}">`` (``"mg-trace"`` or
-    ``"mg-steps"``), unpacked when compressed; ``ValueError`` when the page has none."""
-    found = re.search(rf'<script type="([^"]+)" class="{re.escape(cls)}"([^>]*)>(.*?)</script>', page, re.S)
-    if found is None:
-        raise ValueError(f'no <script class="{cls}"> in this page')
-    body = found.group(3)
-    if "deflate-base64" in found.group(2):
-        body = zlib.decompress(base64.b64decode(body)).decode("utf-8")
-    return json.loads(body)
-
-
 def _op_symbol(trace: Trace, k: int) -> str:
     n = trace.nodes[k]
     symbol = n.symbol or n.op
@@ -140,6 +136,28 @@ def _index(node_id: str) -> int:
 # --------------------------------------------------------------------------------------------
 
 
+def _css_variable(css: str, name: str) -> str:
+    found = re.search(rf"{re.escape(name)}\s*:\s*([^;]+);", css)
+    if found is None:  # cannot happen unless someone edits stepper.css
+        raise RuntimeError(f"stepper.css defines no {name}")
+    return found.group(1).strip()
+
+
+def _font_css(lang: str) -> str:
+    """For a language written in a script the page embeds a font for (Devanagari): the
+    ``@font-face`` rule and that family put first in the page's fonts (its ``unicode-range``
+    keeps Latin text, numbers and code in the page's own fonts); ``""`` otherwise."""
+    face = font_face_css(lang)
+    if not face:
+        return ""
+    css = _asset("stepper.css")
+    font, mono = _css_variable(css, "--mg-font"), _css_variable(css, "--mg-mono")
+    return (
+        f'\n{face}\n.mg-stepper[lang="{lang}"] {{ --mg-font: "{FONT_FAMILY}", {font}; '
+        f'--mg-mono: {mono.rsplit(",", 1)[0]}, "{FONT_FAMILY}", monospace; }}'
+    )
+
+
 def _read_trace(root_or_trace: Value | Trace) -> Trace:
     """The trace a page shows: ``root_or_trace`` itself, or ``trace_backward`` of a ``Value``
     (the one place the stepper reads a trace, so a change of the trace's format lands here)."""
@@ -153,6 +171,34 @@ def _read_trace(root_or_trace: Value | Trace) -> Trace:
     )
 
 
+def _check_exercises(
+    root_or_trace: object, *, quiz: bool, collapse: str | None, bug: object, seed: object, fade: object
+) -> None:
+    """Refuse exercise options that are malformed or that contradict each other, before any work."""
+    if bug is not None:
+        if not isinstance(bug, str):
+            raise TypeError(f"bug must be a slip kind such as 'fanout' or 'random', got {type(bug).__name__}")
+        if bug != "random" and bug not in SLIPS:
+            raise ValueError(f"no slip kind {bug!r}; the kinds are {', '.join(SLIPS)} (or 'random')")
+        if not isinstance(root_or_trace, Value):
+            raise TypeError(
+                "bug= needs the output Value (the slip is checked against finite differences of its "
+                f"graph), got {type(root_or_trace).__name__}"
+            )
+        if quiz:
+            raise ValueError("bug= and quiz=True are two exercises: give one of them")
+        if fade:
+            raise ValueError("bug= and fade= are two exercises: give one of them")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    if bug is None and seed != 0:
+        raise ValueError("seed= draws where the slip goes: give bug= too")
+    if isinstance(fade, bool) or not isinstance(fade, int) or fade < 0:
+        raise ValueError(f"fade must be a number of steps to hide (0 or more), got {fade!r}")
+    if fade and collapse is not None:
+        raise ValueError("fade= hides scalar steps: it cannot open at a neuron or layer level (collapse=)")
+
+
 class HtmlStepper:
     """The stepper page for one backward pass; shows inline in Jupyter.
 
@@ -160,13 +206,17 @@ class HtmlStepper:
     (never changing ``data`` or ``grad``); :meth:`html` gives the whole page, :meth:`fragment`
     the embeddable part, :meth:`data` what the page's script draws, :meth:`save` writes the
     page. In a notebook the keys act while the stepper has focus (click it); in the page they
-    act everywhere.
+    act everywhere. The options are those of :func:`export_html`.
 
     Raises:
-        TypeError: ``root_or_trace`` is neither a ``Value`` nor a ``Trace``, or an option has
-            the wrong type.
-        ValueError: an unknown theme, direction or collapse level, or a non-positive play
-            interval.
+        TypeError: ``root_or_trace`` is neither a ``Value`` nor a ``Trace`` (``bug=`` needs the
+            ``Value``), or an option has the wrong type.
+        ValueError: an unknown theme, direction, collapse level, language or slip kind, a
+            non-positive play interval, a ``fade`` outside 0 to the number of edges, or two
+            exercises at once (``bug=`` with ``quiz=True`` or ``fade=``; ``fade=`` with
+            ``collapse=``).
+        microgradnet.slips.SlipError: the slip ``bug`` cannot apply to this graph (a
+            ``ValueError``; the message names the kind and says why in one line).
     """
 
     def __init__(
@@ -182,6 +232,10 @@ class HtmlStepper:
         follow: bool | None = None,
         quiz: bool = False,
         collapse: str | None = None,
+        lang: str = "en",
+        bug: str | None = None,
+        seed: int = 0,
+        fade: int = 0,
     ) -> None:
         if not isinstance(quiz, bool):
             raise TypeError(f"quiz must be True or False, got {quiz!r}")
@@ -200,13 +254,23 @@ class HtmlStepper:
         check_number_format(fmt, "fmt")
         if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not interval > 0:
             raise ValueError(f"interval must be a positive number of seconds, got {interval!r}")
-        self.trace = _read_trace(root_or_trace)
+        self.lang = check_lang(lang)
+        _check_exercises(root_or_trace, quiz=quiz, collapse=collapse, bug=bug, seed=seed, fade=fade)
+        #: the planted slip (``bug=``), or ``None``
+        self.slipped: SlippedTrace | None = None
+        if bug is not None:
+            assert isinstance(root_or_trace, Value)
+            self.slipped = plant_slip(root_or_trace, bug, seed=seed, lang=self.lang, fmt=fmt)
+            self.trace = self.slipped.wrong
+        else:
+            self.trace = _read_trace(root_or_trace)
+        self.bug, self.seed, self.fade = bug, seed, fade
+        self._t = page_strings(self.lang)
         root = self.trace.node(self.trace.root)
-        self.title = (
-            title
-            if title is not None
-            else PAGE_STRINGS["title"].format(root=root.name, expr=self.trace.expression(root.id))
-        )
+        default = self._t["title"].format(root=root.name, expr=self.trace.expression(root.id))
+        self.title = title if title is not None else default
+        if self.slipped is not None and title is None:
+            self.title = self._t["find_title"].format(title=default)
         self.theme = theme
         self.projector = projector
         self.rankdir = rankdir
@@ -214,8 +278,12 @@ class HtmlStepper:
         self.interval = float(interval)
         self.quiz = quiz
         self.follow = follow
-        self._model = build_steps(self.trace, fmt)
-        self.levels = build_levels(self.trace, self._model, fmt)
+        self._model = build_steps(self.trace, fmt, self.lang, slipped=self.slipped is not None, fade=fade)
+        if self.slipped is not None:  # no quiz on a find-the-slip page (its hints would mark the slip)
+            for step in self._model.steps:
+                step.pop("masked", None)
+        # a faded page steps scalars only: a layer's vector step would give the hidden edges away
+        self.levels = [] if fade else build_levels(self.trace, self._model, fmt, self.lang)
         available = [lv["level"] for lv in self.levels]
         if collapse is not None and collapse not in available:
             raise ValueError(
@@ -241,11 +309,16 @@ class HtmlStepper:
         if self._data is not None:
             return self._data
         trace, model = self.trace, self._model
-        ui: dict[str, Any] = dict(PAGE_STRINGS)
+        words = strings(self.lang)
+        ui: dict[str, Any] = dict(self._t)
         ui.update(
             {
-                "data_word": STRINGS["data"],
-                "grad_word": STRINGS["grad"],
+                "lang": self.lang,
+                "font_family": FONT_FAMILY if font_face_css(self.lang) else "",
+                "find": self.slipped is not None,
+                "fade": self.fade,
+                "data_word": words["data"],
+                "grad_word": words["grad"],
                 "interval_ms": round(self.interval * 1000),
                 "follow": self.follow,
                 "quiz": self.quiz,
@@ -279,7 +352,21 @@ class HtmlStepper:
             "levels": self.levels,
             "ui": ui,
         }
+        if self.slipped is not None:
+            self._data["exercise"] = self._find_exercise()
         return self._data
+
+    def _find_exercise(self) -> dict[str, Any]:
+        """The sealed answer of a find-the-slip page (:mod:`microgradnet.viz.exercises`)."""
+        slipped = self.slipped
+        assert slipped is not None
+        right = slipped.right
+        first = right.events[slipped.first_step]
+        right_lines = _Steps(right, self.fmt, self.lang)._edge(first)["lines"]
+        # the salt depends on the pass and the slip only, so the same program writes the same file
+        source = f"microgradnet find-the-slip/{slipped.kind.name}/{self.seed}/{right.to_json()}"
+        salt = hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+        return find_exercise(slipped, self._model.step_of_event, right_lines, salt, self.lang)
 
     def fragment(self, *, standalone: bool = False, element_id: str | None = None) -> str:
         """The stepper as one ``<div>`` with its CSS, data and script, to embed in another page.
@@ -299,18 +386,19 @@ class HtmlStepper:
                 + "</li>"
                 for s in steps
             )
-            summary = f"<summary>{e(PAGE_STRINGS['all_steps'])}</summary>"
+            summary = f"<summary>{e(self._t['all_steps'])}</summary>"
             listing = f'<details class="mg-all">{summary}\n<ol>\n{items}\n</ol>\n</details>'
         else:
             listing = ""
         data = json.dumps(self.data(), ensure_ascii=False, separators=(",", ":"))
-        return f"""<div class="{classes}" id="{uid}" data-standalone="{"true" if standalone else "false"}" \
-tabindex="0" role="region" aria-label="{e(self.title)}">
-<style>{_asset("stepper.css")}</style>
+        # a faded page leaves the last steps to the student: the trace would give them away
+        trace = "" if self.fade else _embed(self.trace.to_json(), "mg-trace") + "\n"
+        return f"""<div class="{classes}" id="{uid}" lang="{self.lang}" \
+data-standalone="{"true" if standalone else "false"}" tabindex="0" role="region" aria-label="{e(self.title)}">
+<style>{_asset("stepper.css")}{_font_css(self.lang)}</style>
 <h1 class="mg-title">{e(self.title)}</h1>
 {listing}
-{_embed(self.trace.to_json(), "mg-trace")}
-{_embed(data, "mg-steps")}
+{trace}{_embed(data, "mg-steps")}
 <script>{_asset("stepper.js")}
 MicrogradnetStepper.boot(document.currentScript);</script>
 </div>"""
@@ -318,7 +406,7 @@ MicrogradnetStepper.boot(document.currentScript);</script>
     def html(self) -> str:
         """The whole self-contained page (``<!DOCTYPE html>`` ... ``</html>``)."""
         return f"""<!DOCTYPE html>
-<html lang="en">
+<html lang="{self.lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -378,6 +466,10 @@ def export_html(
     follow: bool | None = None,
     quiz: bool = False,
     collapse: str | None = None,
+    lang: str = "en",
+    bug: str | None = None,
+    seed: int = 0,
+    fade: int = 0,
 ) -> Path:
     """Write the self-contained stepper page for the backward pass from ``root_or_trace``.
 
@@ -397,7 +489,29 @@ def export_html(
     or wrong (with a hint for the classic slips: the contribution without the earlier gradient,
     the local derivative alone, the upstream gradient alone, the wrong sign), reveals the answer
     and equation when right or on request (→ or "show answer"), and keeps a score. The answers
-    are in the page: a practice tool, not an exam. Returns the path written.
+    are in the page: a practice tool, not an exam.
+
+    ``lang="ne"`` writes every sentence and label of the page in Nepali
+    (:mod:`microgradnet.locales`; numbers keep Western digits) and embeds a Devanagari font, so the
+    page renders offline on a machine without one.
+
+    ``bug="fanout"`` (a kind from :data:`microgradnet.slips.SLIPS`, or ``"random"``; ``seed``
+    draws the place, and the kind for ``"random"``) makes the page an exercise: the backward pass
+    shown has one slip planted (:func:`~microgradnet.viz.slips.plant_slip`: it really changes a
+    gradient, checked against finite differences), and the student marks the first wrong edge
+    (key M, or the button, at its step); the page says whether it is the first wrong one, right,
+    or wrong only because of an earlier edge, and once found (or on "show the slip") explains the
+    slip with the catalogue's sentence and shows the edge done right. The answer is kept sealed
+    in the page (:mod:`microgradnet.viz.exercises`): viewing the source does not show it. A kind
+    that cannot apply to the graph is refused with a one-line
+    :class:`~microgradnet.slips.SlipError` naming it.
+
+    ``fade=k`` makes a faded worked example: the last ``k`` edges of the backward pass are left to
+    the student, each shown without its numbers and with "which rule gives this edge?" (the rule
+    card behind a button, key R); the summary shows ``?`` for what they would give. The page then
+    carries no number those steps would reveal (and no embedded trace), and steps scalars only.
+
+    Returns the path written.
 
     Raises:
         TypeError / ValueError: as :class:`HtmlStepper` and :meth:`HtmlStepper.save` say; nothing
@@ -414,5 +528,9 @@ def export_html(
         follow=follow,
         quiz=quiz,
         collapse=collapse,
+        lang=lang,
+        bug=bug,
+        seed=seed,
+        fade=fade,
     )
     return stepper.save(path)

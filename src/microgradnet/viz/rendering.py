@@ -23,6 +23,7 @@ import re
 import shutil
 import subprocess
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -180,14 +181,20 @@ def dot_to_svg(dot_source: str, engine: str = "dot", *, backend_name: str | None
 
 
 def svg_to_png(
-    svg: str, *, zoom: float | None = None, max_width: int = 3000, background: str = "white"
+    svg: str,
+    *,
+    zoom: float | None = None,
+    max_width: int = 3000,
+    background: str = "white",
+    font_files: Sequence[str] = (),
 ) -> bytes:
     """Rasterise SVG text to PNG bytes with ``resvg-py``.
 
     By default the picture is drawn at twice its size (sharp on a projector), or smaller, down to
     its natural size but never below (text stays legible), when twice would be wider than
     ``max_width`` pixels. An explicit ``zoom`` wins. Text is
-    drawn with the system's fonts (any sans-serif font, e.g. Liberation or DejaVu).
+    drawn with the system's fonts (any sans-serif font, e.g. Liberation or DejaVu), and with the
+    TrueType ``font_files`` given (:func:`microgradnet.locales.font_files` for Devanagari).
 
     Raises:
         ValueError: ``zoom`` or ``max_width`` is not positive, or the SVG cannot be read.
@@ -206,7 +213,11 @@ def svg_to_png(
         px = float(width.group(1)) if width else 0.0
         zoom = max(1.0, min(2.0, max_width / px)) if px > 0 else 2.0
     try:
-        return bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=zoom, background=background))
+        return bytes(
+            resvg_py.svg_to_bytes(
+                svg_string=svg, zoom=zoom, background=background, font_files=list(font_files) or None
+            )
+        )
     except Exception as exc:  # resvg raises its own error types
         raise ValueError(f"could not rasterise the SVG: {exc}") from exc
 

@@ -38,6 +38,81 @@
   }
   function r1(x) { return Math.round(x * 10) / 10; }
 
+  /* SHA-256 (FIPS 180-4) of a byte array, for the sealed answer of a find-the-slip page
+     (microgradnet/viz/exercises.py seals it with Python's hashlib; crypto.subtle is not used because
+     it is missing on pages served over plain http, and it is asynchronous) */
+  var K256 = [
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2
+  ];
+  function sha256(bytes) {
+    var H = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+    var n = bytes.length, total = Math.ceil((n + 9) / 64) * 64, m = new Uint8Array(total), w = new Int32Array(64);
+    m.set(bytes);
+    m[n] = 0x80;
+    for (var i = 0; i < 8; i++) { m[total - 1 - i] = Math.floor(n * 8 / Math.pow(2, 8 * i)) & 0xff; }
+    for (var off = 0; off < total; off += 64) {
+      var t;
+      for (t = 0; t < 16; t++) {
+        w[t] = (m[off + 4 * t] << 24) | (m[off + 4 * t + 1] << 16) | (m[off + 4 * t + 2] << 8) | m[off + 4 * t + 3];
+      }
+      for (t = 16; t < 64; t++) {
+        var x = w[t - 15], y = w[t - 2];
+        var s0 = ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3);
+        var s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10);
+        w[t] = (w[t - 16] + s0 + w[t - 7] + s1) | 0;
+      }
+      var a = H[0], b = H[1], c = H[2], d = H[3], e = H[4], f = H[5], g = H[6], h = H[7];
+      for (t = 0; t < 64; t++) {
+        var S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
+        var t1 = (h + S1 + ((e & f) ^ (~e & g)) + K256[t] + w[t]) | 0;
+        var S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
+        var t2 = (S0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
+        h = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
+      }
+      H[0] = (H[0] + a) | 0; H[1] = (H[1] + b) | 0; H[2] = (H[2] + c) | 0; H[3] = (H[3] + d) | 0;
+      H[4] = (H[4] + e) | 0; H[5] = (H[5] + f) | 0; H[6] = (H[6] + g) | 0; H[7] = (H[7] + h) | 0;
+    }
+    var out = new Uint8Array(32);
+    for (i = 0; i < 8; i++) {
+      out[4 * i] = H[i] >>> 24; out[4 * i + 1] = (H[i] >>> 16) & 255; out[4 * i + 2] = (H[i] >>> 8) & 255; out[4 * i + 3] = H[i] & 255;
+    }
+    return out;
+  }
+  function asciiBytes(text) {
+    var out = new Uint8Array(text.length);
+    for (var i = 0; i < text.length; i++) { out[i] = text.charCodeAt(i) & 0x7f; }
+    return out;
+  }
+  function base64Bytes(text) {
+    var raw = atob(text), out = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) { out[i] = raw.charCodeAt(i); }
+    return out;
+  }
+  /* the find-the-slip exercise a page carries: one sealed verdict per edge, the explanation sealed
+     with the index of the first wrong edge (see microgradnet/viz/exercises.py) */
+  function sealedExercise(ex) {
+    var verdicts = base64Bytes(ex.verdicts), codes = ["right", "first", "later"];
+    function key(parts) { return sha256(asciiBytes([ex.salt].concat(parts).join("/"))); }
+    function verdict(k) { return k >= 0 && k < verdicts.length ? codes[verdicts[k] ^ key([k])[0]] : null; }
+    function first() { for (var k = 0; k < verdicts.length; k++) { if (verdict(k) === "first") { return k; } } return -1; }
+    function open(k) {
+      var sealed = base64Bytes(ex.sealed), plain = new Uint8Array(sealed.length), block = null;
+      for (var i = 0; i < sealed.length; i++) {
+        if (i % 32 === 0) { block = key([k, "reveal", i / 32]); }
+        plain[i] = sealed[i] ^ block[i % 32];
+      }
+      return JSON.parse(new TextDecoder("utf-8").decode(plain));
+    }
+    return { verdict: verdict, first: first, open: open };
+  }
+
   /* ---------------------------------------------------------------------------------------------
      layered layout (Sugiyama): ranks, waypoints for long edges, barycentre ordering with the
      fewest crossings, least-squares positions (isotonic regression per rank) */
@@ -309,6 +384,27 @@
       '<button type="button" class="mg-quiz-show">' + esc(ui.quiz_show) + '<\/button><\/div>' +
       '<p class="mg-quiz-feedback" role="status" aria-live="polite"><\/p><p class="mg-quiz-score"><\/p>';
     main.appendChild(quizForm);
+    /* find the wrong gradient: mark the current edge (button or M), a status line screen readers
+       read out, and once the edge is found (or on "show the slip") the explanation */
+    var findBox = el("div", "mg-find");
+    var markButton = el("button", "mg-find-mark", ui.find_mark), showSlipButton = el("button", "mg-find-show", ui.find_show);
+    markButton.type = "button"; showSlipButton.type = "button";
+    markButton.setAttribute("aria-label", ui.aria_mark);
+    var findRow = el("div", "mg-find-row");
+    findRow.appendChild(markButton); findRow.appendChild(showSlipButton);
+    var findStatus = el("p", "mg-find-status", ui.find ? ui.find_intro : "");
+    findStatus.setAttribute("role", "status");
+    findStatus.setAttribute("aria-live", "polite");
+    var findExplain = el("div", "mg-find-explain");
+    findExplain.hidden = true;
+    findRow.appendChild(findStatus);
+    findBox.appendChild(findRow); findBox.appendChild(findExplain);
+    findBox.hidden = !ui.find;
+    main.appendChild(findBox);
+    /* a faded step's rule card opens on demand (button or R) */
+    var ruleButton = el("button", "mg-rule-show", ui.fade_show_rule);
+    ruleButton.type = "button";
+    ruleButton.setAttribute("aria-label", ui.aria_rule);
     var narration = el("p", "mg-narration");
     narration.setAttribute("aria-live", "polite");
     var rule = el("p", "mg-rule");
@@ -324,7 +420,7 @@
     app.appendChild(panel);
 
     var nav = el("nav", "mg-controls");
-    nav.setAttribute("aria-label", "stepper controls");
+    nav.setAttribute("aria-label", ui.controls_label);
     function button(act, label, aria, pressed) {
       var b = el("button", "", label);
       b.type = "button";
@@ -334,14 +430,14 @@
       nav.appendChild(b);
       return b;
     }
-    button("first", ui.first, "first step (Home)");
-    button("prev", ui.prev, "previous step (left arrow)");
-    var playButton = button("play", ui.play, "play or pause (Space)", false);
-    button("next", ui.next, "next step (right arrow)");
-    button("last", ui.last, "last step (End)");
+    button("first", ui.first, ui.aria_first);
+    button("prev", ui.prev, ui.aria_prev);
+    var playButton = button("play", ui.play, ui.aria_play, false);
+    button("next", ui.next, ui.aria_next);
+    button("last", ui.last, ui.aria_last);
     var slider = el("input", "mg-slider");
     slider.type = "range"; slider.min = "1"; slider.step = "1";
-    slider.setAttribute("aria-label", "step");
+    slider.setAttribute("aria-label", ui.slider_label);
     nav.appendChild(slider);
     var levelButtons = {};
     if (levels.length) {
@@ -360,11 +456,12 @@
       });
       nav.appendChild(group);
     }
-    var quizButton = button("quiz", ui.button_quiz, "quiz: type each result before it is shown (Q)", !!ui.quiz);
-    var followButton = button("follow", ui.button_follow, "follow the current step (Z)", false);
-    var wholeButton = button("whole", ui.button_whole, "show the whole graph (0)");
+    var quizButton = button("quiz", ui.button_quiz, ui.aria_quiz, !!ui.quiz);
+    quizButton.hidden = !!ui.find;  /* a find-the-slip page is its own exercise */
+    var followButton = button("follow", ui.button_follow, ui.aria_follow, false);
+    var wholeButton = button("whole", ui.button_whole, ui.aria_whole);
     var themeSelect = el("select", "mg-theme");
-    themeSelect.setAttribute("aria-label", "colours");
+    themeSelect.setAttribute("aria-label", ui.theme_label);
     ui.themes.forEach(function (t) {
       var o = el("option", "", ui["theme_" + t]);
       o.value = t;
@@ -372,9 +469,10 @@
     });
     themeSelect.value = ui.theme;
     nav.appendChild(themeSelect);
-    var projButton = button("projector", ui.button_projector, "projector mode (P)", !!ui.projector);
+    var projButton = button("projector", ui.button_projector, ui.aria_projector, !!ui.projector);
     app.appendChild(nav);
-    var help = el("p", "mg-help", ui.help + (levels.length ? " · " + ui.expand : ""));
+    var help = el("p", "mg-help", ui.help + (ui.find ? " · " + ui.help_find : "") + (ui.fade ? " · " + ui.help_fade : "") +
+      (levels.length ? " · " + ui.expand : ""));
     app.appendChild(help);
     var all = keep || el("details", "mg-all");
     if (!keep) { all.appendChild(el("summary", "", ui.all_steps)); }
@@ -814,7 +912,8 @@
 
     /* ---- showing a step ---- */
     var view = null, current = 0, hidden = false, timer = null;
-    var quiz = !!ui.quiz, outcome = {}, showMore = false;
+    var quiz = !!ui.quiz && !ui.find, outcome = {}, showMore = false;
+    var rulesShown = {}, sealed = ui.find && data.exercise ? sealedExercise(data.exercise) : null, slipAnswer = null;
     var CLASSES = ["mg-future", "mg-nograd", "mg-pending", "mg-final"];
 
     function stepAt(v, i) { return v.steps[i]; }
@@ -856,17 +955,21 @@
       moreBtn.textContent = showMore ? ui.less : ui.more;
       moreBtn.setAttribute("aria-expanded", showMore ? "true" : "false");
       renderVector(st);
-      rule.textContent = st.rule || "";
+      var faded = s.scalar !== undefined && !!st.faded;
+      if (faded && !rulesShown[s.scalar]) { rule.textContent = ""; rule.appendChild(ruleButton); }
+      else { rule.textContent = st.rule || ""; }
       narration.textContent = masked ? st.masked.prompt : st.narration;
+      setClass(panel, "mg-faded", faded);
+      setClass(panel, "mg-slip-here", !!(slipAnswer && s.scalar === slipAnswer.step - 1));
       quizAsk.hidden = !masked;
       if (masked) { quizForm.querySelector(".mg-quiz-label").textContent = fill(ui.quiz_label, { ask: st.masked.ask }); }
       if (!masked && quiz && s.block !== undefined && !quizFeedback.textContent) { quizFeedback.textContent = ui.quiz_not_here; }
       setClass(quizFeedback, "mg-wrong", false);
-      setClass(root, "mg-hidden-result", masked);
+      setClass(root, "mg-hidden-result", masked || faded);
       renderLedger(st, masked ? s.last - 1 : s.last);
       slider.max = String(n);
       slider.value = String(k);
-      slider.setAttribute("aria-valuetext", "step " + k + " of " + n + ": " + st.title);
+      slider.setAttribute("aria-valuetext", fill(ui.slider_text, { k: k, n: n, title: st.title }));
       markList(s.last);
     }
 
@@ -1249,6 +1352,61 @@
       go(current + 1);
     }
 
+    /* ---- find the wrong gradient ---- */
+    function say(text, wrong) {
+      findStatus.textContent = text;
+      setClass(findStatus, "mg-wrong", !!wrong);
+    }
+    function edgeNames(st) {
+      var h = st.hot || {};
+      return { node: nodes[h.sender][0], operand: nodes[h.receiver][0] };
+    }
+    function explain(answer) {
+      findExplain.textContent = "";
+      findExplain.appendChild(el("p", "mg-find-slip", fill(ui.find_slip, { title: answer.title }) + " " + answer.explanation));
+      var right = el("div", "mg-find-right");
+      right.appendChild(el("div", "mg-find-right-head", ui.find_correct));
+      answer.right.forEach(function (line) { right.appendChild(el("div", "mg-find-line", line)); });
+      findExplain.appendChild(right);
+      findExplain.hidden = false;
+      setClass(root, "mg-find-done", true);
+    }
+    function mark() {
+      if (!sealed) { return; }
+      pause();
+      var s = stepAt(view, current), st = stepData(s);
+      if (s.scalar === undefined || st.kind !== "edge") { say(ui.find_not_edge, true); return; }
+      var v = sealed.verdict(st.event), names = edgeNames(st);
+      if (v !== "first") { say(fill(v === "right" ? ui.find_right : ui.find_later, names), true); return; }
+      slipAnswer = slipAnswer || sealed.open(st.event);
+      say(fill(ui.find_found, { node: names.node, operand: names.operand, step: slipAnswer.step }));
+      explain(slipAnswer);
+      render();
+    }
+    function showSlip() {
+      if (!sealed) { return; }
+      pause();
+      var first = sealed.first();
+      if (first < 0) { return; }
+      slipAnswer = slipAnswer || sealed.open(first);
+      if (view.level) { setView("scalar", slipAnswer.step - 1); } else { go(slipAnswer.step - 1); }
+      say(fill(ui.find_revealed, {
+        node: edgeNames(steps[slipAnswer.step - 1]).node, operand: edgeNames(steps[slipAnswer.step - 1]).operand,
+        step: slipAnswer.step
+      }));
+      explain(slipAnswer);
+      render();
+    }
+    /* ---- faded steps: the rule card on demand ---- */
+    function showRule() {
+      var s = stepAt(view, current);
+      if (s.scalar === undefined || !steps[s.scalar].faded || rulesShown[s.scalar]) { return; }
+      var hadFocus = document.activeElement === ruleButton;
+      rulesShown[s.scalar] = true;
+      render();
+      if (hadFocus) { if (standalone) { ruleButton.blur(); } else { root.focus({ preventScroll: true }); } }
+    }
+
     /* ---- playing, modes ---- */
     function play() {
       if (timer !== null) { return; }
@@ -1298,6 +1456,7 @@
       follow: function () { setFollow(!following); },
       whole: function () { setFollow(false); showWhole(); },
       quiz: function () {
+        if (ui.find) { return; }
         quiz = !quiz;
         quizButton.setAttribute("aria-pressed", quiz ? "true" : "false");
         setClass(root, "mg-quiz-on", quiz);
@@ -1312,6 +1471,9 @@
       if (act === "level") { setLevel(b.getAttribute("data-level")); } else { actions[act](); }
     });
     on(quizForm, "submit", function (e) { e.preventDefault(); check(); });
+    on(markButton, "click", mark);
+    on(showSlipButton, "click", showSlip);
+    on(ruleButton, "click", showRule);
     on(quizForm.querySelector(".mg-quiz-show"), "click", function () { if (hidden) { reveal("shown"); } });
     on(slider, "input", function () { pause(); go(parseInt(slider.value, 10) - 1); });
     on(themeSelect, "change", function (e) { setTheme(e.target.value); });
@@ -1398,6 +1560,8 @@
       else if (key === "z" || key === "Z") { actions.follow(); }
       else if (key === "q" || key === "Q") { actions.quiz(); }
       else if (key === "e" || key === "E") { pause(); toggleOpen(); }
+      else if ((key === "m" || key === "M") && sealed) { mark(); }
+      else if ((key === "r" || key === "R") && ui.fade) { showRule(); }
       else if (key === "c" || key === "C") { setTheme(root.classList.contains("mg-theme-colorblind") ? "cs231n" : "colorblind"); }
       else if (key === "+" || key === "=") { zoomBy(1.25); }
       else if (key === "-" || key === "_") { zoomBy(0.8); }
@@ -1517,8 +1681,14 @@
     var root = (script && script.closest && script.closest(".mg-stepper")) || null;
     if (!root) { return; }
     var source = root.querySelector(":scope > script.mg-steps");
-    readScript(source, function (data) { mount(root, data); });
+    readScript(source, function (data) {
+      /* a page in Devanagari embeds its font: load it before measuring the boxes' text */
+      var family = data.ui && data.ui.font_family;
+      if (!family || !document.fonts || !document.fonts.load) { mount(root, data); return; }
+      var go = function () { mount(root, data); };
+      document.fonts.load("14px \"" + family + "\"", "\u0917\u094d\u0930").then(go, go);
+    });
   }
 
-  global.MicrogradnetStepper = { api: API, mount: mount, boot: boot, layout: layered };
+  global.MicrogradnetStepper = { api: API, mount: mount, boot: boot, layout: layered, sha256: sha256 };
 })(window);

@@ -26,12 +26,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from microgradnet.locales import localize
 from microgradnet.ops import OPS
 from microgradnet.viz.dot import _groups, group_of
-from microgradnet.viz.strings import STRINGS, format_number
+from microgradnet.viz.strings import format_number, strings
 from microgradnet.viz.trace import EdgeEvent, Trace, TraceNode
 
-__all__ = ["LEVELS", "PAGE_STRINGS", "QUIZ_ABS_TOL", "QUIZ_REL_TOL", "build_levels", "build_steps"]
+__all__ = [
+    "LEVELS",
+    "PAGE_STRINGS",
+    "QUIZ_ABS_TOL",
+    "QUIZ_REL_TOL",
+    "build_levels",
+    "build_steps",
+    "page_strings",
+    "rule_card_table",
+]
 
 #: The levels of detail a network can be stepped at, finest first.
 LEVELS = ("scalar", "neuron", "layer")
@@ -157,6 +167,50 @@ PAGE_STRINGS: dict[str, str] = {
     "vector_generic_in": "to {name}: {value}",
     "matrix_note": "{rows}×{cols}, {shown_rows}×{shown_cols} shown",
     "link_title": "edge {node} → {operand}, step {step}: click to open it",
+    "narration_sentence": "{sentence}.",
+    # what screen readers say about the controls
+    "controls_label": "stepper controls",
+    "aria_first": "first step (Home)",
+    "aria_prev": "previous step (left arrow)",
+    "aria_play": "play or pause (Space)",
+    "aria_next": "next step (right arrow)",
+    "aria_last": "last step (End)",
+    "aria_quiz": "quiz: type each result before it is shown (Q)",
+    "aria_follow": "follow the current step (Z)",
+    "aria_whole": "show the whole graph (0)",
+    "aria_projector": "projector mode (P)",
+    "theme_label": "colours",
+    "slider_label": "step",
+    "slider_text": "step {k} of {n}: {title}",
+    # find the wrong gradient (bug=)
+    "find_title": "Find the slip: {title}",
+    "find_intro": "One edge of this backward pass was computed wrongly. Step through it and mark the "
+    "first wrong edge: press M, or the button, at its step.",
+    "find_mark": "✗ first wrong edge",
+    "aria_mark": "mark this edge as the first wrong one (M)",
+    "find_show": "show the slip",
+    "find_not_edge": "Mark an edge of the backward pass: go to a step whose title reads node → operand "
+    "(open a box to see its edges) and press M.",
+    "find_right": "Not this one: every number on the edge {node} → {operand} is what backprop gives. "
+    "Keep looking.",
+    "find_later": "The numbers on the edge {node} → {operand} are wrong, but an earlier edge is already "
+    "wrong: find the first one.",
+    "find_found": "Found it: the edge {node} → {operand} (step {step}) is the first wrong one.",
+    "find_revealed": "The first wrong edge is {node} → {operand} (step {step}).",
+    "find_slip": "The slip: {title}.",
+    "find_correct": "Done right, this step reads:",
+    "help_find": "M mark the first wrong edge",
+    "numeric_slip": "Nudging each input a little and re-running the forward pass gives other slopes "
+    "than this backward pass for {names}: there is a slip in the backward pass. Which edge went wrong "
+    "first?",
+    # faded worked examples (fade=)
+    "fade_prompt": "Your turn: work out this edge (upstream × local, added to {operand}.grad). Which rule "
+    "gives this edge?",
+    "fade_show_rule": "show the rule",
+    "aria_rule": "show the rule card for this edge (R)",
+    "fade_done": "The last {k} of the {n} edges are yours: work them out, then check each gradient "
+    "by nudging its input.",
+    "help_fade": "R show the rule",
 }
 
 #: Quiz mode accepts a typed number within this relative (or, near zero, absolute) tolerance.
@@ -245,20 +299,61 @@ class StepModel:
     texts: _Texts = field(default_factory=_Texts)
 
 
-def build_steps(trace: Trace, fmt: str = "{:.4g}") -> StepModel:
+def build_steps(
+    trace: Trace, fmt: str = "{:.4g}", lang: str = "en", *, slipped: bool = False, fade: int = 0
+) -> StepModel:
     """The scalar step model of ``trace``: inputs, one step per op node, the seed, one step per
-    edge event, the summary (see the module docstring). Numbers are written with ``fmt``."""
-    return _Steps(trace, fmt).build()
+    edge event, the summary (see the module docstring). Numbers are written with ``fmt``, every
+    sentence in ``lang`` (:mod:`microgradnet.locales`).
+
+    ``slipped=True`` says the trace carries a planted slip: the summary then reads a disagreement
+    with the nudge as the sign of a slip rather than of a kink. ``fade=k`` hides the last ``k``
+    edges (a faded worked example): each such step carries no number it would reveal (its
+    equation and the receiving node show ``?``; an operand's earlier gradient only when a shown
+    step gave it), asks which rule gives the edge (the rule card stays in ``rule``, for the page to
+    reveal on demand), has ``"faded": True`` and no quiz question; the ledgers and the summary
+    show ``?`` for what those steps would give, and the summary does no nudge check.
+
+    Raises:
+        ValueError: ``fade`` is negative or larger than the number of edges.
+    """
+    if isinstance(fade, bool) or not isinstance(fade, int) or not 0 <= fade <= len(trace.events):
+        raise ValueError(
+            f"fade must be a number of steps from 0 to {len(trace.events)} (this pass has "
+            f"{len(trace.events)} edges), got {fade!r}"
+        )
+    return _Steps(trace, fmt, lang, slipped, fade).build()
+
+
+def page_strings(lang: str = "en") -> dict[str, str]:
+    """:data:`PAGE_STRINGS` in ``lang`` (English overlaid with the translation)."""
+    return localize("page", PAGE_STRINGS, lang)
+
+
+def rule_card_table(lang: str = "en") -> dict[str, str]:
+    """``{op name: rule card}`` from the op table, in ``lang``."""
+    return localize("rules", {name: op.rule for name, op in OPS.items()}, lang)
 
 
 class _Steps:
-    def __init__(self, trace: Trace, fmt: str) -> None:
+    def __init__(
+        self, trace: Trace, fmt: str, lang: str = "en", slipped: bool = False, fade: int = 0
+    ) -> None:
         self.trace = trace
+        self.fade = fade
+        self.hidden_from = len(trace.events) - fade  # events from here on are left to the student
+        self.unknown: set[str] = set()  # nodes a hidden step has given gradient to
+        self.fmt = fmt
         self.f: Callable[[float], str] = functools.partial(format_number, fmt=fmt)
+        self.t = page_strings(lang)
+        self.s = strings(lang)
+        self.rules = rule_card_table(lang)
+        self.lang = lang
+        self.slipped = slipped
         self.root = trace.node(trace.root)
         self.texts = _Texts()
-        self.data_word = STRINGS["data"]
-        self.grad_word = STRINGS["grad"]
+        self.data_word = self.s["data"]
+        self.grad_word = self.s["grad"]
         # the gradient each node starts from: 0, or what a leaf held (TraceNode.grad_start)
         self.start: dict[str, float] = {n.id: n.grad_start for n in trace.nodes}
         self.arrived: list[int] = []
@@ -294,7 +389,7 @@ class _Steps:
 
     def build(self) -> StepModel:
         trace = self.trace
-        unknown = PAGE_STRINGS["unknown"]
+        unknown = self.t["unknown"]
         initial = []
         for n in trace.nodes:
             initial.append(self.set(n.id, unknown, unknown, "mg-future mg-nograd")[1:])
@@ -320,8 +415,8 @@ class _Steps:
         if len(items) <= _SUMMARISE_ABOVE:
             return full, None
         shown = ", ".join(f"{name} = {value}" for name, value in items[:_SHOW_LEAVES])
-        what = PAGE_STRINGS[what_key].format(k=len(items))
-        return full, PAGE_STRINGS["leaves_shown"].format(what=what, shown=_SHOW_LEAVES, values=shown)
+        what = self.t[what_key].format(k=len(items))
+        return full, self.t["leaves_shown"].format(what=what, shown=_SHOW_LEAVES, values=shown)
 
     def _inputs(self) -> dict[str, Any]:
         trace, f = self.trace, self.f
@@ -336,31 +431,31 @@ class _Steps:
         step: dict[str, Any] = {
             "kind": "inputs",
             "phase_key": "forward",
-            "title": PAGE_STRINGS["inputs_title"],
+            "title": self.t["inputs_title"],
             "lines": lines,
-            "narration": PAGE_STRINGS["inputs_narration"].format(values=values)
+            "narration": self.t["inputs_narration"].format(values=values)
             if shown
-            else PAGE_STRINGS["no_inputs_narration"],
+            else self.t["no_inputs_narration"],
             "set": [self.set(n.id, f(n.data), None, "mg-nograd") for n in leaves],
             "hot": {},
         }
         if short0 is not None or short1 is not None:
             step["short"] = [short0 or line0, (short1 or line1) if params else "", ""]
-            step["narration"] = PAGE_STRINGS["inputs_narration"].format(
+            step["narration"] = self.t["inputs_narration"].format(
                 values=", ".join(s for s in (short0 or line0, short1 or line1) if s)
             )
         return step
 
     def _forward(self, n: TraceNode) -> dict[str, Any]:
         trace, f = self.trace, self.f
-        unknown = PAGE_STRINGS["unknown"]
+        unknown = self.t["unknown"]
         expr, numbers, value = trace.expression(n.id), self.numbers(n), f(n.data)
         step: dict[str, Any] = {
             "kind": "forward",
             "phase_key": "forward",
-            "title": PAGE_STRINGS["forward_title"].format(name=n.name),
+            "title": self.t["forward_title"].format(name=n.name),
             "lines": [f"{n.name} = {expr}", f"   = {numbers}", f"{n.name} = {value}"],
-            "narration": PAGE_STRINGS["forward_narration"].format(
+            "narration": self.t["forward_narration"].format(
                 name=n.name, expr=expr, numbers=numbers, value=value
             ),
             "set": [self.set(n.id, value, None, "mg-nograd")],
@@ -383,16 +478,15 @@ class _Steps:
     def _question(self, ask: str, value: float, hints: list[list[Any]]) -> dict[str, Any]:
         """What quiz mode asks at a step: the prompt, the exact answer and hints for near misses."""
         return {
-            "prompt": PAGE_STRINGS["quiz_prompt"].format(ask=ask),
+            "prompt": self.t["quiz_prompt"].format(ask=ask),
             "ask": ask,
             "answer": _json_float(value),
             "shown": self.f(value),
             "hints": hints,
         }
 
-    @staticmethod
-    def _sign_hint(value: float) -> list[list[Any]]:
-        return [[-value, PAGE_STRINGS["hint_sign"]]] if math.isfinite(value) and value != 0 else []
+    def _sign_hint(self, value: float) -> list[list[Any]]:
+        return [[-value, self.t["hint_sign"]]] if math.isfinite(value) and value != 0 else []
 
     def _hints(self, e: EdgeEvent) -> list[list[Any]]:
         """``[value, sentence]`` for the classic wrong answers at an edge, most telling first."""
@@ -415,13 +509,13 @@ class _Steps:
         for value, key in candidates:
             taken = any(_close(value, h[0]) for h in hints)  # the first reading of a number wins
             if math.isfinite(value) and not _close(value, e.grad_after) and not taken:
-                hints.append([value, PAGE_STRINGS[key].format(**fill)])
+                hints.append([value, self.t[key].format(**fill)])
         return hints
 
     def _seed(self) -> dict[str, Any]:
         trace, f = self.trace, self.f
         root = self.root
-        pending = PAGE_STRINGS["pending_mark"]
+        pending = self.t["pending_mark"]
         updates: list[list[Any]] = []
         held = []
         for n in trace.nodes:
@@ -434,14 +528,14 @@ class _Steps:
                 updates.append(self.set(n.id, None, f"{f(start)} {pending}", "mg-pending"))
         seed = f(trace.seed)
         narration = (
-            PAGE_STRINGS["seed_narration_held"].format(root=root.name, seed=seed, held=", ".join(held))
+            self.t["seed_narration_held"].format(root=root.name, seed=seed, held=", ".join(held))
             if held
-            else PAGE_STRINGS["seed_narration"].format(root=root.name, seed=seed)
+            else self.t["seed_narration"].format(root=root.name, seed=seed)
         )
         return {
             "kind": "seed",
             "phase_key": "backward",
-            "title": PAGE_STRINGS["seed_title"],
+            "title": self.t["seed_title"],
             "lines": [f"∂{root.name}/∂{root.name} = {seed}", "", f"{root.name}.grad 0 → {seed}"],
             "narration": narration,
             "set": updates,
@@ -462,25 +556,29 @@ class _Steps:
         numeric = f"   = {_paren(local)} · {_paren(f(e.upstream))} = {f(e.contribution)}"
         before, after = f(e.grad_before), f(e.grad_after)
         if e.final:
-            status, css, shown = PAGE_STRINGS["final_mark"], "mg-final", after
+            status, css, shown = self.t["final_mark"], "mg-final", after
         else:
             k = operand.consumers - self.arrived[e.step]
-            status = PAGE_STRINGS["pending_more"].format(k=k)
-            css, shown = "mg-pending", f"{after} {PAGE_STRINGS['pending_mark']}"
-        narration = trace.narration(e)
+            status = self.t["pending_more"].format(k=k)
+            css, shown = "mg-pending", f"{after} {self.t['pending_mark']}"
+        if e.step >= self.hidden_from:
+            return self._faded_edge(e, symbolic)
+        narration = trace.narration(e, self.fmt, self.lang)
         return {
             "kind": "edge",
             "phase_key": "backward",
-            "title": PAGE_STRINGS["edge_title"].format(
+            "title": self.t["edge_title"].format(
                 k=e.step + 1, total=len(trace.events), node=node.name, operand=operand.name
             ),
             "lines": [symbolic, numeric, f"{operand.name}.grad {before} → {after}  {status}"],
-            "narration": narration[:1].upper() + narration[1:] + ".",
-            "rule": e.rule,
+            "narration": self.t["narration_sentence"].format(
+                sentence=self._capital(narration, node.symbol or e.op)
+            ),
+            "rule": self.rules.get(e.op, e.rule),
             "set": [self.set(e.operand, None, shown, css)],
             "masked": {
                 "lines": [symbolic, "   = ?", f"{operand.name}.grad {before} → ?"],
-                "set": [self.set(e.operand, None, PAGE_STRINGS["unknown"], "mg-pending")],
+                "set": [self.set(e.operand, None, self.t["unknown"], "mg-pending")],
                 **self._question(f"{operand.name}.grad", e.grad_after, self._hints(e)),
             },
             "hot": {
@@ -492,49 +590,96 @@ class _Steps:
             "event": e.step,
         }
 
+    @staticmethod
+    def _capital(sentence: str, symbol: str) -> str:
+        """The sentence with a capital first letter, unless it starts with the op's symbol (a
+        language that names the gate first: ``tanh गेटले ...`` keeps ``tanh``)."""
+        return sentence if sentence.startswith(symbol) else sentence[:1].upper() + sentence[1:]
+
+    def _faded_edge(self, e: EdgeEvent, symbolic: str) -> dict[str, Any]:
+        """An edge left to the student: the equation without numbers, the rule behind a button."""
+        trace, unknown = self.trace, self.t["unknown"]
+        node, operand = trace.node(e.node), trace.node(e.operand)
+        before = unknown if e.operand in self.unknown else self.f(e.grad_before)
+        self.unknown.add(e.operand)
+        return {
+            "kind": "edge",
+            "phase_key": "backward",
+            "title": self.t["edge_title"].format(
+                k=e.step + 1, total=len(trace.events), node=node.name, operand=operand.name
+            ),
+            "lines": [symbolic, f"   = {unknown}", f"{operand.name}.grad {before} → {unknown}"],
+            "narration": self.t["fade_prompt"].format(operand=operand.name),
+            "rule": self.rules.get(e.op, e.rule),
+            "set": [self.set(e.operand, None, unknown, "mg-pending")],
+            "faded": True,
+            "hot": {
+                "edges": [[_index(e.node), e.operand_index]],
+                "sender": _index(e.node),
+                "receiver": _index(e.operand),
+            },
+            "ledger": _index(e.operand) if operand.consumers > 1 else None,
+            "event": e.step,
+        }
+
     def _done(self) -> dict[str, Any]:
-        trace, f = self.trace, self.f
+        trace = self.trace
         r = self.root.name
+
+        def f(x: float, node: TraceNode | None = None) -> str:
+            return self.t["unknown"] if node is not None and node.id in self.unknown else self.f(x)
+
         leaves = [n for n in trace.nodes if n.is_leaf] or list(trace.nodes)
         leaves = [n for n in leaves if n.label] or leaves  # constants (unnamed leaves) need no gradient
         inputs = [n for n in leaves if n.role != "parameter"]
         params = [n for n in leaves if n.role == "parameter"]
-        grads = [f"∂{r}/∂{n.name} = {f(n.grad)}" for n in inputs + params]
-        line0, short0 = self._leaf_list([(f"∂{r}/∂{n.name}", f(n.grad)) for n in inputs], "inputs_list")
-        line1, short1 = self._leaf_list([(f"∂{r}/∂{n.name}", f(n.grad)) for n in params], "parameters_list")
+        grads = [f"∂{r}/∂{n.name} = {f(n.grad, n)}" for n in inputs + params]
+        line0, short0 = self._leaf_list([(f"∂{r}/∂{n.name}", f(n.grad, n)) for n in inputs], "inputs_list")
+        line1, short1 = self._leaf_list(
+            [(f"∂{r}/∂{n.name}", f(n.grad, n)) for n in params], "parameters_list"
+        )
         full = "   ".join(s for s in (line0, line1) if s)
         checked = leaves if len(trace.nodes) <= _CHECK_ALL_BELOW else leaves[:_CHECK_SOME]
-        numeric = _central_differences(trace, [n.id for n in checked if n.is_leaf])
+        # a faded page leaves the last steps to the student: no nudge check to give them away
+        numeric = None if self.fade else _central_differences(trace, [n.id for n in checked if n.is_leaf])
         check = check_short = ""
         ending = ""
         if numeric:
             estimates = [f"∂{r}/∂{n.name} ≈ {f(numeric[n.id])}" for n in checked]
             if len(checked) == len(leaves):
-                check = PAGE_STRINGS["numeric_check"].format(estimates="   ".join(estimates))
+                check = self.t["numeric_check"].format(estimates="   ".join(estimates))
             else:
-                check = PAGE_STRINGS["numeric_check_some"].format(
+                check = self.t["numeric_check_some"].format(
                     k=len(checked), n=len(leaves), estimates="   ".join(estimates)
                 )
             check_short = check
             if len(estimates) > _SUMMARISE_ABOVE:
                 shown = "   ".join(estimates[:_SHOW_LEAVES])
-                more = PAGE_STRINGS["more_count"].format(k=len(estimates) - _SHOW_LEAVES)
-                check_short = PAGE_STRINGS["numeric_check"].format(estimates=f"{shown}   {more}")
-            agree = all(math.isclose(numeric[n.id], n.grad, rel_tol=1e-3, abs_tol=1e-6) for n in checked)
-            ending = " " + PAGE_STRINGS["numeric_agrees" if agree else "numeric_differs"]
+                more = self.t["more_count"].format(k=len(estimates) - _SHOW_LEAVES)
+                check_short = self.t["numeric_check"].format(estimates=f"{shown}   {more}")
+            off = [n for n in checked if not math.isclose(numeric[n.id], n.grad, rel_tol=1e-3, abs_tol=1e-6)]
+            if not off:
+                ending = " " + self.t["numeric_agrees"]
+            elif self.slipped:  # a planted slip: the nudge finds it, the student finds where
+                ending = " " + self.t["numeric_slip"].format(names=", ".join(f"∂{r}/∂{n.name}" for n in off))
+            else:
+                ending = " " + self.t["numeric_differs"]
         step: dict[str, Any] = {
             "kind": "done",
             "phase_key": "done",
-            "title": PAGE_STRINGS["done_title"],
+            "title": self.t["done_title"],
             "lines": [full, check, ""],
-            "narration": PAGE_STRINGS["done_narration"].format(grads=", ".join(grads)) + ending,
+            "narration": self.t["done_narration"].format(grads=", ".join(grads)) + ending,
             "set": [],
             "hot": {},
         }
+        if self.fade:
+            step["narration"] = self.t["fade_done"].format(k=self.fade, n=len(trace.events))
         if short0 is not None or short1 is not None or check_short != check:
             short = "   ".join(s for s in (short0 or line0, short1 or line1) if s)
             step["short"] = [short, check_short, ""]
-            step["narration"] = PAGE_STRINGS["done_narration"].format(grads=short) + ending
+            if not self.fade:
+                step["narration"] = self.t["done_narration"].format(grads=short) + ending
         return step
 
     def _ledgers(self, step_of_event: list[int]) -> dict[int, dict[str, Any]]:
@@ -546,15 +691,14 @@ class _Steps:
         for n in trace.nodes:
             if n.consumers < 2:
                 continue
-            terms = [
-                [
-                    step_of_event[e.step],
-                    STRINGS["ledger_term"].format(value=f(e.contribution), node=trace.node(e.node).name),
-                    PAGE_STRINGS["waiting_term"].format(node=trace.node(e.node).name),
-                ]
-                for e in by_operand.get(n.id, [])
-            ]
-            out[_index(n.id)] = {"name": n.name, "terms": terms, "total": f(n.grad)}
+            terms = []
+            for e in by_operand.get(n.id, []):
+                waiting = self.t["waiting_term"].format(node=trace.node(e.node).name)
+                shown = self.s["ledger_term"].format(value=f(e.contribution), node=trace.node(e.node).name)
+                hidden = e.step >= self.hidden_from
+                terms.append([step_of_event[e.step], waiting if hidden else shown, waiting])
+            total = self.t["unknown"] if n.id in self.unknown else f(n.grad)
+            out[_index(n.id)] = {"name": n.name, "terms": terms, "total": total}
         return out
 
 
@@ -588,13 +732,14 @@ def _central_differences(trace: Trace, leaves: Sequence[str]) -> dict[str, float
 _TORCH_NEURON = re.compile(r"(?P<layer>.+)\.neuron(?P<row>\d+)")
 
 
-def _group_label(name: str, level: str) -> str:
-    """``"0"`` -> ``"layer 0"``; ``"0.neuron1"`` -> ``"layer 0 · neuron 1"``; other names as they are."""
+def _group_label(name: str, level: str, t: dict[str, str]) -> str:
+    """``"0"`` -> ``"layer 0"``; ``"0.neuron1"`` -> ``"layer 0 · neuron 1"``; other names as they are
+    (``t``: the page's sentences in the page's language)."""
     if level == "layer":
-        return PAGE_STRINGS["layer_name"].format(name=name) if name.isdigit() else name
+        return t["layer_name"].format(name=name) if name.isdigit() else name
     m = _TORCH_NEURON.fullmatch(name)
     if m:
-        return PAGE_STRINGS["neuron_name"].format(layer=m["layer"], row=m["row"])
+        return t["neuron_name"].format(layer=m["layer"], row=m["row"])
     return name
 
 
@@ -660,7 +805,9 @@ def _rows_of(trace: Trace, box: _Box, params: set[str]) -> list[tuple[str, str, 
     return rows or None
 
 
-def build_levels(trace: Trace, model: StepModel, fmt: str = "{:.4g}") -> list[dict[str, Any]]:
+def build_levels(
+    trace: Trace, model: StepModel, fmt: str = "{:.4g}", lang: str = "en"
+) -> list[dict[str, Any]]:
     """The neuron and layer levels of ``trace`` (none for a graph without named parameters).
 
     Each level is ``{"level", "groups", "boxes", "group_of", "box_of", "block_of", "blocks"}``:
@@ -673,7 +820,7 @@ def build_levels(trace: Trace, model: StepModel, fmt: str = "{:.4g}") -> list[di
     levels = []
     item = len(trace.nodes)
     for level in LEVELS[1:]:
-        built = _Level(trace, model, fmt, level, item).build()
+        built = _Level(trace, model, fmt, level, item, lang).build()
         if built is not None:
             levels.append(built)
             item += len(built["boxes"])
@@ -681,8 +828,11 @@ def build_levels(trace: Trace, model: StepModel, fmt: str = "{:.4g}") -> list[di
 
 
 class _Level:
-    def __init__(self, trace: Trace, model: StepModel, fmt: str, level: str, first_item: int) -> None:
+    def __init__(
+        self, trace: Trace, model: StepModel, fmt: str, level: str, first_item: int, lang: str = "en"
+    ) -> None:
         self.trace = trace
+        self.t = page_strings(lang)
         self.model = model
         self.f: Callable[[float], str] = functools.partial(format_number, fmt=fmt)
         self.level = level
@@ -751,10 +901,10 @@ class _Level:
             per_group[gi].append(box.index)
             boxes.append(box)
         for gi, name in enumerate(names):
-            label = _group_label(name, self.level)
+            label = _group_label(name, self.level, self.t)
             for k, b in enumerate(per_group[gi]):
                 many = len(per_group[gi]) > 1
-                boxes[b].label = PAGE_STRINGS["sample"].format(name=label, k=k + 1) if many else label
+                boxes[b].label = self.t["sample"].format(name=label, k=k + 1) if many else label
         self.boxes = boxes
         self.box_of = box_of
         self._box_texts()
@@ -765,7 +915,7 @@ class _Level:
         return {
             "level": self.level,
             "groups": [
-                {"name": name, "label": _group_label(name, self.level), "boxes": per_group[g]}
+                {"name": name, "label": _group_label(name, self.level, self.t), "boxes": per_group[g]}
                 for g, name in enumerate(names)
             ],
             "boxes": [
@@ -790,7 +940,7 @@ class _Level:
     def _box_texts(self) -> None:
         """Add each box's data and grad texts to the scalar steps that change them."""
         trace, model, f = self.trace, self.model, self.f
-        unknown, pending = PAGE_STRINGS["unknown"], PAGE_STRINGS["pending_mark"]
+        unknown, pending = self.t["unknown"], self.t["pending_mark"]
         position: dict[str, tuple[int, int]] = {}  # output -> (box, index among outputs)
         for bx in self.boxes:
             for k, o in enumerate(bx.outputs):
@@ -806,8 +956,8 @@ class _Level:
 
         def box_set(b: int, with_data: bool, with_grad: bool, css: str) -> list[Any]:
             item = self.first_item + b
-            d = PAGE_STRINGS["box_data"].format(values=text(data[b])) if with_data else None
-            g = PAGE_STRINGS["box_grad"].format(values=text(grad[b])) if with_grad else None
+            d = self.t["box_data"].format(values=text(data[b])) if with_data else None
+            g = self.t["box_grad"].format(values=text(grad[b])) if with_grad else None
             model.texts.add(item, d, g)
             return [item, d, g, css]
 
@@ -893,25 +1043,21 @@ class _Level:
         if box.rows is not None:
             xs = [trace.node(c).data for c in box.inputs]
             zs = [trace.node(r[1]).data for r in box.rows]
-            lines = [PAGE_STRINGS["vector_input"].format(values=values(xs)), ""]
-            lines[1] = PAGE_STRINGS["vector_z"].format(values=values(zs))
+            lines = [self.t["vector_input"].format(values=values(xs)), ""]
+            lines[1] = self.t["vector_z"].format(values=values(zs))
             if act is not None:
                 hs = [trace.node(str(r[2])).data for r in box.rows]
-                lines.append(PAGE_STRINGS["vector_h"].format(act=act, values=values(hs)))
-                narration = PAGE_STRINGS["block_forward_narration"].format(
+                lines.append(self.t["vector_h"].format(act=act, values=values(hs)))
+                narration = self.t["block_forward_narration"].format(
                     box=box.label, n=len(box.rows), act=act, k=last - first + 1
                 )
             else:
                 lines.append("")
-                narration = PAGE_STRINGS["block_forward_narration_linear"].format(
-                    box=box.label, k=last - first + 1
-                )
+                narration = self.t["block_forward_narration_linear"].format(box=box.label, k=last - first + 1)
         else:
             outs = [trace.node(o).data for o in box.outputs]
             lines = [f"{box.label} = {values(outs)}", "", ""]
-            narration = PAGE_STRINGS["block_forward_narration_linear"].format(
-                box=box.label, k=last - first + 1
-            )
+            narration = self.t["block_forward_narration_linear"].format(box=box.label, k=last - first + 1)
         edges = [
             [_index(m), k]
             for m in box.members
@@ -924,7 +1070,7 @@ class _Level:
             "box": item,
             "first": first,
             "last": last,
-            "title": PAGE_STRINGS["block_forward_title"].format(box=box.label),
+            "title": self.t["block_forward_title"].format(box=box.label),
             "lines": lines,
             "narration": narration[:1].upper() + narration[1:],
             "hot": {"edges": edges, "computing": item},
@@ -943,7 +1089,7 @@ class _Level:
             "box": item,
             "first": first,
             "last": last,
-            "title": PAGE_STRINGS["block_backward_title"].format(box=box.label),
+            "title": self.t["block_backward_title"].format(box=box.label),
             "hot": {"edges": edges, "sender": item},
         }
         rows = box.rows
@@ -954,16 +1100,16 @@ class _Level:
                     sums[e.operand] = sums.get(e.operand, 0.0) + e.contribution
             upstream = [trace.node(o).grad for o in box.outputs]
             parts = [
-                PAGE_STRINGS["vector_generic_in"].format(name=trace.node(k).name, value=f(v))
+                self.t["vector_generic_in"].format(name=trace.node(k).name, value=f(v))
                 for k, v in sums.items()
             ]
             block["lines"] = [
-                PAGE_STRINGS["vector_upstream"].format(root=r, values=values(upstream)),
+                self.t["vector_upstream"].format(root=r, values=values(upstream)),
                 ",  ".join(parts[:_SHOW_ENTRIES]) + (" …" if len(parts) > _SHOW_ENTRIES else ""),
                 "",
             ]
             block["narration"] = _sentence(
-                PAGE_STRINGS["block_generic_narration"].format(box=box.label, edges=len(events))
+                self.t["block_generic_narration"].format(box=box.label, edges=len(events))
             )
             return block
         act = self._act_name(box)
@@ -973,9 +1119,9 @@ class _Level:
             act_node = trace.node(str(rows[0][2]))
             formula = OPS[act_node.op].explain_grad(0, ["z"], "h")
             formula = formula if re.fullmatch(r"[\w.\[\]()]+", formula) else f"({formula})"
-            delta_line = PAGE_STRINGS["vector_delta"].format(root=r, formula=formula, values=values(delta))
+            delta_line = self.t["vector_delta"].format(root=r, formula=formula, values=values(delta))
         else:
-            delta_line = PAGE_STRINGS["vector_delta_linear"].format(root=r, values=values(delta))
+            delta_line = self.t["vector_delta_linear"].format(root=r, values=values(delta))
         xs = box.inputs
         half = len(xs)
         # dW[i][j] is the edge dot_i -> w[i][j]; dx[j] sums the edges dot_i -> x[j]
@@ -995,29 +1141,27 @@ class _Level:
         show_r = min(len(rows), 4 if self.level == "layer" else 1)
         show_c = min(half, _SHOW_ENTRIES)
         table = {
-            "title": PAGE_STRINGS["vector_dw" if self.level == "layer" else "vector_dw_neuron"],
+            "title": self.t["vector_dw" if self.level == "layer" else "vector_dw_neuron"],
             "cols": [[trace.node(x).name, f(trace.node(x).data)] for x in xs[:show_c]],
             "rows": [[f(delta[i]), *(c for c in dw_cells[i][:show_c])] for i in range(show_r)],
-            "note": PAGE_STRINGS["matrix_note"].format(
+            "note": self.t["matrix_note"].format(
                 rows=len(rows), cols=half, shown_rows=show_r, shown_cols=show_c
             )
             if (show_r, show_c) != (len(rows), half)
             else "",
         }
         block["lines"] = [
-            PAGE_STRINGS["vector_upstream"].format(root=r, values=values(g)),
+            self.t["vector_upstream"].format(root=r, values=values(g)),
             delta_line,
-            PAGE_STRINGS["vector_dx" if self.level == "layer" else "vector_dx_neuron"].format(
+            self.t["vector_dx" if self.level == "layer" else "vector_dx_neuron"].format(
                 values=values(dx_sum)
             ),
         ]
         block["table"] = table
-        block["db"] = PAGE_STRINGS["vector_db"].format(
-            values=values([trace.node(a).grad for _, a, _ in rows])
-        )
+        block["db"] = self.t["vector_db"].format(values=values([trace.node(a).grad for _, a, _ in rows]))
         block["links"] = {"dx": dx_links[:_SHOW_ENTRIES], "db": [c[1] for c in db][:_SHOW_ENTRIES]}
         block["narration"] = _sentence(
-            PAGE_STRINGS[
+            self.t[
                 "block_backward_narration" if self.level == "layer" else "block_backward_narration_neuron"
             ].format(box=box.label, edges=len(events), rows=len(rows))
         )
