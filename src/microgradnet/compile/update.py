@@ -91,6 +91,7 @@ class _Node:
 
 
 def _sqrt(x: Any) -> Any:
+    """``sqrt`` for rules being recorded: written down as ``numpy.sqrt`` of a placeholder."""
     if isinstance(x, _Node):
         return x._op(np.sqrt, x)
     raise _NotArithmetic("sqrt of a number")
