@@ -30,7 +30,9 @@ every full run must end at the same loss as NumPy (relative 1e-6) and every subs
 NumPy's loss on the same subset; otherwise the script fails.
 
 Run: ``make bench`` or ``python benchmarks/run.py`` (``--quick`` for smaller subsets,
-``--no-write`` to leave RESULTS.md alone).
+``--no-write`` to leave RESULTS.md alone). It also runs the benchmark of issue 15 against
+PyTorch (``benchmarks/speed.py``); ``--suite workloads`` or ``--suite speed`` runs one of the
+two. Each writes only its own section of RESULTS.md.
 """
 
 from __future__ import annotations
@@ -437,6 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="smaller subsets for the slow references")
     ap.add_argument("--no-write", action="store_true", help="do not write benchmarks/RESULTS.md")
     ap.add_argument("--workloads", default="moons,digits,mnist")
+    ap.add_argument("--suite", choices=["all", "workloads", "speed"], default="all")
     ap.add_argument("--one", nargs=4, metavar=("WORKLOAD", "IMPL", "STEPS", "LIMIT"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one:
@@ -445,6 +448,12 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(res))
         return 0
 
+    status = 0
+    if args.suite in ("all", "speed"):  # (its own process: it pins BLAS threads before NumPy loads)
+        flags = [*(["--quick"] if args.quick else []), *(["--no-write"] if args.no_write else [])]
+        status = subprocess.run([sys.executable, str(HERE / "speed.py"), *flags], check=False).returncode
+    if args.suite == "speed":
+        return status
     subsets = QUICK_SUBSETS if args.quick else SUBSETS
     lines = [
         f"Python {platform.python_version()}, NumPy {np.__version__}, {platform.machine()}, "
@@ -540,15 +549,26 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
-        body = (
-            "# Benchmark results\n\nWritten by `python benchmarks/run.py` (`make bench`); see that file's "
-            "docstring for the workloads and the method. Times are per whole workload; "
-            '"extrapolated" rows ran the subset shown and scale per sample.\n\n' + text + "\n"
+        sys.path.insert(0, str(HERE))
+        import speed
+
+        speed.replace_section(
+            HERE / "RESULTS.md",
+            BEGIN,
+            END,
+            [
+                "## Three training workloads (issue 5; `python benchmarks/run.py --suite workloads`)",
+                "",
+                "See `benchmarks/run.py`'s docstring for the workloads and the method. Times are per whole "
+                'workload; "extrapolated" rows ran the subset shown and scale per sample.',
+                "",
+                text,
+            ],
         )
-        tmp = HERE / "RESULTS.md.tmp"
-        tmp.write_text(body)
-        tmp.replace(HERE / "RESULTS.md")
-    return 0 if ok else 1
+    return status if ok else 1
+
+
+BEGIN, END = "<!-- workloads benchmark: begin -->", "<!-- workloads benchmark: end -->"
 
 
 if __name__ == "__main__":

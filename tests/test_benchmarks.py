@@ -38,3 +38,27 @@ def test_engine_benchmark_quick_run_succeeds(capsys: pytest.CaptureFixture[str])
     engine = load("engine")
     assert engine.main(["--quick"]) == 0
     assert "microgradnet" in capsys.readouterr().out
+
+
+def test_speed_benchmark_quick_run_is_fair(capsys: pytest.CaptureFixture[str]) -> None:
+    # issue 15's benchmark: every implementation (PyTorch too when it is installed) takes the
+    # hand-written NumPy MLP's losses on the same steps; without PyTorch it says so and runs
+    speed = load("speed")
+    args = ["--quick", "--no-write", "--shapes", "2-10-2", "--skip", "scratch,memory,lab", "--rounds", "1"]
+    assert speed.main(args) == 0
+    out = capsys.readouterr()
+    assert "| 2-10-2 | 32 |" in out.out
+    assert ("PyTorch is not installed" in out.err) == (speed.torch_version() is None)
+
+
+def test_each_benchmark_writes_only_its_own_section(tmp_path: Path) -> None:
+    speed = load("speed")
+    results = tmp_path / "RESULTS.md"
+    results.write_text(
+        "# Benchmark results\n\n<!-- engine benchmark: begin -->\nengine\n<!-- engine benchmark: end -->\n"
+    )
+    speed.replace_section(results, speed.BEGIN, speed.END, ["first"])
+    speed.replace_section(results, speed.BEGIN, speed.END, ["second"])
+    text = results.read_text()
+    assert "engine\n<!-- engine benchmark: end -->" in text
+    assert text.count(speed.BEGIN) == 1 and "second" in text and "first" not in text

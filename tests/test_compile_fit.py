@@ -170,3 +170,31 @@ def test_fused_fit_syncs_before_callbacks_checkpoints_and_early_stopping(
             np.testing.assert_allclose(opt_f[key], opt_s[key], rtol=1e-8, atol=1e-12)
         else:
             assert opt_f[key] == opt_s[key]
+
+
+@pytest.mark.parametrize("where", ["a directory", "a missing directory"])
+def test_fit_refuses_an_unwritable_checkpoint_before_training(where: str, tmp_path: Any) -> None:
+    # issue 10 item 8: never lose work — a checkpoint that cannot be written fails before epoch 1
+    path = tmp_path if where == "a directory" else tmp_path / "missing" / "ckpt.json"
+    X, y = data.make_blobs(n=12, classes=2, seed=0)
+    model = nn.MLP(2, [3, 2], seed=0)
+    before = [p.data for p in model.parameters()]
+    error = IsADirectoryError if where == "a directory" else FileNotFoundError
+    with pytest.raises(error, match="the checkpoint"):
+        train.fit(model, X, y, epochs=1, checkpoint=path, progress=False)
+    assert [p.data for p in model.parameters()] == before
+
+
+def test_fits_predicted_classes_are_the_losses_ones() -> None:
+    # fit counts the compiled path's correct predictions in NumPy; it must pick the classes
+    # losses.predicted_classes picks, ties and nan included
+    from microgradnet import losses
+
+    rng = np.random.default_rng(0)
+    out = rng.integers(-2, 3, size=(200, 4)).astype(float)  # many ties
+    out[rng.random(out.shape) < 0.1] = np.nan
+    assert train._predicted_classes(out, 0.0).tolist() == losses.predicted_classes(out)
+    one = out[:, :1]
+    for threshold in (0.0, 0.5):
+        got = train._predicted_classes(one, threshold).tolist()
+        assert got == losses.predicted_classes(one, threshold=threshold)

@@ -1,16 +1,13 @@
 """The compiled path is never silently wrong (issue 10: items 2, 4, 5, 11, 12) and reads the op
 table, not a copy of it (issue 9: primitives on arrays, a layer's products derived from its row).
 
-Item 2's proof needs the engine's ``watch_reads`` (every read of a Value's number while the
-trace runs). While the engine has none, :func:`watch` puts in a stand-in that records
-``float()``, comparisons and ``random.random()`` — enough for the issue's reproducers — so these
-tests check what the compiler does with the reads; once the engine's hook exists they use it.
+Item 2's proof is the engine's ``watch_reads`` (every read of a Value's number while the trace
+runs); these tests check what the compiler does with the reads.
 """
 
 from __future__ import annotations
 
 import ast
-import contextlib
 import math
 import pickle
 import random
@@ -46,45 +43,6 @@ from microgradnet.ops import FLOAT_FUNCTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# ---- a stand-in for the engine's watch_reads (see the module docstring) ------------------------
-
-
-@contextlib.contextmanager
-def _stand_in_watch_reads(leaves: Sequence[Value]) -> Iterator[list[str]]:
-    reads: list[str] = []
-    saved = {name: getattr(Value, name) for name in ("__float__", "__lt__", "__le__", "__gt__", "__ge__")}
-    saved_random = random.random
-
-    def recording(name: str, fn: Any) -> Any:
-        def read(self: Value, *args: Any) -> Any:
-            reads.append(f"{name}() of a Value")
-            return fn(self, *args)
-
-        return read
-
-    for name, fn in saved.items():
-        setattr(Value, name, recording(name, fn))
-
-    def draw() -> float:
-        reads.append("random.random()")
-        return saved_random()
-
-    random.random = draw
-    try:
-        yield reads
-    finally:
-        for name, fn in saved.items():
-            setattr(Value, name, fn)
-        random.random = saved_random
-
-
-@pytest.fixture
-def watch(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The engine's watch_reads when it has one, else the stand-in."""
-    if compile_trace._watcher() is None:
-        monkeypatch.setattr(compile_trace, "_watcher", lambda: _stand_in_watch_reads)
-
-
 # ---- item 2: data-dependent control flow and randomness are proven absent --------------------
 
 
@@ -114,14 +72,14 @@ def _fit(model: Any, compile: bool) -> list[float]:
     return [p.data for p in model.parameters()]
 
 
-def test_a_float_read_in_forward_falls_back_to_eager_and_trains_like_it(watch: None) -> None:
+def test_a_float_read_in_forward_falls_back_to_eager_and_trains_like_it() -> None:
     # the rows the old check traced (first, last, a random point) all take the w0 branch
     with pytest.warns(RuntimeWarning, match=r"reads a number out of a Value.*float"):
         compiled = _fit(FloatBranch(), compile=True)
     assert compiled == _fit(FloatBranch(), compile=False)
 
 
-def test_compile_names_the_read(watch: None) -> None:
+def test_compile_names_the_read() -> None:
     step = microgradnet.compile(FloatBranch(), lambda out, t: (out - t) ** 2)
     with pytest.raises(CompileError, match=r"float\(\) of"):
         step(ISSUE_X, ISSUE_Y)
@@ -141,7 +99,7 @@ class Dropout:
         return self.w * x[0] * keep
 
 
-def test_a_random_mask_in_forward_falls_back_to_eager_with_the_same_draws(watch: None) -> None:
+def test_a_random_mask_in_forward_falls_back_to_eager_with_the_same_draws() -> None:
     runs = []
     for compile in (True, False):
         random.seed(4)  # the failed trace must not consume draws: both runs see the same masks

@@ -246,7 +246,10 @@ def _flatten(tree: ValueTree) -> list[Value]:
         return [tree]
     out: list[Value] = []
     for sub in tree:
-        out.extend(_flatten(sub))
+        if type(sub) is Value:  # (a row of a weight matrix: no call per weight)
+            out.append(sub)
+        else:
+            out.extend(_flatten(sub))
     return out
 
 
@@ -261,7 +264,10 @@ def _label_tree(tree: ValueTree, name: str) -> None:
         tree.label = name
         return
     for k, sub in enumerate(tree):
-        _label_tree(sub, f"{name}[{k}]")
+        if type(sub) is Value:  # (a row of a weight matrix: no call per weight)
+            sub.label = f"{name}[{k}]"
+        else:
+            _label_tree(sub, f"{name}[{k}]")
 
 
 def _check_tree(tree: object, name: str) -> None:
@@ -629,6 +635,16 @@ class Neuron(Module):
         self.b = Value(_draw_biases(r, init, 1)[0])
         self.relabel()
 
+    @classmethod
+    def _made(cls, weights: list[float], bias: float, activation: str) -> Neuron:
+        """A neuron holding these numbers, as ``Neuron(len(weights), activation, init="zeros")``
+        with its weights and bias set, minus the checks and the labels (its layer gives them)."""
+        neuron = cls.__new__(cls)
+        neuron.nin, neuron.activation, neuron.init = len(weights), activation, "zeros"
+        neuron.w = [Value(x) for x in weights]
+        neuron.b = Value(bias)
+        return neuron
+
     def _groups(self) -> list[tuple[str, ValueTree]]:
         return [("w", list(self.w)), ("b", self.b)]
 
@@ -683,11 +699,9 @@ class Layer(Module):
         r = _make_rng(seed, rng, who)
         weights = _draw_weights(r, init, nin, nout, nin * nout)
         biases = _draw_biases(r, init, nout)
-        self.neurons = [Neuron(nin, activation, init="zeros") for _ in range(nout)]
-        for i, n in enumerate(self.neurons):
-            for j, w in enumerate(n.w):
-                w.data = weights[i * nin + j]
-            n.b.data = biases[i]
+        self.neurons = [
+            Neuron._made(weights[i * nin : (i + 1) * nin], biases[i], activation) for i in range(nout)
+        ]
         self.relabel()
 
     def _groups(self) -> list[tuple[str, ValueTree]]:
@@ -802,6 +816,32 @@ class MLP(Module):
     def _children(self) -> list[tuple[str, Module]]:
         return [(str(k), layer) for k, layer in enumerate(self.layers)]
 
+    def _compile_plan(self) -> list[tuple[list[Value], list[Value], str | None]] | None:
+        """For :mod:`microgradnet.compile`: this network layer by layer — its weights (row by
+        row), its biases and the op of its activation (``None``: linear) — when it is exactly a
+        plain MLP of this module's own ``Layer`` and ``Neuron``, nothing overridden, so that
+        its graph for one sample is known without tracing it. ``None`` for anything else (a
+        subclass, a replaced method, a layer swapped for another module): the compiler then
+        traces the whole model and proves its graph the same for every input."""
+        if type(self) is not MLP or not _plain(self, MLP, ("forward",)):
+            return None
+        plan: list[tuple[list[Value], list[Value], str | None]] = []
+        width = self.nin
+        for layer in self.layers:
+            if type(layer) is not Layer or not _plain(layer, Layer, ("forward", "outputs")):
+                return None
+            neurons = layer.neurons
+            if layer.nin != width or layer.activation not in _ACTIVATION_OPS:
+                return None
+            for n in neurons:
+                if type(n) is not Neuron or not _plain(n, Neuron, ("_pre_activation",)) or len(n.w) != width:
+                    return None
+            plan.append(
+                ([w for n in neurons for w in n.w], [n.b for n in neurons], _ACTIVATION_OPS[layer.activation])
+            )
+            width = len(neurons)
+        return plan
+
     def forward(self, x: Any) -> Any:
         """The network's output for one sample or a batch (see the class docstring).
 
@@ -816,6 +856,33 @@ class MLP(Module):
 
     def __repr__(self) -> str:
         return f"MLP({self.nin}, {self.nouts}, activation={self.activation!r})"
+
+
+#: the op of each activation (what ``_activate`` applies); ``None``: the identity
+_ACTIVATION_OPS: dict[str, str | None] = {
+    "tanh": "tanh",
+    "relu": "relu",
+    "sigmoid": "sigmoid",
+    "linear": None,
+}
+#: the methods a plain MLP runs, as this module defines them (``MLP._compile_plan``)
+_PLAIN_METHODS = {
+    (MLP, "forward"): MLP.forward,
+    (Layer, "forward"): Layer.forward,
+    (Layer, "outputs"): Layer.outputs,
+    (Neuron, "_pre_activation"): Neuron._pre_activation,
+}
+
+
+def _plain(obj: Module, cls: type, methods: tuple[str, ...]) -> bool:
+    """``obj`` runs ``cls``'s own methods: none replaced on the instance or on the class."""
+    own = vars(obj)
+    return not any(m in own or getattr(cls, m) is not _PLAIN_METHODS[(cls, m)] for m in methods) and (
+        "__call__" not in own and Module.__call__ is _MODULE_CALL
+    )
+
+
+_MODULE_CALL = Module.__call__
 
 
 # ---- the lesson's vocabulary ---------------------------------------------------------------

@@ -50,7 +50,7 @@ from microgradnet import data as _data
 from microgradnet import losses as _losses
 from microgradnet import nn as _nn
 from microgradnet import optim as _optim
-from microgradnet._files import write_atomic
+from microgradnet._files import check_writable, write_atomic
 from microgradnet.compile import FIT_LOSSES, CompiledStep, CompileError, FusedTrainer, for_fit
 from microgradnet.engine import Value, is_grad_enabled, no_grad
 from microgradnet.losses import LossSpec
@@ -121,7 +121,9 @@ class _Task:
             return self.spec.mean(outputs, [int(t) for t in y] if integral else [float(t) for t in y])
         return self.fn(outputs, [int(t) for t in y] if several else [float(t) for t in y])
 
-    def accuracy(self, predicted: Sequence[int], y: np.ndarray[Any, Any], several: bool) -> float | None:
+    def accuracy(
+        self, predicted: Sequence[int] | np.ndarray[Any, Any], y: np.ndarray[Any, Any], several: bool
+    ) -> float | None:
         """The fraction right, or ``None`` for regression (one output under mse/mae)."""
         if not self.classify and not (several and self.spec is not None):
             return None
@@ -210,9 +212,20 @@ def _compiled_train_step(trainer: FusedTrainer, task: _Task, Xb: Any, yb: Any) -
     """
     loss = trainer.step(Xb, yb)
     out = trainer.last_outputs  # the model's outputs, (rows, outputs)
-    predicted = _losses.predicted_classes(out, threshold=task.threshold)
-    acc = task.accuracy(predicted, yb, out.shape[1] > 1)
+    acc = task.accuracy(_predicted_classes(out, task.threshold), yb, out.shape[1] > 1)
     return StepResult(loss, None if acc is None else round(acc * len(yb)), len(yb))
+
+
+def _predicted_classes(out: np.ndarray[Any, Any], threshold: float) -> np.ndarray[Any, Any]:
+    """:func:`microgradnet.losses.predicted_classes` of a (rows, outputs) array, in NumPy: the
+    same walk over the scores (the first largest wins; a comparison with ``nan`` is false), all
+    rows at once."""
+    if out.shape[1] == 1:
+        return (out[:, 0] > threshold).astype(np.int64)
+    # argmax takes the first largest; a nan must never win, and a nan first score keeps class 0
+    best: np.ndarray[Any, Any] = np.argmax(np.where(np.isnan(out), -np.inf, out), axis=1)
+    best[np.isnan(out[:, 0])] = 0
+    return best
 
 
 # ---------------------------------------------------------------- evaluation
@@ -241,6 +254,9 @@ def _check_model(model: Any, who: str) -> None:
 
 def _n_outputs(model: Model, X: np.ndarray[Any, Any]) -> int:
     """How many outputs ``model`` gives for one sample (1 for a single ``Value``)."""
+    plan = model._compile_plan() if isinstance(model, _nn.MLP) else None
+    if plan and len(plan[0][0]) == X.shape[1] * len(plan[0][1]):  # a plain MLP: no need to run it
+        return len(plan[-1][1])
     with no_grad():
         out = model(X[0].tolist())
     return 1 if isinstance(out, Value) else len(list(out))
@@ -334,8 +350,7 @@ def evaluate(
     if task.spec is not None and task.spec.target == "class" and task.spec.compiled and is_grad_enabled():
         with contextlib.suppress(CompileError):  # the compiled forward pass, when the model allows
             mean_loss, out = _compiled_for(model, task.spec.name).evaluate(X, y)
-            predicted = _losses.predicted_classes(out, threshold=task.threshold)
-            return mean_loss, task.accuracy(predicted, y, out.shape[1] > 1)
+            return mean_loss, task.accuracy(_predicted_classes(out, task.threshold), y, out.shape[1] > 1)
     with no_grad():
         outputs = _forward(model, X)
         value = task.loss(outputs, y)
@@ -634,10 +649,13 @@ def fit(
       checkpoints and callbacks); when the model cannot be compiled, a warning says why and
       training continues on the eager engine.
 
-    Raises ``ValueError`` / ``TypeError`` for bad arguments before any parameter changes,
-    :class:`CheckpointError` for a ``resume`` checkpoint that does not fit the model or holds no
-    progress, ``RuntimeError`` inside ``no_grad()``, and inside ``detect_anomaly()`` the
-    :class:`~microgradnet.AnomalyError` of the first non-finite value (on the compiled path too).
+    Raises ``ValueError`` / ``TypeError`` for bad arguments before any parameter changes, the
+    ``OSError`` of :func:`microgradnet._files.check_writable` (``FileNotFoundError``,
+    ``IsADirectoryError``, ``PermissionError``, ...) before training for a ``checkpoint`` path
+    that could not be written, :class:`CheckpointError` for a ``resume`` checkpoint that does
+    not fit the model or holds no progress, ``RuntimeError`` inside ``no_grad()``, and inside
+    ``detect_anomaly()`` the :class:`~microgradnet.AnomalyError` of the first non-finite value
+    (on the compiled path too).
     """
     if not is_grad_enabled():
         raise RuntimeError(
@@ -684,12 +702,8 @@ def fit(
     for cb in callbacks:
         if not callable(cb):
             raise TypeError(f"each callback must be callable as callback(epoch, history), got {cb!r}")
-    if checkpoint is not None:
-        directory = Path(checkpoint).parent
-        if not directory.is_dir():
-            raise FileNotFoundError(
-                f"checkpoint {str(checkpoint)!r}: directory {str(directory)!r} does not exist"
-            )
+    if checkpoint is not None:  # before any training: an unwritable path must not lose the work
+        check_writable(checkpoint, "the checkpoint")
     if resume is not None and not Path(resume).is_file():
         raise FileNotFoundError(f"resume: checkpoint {str(resume)!r} not found")
     opt = _make_optimizer(model, optimizer, lr)

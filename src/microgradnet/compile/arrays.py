@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 from microgradnet.compile.errors import CompileError
 from microgradnet.ops import FLOAT_FUNCTIONS, OPS, Op
 
-__all__ = ["NUMPY_FUNCTIONS", "ArrayOp", "ArrayOps", "FloatArray", "array_formula"]
+__all__ = ["INTO", "NUMPY_FUNCTIONS", "ArrayOp", "ArrayOps", "FloatArray", "array_formula"]
 
 FloatArray = NDArray[np.float64]
 
@@ -61,10 +61,40 @@ def _dot(x: Any, w: Any) -> Any:
     return np.sum(np.multiply(x, w), axis=0)
 
 
+def _dot_into(x: Any, w: Any, out: Any) -> None:
+    """:func:`_dot` written into ``out`` (the same products, no new array)."""
+    if x.ndim == 3 and w.ndim == 3:
+        if x.shape[1] == 1 and w.shape[2] == 1:
+            np.matmul(w[:, :, 0].T, x[:, 0, :], out=out)
+            return
+        if w.shape[1] == 1 and x.shape[2] == 1:
+            np.matmul(x[:, :, 0].T, w[:, 0, :], out=out)
+            return
+    np.copyto(out, _dot(x, w))
+
+
+def _sum(xs: Any) -> Any:
+    return np.sum(xs, axis=0)
+
+
+def _sum_into(xs: Any, out: Any) -> None:
+    if isinstance(xs, np.ndarray):
+        np.add.reduce(xs, axis=0, out=out)  # (what np.sum calls)
+    else:
+        np.copyto(out, _sum(xs))
+
+
 def _maximum(xs: Any) -> Any:
     if not isinstance(xs, np.ndarray):  # a list of operands, maybe of different shapes
         xs = np.stack(np.broadcast_arrays(*xs))
     return np.max(xs, axis=0)  # (propagates nan, as ops.maximum)
+
+
+def _maximum_into(xs: Any, out: Any) -> None:
+    if isinstance(xs, np.ndarray):
+        np.maximum.reduce(xs, axis=0, out=out)  # (what np.max calls)
+    else:
+        np.copyto(out, _maximum(xs))
 
 
 #: NumPy versions of the primitives in :data:`~microgradnet.ops.FLOAT_FUNCTIONS`, with the same
@@ -85,9 +115,19 @@ NUMPY_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "step": _step,
     "sign": np.sign,
     "iszero": lambda x: np.where(x == 0, 1.0, 0.0),
-    "sum": lambda xs: np.sum(xs, axis=0),
+    "sum": _sum,
     "dot": _dot,
     "max": _maximum,
+}
+
+#: Functions of :data:`NUMPY_FUNCTIONS` that are not NumPy ufuncs but can write their result
+#: into a given array: ``INTO[f](*args, out=array)`` computes exactly ``f(*args)`` there. The
+#: generated code of :mod:`~microgradnet.compile.program` uses them (ufuncs take ``out=``
+#: themselves); any other function's result is computed as is and then copied.
+INTO: dict[Callable[..., Any], Callable[..., None]] = {
+    _sum: _sum_into,
+    _dot: _dot_into,
+    _maximum: _maximum_into,
 }
 
 # what the rewritten formulas call (names a formula cannot use itself: they are not in the table)
@@ -194,6 +234,11 @@ class ArrayOps:
         for name in FLOAT_FUNCTIONS:
             if name not in self._namespace:
                 self._namespace[name] = self._as_function(name)
+
+    @property
+    def namespace(self) -> dict[str, Any]:
+        """What the compiled formulas call, by name (a copy)."""
+        return dict(self._namespace)
 
     def _as_function(self, name: str) -> Callable[..., Any]:
         """A registered op callable by name on arrays; a bare function added to FLOAT_FUNCTIONS

@@ -3,8 +3,14 @@
 Once the tape runs a minibatch in a few NumPy calls, what remains per step is Python work per
 parameter: reading ``.data``, writing ``.grad``, the optimizer's loop. A :class:`FusedTrainer`
 skips it: it reads the parameters and the optimizer's state into arrays once, runs each step's
-forward and backward into a gradient array and applies the optimizer's own update rule to the
-arrays, and writes everything back at the end (:meth:`FusedTrainer.sync`).
+forward and backward (the tape's generated program, :mod:`~microgradnet.compile.program`) into
+a gradient array and applies the optimizer's own update rule to the arrays, in place
+(:mod:`~microgradnet.compile.update`), and writes everything back at the end
+(:meth:`FusedTrainer.sync`).
+
+The arrays are kept twice: a step reads the parameters and the optimizer's state from one set
+and writes the updated ones into the other, then the two swap. So a step that fails — or is
+interrupted — half way leaves the last completed step's numbers whole, and no step allocates.
 
 It talks to the optimizer only through the interface documented in :mod:`microgradnet.optim`:
 ``update_rule(step, sqrt)`` (the rule of a step, hyper-parameters bound), ``buffers()`` (its
@@ -23,8 +29,11 @@ from numpy.typing import NDArray
 
 from microgradnet import data as _data
 from microgradnet import optim as _optim
+from microgradnet.compile import update as _update
 from microgradnet.compile.arrays import FloatArray
 from microgradnet.compile.errors import CompileError
+from microgradnet.compile.program import Stores
+from microgradnet.compile.tape import Tape
 from microgradnet.engine import Value
 
 if TYPE_CHECKING:  # step.py builds a FusedTrainer in CompiledStep.trainer()
@@ -88,11 +97,15 @@ class FusedTrainer:
             row = {p: k for k, p in enumerate(self.params)}  # the same parameters in another order
             self._order = np.array([row[p] for p in optimizer.params], dtype=np.intp)
         self._loaded = False
-        self._p: FloatArray = np.zeros(0)
-        self._g: FloatArray | None = None
-        self._bufs: list[FloatArray] = []
+        self._pending: FloatArray | None = None  # parameters read from the Values, not yet placed
+        self._tape: Tape | None = None
+        self._stores: tuple[Stores, Stores] | None = None
+        self._bufs: list[list[FloatArray]] = [[], []]
+        self._cur = 0  # the set holding the last completed step's parameters and buffers
+        self._grad_at: int | None = None  # the set whose gradient is the last completed step's
         self._done = 0
         self._tape_params: list[Value] | None = None
+        self._recorder = _update.Recorder(len(self.params))
 
     @property
     def last_outputs(self) -> FloatArray:
@@ -102,11 +115,27 @@ class FusedTrainer:
     def _load(self) -> None:
         if self.fallback_reason is not None:
             return
-        self._p = np.fromiter(map(_DATA, self.params), float, len(self.params))
-        self._bufs = [np.array(b, dtype=float) for b in self.optimizer.buffers()]
-        self._g = None
-        self._done = 0
+        self._pending = np.fromiter(map(_DATA, self.params), float, len(self.params))
+        bufs = [np.array(b, dtype=float) for b in self.optimizer.buffers()]
+        self._bufs = [bufs, [np.empty_like(b) for b in bufs]]
+        self._cur, self._grad_at, self._done = 0, None, 0
         self._loaded = True
+
+    def _bind(self, tape: Tape) -> None:
+        """Run on ``tape`` from now on: the stores are the tape's (made the first time, and
+        again if the compiled step traced a new tape); the current parameters go into them."""
+        if self._stores is None or self._tape is not tape:
+            new = (Stores(tape), Stores(tape))
+            if self._pending is None and self._stores is not None:  # a new tape mid-run
+                new[0].params[:] = self._stores[self._cur].params
+                if self._grad_at is not None:
+                    new[1].grads[:] = self._stores[self._grad_at].grads
+                    self._grad_at = 1
+                self._bufs = [self._bufs[self._cur], self._bufs[1 - self._cur]]
+            self._stores, self._tape, self._cur = new, tape, 0
+        if self._pending is not None:
+            self._stores[0].params[:] = self._pending
+            self._pending = None
 
     def step(self, X: Any, y: Any) -> float:
         """One minibatch: forward, backward and the optimizer's update, on arrays.
@@ -116,6 +145,11 @@ class FusedTrainer:
         ``ValueError``/``TypeError`` for a bad scheduled learning rate; either way the arrays
         keep the last completed step.
         """
+        with self.compiled._lock, np.errstate(all="ignore"):  # (IEEE results, as in the engine)
+            return self._step(X, y)
+
+    def _step(self, X: Any, y: Any) -> float:
+        """:meth:`step`, holding the compiled step's lock inside ``np.errstate(all="ignore")``."""
         if not self._loaded:
             self._load()
         opt = self.optimizer
@@ -124,28 +158,43 @@ class FusedTrainer:
             loss: float = self.compiled(X, y)
             opt.step()
             return loss
-        rule = opt.update_rule(opt.steps + self._done, np.sqrt)  # checks the lr before any change
-        total, g = self.compiled._forward_backward(X, y, self._p, True)
-        assert g is not None
+        number = opt.steps + self._done
+        rule = opt.update_rule(number, _update.SQRT)  # checks the lr before any change
+        batch = self.compiled._prepare(X, y)
         if self.compiled._params is not self._tape_params:  # (re)traced: same parameters?
             if self.compiled._params != self.params:
                 raise CompileError(
                     "the model's parameters() changed after the trainer was made; make a new trainer"
                 )
             self._tape_params = self.compiled._params
-        g = g.copy()
-        if self._order is None:
-            new = rule(self._p, g, *self._bufs)
-            self._p = new[0]
-        else:
-            new = rule(self._p[self._order], g[self._order], *self._bufs)
-            p = self._p.copy()
-            p[self._order] = new[0]
-            self._p = p
-        self._bufs = list(new[1:])
-        self._g = g
-        self._done += 1
+        if self._pending is not None or batch.tape is not self._tape:
+            self._bind(batch.tape)
+        assert self._stores is not None
+        c = self._cur
+        now, after = self._stores[c], self._stores[1 - c]
+        total = self.compiled._forward(batch, now, backward=True)
+        self.compiled._backward(batch, now)
+        self._update(rule, number, now, after, c)
+        self._cur, self._grad_at, self._done = 1 - c, c, self._done + 1  # the step is complete
         return total
+
+    def _update(self, rule: Any, number: int, now: Stores, after: Stores, c: int) -> None:
+        """The optimizer's rule from ``now``'s parameters and the buffers of set ``c`` into
+        ``after``'s parameters and the other set's buffers."""
+        bufs, new_bufs = self._bufs[c], self._bufs[1 - c]
+        p, g = now.params, now.grads
+        if self._order is None:
+            recorded = self._recorder.record(rule, 2 + len(bufs))
+            if recorded is not None:
+                self._recorder.run(recorded, [p, g, *bufs], [after.params, *new_bufs])
+                return
+            results = self.optimizer.update_rule(number, np.sqrt)(p, g, *bufs)
+            after.params[:] = results[0]
+        else:  # the optimizer lists the parameters in another order
+            results = self.optimizer.update_rule(number, np.sqrt)(p[self._order], g[self._order], *bufs)
+            after.params[self._order] = results[0]
+        for new, value in zip(new_bufs, results[1:]):
+            new[:] = value
 
     def sync(self) -> None:
         """Write the arrays back: each parameter's ``.data`` and ``.grad``, and the optimizer's
@@ -154,12 +203,14 @@ class FusedTrainer:
         if not self._loaded:
             return
         self._loaded = False
-        if self._done == 0 or self._g is None:
+        if self._done == 0 or self._grad_at is None or self._stores is None:
             return
-        for p, v, g in zip(self.params, self._p.tolist(), (self._g + 0.0).tolist()):
+        values = self._stores[self._cur].params.tolist()
+        grads = (self._stores[self._grad_at].grads + 0.0).tolist()
+        for p, v, g in zip(self.params, values, grads):
             p.data = v
             p.grad = g
-        self.optimizer.advance(self._done, self._bufs)
+        self.optimizer.advance(self._done, self._bufs[self._cur])
         self._done = 0
 
     def run(self, batches: Iterable[tuple[Any, Any]]) -> list[float]:
@@ -168,7 +219,8 @@ class FusedTrainer:
         Returns the loss of each minibatch.
         """
         try:
-            return [self.step(X, y) for X, y in batches]
+            with self.compiled._lock, np.errstate(all="ignore"):
+                return [self._step(X, y) for X, y in batches]
         finally:
             self.sync()
 

@@ -24,7 +24,7 @@ from microgradnet.compile.arrays import FloatArray
 from microgradnet.compile.tape import Step, Tape
 from microgradnet.engine import AnomalyError
 
-__all__ = ["anomaly_mode", "backward", "forward"]
+__all__ = ["anomaly_mode", "backward", "backward_step", "forward", "operands"]
 
 
 def anomaly_mode() -> bool:
@@ -32,58 +32,82 @@ def anomaly_mode() -> bool:
     return _engine.is_anomaly_enabled()
 
 
-def forward(tape: Tape, inputs: FloatArray, param_values: FloatArray) -> tuple[FloatArray, FloatArray]:
+def forward(
+    tape: Tape, X: FloatArray, targets: FloatArray | None, param_values: FloatArray
+) -> tuple[FloatArray, FloatArray]:
     """Fill and return the stores ``V`` (per-sample rows × batch) and ``S`` (shared rows × 1)
-    for ``inputs`` (the trace's inputs × batch) and the parameters' values."""
+    for the minibatch ``X`` (samples × features), its ``targets`` (samples × targets, or
+    ``None`` when the tape has no target inputs) and the parameters' values."""
     check = anomaly_mode()
-    V = np.empty((tape.n_b, inputs.shape[1]))
+    V = np.empty((tape.n_b, X.shape[0]))
     S = np.empty((tape.n_s, 1))
-    V[: tape.n_inputs] = inputs
+    V[: tape.n_features] = X.T
+    if tape.n_targets:
+        assert targets is not None
+        V[tape.n_features : tape.n_inputs] = targets.T
     S[: tape.n_params, 0] = param_values
     S[tape.const_rows, 0] = tape.const_values
     with np.errstate(all="ignore"):  # IEEE results, as in the eager engine
         for step in tape.steps:
-            out = step.kernel.forward(_operands(step, V, S), step.arg)
+            out = step.kernel.forward(operands(tape, step, V, S, X), step.arg)
             (V if step.batched else S)[step.rows] = out
             if check:
                 _check_forward(step, (V if step.batched else S)[step.rows])
     return V, S
 
 
-def backward(tape: Tape, V: FloatArray, S: FloatArray, GV: FloatArray, GS: FloatArray) -> None:
-    """Given the roots' seeds in ``GV``/``GS``, add every row's gradient into them."""
+def backward(tape: Tape, X: FloatArray, V: FloatArray, S: FloatArray, GV: FloatArray, GS: FloatArray) -> None:
+    """Given the roots' seeds in ``GV``/``GS``, add every row's gradient into them (``X`` is
+    the minibatch that :func:`forward` ran)."""
     check = anomaly_mode()
     with np.errstate(all="ignore"):
         for step in reversed(tape.steps):
-            if not step.needs_grad:
-                continue
-            up = (GV if step.batched else GS)[step.rows]
-            xs = _operands(step, V, S)
-            local = step.kernel.grads(xs, (V if step.batched else S)[step.rows], step.arg)
-            if step.mode == "layer":
-                _layer_backward(step, local, up, GV, GS, check)
-                continue
-            contrib = _contributions(step, local, up)
-            if check:
-                _check_backward(step, contrib)
-            if step.mode == "b":
-                assert step.rows_b is not None
-                step.rows_b.add(GV, contrib)
-            elif step.mode == "s":
-                assert step.rows_s is not None
-                step.rows_s.add(GS, contrib.sum(axis=2, keepdims=True))
-            else:  # shared operands of a per-sample node: sum their gradient over the batch
-                assert step.rows_b is not None and step.rows_s is not None
-                step.rows_b.add(GV, contrib[step.in_batch])
-                step.rows_s.add(GS, contrib[~step.in_batch].sum(axis=1, keepdims=True))
+            if step.needs_grad:
+                backward_step(tape, step, X, V, S, GV, GS, check)
 
 
-def _operands(step: Step, V: FloatArray, S: FloatArray) -> Any:
+def backward_step(
+    tape: Tape,
+    step: Step,
+    X: FloatArray,
+    V: FloatArray,
+    S: FloatArray,
+    GV: FloatArray,
+    GS: FloatArray,
+    check: bool,
+) -> None:
+    """One step of :func:`backward`: ``local × upstream`` added into the operands' rows."""
+    up = (GV if step.batched else GS)[step.rows]
+    xs = operands(tape, step, V, S, X)
+    local = step.kernel.grads(xs, (V if step.batched else S)[step.rows], step.arg)
+    if step.mode == "layer":
+        _layer_backward(step, local, up, GV, GS, check)
+        return
+    contrib = _contributions(step, local, up)
+    if check:
+        _check_backward(step, contrib)
+    if step.mode == "b":
+        assert step.rows_b is not None
+        step.rows_b.add(GV, contrib)
+    elif step.mode == "s":
+        assert step.rows_s is not None
+        step.rows_s.add(GS, contrib.sum(axis=2, keepdims=True))
+    else:  # shared operands of a per-sample node: sum their gradient over the batch
+        assert step.rows_b is not None and step.rows_s is not None
+        step.rows_b.add(GV, contrib[step.in_batch])
+        step.rows_s.add(GS, contrib[~step.in_batch].sum(axis=1, keepdims=True))
+
+
+def operands(tape: Tape, step: Step, V: FloatArray, S: FloatArray, X: FloatArray) -> Any:
     """A step's operands as its op's compiled formulas take them: stacked, shape (operands,
-    nodes, batch or 1), or for a variadic op one such array per group (compact in a layer)."""
+    nodes, batch or 1), or for a variadic op one such array per group (compact in a layer,
+    whose features are read from the minibatch ``X`` itself: :meth:`Tape.reads_features_in_place`)."""
     if step.mode == "layer":
         assert step.rows_b is not None and step.rows_s is not None
-        per_sample = step.rows_b.read(V)[:, None, :]  # (n, 1, batch): the same for every node
+        if tape.reads_features_in_place(step):
+            per_sample = X.T[step.rows_b.slice][:, None, :]
+        else:
+            per_sample = step.rows_b.read(V)[:, None, :]  # (n, 1, batch): the same for every node
         shared = step.rows_s.read(S).transpose(1, 0, 2)  # (n, nodes, 1): the same for every sample
         return [per_sample, shared] if step.layer_group == 0 else [shared, per_sample]
     if step.mode == "b":

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from microgradnet import losses as _losses
-from microgradnet.compile import run
+from microgradnet.compile import layers, run
 from microgradnet.compile.arrays import ArrayOps, FloatArray
 from microgradnet.compile.errors import CompileError
+from microgradnet.compile.program import Stores
 from microgradnet.compile.tape import Tape, build_tape
 from microgradnet.compile.trace import Targets, Tracer
 from microgradnet.engine import Value, apply, no_grad
@@ -23,6 +28,41 @@ __all__ = ["FIT_LOSSES", "CompiledStep", "compile", "evaluate_named", "for_fit"]
 
 _DATA = attrgetter("data")
 _GRAD = attrgetter("grad")
+
+#: rows per pass of ``evaluate`` and ``predict`` (memory stays bounded for 60,000 images)
+CHUNK = 1024
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _locked(
+    method: Callable[Concatenate[CompiledStep, _P], _R],
+) -> Callable[Concatenate[CompiledStep, _P], _R]:
+    """Run ``method`` holding the step's lock: its programs share arrays (one thread at a time)."""
+
+    def locked(self: CompiledStep, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    functools.update_wrapper(locked, method)
+    return locked
+
+
+@dataclass(slots=True)
+class Batch:
+    """A checked minibatch and what its tape needs to run it."""
+
+    X: FloatArray  # (samples, features)
+    T: FloatArray | None  # (samples, targets), or None in class mode
+    tape: Tape
+    rows: NDArray[np.intp]  # the loss row each sample picks (its class's, in class mode)
+    seeded: list[int]  # every row a sample may pick
+    plus_one: tuple[int, bool] | None  # the regularizer's root: (row, per-sample?)
+
+    @property
+    def size(self) -> int:
+        return int(self.X.shape[0])
 
 
 class CompiledStep:
@@ -49,16 +89,33 @@ class CompiledStep:
         self.regularizer = regularizer
         self.classes = None if classes is None else [int(c) for c in classes]
         self.targets = targets
-        #: traces the model and the loss (its ``watcher`` finds the engine's ``watch_reads``)
+        #: traces the model and the loss
         self.tracer = Tracer(model, loss_fn, regularizer)
         self._tapes: dict[tuple[Any, ...], tuple[Tape, list[int] | None]] = {}
         self._params: list[Value] = []
         self._single_output = False
-        #: the model's outputs for each row of the last ``step(X, y)`` batch, (rows, outputs)
-        self.last_outputs: FloatArray = np.zeros((0, 0))
+        self._stores: dict[int, Stores] = {}  # per tape: where step(X, y) runs
+        self._scratch: dict[tuple[int, int], tuple[FloatArray, FloatArray | None]] = {}
+        self._scratch_makers: dict[int, Callable[[int, bool], tuple[FloatArray, FloatArray | None]]] = {}
+        self._last: tuple[Tape, FloatArray, FloatArray, int] | None = None
+        self._interpreted: tuple[FloatArray, FloatArray] | None = None
+        # per tape: the rows of the per-sample losses (as a list and an array), the regularizer's
+        self._losses: dict[int, tuple[list[int], NDArray[np.intp], tuple[int, bool] | None]] = {}
+        #: held while a minibatch runs: the generated programs reuse their arrays, so two threads
+        #: sharing this step take turns (a trainer holds it for its whole step)
+        self._lock = threading.RLock()
+
+    @property
+    def last_outputs(self) -> FloatArray:
+        """The model's outputs for each row of the last minibatch run, (rows, outputs)."""
+        if self._last is None:
+            return np.zeros((0, 0))
+        tape, V, S, batch = self._last
+        return _outputs(tape.root_rows[tape.n_losses :], V, S, batch)
 
     # ---- public ----------------------------------------------------------------------------
 
+    @_locked
     def __call__(self, X: Any, y: Any) -> float:
         """Forward and backward on the minibatch ``X`` (rows = samples), targets ``y``.
 
@@ -72,15 +129,19 @@ class CompiledStep:
             CompileError: the model and loss build a different graph for different inputs.
             AnomalyError: inside ``detect_anomaly()``, a value or a gradient is not finite.
         """
-        total, gs = self._forward_backward(X, y, None, backward=True)
-        assert gs is not None
+        batch = self._prepare(X, y)
+        stores = self._own_stores(batch.tape)
+        with np.errstate(all="ignore"):  # IEEE results, as in the eager engine
+            total = self._forward(batch, stores, backward=True)
+            self._backward(batch, stores)
         params = self._params
-        grads = np.fromiter(map(_GRAD, params), float, len(params)) + gs
+        grads = np.fromiter(map(_GRAD, params), float, len(params)) + stores.grads
         for p, g in zip(params, grads.tolist()):  # p.grad += g (the sum was done in NumPy)
             p.grad = g
         return total
 
-    def evaluate(self, X: Any, y: Any, chunk: int = 1024) -> tuple[float, FloatArray]:
+    @_locked
+    def evaluate(self, X: Any, y: Any, chunk: int = CHUNK) -> tuple[float, FloatArray]:
         """The loss over all rows of ``X`` and the model's outputs (rows, outputs), forward only.
 
         Runs ``chunk`` rows at a time (memory stays bounded for 60,000 MNIST images) and
@@ -91,12 +152,14 @@ class CompiledStep:
         if ya.shape[:1] != Xa.shape[:1]:
             raise ValueError(f"X has {Xa.shape[0]} rows but y has shape {ya.shape}; give one target per row")
         total, outs = 0.0, []
+        loaded: Stores | None = None
         for start in range(0, len(Xa), chunk):
-            part, _ = self._forward_backward(
-                Xa[start : start + chunk], ya[start : start + chunk], None, False
-            )
-            n = len(Xa[start : start + chunk])
-            total += part * n if self.reduction == "mean" else part
+            batch = self._prepare(Xa[start : start + chunk], ya[start : start + chunk])
+            stores = self._own_stores(batch.tape, load=batch.tape is not getattr(loaded, "tape", None))
+            loaded = stores
+            with np.errstate(all="ignore"):
+                part = self._forward(batch, stores, backward=False)
+            total += part * batch.size if self.reduction == "mean" else part
             outs.append(self.last_outputs)
         return (total / len(Xa) if self.reduction == "mean" else total), np.concatenate(outs)
 
@@ -128,6 +191,7 @@ class CompiledStep:
                 lines.append(f"  depth {st.depth:2d}  {st.op.name:8s} x{st.size:<4d} {kind}")
         return "\n".join(lines)
 
+    @_locked
     def predict(self, X: Any) -> FloatArray:
         """The model's outputs for every row of ``X``: shape ``(rows, outputs)``, or ``(rows,)``
         when the model returns one ``Value``. Changes no ``data`` and no ``grad``.
@@ -137,51 +201,126 @@ class CompiledStep:
         Xa = _as_2d(X, "X")
         key = ("predict", Xa.shape[1])
         if key not in self._tapes:
-            self._retrace(Xa.shape[1], Targets("none"), [(Xa[0], None), (Xa[-1], None)], key, None)
+            self._retrace(Xa.shape[1], Targets("none"), key, None)
         tape, _ = self._tapes[key]
-        pvals = np.fromiter(map(_DATA, self._params), float, len(self._params))
-        V, S = run.forward(tape, np.ascontiguousarray(Xa.T), pvals)
-        outs = _outputs(tape.root_rows, V, S, Xa.shape[0])
+        stores = self._own_stores(tape)
+        parts = []
+        for start in range(0, len(Xa), CHUNK):
+            part = Xa[start : start + CHUNK]
+            with np.errstate(all="ignore"):
+                if run.anomaly_mode():
+                    V, S = run.forward(tape, part, None, stores.params)
+                else:
+                    prog = stores.program(len(part), False, self._scratch_for(tape), [], None)
+                    prog.forward(part, None)
+                    V, S = prog.V, stores.S
+            parts.append(_outputs(tape.root_rows, V, S, len(part)))
+        outs = np.concatenate(parts)
         return outs[:, 0] if self._single_output else outs
 
     # ---- running ---------------------------------------------------------------------------
+    #
+    # A minibatch runs in three parts, so that the fused trainer can keep the stores: _prepare
+    # checks it and finds (or traces) its tape; _forward fills the per-sample store and returns
+    # the batch loss; _backward fills the gradients of the parameters, stores.grads. Both run
+    # the tape's generated program (compile/program.py), or inside detect_anomaly() the
+    # interpreter (compile/run.py), which checks every step's numbers.
 
-    def _forward_backward(
-        self, X: Any, y: Any, pvals: FloatArray | None, backward: bool
-    ) -> tuple[float, FloatArray | None]:
-        """The batch loss and (with ``backward``) the parameter gradients, in the order of
-        ``self._params``; parameter values from ``pvals``, or read from the ``Value``\\s."""
+    def _prepare(self, X: Any, y: Any) -> Batch:
+        """Check ``(X, y)`` and find the tape that runs it (tracing it the first time)."""
         if self.loss_fn is None:
             raise CompileError("this compiled model has no loss_fn; only predict() is available")
         Xa, targets, key = self._check(X, y)
         tape, classes = self._tape(key, Xa, targets)
-        params = self._params
-        if pvals is None:
-            pvals = np.fromiter(map(_DATA, params), float, len(params))
-        batch = Xa.shape[0]
-        inputs = Xa.T if classes is not None else np.vstack([Xa.T, targets.T])
-        V, S = run.forward(tape, np.ascontiguousarray(inputs), pvals)
-        GV = np.zeros_like(V)
-        GS = np.zeros_like(S)
-        seed = 1.0 / batch if self.reduction == "mean" else 1.0
-        per_sample = tape.root_rows[: len(classes) if classes is not None else 1]
-        if any(not b for _, b in per_sample):
-            raise CompileError("the loss does not depend on the inputs: nothing to compile per sample")
-        rows = np.array([r for r, _ in per_sample], dtype=np.intp)
-        cols = np.arange(batch)
-        pick = np.searchsorted(classes, targets) if classes is not None else np.zeros(batch, dtype=np.intp)
-        losses = V[rows[pick], cols]
-        GV[rows[pick], cols] = seed
-        total = float(np.mean(losses) if self.reduction == "mean" else np.sum(losses))
-        if self.regularizer is not None:
-            r_row, r_batched = tape.root_rows[len(per_sample)]
+        losses = self._losses.get(id(tape))
+        if losses is None:
+            per_sample = tape.root_rows[: len(classes) if classes is not None else 1]
+            if any(not b for _, b in per_sample):
+                raise CompileError("the loss does not depend on the inputs: nothing to compile per sample")
+            seeded = [r for r, _ in per_sample]
+            plus_one = tape.root_rows[len(per_sample)] if self.regularizer is not None else None
+            losses = self._losses[id(tape)] = (seeded, np.array(seeded, dtype=np.intp), plus_one)
+        seeded, rows_of, plus_one = losses
+        if classes is not None:
+            first = classes[0]
+            if classes[-1] - first + 1 == len(classes):  # 0..K-1 (or another range): no search
+                rows = rows_of[targets - first]
+            else:
+                rows = rows_of[np.searchsorted(classes, targets)]
+        else:
+            rows = np.full(len(Xa), seeded[0], dtype=np.intp)
+        return Batch(Xa, None if classes is not None else targets, tape, rows, seeded, plus_one)
+
+    def _own_stores(self, tape: Tape, load: bool = True) -> Stores:
+        """The stores ``step(X, y)`` and ``evaluate`` run in, with the parameters' values read
+        from the ``Value``\\s (when ``load``)."""
+        stores = self._stores.get(id(tape))
+        if stores is None:
+            stores = self._stores[id(tape)] = Stores(tape)
+        if load:
+            stores.params[:] = np.fromiter(map(_DATA, self._params), float, len(self._params))
+        return stores
+
+    def _scratch_for(self, tape: Tape) -> Callable[[int, bool], tuple[FloatArray, FloatArray | None]]:
+        """The per-sample store (and its gradient) of ``tape`` for a batch size: shared by every
+        program of the tape with that batch size, as they run one after another."""
+        found = self._scratch_makers.get(id(tape))
+        if found is not None:
+            return found
+
+        def scratch(batch: int, backward: bool) -> tuple[FloatArray, FloatArray | None]:
+            key = (id(tape), batch)
+            V, GV = self._scratch.get(key, (None, None))
+            if V is None:
+                if len(self._scratch) >= 2 * Stores.LIMIT:  # (programs keep theirs alive)
+                    del self._scratch[next(iter(self._scratch))]
+                V = np.zeros((tape.n_b, batch))
+            if backward and GV is None:
+                GV = np.zeros((tape.n_b, batch))
+            self._scratch[key] = (V, GV)
+            return V, GV
+
+        self._scratch_makers[id(tape)] = scratch
+        return scratch
+
+    def _forward(self, batch: Batch, stores: Stores, backward: bool) -> float:
+        """Run the model and the loss on ``batch`` with the parameters in ``stores``; return
+        the batch loss. (Call inside ``np.errstate(all="ignore")``.)"""
+        tape = batch.tape
+        if run.anomaly_mode():
+            V, S = run.forward(tape, batch.X, batch.T, stores.params)
+            self._interpreted = (V, S)
+        else:
+            prog = stores.program(batch.size, backward, self._scratch_for(tape), batch.seeded, batch.plus_one)
+            prog.forward(batch.X, batch.T)
+            V, S = prog.V, stores.S
+            self._interpreted = None
+        losses = V[batch.rows, _columns(batch.size)]
+        total = float(np.add.reduce(losses))  # (np.sum's and np.mean's own sum)
+        if self.reduction == "mean":
+            total = total / batch.size
+        if batch.plus_one is not None:
+            r_row, r_batched = batch.plus_one
             total += float(V[r_row, 0] if r_batched else S[r_row, 0])
+        self._last = (tape, V, S, batch.size)
+        return total
+
+    def _backward(self, batch: Batch, stores: Stores) -> None:
+        """After :meth:`_forward`: the gradients of the batch loss into ``stores.grads``."""
+        seed = 1.0 / batch.size if self.reduction == "mean" else 1.0
+        if self._interpreted is None:
+            prog = stores.programs[(batch.size, True)]
+            assert prog.backward is not None
+            prog.backward(batch.X, batch.rows, seed)
+            return
+        V, S = self._interpreted
+        GV, GS = np.zeros_like(V), np.zeros_like(S)
+        GV[batch.rows, np.arange(batch.size)] = seed
+        if batch.plus_one is not None:
+            r_row, r_batched = batch.plus_one
             (GV if r_batched else GS)[r_row] += 1.0
-        self.last_outputs = _outputs(tape.root_rows[tape.n_losses :], V, S, batch)
-        if not backward:
-            return total, None
-        run.backward(tape, V, S, GV, GS)
-        return total, GS[: len(params), 0]
+        run.backward(batch.tape, batch.X, V, S, GV, GS)
+        stores.grads[:] = GS[: batch.tape.n_params, 0]
 
     # ---- tracing ---------------------------------------------------------------------------
 
@@ -199,8 +338,7 @@ class CompiledStep:
         if ya.dtype.kind in "iub":
             if ya.ndim != 1:
                 raise ValueError(f"integer (class) targets must be 1-D, got shape {ya.shape}")
-            seen = sorted({int(v) for v in np.unique(ya)})
-            return Xa, ya.astype(np.int64), ("classes", Xa.shape[1], tuple(seen))
+            return Xa, ya.astype(np.int64, copy=False), ("classes", Xa.shape[1], None)  # (see _tape)
         if ya.dtype.kind != "f":
             raise ValueError(f"y must hold numbers (floats or class indices), got dtype {ya.dtype}")
         ya = ya.astype(float)
@@ -208,8 +346,20 @@ class CompiledStep:
 
     def _tape(self, key: tuple[Any, ...], Xa: FloatArray, targets: Any) -> tuple[Tape, list[int] | None]:
         n_features = Xa.shape[1]
-        ends = [0, len(Xa) - 1]  # rows the fallback check traces besides a random point
         if key[0] == "classes":
+            if len(targets):  # the common case, cheaply: a tape for a range of classes covers them
+                lo, hi = int(np.minimum.reduce(targets)), int(np.maximum.reduce(targets))
+                for k, (tape, known) in self._tapes.items():
+                    if (
+                        k[0] == "classes"
+                        and k[1] == n_features
+                        and known
+                        and known[0] <= lo
+                        and hi <= known[-1]
+                        and len(known) == known[-1] - known[0] + 1
+                    ):
+                        return tape, known
+            key = ("classes", n_features, tuple(sorted({int(v) for v in np.unique(targets)})))
             for k, (tape, known) in self._tapes.items():
                 if (
                     k[0] == "classes"
@@ -218,36 +368,60 @@ class CompiledStep:
                     and set(key[2]) <= set(known)
                 ):
                     return tape, known
-            classes = sorted(set(self.classes or self._default_classes(n_features)) | set(key[2]))
-            samples = [(Xa[r], None) for r in ends]
-            self._retrace(n_features, Targets("classes", tuple(classes)), samples, key, classes)
+            model = self._read_model()
+            known = self.classes or self._default_classes(n_features, model[1])
+            classes = sorted(set(known) | set(key[2]))
+            self._retrace(n_features, Targets("classes", tuple(classes)), key, classes, model)
         elif key not in self._tapes:
             n_t = int(np.prod(key[2])) if key[2] else 1
-            samples = [(Xa[r], targets[r]) for r in ends]
-            self._retrace(
-                n_features, Targets("values", count=n_t, scalar=len(key[2]) == 0), samples, key, None
-            )
+            self._retrace(n_features, Targets("values", count=n_t, scalar=len(key[2]) == 0), key, None)
         return self._tapes[key]
+
+    def _read_model(self) -> tuple[list[Value], layers.Plan | None]:
+        """The model's parameters, and its layers when it is a plain MLP (:mod:`.layers`)."""
+        params = list(self.model.parameters())
+        return params, layers.plan_of(self.model, params)
 
     def _retrace(
         self,
         n_features: int,
         targets: Targets,
-        samples: Sequence[tuple[Any, Any]],
         key: tuple[Any, ...],
         classes: list[int] | None,
+        model: tuple[list[Value], layers.Plan | None] | None = None,
     ) -> None:
-        """Trace the model and loss, build a tape and keep it under ``key``."""
-        self._params = list(self.model.parameters())
-        trace = self.tracer.trace(n_features, targets, self._params, samples)
-        self._single_output = trace.single_output
-        self._tapes[key] = (build_tape(trace, self._params, targets.count, ArrayOps()), classes)
+        """Trace the model and loss (a plain MLP: its loss only), build a tape and keep it
+        under ``key``."""
+        params, plan = model or self._read_model()
+        self._params = params
+        ops = ArrayOps()
+        built = None if plan is None else layers.build(plan, params, n_features, targets, self.tracer, ops)
+        if built is None:
+            trace = self.tracer.trace(n_features, targets, params)
+            built = (build_tape(trace, params, targets.count, ops), trace.single_output)
+        tape, self._single_output = built
+        self._tapes[key] = (tape, classes)
 
-    def _default_classes(self, n_features: int) -> list[int]:
+    def _default_classes(self, n_features: int, plan: layers.Plan | None) -> list[int]:
         """``range(outputs)`` for a model with several outputs (one logit per class)."""
+        if plan is not None:
+            n = layers.n_outputs(plan)
+            return list(range(n)) if n > 1 else []
         with no_grad():
             out = self.model([Value(0.0) for _ in range(n_features)])
         return list(range(len(out))) if isinstance(out, (list, tuple)) and len(out) > 1 else []
+
+
+_COLUMNS: dict[int, NDArray[np.intp]] = {}
+
+
+def _columns(n: int) -> NDArray[np.intp]:
+    """``np.arange(n)``, made once per ``n``."""
+    cols = _COLUMNS.get(n)
+    if cols is None:
+        cols = _COLUMNS[n] = np.arange(n)
+        cols.flags.writeable = False
+    return cols
 
 
 def _outputs(rows: Sequence[tuple[int, bool]], V: FloatArray, S: FloatArray, batch: int) -> FloatArray:

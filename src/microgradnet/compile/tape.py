@@ -37,26 +37,20 @@ __all__ = ["Rows", "Step", "Tape", "build_tape"]
 class Rows:
     """A fixed list of store rows to read from and add into, planned once for speed.
 
-    Contiguous rows become a slice (a view, no copy); rows that repeat (``a*a``, a shared
-    ``m`` in ``z - m``) are summed with a small 0/1 matrix, because ``G[rows] += v`` would add
-    a repeated row only once.
+    Contiguous rows become a slice (a view, no copy). Rows that repeat (``a*a``, a shared ``m``
+    in ``z - m``) receive every occurrence's contribution, one after another in the order of
+    the list (``np.add.at``), because ``G[rows] += v`` would add a repeated row only once; the
+    generated code of :mod:`~microgradnet.compile.program` adds them in the same order.
     """
 
     def __init__(self, rows: NDArray[np.intp]) -> None:
         self.shape = rows.shape
         flat = rows.ravel()
         self.flat = flat
-        self.rows = flat
         self.slice: slice | None = None
-        self.merge: FloatArray | None = None
-        uniq, inverse = np.unique(flat, return_inverse=True)
-        self.unique = len(uniq) == len(flat)
         if len(flat) and np.array_equal(flat, np.arange(flat[0], flat[0] + len(flat))):
             self.slice = slice(int(flat[0]), int(flat[0]) + len(flat))
-        elif len(uniq) < len(flat) and len(uniq) * len(flat) <= 1_000_000:
-            self.rows = uniq
-            self.merge = np.zeros((len(uniq), len(flat)))
-            self.merge[inverse.ravel(), np.arange(len(flat))] = 1.0
+        self.unique = self.slice is not None or len(np.unique(flat)) == len(flat)
 
     def read(self, G: FloatArray) -> FloatArray:
         """``G[rows]``, shaped (*rows.shape, columns)."""
@@ -65,18 +59,14 @@ class Rows:
         return G[self.flat].reshape(self.shape + G.shape[1:])
 
     def add(self, G: FloatArray, values: FloatArray) -> None:
-        """``G[rows] += values`` with every occurrence of a repeated row counted."""
+        """``G[rows] += values`` with every occurrence of a repeated row counted, in order."""
         v = values.reshape(-1, G.shape[1])
         if self.slice is not None:
             G[self.slice] += v
-        elif self.merge is not None and np.isfinite(v).all():  # (0 * inf in a product is nan)
-            G[self.rows] += self.merge @ v
-        elif self.merge is not None:
-            np.add.at(G, self.flat, v)
         elif self.unique:
-            G[self.rows] += v
-        else:  # many repeats and too many rows for a merge matrix
-            np.add.at(G, self.rows, v)
+            G[self.flat] += v
+        else:
+            np.add.at(G, self.flat, v)
 
 
 @dataclass
@@ -126,24 +116,59 @@ class Tape:
     root_rows: list[tuple[int, bool]]  # (row, per-sample?) of each root of the trace
     const_rows: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
     const_values: FloatArray = field(default_factory=lambda: np.zeros(0))
+    #: the names the steps' formulas call (:attr:`ArrayOps.namespace`), for generated code
+    namespace: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_features(self) -> int:
+        """How many of the inputs are features (the rest are targets)."""
+        return self.n_inputs - self.n_targets
+
+    def reads_features_in_place(self, step: Step) -> bool:
+        """Whether a layer step's per-sample rows are features, which it reads straight from
+        the minibatch (no transposed copy; the interpreter and the generated code alike)."""
+        rows = step.rows_b
+        return (
+            step.mode == "layer"
+            and rows is not None
+            and rows.slice is not None
+            and rows.slice.stop <= self.n_features
+        )
 
 
-def build_tape(trace: Trace, params: Sequence[Value], n_targets: int, ops: ArrayOps) -> Tape:
+def build_tape(
+    trace: Trace,
+    params: Sequence[Value],
+    n_targets: int,
+    ops: ArrayOps,
+    inputs_at: Sequence[int] | None = None,
+    first_row: int = 0,
+    input_depths: Sequence[int] | None = None,
+) -> Tape:
     """Turn ``trace`` into a :class:`Tape` (the module docstring). Parameters are the shared
-    store's first rows, in the order of ``params``; the trace's inputs the per-sample store's.
+    store's first rows, in the order of ``params``; the trace's inputs the per-sample store's
+    first rows — or the rows ``inputs_at``, at the depths ``input_depths``, with the tape's own
+    rows from ``first_row`` on (for a tape that continues steps written elsewhere:
+    :mod:`~microgradnet.compile.layers`).
 
     Raises :class:`~microgradnet.compile.CompileError` for an op that does not run on arrays.
     """
-    param_row = {p: k for k, p in enumerate(params)}
-    input_row = {x: k for k, x in enumerate(trace.inputs)}
+    leaves = {node for node in trace.nodes if node._entry is None}
+    param_row = {p: k for k, p in enumerate(params) if p in leaves}  # (those the graph reads)
+    at = range(len(trace.inputs)) if inputs_at is None else inputs_at
+    input_row = {x: int(k) for x, k in zip(trace.inputs, at)}
     batched, depth, consts = _classify(trace, input_row, param_row)
+    if input_depths is not None:
+        depth = _depths(trace, dict(zip(trace.inputs, input_depths)))
     canon = _merge_same(trace)
     flows = _gradient_flow(trace, canon)
     b_row: dict[Value, int] = dict(input_row)
     s_row: dict[Value, int] = dict(param_row)
-    for c in consts:
-        s_row[c] = len(s_row)
-    placed = _place(_groups(trace, canon, batched, depth), batched, b_row, s_row)
+    for k, c in enumerate(consts):
+        s_row[c] = len(params) + k
+    start = max(first_row, len(b_row) and max(b_row.values()) + 1)
+    shared = len(params) + len(consts)
+    placed = _place(_groups(trace, canon, batched, depth), batched, b_row, s_row, start, shared)
     for node, first in canon.items():
         if first is not node:
             (b_row if batched[node] else s_row)[node] = (b_row if batched[first] else s_row)[first]
@@ -153,8 +178,8 @@ def build_tape(trace: Trace, params: Sequence[Value], n_targets: int, ops: Array
     ]
     return Tape(
         steps=steps,
-        n_b=len(b_row) and max(b_row.values()) + 1,
-        n_s=len(s_row) and max(s_row.values()) + 1,
+        n_b=max(start, len(b_row) and max(b_row.values()) + 1),
+        n_s=max(shared, len(s_row) and max(s_row.values()) + 1),
         n_inputs=len(trace.inputs),
         n_params=len(params),
         n_targets=n_targets,
@@ -162,6 +187,7 @@ def build_tape(trace: Trace, params: Sequence[Value], n_targets: int, ops: Array
         root_rows=[(b_row[r], True) if batched[r] else (s_row[r], False) for r in trace.roots],
         const_rows=np.array([s_row[c] for c in consts], dtype=np.intp),
         const_values=np.array([c.data for c in consts], dtype=float),
+        namespace=ops.namespace,
     )
 
 
@@ -182,6 +208,17 @@ def _classify(
             batched[node] = any(batched[c] for c in node.children)
             depth[node] = 1 + max(depth[c] for c in node.children)
     return batched, depth, consts
+
+
+def _depths(trace: Trace, leaves: dict[Value, int]) -> dict[Value, int]:
+    """Every node's depth, given the depths of some leaves (others are at 0)."""
+    depth: dict[Value, int] = {}
+    for node in trace.nodes:
+        if node._entry is None:
+            depth[node] = leaves.get(node, 0)
+        else:
+            depth[node] = 1 + max(depth[c] for c in node.children)
+    return depth
 
 
 def _merge_same(trace: Trace) -> dict[Value, Value]:
@@ -238,10 +275,15 @@ def _groups(
 
 
 def _place(
-    groups: list[list[Value]], batched: dict[Value, bool], b_row: dict[Value, int], s_row: dict[Value, int]
+    groups: list[list[Value]],
+    batched: dict[Value, bool],
+    b_row: dict[Value, int],
+    s_row: dict[Value, int],
+    n_b: int,
+    n_s: int,
 ) -> list[tuple[list[Value], bool, int]]:
-    """Consecutive rows for each group's nodes, after the leaves: (members, per-sample?, first row)."""
-    n_b, n_s = len(b_row), len(s_row)
+    """Consecutive rows for each group's nodes, per-sample ones from ``n_b`` on, shared ones
+    from ``n_s`` (after the parameters and constants): (members, per-sample?, first row)."""
     placed = []
     for members in groups:
         is_b = batched[members[0]]
