@@ -180,7 +180,7 @@ def _read_trace(root_or_trace: Value | Trace) -> Trace:
 #: weight at about 1.6 kB per value node, measured by benchmarks/stepper_page.py --sizes).
 _PAGE_TEXT = SizeText(
     "the page would weigh tens of megabytes and take seconds to build and to open",
-    "the stepper page takes a few seconds to build and weighs about {mb:.0f} MB",
+    "it takes a few seconds to build and weighs about {mb:.0f} MB",
     "write it",
 )
 _PAGE_HINT = "a smaller network or fewer samples in the loss keep it readable"
