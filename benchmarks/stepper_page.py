@@ -14,6 +14,10 @@ steps each taken right after a jump of about 100 steps (the slider, a deep link:
 new region and replays from a checkpoint) is reported beside it. The ratio columns divide each
 figure by its budget (below 1 is within it). Chromium is Debian's (/usr/bin/chromium), driven by Playwright.
 
+``--sizes 5000 10000 20000`` measures pages of the same network on more samples instead (about
+105 value nodes per sample): the figures behind the page's size limit
+(``microgradnet.viz.limits.MAX_PAGE_NODES``; docs/stepper.md, "Big graphs").
+
 Run: ``python benchmarks/stepper_page.py`` (``--json`` prints the numbers as JSON).
 """
 
@@ -94,18 +98,36 @@ def measure_page(browser: Any, path: Path, steps: int = 40, jumps: int = 20) -> 
     }
 
 
+def graph_of_size(nodes: int) -> Value:
+    """:func:`big_graph` on as many samples as give about ``nodes`` value nodes (the network's
+    337 parameters, and 105 nodes per sample)."""
+    return big_graph(max(1, round((nodes - 337) / 105)))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--sizes",
+        metavar="N",
+        type=int,
+        nargs="+",
+        default=None,
+        help="measure pages of about these many nodes instead (the page limit: 5000 10000 20000)",
+    )
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
+    if args.sizes:
+        graphs = [(f"{n:,} nodes", graph_of_size(n)) for n in args.sizes]
+    else:
+        graphs = [("moons-mlp", load_example("moons-mlp").root), ("2,000 nodes", big_graph())]
     rows = []
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        for name, root in (("moons-mlp", load_example("moons-mlp").root), ("2,000 nodes", big_graph())):
+        for name, root in graphs:
             start = time.perf_counter()
-            path = HtmlStepper(root).save(Path(tmp) / "page.html")
+            path = HtmlStepper(root, max_nodes=None).save(Path(tmp) / "page.html")
             build = time.perf_counter() - start
             figures = measure_page(browser, path)
             figures.update(

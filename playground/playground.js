@@ -8,34 +8,12 @@
 
   var CONFIG = JSON.parse(document.getElementById("pg-config").textContent);
 
-  /* every sentence the page shows, in one place */
-  var STRINGS = {
-    loading: "Loading Python in your browser…",
-    ready: "Ready: microgradnet {version} on Python {python}, running in this page (started in {seconds} s).",
-    restarting: "Restarting Python…",
-    running: "Running…",
-    drawing: "Tracing and laying out {count} nodes…",
-    timeout_code: "Stopped: your code was still running after {limit} s, the time limit. Is there a loop " +
-      "that never ends? Python has been restarted; change the code and press Run again.",
-    timeout_draw: "Stopped: your code finished, but tracing and drawing its graph of {count} nodes took " +
-      "longer than the {limit} s time limit. Try a smaller graph or a longer time limit.",
-    crashed: "Python stopped unexpectedly (out of memory?) and has been restarted: {error}",
-    stopped: "Stopped. Python has been restarted.",
-    fatal: "Python could not start in this browser: {error}",
-    code_link: "This link carries Python code. Read it first: it runs only when you press Run.",
-    error_code: "Your code stopped with an error{line}:",
-    error_formula: "The formula: {error}",
-    error_values: "The values: {error}",
-    error_other: "{error}",
-    exited: "{note}",
-    copied: "Link copied.",
-    copy_failed: "Select the link and copy it (Ctrl+C).",
-    no_examples: "(loading…)",
-    output_option: "{name} ({count} nodes)",
-    biggest: "the biggest graph"
-  };
-  var DEFAULT_CODE = [
-    "# micrograd-style Python: build a graph, then press Run (Ctrl+Enter) and step through it.",
+  /* every sentence the page shows, in each language: the build writes the tables of
+     microgradnet.viz.playground (translations in microgradnet/locales) into the page's config */
+  var TABLES = CONFIG.strings;
+  var LANGUAGES = CONFIG.languages;
+  var T = TABLES.en;
+  var CODE_LINES = [
     "a = Value(2.0, label='a')",
     "b = Value(-3.0, label='b')",
     "c = Value(10.0, label='c')",
@@ -44,7 +22,9 @@
     "d = e + c; d.label = 'd'",
     "L = d * f; L.label = 'L'",
     ""
-  ].join("\n");
+  ];
+  /* the code the editor starts with, its first line a comment in the page's language */
+  function defaultCode(table) { return ["# " + table.code_comment].concat(CODE_LINES).join("\n"); }
   var DEFAULTS = {
     mode: "formula", expr: "(a*b + c) * f", values: "a=2 b=-3 c=10 f=-2", code: "", out: "",
     example: "", step: null, view: "", theme: "cs231n", projector: false, quiz: false, lang: "", limit: 10
@@ -62,6 +42,14 @@
     });
   }
   function copy(obj) { return JSON.parse(JSON.stringify(obj)); }
+  /* a text of the table into element el: text between backticks is code */
+  function render(el, text) {
+    el.replaceChildren();
+    String(text).split("`").forEach(function (part, k) {
+      if (!part) { return; }
+      el.appendChild(k % 2 ? Object.assign(document.createElement("code"), { textContent: part }) : document.createTextNode(part));
+    });
+  }
 
   // ------------------------------------------------------------------------------------------
   // The link: #expr=(a*b%2Bc)*f&a=2&b=-3&c=10&f=-2&step=9
@@ -107,7 +95,9 @@
     if (given.step && /^\d+$/.test(given.step)) { s.step = parseInt(given.step, 10); }
     if (given.view) { s.view = given.view; }
     if (given.theme) { s.theme = given.theme; }
-    if (given.lang) { s.lang = given.lang; }
+    if (given.lang && Object.prototype.hasOwnProperty.call(LANGUAGES, given.lang) && given.lang !== "en") {
+      s.lang = given.lang;
+    }
     s.projector = given.projector === "1" || given.projector === "true";
     s.quiz = given.quiz === "1" || given.quiz === "true";
     if (given.limit && /^\d+(\.\d+)?$/.test(given.limit)) {
@@ -137,7 +127,7 @@
     if (s.step) { parts.push("step=" + s.step); }
     if (s.view && s.view !== "scalar") { parts.push("view=" + encode(s.view)); }
     if (s.theme && s.theme !== DEFAULTS.theme) { parts.push("theme=" + encode(s.theme)); }
-    if (s.lang) { parts.push("lang=" + encode(s.lang)); }
+    if (pageLang !== "en") { parts.push("lang=" + encode(pageLang)); }
     if (s.projector) { parts.push("projector=1"); }
     if (s.quiz) { parts.push("quiz=1"); }
     if (s.limit !== DEFAULTS.limit) { parts.push("limit=" + s.limit); }
@@ -171,14 +161,27 @@
 
   function currentMode() { return document.body.getAttribute("data-mode") || "formula"; }
 
-  function showMessage(text, kind) {
+  /* markup: text between backticks is code (the playground's own sentences; not a traceback) */
+  function showMessage(text, kind, markup) {
     var box = $("pg-message");
-    box.textContent = text || "";
+    if (markup) { render(box, text || ""); } else { box.textContent = text || ""; }
     box.hidden = !text;
     box.className = "pg-message" + (kind ? " pg-" + kind : "");
+    shownMessage = null;
+  }
+  var shownMessage = null;   /* [key, values, kind] of a message from the table, to translate it */
+
+  /* a message from the table, by key, so that it follows a change of language */
+  function say(key, values, kind) {
+    showMessage(fill(T[key], values || {}), kind, true);
+    shownMessage = [key, values || {}, kind];
   }
 
-  function setStatus(text) { $("pg-status").textContent = text; }
+  var shownStatus = ["loading", {}];
+  function setStatus(key, values) {
+    shownStatus = [key, values || {}];
+    $("pg-status").textContent = fill(T[key], values || {});
+  }
 
   function showConsole(text) {
     var box = $("pg-console");
@@ -252,8 +255,8 @@
       e.preventDefault();
       if (!ready && ++failedStarts >= 2) {  /* it cannot start here: say so instead of looping */
         worker.terminate();
-        setStatus(fill(STRINGS.fatal, { error: e.message || "worker error" }));
-        showMessage(fill(STRINGS.fatal, { error: e.message || "worker error" }), "error");
+        setStatus("fatal", { error: e.message || "worker error" });
+        say("fatal", { error: e.message || "worker error" }, "error");
         return;
       }
       crashed(e.message || "worker error");
@@ -262,19 +265,20 @@
     setTimeout(function () { URL.revokeObjectURL(blobUrl); }, 60000);
   }
 
-  function restart(message, kind) {
+  /* a new worker; key and values: the message that says why (from the table) */
+  function restart(key, values, kind) {
     if (worker) { worker.terminate(); }
     clearTimeout(timer);
     running = null;
     setBusy(false);
-    setStatus(STRINGS.restarting);
+    setStatus("restarting");
     document.documentElement.setAttribute("data-pg-ready", "false");
-    if (message) { showMessage(message, kind); }
+    if (key) { say(key, values, kind); }
     spawn();
   }
 
   function crashed(error) {
-    restart(fill(STRINGS.crashed, { error: error }), "error");
+    restart("crashed", { error: error }, "error");
   }
 
   function submit(job) {
@@ -298,20 +302,18 @@
   function timedOut() {
     var job = running;
     if (!job) { return; }
-    var text = job.phase === "draw"
-      ? fill(STRINGS.timeout_draw, { count: job.count, limit: job.limit })
-      : fill(STRINGS.timeout_code, { limit: job.limit });
-    restart(text, "timeout");
+    if (job.phase === "draw") { restart("timeout_draw", { count: job.count, limit: job.limit }, "timeout"); }
+    else { restart("timeout_code", { limit: job.limit }, "timeout"); }
   }
 
   function setBusy(busy) {
     $("pg-stop").disabled = !busy;
     document.documentElement.setAttribute("data-pg-busy", busy ? "true" : "false");
-    if (busy) { setStatus(STRINGS.running); }
-    else if (ready) { setStatus(readyText); }
+    if (busy) { setStatus("running"); }
+    else if (ready) { setStatus("ready", readyValues); }
   }
 
-  var readyText = "";
+  var readyValues = {};
 
   function onWorkerMessage(event) {
     var m = event.data;
@@ -319,9 +321,8 @@
       ready = true;
       failedStarts = 0;
       var seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
-      readyText = fill(STRINGS.ready, { version: m.info.microgradnet, python: m.info.python, seconds: seconds });
-      setStatus(readyText);
-      $("pg-python").textContent = "Python " + m.info.python;
+      readyValues = { version: m.info.microgradnet, python: m.info.python, seconds: seconds };
+      setStatus("ready", readyValues);
       fillExamples(m.info.examples);
       var root = document.documentElement;
       root.setAttribute("data-pg-ready", "true");
@@ -333,7 +334,7 @@
     } else if (m.type === "phase" && running && m.id === running.id) {
       running.phase = m.phase;
       running.count = m.count;
-      setStatus(fill(STRINGS.drawing, { count: m.count }));
+      setStatus("drawing", { count: m.count });
     } else if (m.type === "result" && running && m.id === running.id) {
       clearTimeout(timer);
       var job = running;
@@ -342,8 +343,8 @@
       show(job, m.result);
       pump();
     } else if (m.type === "fatal") {
-      setStatus(fill(STRINGS.fatal, { error: m.error }));
-      showMessage(fill(STRINGS.fatal, { error: m.error }), "error");
+      setStatus("fatal", { error: m.error });
+      say("fatal", { error: m.error }, "error");
     }
   }
 
@@ -352,7 +353,7 @@
   // ------------------------------------------------------------------------------------------
 
   function request(s) {
-    var r = { kind: s.mode, theme: s.theme, projector: s.projector, quiz: s.quiz, lang: s.lang };
+    var r = { kind: s.mode, theme: s.theme, projector: s.projector, quiz: s.quiz, lang: pageLang };
     if (s.mode === "formula") { r.formula = s.expr; r.values = s.values; }
     else if (s.mode === "code") { r.code = s.code; r.output = s.out; }
     else { r.example = s.example; }
@@ -370,17 +371,24 @@
     if (s.mode === "code") { showConsole(result.stdout); }
     if (result.outputs) { fillOutputs(result.outputs, result.ok ? result.output : s.out); }
     if (!result.ok) {
-      var template = { code: STRINGS.error_code, formula: STRINGS.error_formula, values: STRINGS.error_values }[result.where];
-      var head = fill(template || STRINGS.error_other, {
-        error: result.error, line: result.line ? " on line " + result.line : ""
-      });
-      showMessage(result.where === "code" ? head + "\n" + result.error : head, "error");
+      var key = { code: "error_code", formula: "error_formula", values: "error_values" }[result.where];
+      var line = result.line ? fill(T.error_line, { line: result.line }) : "";
+      var text = !key ? result.error
+        : key === "error_code" ? fill(T.error_code, { line: line }) + "\n" + result.error
+        : fill(T[key], { error: result.error });
+      showMessage(text, "error", !!result.markup);
       document.documentElement.setAttribute("data-pg-runs", String(++runs));
       return;
     }
-    showMessage(result.note ? fill(STRINGS.exited, { note: result.note }) : "", "");
+    showMessage(result.note || "", "", true);
     var example = result.source ? result.source.text : "";
     $("pg-example-source").textContent = example;
+    /* a stepper in Devanagari measures its boxes in the font the page loads: wait for it */
+    window.MicrogradnetStepper.whenFont(result.data, function () { showStepper(job, result); });
+  }
+
+  function showStepper(job, result) {
+    var s = job.state;
     var t0 = performance.now();
     var root = mountStepper($("pg-stepper"), result.data);
     var stepper = root.mgStepper;
@@ -404,6 +412,11 @@
     page.setAttribute("data-pg-backward-start", String(result.data.backward_start + 1));
     page.setAttribute("data-pg-ms", JSON.stringify(Object.assign({ mount: Math.round(mountMs) }, result.ms)));
     page.setAttribute("data-pg-runs", String(++runs));
+    /* the language changed while this stepper was being made: make it again in the new one */
+    if (job.request.lang !== pageLang && !waiting && !running) {
+      var again = copy(state);
+      run(again, false);
+    }
   }
   var runs = 0;
 
@@ -412,12 +425,12 @@
     select.replaceChildren();
     var first = document.createElement("option");
     first.value = "";
-    first.textContent = STRINGS.biggest;
+    first.textContent = T.biggest;
     select.appendChild(first);
     outputs.forEach(function (o) {
       var option = document.createElement("option");
       option.value = o[0];
-      option.textContent = fill(STRINGS.output_option, { name: o[0], count: o[1] });
+      option.textContent = fill(T.output_option, { name: o[0], count: o[1] });
       select.appendChild(option);
     });
     select.value = chosen && outputs.some(function (o) { return o[0] === chosen; }) ? chosen : "";
@@ -437,7 +450,7 @@
     });
     if (!select.options.length) {
       var none = document.createElement("option");
-      none.textContent = STRINGS.no_examples;
+      none.textContent = T.no_examples;
       select.appendChild(none);
     }
     if (chosen) { select.value = chosen; }
@@ -472,13 +485,14 @@
   /* open a link: formulas and examples run at once; code waits for the student's Run */
   function openLink(hash) {
     var s = parseHash(hash);
+    if ((s.lang || "en") !== pageLang) { localize(s.lang || "en"); }
     showInputs(s);
     if (s.mode === "code") {
       pendingCodeStep = s.step;
       state = s;
       $("pg-stepper").replaceChildren();
       stepperRoot = null;
-      showMessage(STRINGS.code_link, "note");
+      say("code_link", {}, "note");
       writeHash();
       return;
     }
@@ -486,6 +500,51 @@
     run(s, false);
   }
   var pendingCodeStep = null;
+
+  // ------------------------------------------------------------------------------------------
+  // The page's language: every text of the page from the table of that language
+  // ------------------------------------------------------------------------------------------
+
+  var pageLang = "en";
+
+  function localize(lang) {
+    var old = T;
+    pageLang = TABLES[lang] ? lang : "en";
+    T = TABLES[pageLang];
+    document.documentElement.lang = pageLang;
+    document.title = T.page_title;
+    Array.prototype.forEach.call(document.querySelectorAll("[data-t]"), function (el) {
+      if (el.tagName !== "TITLE") { render(el, T[el.getAttribute("data-t")]); }
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-t-aria-label]"), function (el) {
+      el.setAttribute("aria-label", T[el.getAttribute("data-t-aria-label")]);
+    });
+    $("pg-lang").value = document.documentElement.lang;
+    var editor = $("pg-editor");
+    if (!editor.value || editor.value === defaultCode(old)) { editor.value = defaultCode(T); }
+    var first = $("pg-output").options[0];
+    if (first && first.value === "") { first.textContent = T.biggest; }
+    var examples = $("pg-example");
+    if (examples.options.length === 1 && examples.options[0].value === "") {
+      examples.options[0].textContent = T.no_examples;
+    }
+    setStatus(shownStatus[0], shownStatus[1]);
+    if (shownMessage) { say(shownMessage[0], shownMessage[1], shownMessage[2]); }
+  }
+
+  /* the language menu: the page changes at once; the stepper is made again in that language
+     (student code only when it has already been run) */
+  function switchLang(lang) {
+    localize(lang);
+    if (waiting) { waiting.request = request(waiting.state); }
+    if (stepperRoot && (state.mode !== "code" || state.code === $("pg-editor").value)) {
+      var s = copy(state);
+      s.step = stepperRoot.mgStepper ? stepperRoot.mgStepper.step() : state.step;
+      run(s, false);
+    } else {
+      writeHash();
+    }
+  }
 
   // ------------------------------------------------------------------------------------------
   // Controls
@@ -500,6 +559,7 @@
   }
 
   function wire() {
+    $("pg-lang").addEventListener("change", function () { switchLang($("pg-lang").value); });
     ["formula", "code", "example"].forEach(function (m) {
       $("pg-tab-" + m).addEventListener("click", function () { setMode(m); });
     });
@@ -509,7 +569,7 @@
       run(stateFromInputs("formula"), true);
     });
     $("pg-run").addEventListener("click", runCode);
-    $("pg-stop").addEventListener("click", function () { if (running) { restart(STRINGS.stopped, "note"); } });
+    $("pg-stop").addEventListener("click", function () { if (running) { restart("stopped", {}, "note"); } });
     $("pg-output").addEventListener("change", function () { if (state.mode === "code" && stepperRoot) { runCode(); } });
     $("pg-open").addEventListener("click", function () { run(stateFromInputs("example"), true); });
     $("pg-example").addEventListener("change", function () {
@@ -520,10 +580,10 @@
     $("pg-copy").addEventListener("click", function () {
       var link = $("pg-link");
       link.select();
-      var done = function () { showMessage(STRINGS.copied, "note"); };
+      var done = function () { say("copied", {}, "note"); };
       if (navigator.clipboard && navigator.clipboard.writeText) {
-        navigator.clipboard.writeText(link.value).then(done, function () { showMessage(STRINGS.copy_failed, "note"); });
-      } else { showMessage(STRINGS.copy_failed, "note"); }
+        navigator.clipboard.writeText(link.value).then(done, function () { say("copy_failed", {}, "note"); });
+      } else { say("copy_failed", {}, "note"); }
     });
     var editor = $("pg-editor");
     editor.addEventListener("keydown", function (e) {
@@ -550,13 +610,14 @@
   }
 
   function init() {
+    var linked = location.hash.length > 1 ? parseHash(location.hash) : null;
+    localize(linked && linked.lang ? linked.lang : "en");  /* before anything is shown */
     fillExamples([]);
-    $("pg-editor").value = DEFAULT_CODE;
     wire();
-    setStatus(STRINGS.loading);
+    setStatus("loading");
     spawn();
-    if (location.hash.length > 1) { openLink(location.hash); }
-    else { showInputs(copy(DEFAULTS)); $("pg-editor").value = DEFAULT_CODE; run(copy(DEFAULTS), false); }
+    if (linked) { openLink(location.hash); }
+    else { showInputs(copy(DEFAULTS)); run(copy(DEFAULTS), false); }
   }
 
   init();

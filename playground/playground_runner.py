@@ -26,7 +26,6 @@ SharedArrayBuffer.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import io
 import json
 import linecache
@@ -36,10 +35,13 @@ import sys
 import time
 import traceback
 import types
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from microgradnet.locales import LANGUAGES
 from microgradnet.viz.limits import MAX_NODES, WARN_NODES
+from microgradnet.viz.playground import PLAYGROUND_STRINGS, playground_strings
 
 __all__ = [
     "CODE_FILENAME",
@@ -69,43 +71,32 @@ _NOT_HERE = ("numpy", "matplotlib", "pandas", "torch", "scipy", "sklearn")
 #: The longest program accepted (characters).
 MAX_CODE = 100_000
 
-#: Every sentence this module shows a student, in one place.
-MESSAGES = {
-    "no_value": "Your code ran, but it made no Value to trace. Build one, e.g. "
-    "a = Value(2.0, label='a'); L = a * a",
-    "own_value": "Your code defines its own Value class, and the playground traces microgradnet's "
-    "Value: delete the class (Value is ready to use, with the lecture's label=, data, grad and "
-    "backward()) and run again.",
-    "no_output": "There is no Value called {name!r} after your code ran; pick one of: {names}.",
-    "too_many_nodes": "The graph of {name} has {count} nodes; the playground steps through at most "
-    "{limit} (a smaller network, or fewer samples in the loss, keeps it readable).",
-    "exit": "Your code called exit(); everything before it ran.",
-    "bad_request": "The page sent a request the playground does not understand: {problem}.",
-    "too_long": "The code is {count} characters long; the limit is {limit}.",
-    "values_junk": "{text!r} is not NAME=VALUE; write the values as a=2 b=-3",
-    "values_twice": "{name} is given twice ({first} and {second})",
-    "bad_theme": "theme must be one of {themes}, got {theme!r}",
-    "no_lang": "The stepper speaks English only in this version of the playground (the link asks for "
-    "lang={lang!r}).",
-    "unknown_example": "No example is called {name!r}; the examples are: {names}.",
-    "example_not_here": "The example {name!r} needs {module}, which the playground does not include; "
-    "open it with microgradnet step --example {name} on a computer with microgradnet installed.",
-    "not_here": "The playground runs Python without {name}: microgradnet's engine, nn, losses, optim "
-    "and the formula parser work here; its data sets and compile need NumPy.",
-}
+#: Every sentence this module shows a student, in English: the playground's table
+#: (:data:`microgradnet.viz.playground.PLAYGROUND_STRINGS`, translated in microgradnet.locales).
+#: A request's ``lang`` picks the language of its answer.
+MESSAGES = PLAYGROUND_STRINGS
+_said: list[dict[str, str]] = [MESSAGES]
+
+
+def _say(key: str, **fields: Any) -> str:
+    """The sentence ``key`` in the language of the request being answered."""
+    return _said[-1][key].format(**fields)
 
 
 class PlaygroundError(Exception):
     """Something to tell the student instead of showing a stepper.
 
     ``where`` says which box it is about (``"code"``, ``"formula"``, ``"values"``, ``"limit"``,
-    ``"request"``) and ``line`` the line of the student's code, when there is one.
+    ``"request"``) and ``line`` the line of the student's code, when there is one. ``markup``
+    says that the message is one of the playground's sentences, where text between backticks is
+    code (a traceback or the parser's message is plain text).
     """
 
-    def __init__(self, message: str, where: str, line: int | None = None) -> None:
+    def __init__(self, message: str, where: str, line: int | None = None, *, markup: bool = True) -> None:
         super().__init__(message)
         self.where = where
         self.line = line
+        self.markup = markup
 
 
 # --------------------------------------------------------------------------------------------
@@ -206,7 +197,7 @@ def parse_values(text: str | Mapping[str, float]) -> dict[str, float]:
         items = [p for p in re.split(r"[\s,;]+", re.sub(r"\s*=\s*", "=", text.strip())) if p]
     else:
         raise PlaygroundError(
-            MESSAGES["bad_request"].format(problem=f"values must be text, got {type(text).__name__}"),
+            _say("bad_request", problem=f"values must be text, got {type(text).__name__}"),
             "request",
         )
     values: dict[str, float] = {}
@@ -215,11 +206,9 @@ def parse_values(text: str | Mapping[str, float]) -> dict[str, float]:
         try:
             name, value = parse_assignment(item)
         except ExpressionError as exc:
-            raise PlaygroundError(str(exc), "values") from None
+            raise PlaygroundError(str(exc), "values", markup=False) from None
         if name in values:
-            raise PlaygroundError(
-                MESSAGES["values_twice"].format(name=name, first=given[name], second=item), "values"
-            )
+            raise PlaygroundError(_say("values_twice", name=name, first=given[name], second=item), "values")
         values[name], given[name] = value, item
     return values
 
@@ -297,9 +286,9 @@ def _run_code(code: str, output: str | None, ms: dict[str, float]) -> tuple[Any,
     from microgradnet.engine import Value
 
     if not isinstance(code, str):
-        raise PlaygroundError(MESSAGES["bad_request"].format(problem="code must be text"), "request")
+        raise PlaygroundError(_say("bad_request", problem="code must be text"), "request")
     if len(code) > MAX_CODE:
-        raise PlaygroundError(MESSAGES["too_long"].format(count=len(code), limit=MAX_CODE), "code")
+        raise PlaygroundError(_say("too_long", count=len(code), limit=MAX_CODE), "code")
     lines = code.splitlines(keepends=True)
     linecache.cache[CODE_FILENAME] = (len(code), None, lines, CODE_FILENAME)
     namespace = student_namespace()
@@ -311,12 +300,12 @@ def _run_code(code: str, output: str | None, ms: dict[str, float]) -> tuple[Any,
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
             exec(compiled, namespace)
     except SystemExit:
-        extra["note"] = MESSAGES["exit"]
+        extra["note"] = _say("exit")
     except Exception as exc:
         text = _student_traceback(exc)
         if isinstance(exc, ModuleNotFoundError) and exc.name in _NOT_HERE:
-            text += "\n" + MESSAGES["not_here"].format(name=exc.name)
-        error = PlaygroundError(text, "code", _student_line(exc))
+            text += "\n" + _say("not_here", name=exc.name)
+        error = PlaygroundError(text, "code", _student_line(exc), markup=False)
         error.stdout = out.getvalue()  # type: ignore[attr-defined]
         raise error from None
     ms["run"] = (time.perf_counter() - t0) * 1000
@@ -327,7 +316,7 @@ def _run_code(code: str, output: str | None, ms: dict[str, float]) -> tuple[Any,
     if not sizes:
         own = namespace.get("Value")
         error = PlaygroundError(
-            MESSAGES["own_value" if isinstance(own, type) and own is not Value else "no_value"], "code"
+            _say("own_value" if isinstance(own, type) and own is not Value else "no_value"), "code"
         )
         error.stdout = extra["stdout"]  # type: ignore[attr-defined]
         raise error
@@ -335,7 +324,7 @@ def _run_code(code: str, output: str | None, ms: dict[str, float]) -> tuple[Any,
         chosen = [s for s in sizes if s[0] == output]
         if not chosen:
             names = ", ".join(name for name, _, _ in sizes)
-            error = PlaygroundError(MESSAGES["no_output"].format(name=output, names=names), "code")
+            error = PlaygroundError(_say("no_output", name=output, names=names), "code")
             error.stdout = extra["stdout"]  # type: ignore[attr-defined]
             raise error
         name, root, _ = chosen[0]
@@ -346,31 +335,38 @@ def _run_code(code: str, output: str | None, ms: dict[str, float]) -> tuple[Any,
 
 
 def _options(request: Mapping[str, Any]) -> dict[str, Any]:
-    from microgradnet.viz.html import THEMES, HtmlStepper
+    from microgradnet.viz.html import THEMES
 
     theme = request.get("theme") or "cs231n"
     if theme not in THEMES:
-        raise PlaygroundError(MESSAGES["bad_theme"].format(themes=", ".join(THEMES), theme=theme), "request")
+        raise PlaygroundError(_say("bad_theme", themes=", ".join(THEMES), theme=theme), "request")
     options: dict[str, Any] = {
         "theme": theme,
         "projector": bool(request.get("projector")),
         "quiz": bool(request.get("quiz")),
     }
-    lang = request.get("lang") or "en"
-    if lang != "en":
-        # the seam for the stepper's languages: passed on once HtmlStepper takes lang=
-        if "lang" not in inspect.signature(HtmlStepper).parameters:
-            raise PlaygroundError(MESSAGES["no_lang"].format(lang=lang), "request")
-        options["lang"] = lang
+    options["lang"] = _lang(request)
     return options
+
+
+def _lang(request: Mapping[str, Any]) -> str:
+    """The language a request asks for (``"en"`` when it names none)."""
+    lang = request.get("lang") or "en"
+    if lang not in LANGUAGES:
+        raise PlaygroundError(
+            _say("bad_request", problem=f"lang must be one of {', '.join(LANGUAGES)}, got {lang!r}"),
+            "request",
+        )
+    return str(lang)
 
 
 def _node_limit(request: Mapping[str, Any]) -> int:
     limit = request.get("node_limit", DEFAULT_NODE_LIMIT)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_NODE_LIMIT:
         raise PlaygroundError(
-            MESSAGES["bad_request"].format(
-                problem=f"node_limit must be a whole number from 1 to {MAX_NODE_LIMIT}, got {limit!r}"
+            _say(
+                "bad_request",
+                problem=f"node_limit must be a whole number from 1 to {MAX_NODE_LIMIT}, got {limit!r}",
             ),
             "request",
         )
@@ -400,17 +396,23 @@ def run(request: Mapping[str, Any]) -> dict[str, Any]:
         PlaygroundError: anything to tell the student (their code failed, a formula does not
             parse, the graph is over the node limit, a request is malformed).
     """
-    with _own_op_tables():
-        return _run(request)
+    lang = _lang(request) if isinstance(request, Mapping) else "en"
+    _said.append(playground_strings(lang))
+    try:
+        with _own_op_tables():
+            return _run(request)
+    finally:
+        _said.pop()
 
 
 def _run(request: Mapping[str, Any]) -> dict[str, Any]:
     from microgradnet.engine import topological_order
     from microgradnet.viz.expr import ExpressionError, parse_expression
-    from microgradnet.viz.html import PAGE_STRINGS, HtmlStepper
+    from microgradnet.viz.html import HtmlStepper, formula_title
+    from microgradnet.viz.limits import LargeGraphWarning
 
     if not isinstance(request, Mapping):
-        raise PlaygroundError(MESSAGES["bad_request"].format(problem="not a JSON object"), "request")
+        raise PlaygroundError(_say("bad_request", problem="not a JSON object"), "request")
     kind = request.get("kind")
     options = _options(request)
     limit = _node_limit(request)
@@ -420,23 +422,18 @@ def _run(request: Mapping[str, Any]) -> dict[str, Any]:
     if kind == "formula":
         formula = request.get("formula")
         if not isinstance(formula, str):
-            raise PlaygroundError(MESSAGES["bad_request"].format(problem="formula must be text"), "request")
+            raise PlaygroundError(_say("bad_request", problem="formula must be text"), "request")
         values = parse_values(request.get("values", ""))
         try:
             root = parse_expression(formula, values)
         except ExpressionError as exc:
-            raise PlaygroundError(str(exc), "formula") from None
+            raise PlaygroundError(str(exc), "formula", markup=False) from None
         name = root.label
-        text = " ".join(formula.split())
-        title = (
-            PAGE_STRINGS["title"].split("{root}")[0] + text
-            if "=" in text
-            else PAGE_STRINGS["title"].format(root=name, expr=text)
-        )
+        title = formula_title(formula, name, options["lang"])
     elif kind == "code":
         output = request.get("output") or None
         if output is not None and not isinstance(output, str):
-            raise PlaygroundError(MESSAGES["bad_request"].format(problem="output must be text"), "request")
+            raise PlaygroundError(_say("bad_request", problem="output must be text"), "request")
         root, name, extra = _run_code(request.get("code", ""), output, ms)
         answer.update(extra)
         title = None
@@ -445,29 +442,31 @@ def _run(request: Mapping[str, Any]) -> dict[str, Any]:
 
         example = request.get("example")
         if example not in EXAMPLES:
-            raise PlaygroundError(
-                MESSAGES["unknown_example"].format(name=example, names=", ".join(EXAMPLES)), "request"
-            )
+            raise PlaygroundError(_say("unknown_example", name=example, names=", ".join(EXAMPLES)), "request")
         try:
             built = load_example(str(example))
         except ModuleNotFoundError as exc:
             raise PlaygroundError(
-                MESSAGES["example_not_here"].format(name=example, module=exc.name), "request"
+                _say("example_not_here", name=example, module=exc.name), "request"
             ) from None
-        root, name, title = built.root, built.root.label, built.title
+        root, name = built.root, built.root.label
+        # a preset's title is English: in another language the page writes its own, translated
+        title = built.title if options["lang"] == "en" else None
         answer["source"] = {"text": built.source, "url": built.url}
     else:
         raise PlaygroundError(
-            MESSAGES["bad_request"].format(problem=f"kind must be formula, code or example, got {kind!r}"),
+            _say("bad_request", problem=f"kind must be formula, code or example, got {kind!r}"),
             "request",
         )
     count = len(topological_order(root))
     if count > limit:
-        raise PlaygroundError(MESSAGES["too_many_nodes"].format(name=name, count=count, limit=limit), "limit")
+        raise PlaygroundError(_say("too_many_nodes", name=name, count=count, limit=limit), "limit")
     for notify in _notify:
         notify("draw", count)
     t1 = time.perf_counter()
-    stepper = HtmlStepper(root, title=title, **options)
+    with warnings.catch_warnings():  # the node limit above is what the student is told
+        warnings.simplefilter("ignore", LargeGraphWarning)
+        stepper = HtmlStepper(root, title=title, max_nodes=None, **options)
     data = stepper.data()
     ms["trace"] = (time.perf_counter() - t1) * 1000
     answer.update(data=data, title=stepper.title, steps=len(stepper.steps), nodes=count, output=name)
@@ -488,11 +487,12 @@ def handle(request_json: str) -> str:
                 "error": str(exc),
                 "where": exc.where,
                 "line": exc.line,
+                "markup": exc.markup,
                 "stdout": getattr(exc, "stdout", ""),
             }
         )
     except json.JSONDecodeError as exc:
         problem = f"not JSON ({exc})"
         return json.dumps(
-            {"ok": False, "error": MESSAGES["bad_request"].format(problem=problem), "where": "request"}
+            {"ok": False, "error": _say("bad_request", problem=problem), "where": "request", "markup": True}
         )

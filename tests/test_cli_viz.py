@@ -121,3 +121,41 @@ def test_python_dash_m_works_the_same(tmp_path: Path) -> None:
     )
     assert bad.returncode == 2 and "microgradnet: error:" in bad.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["neuron.html"]
+
+
+def test_graph_lang_draws_the_picture_in_that_language(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, dot = tmp_path / "ne.svg", tmp_path / "ne.dot"
+    assert main(["graph", *LECTURE_ARGS, "--lang", "ne", "-o", str(out)]) == 0
+    assert main(["graph", *LECTURE_ARGS, "--lang", "ne", "-o", str(dot)]) == 0
+    err = capsys.readouterr().err
+    assert "note" not in err and "English" not in err  # no "pictures keep English labels" any more
+    svg = out.read_text(encoding="utf-8")
+    # Karpathy's lecture: dL/da = 6, written after the Nepali word for the gradient
+    assert "ग्रेडियन्ट 6" in dot.read_text(encoding="utf-8") and "@font-face" in svg
+    assert "data " not in svg and "grad " not in svg
+
+
+def test_max_nodes_sets_the_limit_and_the_size_is_said_up_front(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from microgradnet.viz import limits
+
+    page, picture = tmp_path / "lecture.html", tmp_path / "lecture.svg"
+    for command, target in (("step", page), ("graph", picture)):
+        assert main([command, *LECTURE_ARGS, "--max-nodes", "6", "-o", str(target)]) == 2
+        err = capsys.readouterr().err
+        assert "7 value nodes, more than the" in err and "--max-nodes 7" in err and not target.exists()
+    assert main(["step", *LECTURE_ARGS, "--max-nodes", "7", "-o", str(page)]) == 0
+    assert main(["graph", *LECTURE_ARGS, "--max-nodes", "none", "-o", str(picture)]) == 0
+    capsys.readouterr()
+    # above WARN_NODES the size is a note on standard error, written before the page
+    monkeypatch.setattr(limits, "WARN_NODES", 5)
+    assert main(["step", *LECTURE_ARGS, "-o", str(page)]) == 0
+    err = capsys.readouterr().err
+    assert err.index("note: the stepper page: a graph of 7 value nodes") < err.index("wrote")
+    for bad in ("0", "-3", "many"):
+        with pytest.raises(SystemExit):
+            main(["step", *LECTURE_ARGS, "--max-nodes", bad, "-o", str(page)])
+    assert "value nodes (1 or more) or 'none'" in capsys.readouterr().err

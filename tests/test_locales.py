@@ -7,8 +7,10 @@ from __future__ import annotations
 import importlib
 import re
 import string
+import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +20,7 @@ from microgradnet.slips import SLIP_STRINGS
 from microgradnet.viz import make_worksheet, trace_backward
 from microgradnet.viz.html import PAGE_STRINGS
 from microgradnet.viz.lms import LMS_STRINGS
+from microgradnet.viz.playground import PLAYGROUND_STRINGS
 from microgradnet.viz.strings import STRINGS, strings
 from microgradnet.viz.worksheet import WORKSHEET_STRINGS, rule_cards
 
@@ -29,6 +32,7 @@ SECTIONS: dict[str, Mapping[str, str]] = {
     "lms": LMS_STRINGS,
     "slips": SLIP_STRINGS,
     "rules": BUILTIN_RULES,
+    "playground": PLAYGROUND_STRINGS,
 }
 TRANSLATED = [lang for lang in LANGUAGES if lang != "en"]
 
@@ -38,8 +42,9 @@ def fields(template: str) -> list[str]:
 
 
 def english_words(text: str) -> set[str]:
-    """Words of three or more Latin letters outside placeholders, math and code."""
-    text = re.sub(r"\{[^}]*\}", " ", text)
+    """Words of three or more Latin letters outside placeholders, math and code (between
+    backticks: what the playground shows as code)."""
+    text = re.sub(r"\{[^}]*\}|`[^`]*`", " ", text)
     return {w.lower() for w in re.findall(r"[A-Za-z]{3,}", text)}
 
 
@@ -54,6 +59,16 @@ NOTATION = {op for op in OPS} | {
     "pytorch",
     "node",
     "weight",
+    # names of programs and keys, which the playground's texts keep as they are
+    "microgradnet",
+    "micrograd",
+    "python",
+    "pyodide",
+    "webassembly",
+    "javascript",
+    "ctrl",
+    "tab",
+    "esc",
 }
 
 
@@ -113,3 +128,54 @@ def test_the_devanagari_font_ships_with_its_licence() -> None:
     assert data[:4] == b"wOF2"  # a WOFF2 file
     assert "SIL OPEN FONT LICENSE Version 1.1" in (fonts / "OFL.txt").read_text(encoding="utf-8")
     assert font_face_css("en") == "" and "U+0900-097F" in font_face_css("ne")
+
+
+def test_nepali_pictures_write_every_word_in_nepali_and_carry_their_font(tmp_path: Path) -> None:
+    from microgradnet.examples import load_example
+    from microgradnet.viz import draw_dot, render
+
+    mlp = load_example("lecture-mlp").root
+    for options in ({}, {"collapse": "neuron"}, {"collapse": "layer"}, {"outline": "neuron"}):
+        english = draw_dot(mlp, **options).source
+        nepali = draw_dot(mlp, lang="ne", **options).source
+        assert english == draw_dot(mlp, lang="en", **options).source != nepali
+        # every text a picture shows: labels (minus the nodes' own names) and tooltips
+        names = {n.name for n in trace_backward(mlp).nodes}
+        texts = re.findall(r'(?:label|tooltip)="((?:[^"\\]|\\.)*)"', nepali)
+        fields_ = [f.strip(" {}") for t in texts for f in re.split(r"(?<!\\)\|", t)]
+        shown = [f for f in fields_ if f not in names and f.split(":")[0] not in names]
+        assert not english_words(" ".join(shown)) - NOTATION - {"tanh"}, shown
+        assert "मान" in nepali and "ग्रेडियन्ट" in nepali and FONT_FAMILY in nepali
+    boxes = draw_dot(mlp, lang="ne", collapse="neuron").source
+    assert "तह 0 · न्युरोन 1" in boxes and "प्यारामिटर 4, नोड" in boxes
+    assert "0.neuron1" in draw_dot(mlp, collapse="neuron").source  # English boxes keep their names
+    # the files carry the font: an SVG embeds it, a PNG is drawn with it (resvg loads the file)
+    svg = render(mlp, tmp_path / "ne.svg", lang="ne").read_text(encoding="utf-8")
+    assert "@font-face" in svg and "font/woff2;base64," in svg and "ग्रेडियन्ट" in svg
+    assert "@font-face" not in render(mlp, tmp_path / "en.svg").read_text(encoding="utf-8")
+    assert render(mlp, tmp_path / "ne.png", lang="ne").read_bytes()[:4] == b"\x89PNG"
+    assert "ग्रेडियन्टहरू:" in render(mlp, tmp_path / "ne.txt", lang="ne").read_text(encoding="utf-8")
+    with pytest.raises(ValueError, match="en, ne"):
+        render(mlp, tmp_path / "xx.svg", lang="xx")
+    assert not (tmp_path / "xx.svg").exists()
+
+
+def test_script_runs_give_latin_text_a_font_with_latin_letters() -> None:
+    from microgradnet.viz.rendering import dot_to_svg, script_runs
+
+    svg = dot_to_svg(
+        "digraph g { node [shape=record fontname=\"'Noto Sans Devanagari (microgradnet)',Helvetica\"]; "
+        'a [label="x |मान 2 |tanh: ग्रेडियन्ट -1.5"] }'
+    )
+    texts = {
+        "".join(t.itertext()).replace("\u0915", ""): t
+        for t in ET.fromstring(script_runs(svg)).iter("{http://www.w3.org/2000/svg}text")
+    }
+    assert set(texts) == {"x", "मान 2", "tanh: ग्रेडियन्ट -1.5"}
+    for text in ("मान 2", "tanh: ग्रेडियन्ट -1.5"):
+        t = texts[text]
+        assert t.get("font-family", "").startswith(f"'{FONT_FAMILY}'")
+        runs = [s.text for s in t if s.get("font-family")]
+        assert runs == [r for r in ("tanh:", "2", "-1.5") if r in text]
+        assert all(s.get("font-family") == "Helvetica" for s in t if s.get("font-family"))
+    assert script_runs("<svg/>") == "<svg/>"  # nothing to do without Devanagari

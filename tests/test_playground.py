@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
-import inspect
 import json
 import os
 import random
@@ -175,9 +174,9 @@ def test_printed_output_survives_an_error_and_is_cut_at_the_limit() -> None:
 @pytest.mark.parametrize(
     ("request_", "where", "needle"),
     [
-        ({"kind": "code", "code": "x = 1\n"}, "code", "no Value to trace"),
+        ({"kind": "code", "code": "x = 1\n"}, "code", "no `Value` to trace"),
         ({"kind": "code", "code": "a = Value(1.0)\n", "output": "L"}, "code", "pick one of: a"),
-        ({"kind": "code", "code": "exit()\n"}, "code", "no Value"),
+        ({"kind": "code", "code": "exit()\n"}, "code", "no `Value`"),
         ({"kind": "formula", "formula": "a*b", "values": "a=2 b"}, "values", "not NAME=VALUE"),
         ({"kind": "formula", "formula": "a*b", "values": "a=2 b=1 a=3"}, "values", "a is given twice"),
         ({"kind": "formula", "formula": "a*b", "values": "a=2"}, "formula", "no value given for b"),
@@ -186,6 +185,11 @@ def test_printed_output_survives_an_error_and_is_cut_at_the_limit() -> None:
         ({"kind": "formula", "formula": "a", "values": "a=1", "node_limit": 0}, "request", "node_limit"),
         ({"kind": "example", "example": "nope"}, "request", "No example is called 'nope'"),
         ({"kind": "shell"}, "request", "kind must be formula, code or example"),
+        (
+            {"kind": "formula", "formula": "a", "values": "a=1", "lang": "xx"},
+            "request",
+            "lang must be one of en, ne",
+        ),
         (
             {"kind": "code", "code": "x = Value(0.0)\nfor i in range(30): x = x + i\n", "node_limit": 20},
             "limit",
@@ -223,22 +227,33 @@ def test_each_run_is_a_fresh_program_for_the_op_table() -> None:
 def test_a_class_of_its_own_called_value_is_explained() -> None:
     code = "class Value:\n    def __init__(self, data):\n        self.data = data\nL = Value(2.0)\n"
     answer = json.loads(runner.handle(json.dumps({"kind": "code", "code": code})))
-    assert not answer["ok"] and "defines its own Value class" in answer["error"]
+    assert not answer["ok"] and "defines its own `Value` class" in answer["error"]
 
 
-def test_lang_is_passed_to_the_stepper_once_it_takes_one() -> None:
-    answer = json.loads(
-        runner.handle(json.dumps({"kind": "example", "example": "cs231n-circuit", "lang": "ne"}))
+def test_a_request_in_nepali_gets_the_stepper_and_the_messages_in_nepali() -> None:
+    from microgradnet.viz.playground import playground_strings
+
+    ne = playground_strings("ne")
+    answer = runner.run({"kind": "example", "example": "cs231n-circuit", "lang": "ne"})
+    english = runner.run({"kind": "example", "example": "cs231n-circuit"})
+    stepper = HtmlStepper(load_example("cs231n-circuit").root, lang="ne")
+    # exactly the page data of the Nepali stepper, title included (a preset's title is English)
+    assert as_json(answer["data"]) == as_json(stepper.data()) and answer["title"] == stepper.title
+    assert english["data"]["ui"]["lang"] == "en" and english["title"] == load_example("cs231n-circuit").title
+    formula = runner.run(
+        {"kind": "formula", "formula": "e = a*b; L = e + c", "values": "a=2 b=-3 c=10", "lang": "ne"}
     )
-    if "lang" in inspect.signature(HtmlStepper).parameters:
-        assert (
-            answer["ok"]
-            and answer["data"]["ui"]
-            != runner.run({"kind": "example", "example": "cs231n-circuit"})["data"]["ui"]
-        )
-    else:  # until then a link asking for another language says so instead of showing English
-        assert not answer["ok"] and answer["where"] == "request" and "lang='ne'" in answer["error"]
-    assert runner.run({"kind": "example", "example": "cs231n-circuit", "lang": "en"})["ok"]
+    assert formula["title"] == "e = a*b; L = e + c मार्फत ब्याकप्रोपोगेसन"
+    # the playground's own sentences come from the same table, with code kept as code
+    refused = json.loads(runner.handle(json.dumps({"kind": "code", "code": "x = 1\n", "lang": "ne"})))
+    assert refused["error"] == ne["no_value"] and refused["markup"] is True and "`Value`" in refused["error"]
+    big = {"kind": "code", "code": "x = Value(0.0)\nfor i in range(30): x = x + i\n", "node_limit": 20}
+    said = json.loads(runner.handle(json.dumps({**big, "lang": "ne"})))
+    assert said["error"] == ne["too_many_nodes"].format(name="x", count=61, limit=20)
+    # a traceback is Python's own text: plain, not markup
+    crashed = json.loads(runner.handle(json.dumps({"kind": "code", "code": "1/0\n", "lang": "ne"})))
+    assert crashed["markup"] is False and "ZeroDivisionError" in crashed["error"]
+    assert runner._said == [runner.MESSAGES]  # the next request starts in English again
 
 
 def test_malformed_json_gets_an_answer_not_an_exception() -> None:
@@ -300,6 +315,37 @@ def test_stepper_files_are_the_ones_export_html_inlines() -> None:
         text = builder._stepper_asset(name).decode("utf-8")
         assert text.strip() and text.strip() in inlined, name
     assert "MicrogradnetStepper = { api: API, mount: mount" in builder._stepper_asset("stepper.js").decode()
+
+
+def test_every_text_of_the_page_comes_from_the_playgrounds_table() -> None:
+    from microgradnet.viz.playground import PLAYGROUND_STRINGS
+
+    page = (SOURCE / "index.html").read_text(encoding="utf-8")
+    script = (SOURCE / "playground.js").read_text(encoding="utf-8")
+    python = (SOURCE / "playground_runner.py").read_text(encoding="utf-8")
+    in_page = set(re.findall(r"\{\{t:(\w+)\}\}|data-t(?:-aria-label)?=\"(\w+)\"", page))
+    page_keys = {k for pair in in_page for k in pair if k}
+    script_keys = set(re.findall(r"\b(?:T|table)\.(\w+)", script)) | set(
+        re.findall(r"\b(?:say|setStatus|restart)\(\"(\w+)\"", script)
+    )
+    script_keys |= {k for k in re.findall(r'"(\w+)"', script) if k.startswith("error_")}
+    # (one call picks between two: _say("own_value" if ... else "no_value"))
+    runner_keys = set(re.findall(r'_say\(\s*"(\w+)"', python)) | {"no_value"}
+    used = page_keys | script_keys | runner_keys
+    assert used <= set(PLAYGROUND_STRINGS), used - set(PLAYGROUND_STRINGS)
+    assert set(PLAYGROUND_STRINGS) <= used, set(PLAYGROUND_STRINGS) - used  # no text left unused
+    # the page fills its own texts with {name} only (no !r or format specs: those are Python's)
+    for key in page_keys | script_keys:
+        assert not re.search(r"\{\w*[!:]", PLAYGROUND_STRINGS[key]), key
+    # the page itself holds no English sentence: every text is a {{t:...}} of the table
+    visible = re.sub(r"<(script|style|title)[^>]*>.*?</\1>|<[^>]+>|\{\{[^}]*\}\}", " ", page, flags=re.S)
+    assert not re.findall(r"[A-Za-z]{3,}", visible.replace("(a*b + c) * f", "")), visible
+    english = builder.page_html(page, {"CONFIG": "{}", "BUILD": "b", "VERSION": "v"})
+    assert "{{" not in english and "<code>e = a*b; L = e + c</code>" in english
+    assert '<option value="ne" lang="ne">नेपाली</option>' in english
+    assert 'aria-label="Python code (Ctrl+Enter runs it;' in english
+    with pytest.raises(KeyError, match="nope"):
+        builder.page_html("<p>{{t:nope}}</p>", {})
 
 
 def test_find_source_explains_what_is_missing(tmp_path: Path) -> None:
@@ -369,6 +415,13 @@ def test_built_site_is_complete_and_names_nothing_outside_itself(site: Path, tmp
         assert len(data) == entry["bytes"] and builder._sha(data) == entry["sha256"], name
     page = (site / "index.html").read_text()
     assert "Content-Security-Policy" in page and "connect-src 'self'" in page
+    # the Devanagari font is a file of the site (font-src 'self'), not a data: URL
+    assert "font-src 'self';" in page and "data:" not in re.search(r"font-src[^;]*;", page).group(0)
+    fonts = (site / "fonts.css").read_text()
+    assert f"url({builder.FONT_FILE}?v=" in fonts and "base64" not in fonts
+    assert (site / builder.FONT_FILE).read_bytes() == __import__("microgradnet.locales").locales.font_bytes(
+        "ne"
+    )
     for name in ("index.html", "playground.js", "worker.js", "stepper.js"):
         assert not re.search(r"https?://", (site / name).read_text()), name
     assert record["snapshot"]["pyodide"] == record["pyodide"]
@@ -592,4 +645,76 @@ def test_the_benchmarks_network_code_runs_and_steps_in_the_page(browser: Any, ba
     before = int(tab.text("#pg-stepper .mg-k"))
     times = bench.step_times(tab.page, 5)  # the benchmark's own measurement, run once here
     assert int(tab.text("#pg-stepper .mg-k")) == before + 5 and len(times["handled"]) == 5
+    tab.close()
+
+
+# what a page shows: visible text nodes, and the accessible names of the elements it draws (the
+# approach of test_browser_exercises.py; a closed menu's options are not drawn, so the preset
+# sources in the hidden examples menu, which cite English titles, are not counted)
+SHOWN_TEXT = """() => {
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!el || el.closest('script, style, title') || !n.textContent.trim()) continue;
+    if (!el.getClientRects().length || getComputedStyle(el).visibility === 'hidden') continue;
+    out.push(n.textContent);
+  }
+  document.querySelectorAll('[aria-label], [title], [aria-valuetext]').forEach(el => {
+    if (!el.getClientRects().length) return;
+    ['aria-label', 'title', 'aria-valuetext'].forEach(a => {
+      if (el.getAttribute(a)) out.push(el.getAttribute(a));
+    });
+  });
+  out.push(document.title);
+  return out;
+}"""
+# names of programs, keys and ops, and code, which stay as they are in any language
+KEPT = {
+    "microgradnet",
+    "micrograd",
+    "python",
+    "pyodide",
+    "webassembly",
+    "ctrl",
+    "enter",
+    "tab",
+    "esc",
+    "space",
+}
+KEPT |= {"home", "end", "grad"} | set(microgradnet.OPS)
+
+
+def test_a_nepali_link_shows_the_playground_and_its_stepper_in_nepali(browser: Any, base_url: str) -> None:
+    from microgradnet.locales import FONT_FAMILY
+
+    link = "index.html#expr=(a*b%2Bc)*f&a=2&b=-3&c=10&f=-2&step=9&lang=ne"
+    csp: list[str] = []
+    tab = Tab(browser, base_url + link)
+    tab.page.on("console", lambda m: csp.append(m.text) if "Content Security Policy" in m.text else None)
+    tab.wait_runs(1)
+    assert tab.page.get_attribute("html", "lang") == "ne" and tab.text("#pg-stepper .mg-k") == "9"
+    stepper = HtmlStepper(parse_expression("(a*b+c)*f", LECTURE), lang="ne")
+    assert tab.text("#pg-stepper .mg-step-title") == stepper.steps[8]["title"]
+    assert tab.text("h1") == "microgradnet प्लेग्राउन्ड" and tab.text("#pg-step") == "चरणैपिच्छे हेर्नुहोस्"
+    shown = tab.page.evaluate(SHOWN_TEXT)
+    code = {w for t in tab.page.locator("code").all_text_contents() for w in re.findall("[A-Za-z]{3,}", t)}
+    words = {w.lower() for t in shown for w in re.findall("[A-Za-z]{3,}", t)} - {w.lower() for w in code}
+    assert not words - KEPT, words - KEPT
+    assert not any(re.search("[०-९]", t) for t in shown)  # Western digits, as the lesson writes them
+    # the Devanagari font came from the site itself, under the page's CSP (font-src 'self')
+    fonts = tab.page.evaluate(
+        """async (family) => {
+            await document.fonts.ready;
+            return [...document.fonts].filter(f => f.family.replace(/"/g, '') === family).map(f => f.status);
+        }""",
+        FONT_FAMILY,
+    )
+    assert fonts == ["loaded"] and any("NotoSansDevanagari" in u for u in tab.requests) and csp == []
+    # the language menu: back to English at once, the stepper made again at the same step
+    tab.page.select_option("#pg-lang", "en")
+    tab.wait_runs(2)
+    assert tab.text("#pg-step") == "Step through" and tab.text("#pg-stepper .mg-k") == "9"
+    assert tab.text("#pg-stepper .mg-title") == "Backpropagation through L = (a*b+c)*f"
+    assert tab.page.url.endswith("&step=9") and tab.page.get_attribute("html", "lang") == "en"
     tab.close()

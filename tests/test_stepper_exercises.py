@@ -259,7 +259,7 @@ def test_nepali_slides_write_every_text_in_nepali_with_their_font(nepali_slides:
 
 def test_the_slides_font_file_is_the_embedded_font_as_truetype() -> None:
     ttlib = pytest.importorskip("fontTools.ttLib")
-    from microgradnet.viz.frames import _PROBE, _PROBE_EM
+    from microgradnet.viz.rendering import _PROBE, _PROBE_EM
 
     (path,) = font_files("ne")
     font = ttlib.TTFont(path)

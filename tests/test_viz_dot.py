@@ -13,7 +13,15 @@ from microgradnet import Value, topological_order
 from microgradnet.examples import load_example
 from microgradnet.testing.strategies import expressions
 from microgradnet.viz import draw_dot, render, trace_backward
-from microgradnet.viz.dot import PALETTE, RANKDIRS, group_of, path_to_output
+from microgradnet.viz.dot import (
+    PALETTE,
+    RANKDIRS,
+    Group,
+    group_of,
+    node_groups,
+    parameter_group,
+    path_to_output,
+)
 from microgradnet.viz.rendering import dot_to_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -256,6 +264,37 @@ def test_group_of_reads_dotted_parameter_names() -> None:
     assert group_of("w1", "neuron") is None
     with pytest.raises(ValueError, match="neuron"):
         group_of("a.b", "brain")
+
+
+def test_parameter_groups_are_data_built_from_the_parts_of_the_name() -> None:
+    # a row of a PyTorch-style layer: the neuron knows its layer and its row, no name to re-parse
+    assert parameter_group("0.weight[1][2]", "neuron") == Group("0.neuron1", "neuron", "0", 1)
+    assert parameter_group("0.bias[1]", "layer") == Group("0", "layer", "0")
+    # micrograd's modules: the neuron is a module of its own (no row), inside layer "layers.0"
+    neuron = Group("layers.0.neurons.1", "neuron", "layers.0")
+    assert parameter_group("layers.0.neurons.1.w[2]", "neuron") == neuron
+    assert parameter_group("layers.0.neurons.1.b", "layer") == Group("layers.0", "layer", "layers.0")
+    # a module that happens to be called neuron3 is a module, not row 3 of a layer called net
+    assert parameter_group("net.neuron3.w[0]", "neuron") == Group("net.neuron3", "neuron", "net.neuron3")
+    assert parameter_group("w1", "layer") is None
+    for label in ("0.weight[1][2]", "layers.0.neurons.1.w.2", "fc.b", "x"):
+        for level in ("neuron", "layer"):
+            group = parameter_group(label, level)
+            assert group_of(label, level) == (None if group is None else group.key)
+
+
+def test_node_groups_puts_each_neurons_ops_with_its_parameters() -> None:
+    from microgradnet.nn import MLP
+
+    out = MLP(2, [2, 1], seed=0)([0.5, -1.0])
+    trace = trace_backward(out)
+    by_key = node_groups(trace, lambda label: group_of(label, "neuron"))
+    as_data = node_groups(trace, lambda label: parameter_group(label, "neuron"))
+    assert by_key == {node: group.key for node, group in as_data.items()}
+    assert set(by_key.values()) == {"0.neuron0", "0.neuron1", "1.neuron0"}
+    # the output (tanh of the last neuron's sum) belongs to that neuron; the inputs to none
+    assert by_key[trace.root] == "1.neuron0"
+    assert not {n.id for n in trace.nodes if n.role == "input"} & set(by_key)
 
 
 def test_displays_inline_in_jupyter_without_the_dot_program(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -376,3 +376,32 @@ def test_a_wide_dot_is_shown_elided_with_the_whole_line_behind_more() -> None:
     assert all(len(line) <= 100 for line in dot["short"]) and "…" in dot["short"][0]
     assert dot["lines"][0].count(", ") == 31 and dot["short"][2] == dot["lines"][2]
     assert dot["masked"]["short"][:2] == dot["short"][:2] and dot["masked"]["short"][2].endswith("= ?")
+
+
+def test_the_page_says_its_size_first_and_refuses_beyond_its_limit(tmp_path: Path) -> None:
+    from microgradnet import apply
+    from microgradnet.viz.html import check_page_size
+    from microgradnet.viz.limits import MAX_PAGE_NODES, WARN_NODES, GraphTooLargeError, LargeGraphWarning
+
+    a = Value(2.0, label="a")
+    # the network-scale pages (about 3,000 value nodes) stay allowed, with the size said first
+    network = apply("sum", *[a * a for _ in range(2998)])
+    assert WARN_NODES < 3000 <= MAX_PAGE_NODES
+    with pytest.warns(LargeGraphWarning, match=r"3,000 value nodes.*about 5 MB"):
+        assert check_page_size(network) == 3000
+    # beyond the limit: refused before any work, nothing written, the count and the way out named
+    huge = apply("sum", *[a * a for _ in range(MAX_PAGE_NODES)])
+    target = tmp_path / "huge.html"
+    with pytest.raises(GraphTooLargeError, match=rf"{MAX_PAGE_NODES + 2:,} value nodes.*max_nodes=") as err:
+        export_html(huge, target)
+    assert (err.value.nodes, err.value.limit) == (MAX_PAGE_NODES + 2, MAX_PAGE_NODES) and not target.exists()
+    # max_nodes= moves the limit either way; the page itself is the same
+    small = parse_expression("(a*b + c) * f", {"a": 2, "b": -3, "c": 10, "f": -2})
+    with pytest.raises(GraphTooLargeError, match="7 value nodes, more than the limit of 6"):
+        HtmlStepper(small, max_nodes=6)
+    assert HtmlStepper(small, max_nodes=7).html() == HtmlStepper(small, max_nodes=None).html()
+    assert HtmlStepper(small).size == 7 == len(topological_order(small))
+    with pytest.raises(TypeError, match="max_nodes"):
+        HtmlStepper(small, max_nodes="many")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="1 or more"):
+        HtmlStepper(small, max_nodes=0)

@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import html
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -40,6 +42,9 @@ from typing import Any
 
 import microgradnet
 from microgradnet.cli import CliError
+from microgradnet.locales import FONT_FAMILY, LANGUAGES, font_bytes, needs_font
+from microgradnet.viz.html import font_css
+from microgradnet.viz.playground import PLAYGROUND_STRINGS, playground_tables
 
 __all__ = [
     "GENERATOR",
@@ -50,6 +55,7 @@ __all__ = [
     "find_source",
     "inputs_fingerprint",
     "install_npm_packages",
+    "page_html",
     "python_zip",
     "register",
 ]
@@ -209,6 +215,63 @@ def _json_in_html(data: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+#: Where the site keeps the Devanagari font (served from its own origin: ``font-src 'self'``).
+FONT_FILE = "fonts/NotoSansDevanagari-subset.woff2"
+
+
+def _text_html(text: str) -> str:
+    """A text of the playground's table as HTML: escaped, and `code` between backticks as
+    ``<code>`` (playground.js shows the translations the same way)."""
+    parts = text.split("`")
+    return "".join(
+        f"<code>{html.escape(part)}</code>" if k % 2 else html.escape(part) for k, part in enumerate(parts)
+    )
+
+
+def page_html(template: str, values: dict[str, str]) -> str:
+    """``index.html`` from its template: each ``{{t:KEY}}`` becomes the English text of
+    :data:`~microgradnet.viz.playground.PLAYGROUND_STRINGS` (``{{t:KEY}}`` in an attribute: its
+    plain text), ``{{LANGUAGES}}`` the language menu, and ``{{NAME}}`` the given ``values``.
+
+    Raises:
+        KeyError: the template names a text the table lacks.
+    """
+
+    def text(m: re.Match[str]) -> str:
+        key = m.group(1)
+        if key not in PLAYGROUND_STRINGS:
+            raise KeyError(f"index.html names {{{{t:{key}}}}}, which PLAYGROUND_STRINGS lacks")
+        english = PLAYGROUND_STRINGS[key]
+        in_attribute = m.string[: m.start()].rsplit("<", 1)[-1].count('"') % 2 == 1
+        return html.escape(english.replace("`", ""), quote=True) if in_attribute else _text_html(english)
+
+    page = re.sub(r"\{\{t:(\w+)\}\}", text, template)
+    languages = "".join(
+        f'<option value="{code}" lang="{code}">{html.escape(name)}</option>'
+        for code, name in LANGUAGES.items()
+    )
+    for key, value in {"LANGUAGES": languages, **values}.items():
+        page = page.replace("{{" + key + "}}", value)
+    return page
+
+
+def _fonts_css(build_id: str) -> str:
+    """``fonts.css``: for each language written in a script microgradnet ships a font for, the
+    font (loaded from :data:`FONT_FILE`, so the page's CSP needs no ``data:`` fonts), first in the
+    stepper's fonts and in the page's own (the variables of playground.css)."""
+    rules = ["/* the embedded fonts of the languages that need one (written by microgradnet playground) */"]
+    for lang in LANGUAGES:
+        if needs_font(lang):
+            rules.append(font_css(lang, f"{FONT_FILE}?v={build_id}").strip())
+            rules.append(
+                f'html[lang="{lang}"] {{ --pg-font: "{FONT_FAMILY}", var(--pg-base-font); '
+                f'--pg-mono: var(--pg-base-mono), "{FONT_FAMILY}"; }}'
+            )
+    if len(rules) > 1:  # the language menu names each language in its own script, in any language
+        rules.append(f'.pg-lang select {{ font-family: var(--pg-base-font), "{FONT_FAMILY}"; }}')
+    return "\n".join(rules) + "\n"
+
+
 def _notice(locked: dict[str, dict[str, Any]]) -> str:
     lines = [
         "The microgradnet playground bundles these programs, unchanged:",
@@ -317,6 +380,8 @@ def build_site(
         files["stepper.css"] = _stepper_asset("stepper.css")
         for name in SITE_FILES:
             files[name] = (folder / name).read_bytes()
+        if any(needs_font(lang) for lang in LANGUAGES):
+            files[FONT_FILE] = font_bytes(next(lang for lang in LANGUAGES if needs_font(lang)))
         files["NOTICE.txt"] = _notice(locked).encode("utf-8")
         snapshot_report: dict[str, Any] | None = None
         if snapshot:
@@ -329,8 +394,11 @@ def build_site(
         for name in sorted(files):
             build.update(name.encode() + b"\0" + _sha(files[name]).encode())
         build_id = build.hexdigest()[:16]
+        files["fonts.css"] = _fonts_css(build_id).encode("utf-8")
         config = {
             "build": build_id,
+            "languages": LANGUAGES,
+            "strings": playground_tables(),
             "worker": {
                 "pyodide": pyodide_dir,
                 "python": f"python.zip?v={build_id}",
@@ -338,13 +406,10 @@ def build_site(
                 "snapshot": f"python.snapshot.gz?v={build_id}" if snapshot else None,
             },
         }
-        page = (folder / "index.html").read_text(encoding="utf-8")
-        for key, value in (
-            ("{{CONFIG}}", _json_in_html(config)),
-            ("{{BUILD}}", build_id),
-            ("{{VERSION}}", microgradnet.__version__),
-        ):
-            page = page.replace(key, value)
+        page = page_html(
+            (folder / "index.html").read_text(encoding="utf-8"),
+            {"CONFIG": _json_in_html(config), "BUILD": build_id, "VERSION": microgradnet.__version__},
+        )
         files["index.html"] = page.encode("utf-8")
         record = {
             "generator": GENERATOR,

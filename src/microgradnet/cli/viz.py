@@ -20,8 +20,11 @@ written.
 from __future__ import annotations
 
 import argparse
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from microgradnet.cli import CliError, emit, note, output_path, seed_arg, text_arg
 from microgradnet.cli.examples import open_example
@@ -29,7 +32,8 @@ from microgradnet.engine import Value
 from microgradnet.locales import LANGUAGES, devanagari_font_note
 from microgradnet.slips import SLIPS
 from microgradnet.viz.expr import ExpressionError, parse_assignment, parse_expression
-from microgradnet.viz.html import THEMES, HtmlStepper
+from microgradnet.viz.html import THEMES, HtmlStepper, formula_title
+from microgradnet.viz.limits import MAX_NODES, MAX_PAGE_NODES, GraphTooLargeError, LargeGraphWarning
 from microgradnet.viz.pictures import render
 from microgradnet.viz.steps import page_strings
 from microgradnet.viz.trace import trace_backward
@@ -82,13 +86,7 @@ def graph_from_args(args: argparse.Namespace) -> tuple[Value, str | None]:
 
 
 def _title(args: argparse.Namespace, expression: str) -> str:
-    template = page_strings(getattr(args, "lang", "en"))["title"]
-    text = " ".join(expression.split())
-    if "=" in text:  # assignments name the output themselves: the whole program stands for "L = ..."
-        if "{root} = {expr}" in template:
-            return template.replace("{root} = {expr}", text)
-        return template.split("{root}")[0] + text
-    return template.format(root=args.name, expr=text)
+    return formula_title(expression, args.name, getattr(args, "lang", "en"))
 
 
 def _check_output(path: str, suffixes: tuple[str, ...]) -> Path:
@@ -112,24 +110,69 @@ def _print_trace(root: Value, args: argparse.Namespace, page: HtmlStepper | None
         emit(trace.to_json(indent=2) + "\n")
 
 
+_T = TypeVar("_T")
+
+
+@contextmanager
+def _size_said() -> Iterator[None]:
+    """A large graph's warning is printed as a note on standard error when it is raised, which
+    is before the work starts."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", LargeGraphWarning)
+        original = warnings.showwarning
+
+        def show(message: Warning | str, category: type[Warning], *rest: Any, **more: Any) -> None:
+            if issubclass(category, LargeGraphWarning):
+                note(f"microgradnet: note: {message}")
+            else:
+                original(message, category, *rest, **more)
+
+        warnings.showwarning = show
+        yield
+
+
+def _sized(build: Callable[[], _T], what: str) -> _T:
+    """``build()``, saying a large graph's size up front and turning a refusal into a usage
+    error that names ``--max-nodes``."""
+    try:
+        with _size_said():
+            return build()
+    except GraphTooLargeError as exc:
+        raise CliError(
+            f"the graph has {exc.nodes:,} value nodes, more than the {what}'s limit of {exc.limit:,}; "
+            f"a smaller network or fewer samples keep it readable, or pass --max-nodes {exc.nodes} "
+            "(or --max-nodes none) to make it anyway"
+        ) from None
+
+
+def _max_nodes(args: argparse.Namespace, default: int) -> int | None:
+    given = getattr(args, "max_nodes", None)
+    return default if given is None else (None if given == 0 else int(given))
+
+
 def _page(root: Value, title: str | None, args: argparse.Namespace) -> HtmlStepper:
     bug = getattr(args, "bug", None)
     if args.title is not None:
         title = args.title
     elif bug is not None and title is not None:
         title = page_strings(args.lang)["find_title"].format(title=title)
+    limit = _max_nodes(args, MAX_PAGE_NODES)
     try:
-        return HtmlStepper(
-            root,
-            title=title,
-            theme=args.theme,
-            projector=args.projector,
-            quiz=args.quiz,
-            collapse=getattr(args, "collapse", None),
-            lang=args.lang,
-            bug=bug,
-            seed=getattr(args, "seed", None) or 0,
-            fade=getattr(args, "fade", 0),
+        return _sized(
+            lambda: HtmlStepper(
+                root,
+                title=title,
+                theme=args.theme,
+                projector=args.projector,
+                quiz=args.quiz,
+                collapse=getattr(args, "collapse", None),
+                lang=args.lang,
+                bug=bug,
+                seed=getattr(args, "seed", None) or 0,
+                fade=getattr(args, "fade", 0),
+                max_nodes=limit,
+            ),
+            "stepper page",
         )
     except ValueError as exc:  # --collapse without neurons, a slip that cannot apply, --fade too big
         raise CliError(str(exc)) from None
@@ -166,15 +209,30 @@ def _run_graph(args: argparse.Namespace) -> int:
     if suffix == ".html":
         _page(root, title, args).save(target)
     else:
-        if args.lang != "en" and suffix != ".json":
-            note(
-                f"microgradnet: note: --lang {args.lang} applies to --text and .html pages; "
-                f"{suffix} pictures keep English labels"
-            )
-        options: dict[str, Any] = {} if suffix == ".json" else {"rankdir": args.rankdir, "grads": "backward"}
-        render(root, target, **options)
+        options: dict[str, Any] = {}
+        if suffix != ".json":  # the trace's JSON is data, the same in every language
+            limit = _max_nodes(args, MAX_NODES)
+            options = {"rankdir": args.rankdir, "grads": "backward", "lang": args.lang, "max_nodes": limit}
+        _sized(lambda: render(root, target, **options), "picture")
     note(f"wrote {target}")
     return 0
+
+
+def _max_nodes_arg(text: str) -> int:
+    """``--max-nodes``: a number of value nodes (1 or more), or ``none`` (0: no limit)."""
+    if text.strip().lower() == "none":
+        return 0
+    try:
+        value = int(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of value nodes or 'none', got {text!r}"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of value nodes (1 or more) or 'none', got {value}"
+        )
+    return value
 
 
 def _fade_arg(text: str) -> int:
@@ -219,7 +277,7 @@ def _common(p: argparse.ArgumentParser) -> None:
         "--lang",
         choices=tuple(LANGUAGES),
         default="en",
-        help="the language of the page and of the --text trace (en, ne)",
+        help="the language of the page, the picture and the --text trace (en, ne)",
     )
     p.add_argument("--json", action="store_true", help="print the trace as versioned JSON")
     p.add_argument("--title", default=None, type=text_arg, help="the page title (default: the formula)")
@@ -260,6 +318,14 @@ def register(sub: Any) -> None:
         "--seed", type=seed_arg, default=None, help="where the slip goes (and its kind for random); default 0"
     )
     step.add_argument(
+        "--max-nodes",
+        metavar="N",
+        type=_max_nodes_arg,
+        default=None,
+        help=f"the largest graph the page is written for (default {MAX_PAGE_NODES:,} value nodes; "
+        "'none' for no limit). Above 1,000 the size is said first",
+    )
+    step.add_argument(
         "--fade",
         metavar="K",
         type=_fade_arg,
@@ -277,4 +343,12 @@ def register(sub: Any) -> None:
     _common(graph)
     graph.add_argument("-o", "--output", metavar="FILE", help=f"where to write ({' '.join(GRAPH_SUFFIXES)})")
     graph.add_argument("--rankdir", choices=("LR", "TB", "RL", "BT"), default="LR", help="layout direction")
+    graph.add_argument(
+        "--max-nodes",
+        metavar="N",
+        type=_max_nodes_arg,
+        default=None,
+        help=f"the largest graph to draw (default {MAX_NODES:,} value nodes for pictures, "
+        f"{MAX_PAGE_NODES:,} for .html; 'none' for no limit)",
+    )
     graph.set_defaults(func=_run_graph)

@@ -39,6 +39,7 @@ __all__ = [
     "LANGUAGES",
     "check_lang",
     "devanagari_font_note",
+    "font_bytes",
     "font_face_css",
     "font_files",
     "localize",
@@ -108,27 +109,38 @@ def font_files(lang: str = "en") -> list[str]:
     return [str(resources.files("microgradnet.locales") / "fonts" / "NotoSansDevanagari-subset.ttf")]
 
 
+def font_bytes(lang: str = "en") -> bytes:
+    """The WOFF2 font a page in ``lang`` loads (the file :func:`font_face_css` embeds), or
+    ``b""`` when the language needs none. ``ValueError`` for a language that does not ship."""
+    if not _needs_devanagari(lang):
+        return b""
+    fonts = resources.files("microgradnet.locales") / "fonts"
+    return (fonts / "NotoSansDevanagari-subset.woff2").read_bytes()
+
+
 @functools.cache
 def _font_data() -> str:
-    data = (
-        resources.files("microgradnet.locales") / "fonts" / "NotoSansDevanagari-subset.woff2"
-    ).read_bytes()
-    return base64.b64encode(data).decode("ascii")
+    return base64.b64encode(font_bytes("ne")).decode("ascii")
 
 
-def font_face_css(lang: str = "en") -> str:
+def font_face_css(lang: str = "en", url: str | None = None) -> str:
     """An ``@font-face`` rule embedding the Devanagari font for a page in ``lang`` (``""`` when
     the language needs none), so the page renders offline on a machine with no Devanagari font.
 
     The font is Noto Sans Devanagari (SIL Open Font License 1.1), the Devanagari subset that the
     ``@fontsource/noto-sans-devanagari`` package ships (about 50 kB); its ``unicode-range``
-    limits it to Devanagari, so Latin text keeps the page's own font.
+    limits it to Devanagari, so Latin text keeps the page's own font. With ``url`` the rule
+    loads the font from there instead (a site that serves :func:`font_bytes` as a file, so its
+    Content-Security-Policy needs no ``data:`` fonts).
     """
     if not _needs_devanagari(lang):
         return ""
+    source = url if url is not None else f"data:font/woff2;base64,{_font_data()}"
+    if any(c in source for c in "\"'()\\\n"):
+        raise ValueError(f"font_face_css: a font url cannot hold quotes, brackets or backslashes: {url!r}")
     return (
         f'@font-face {{ font-family: "{FONT_FAMILY}"; font-style: normal; font-weight: 400; '
-        f'src: url(data:font/woff2;base64,{_font_data()}) format("woff2"); '
+        f'src: url({source}) format("woff2"); '
         "unicode-range: U+0900-097F, U+1CD0-1CF9, U+200C-200D, U+20A8, U+20B9, U+25CC, U+A830-A839, "
         "U+A8E0-A8FF; }"
     )

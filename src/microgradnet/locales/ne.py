@@ -52,6 +52,9 @@ TABLES: dict[str, dict[str, str]] = {
         "role_parameter": "प्यारामिटर",
         "role_intermediate": "बिचको नोड",
         "role_output": "आउटपुट",
+        "box_size": "प्यारामिटर {parameters}, नोड {nodes}",
+        "box_more": "… अझै {k} वटा",
+        "group_neuron": "तह {layer} · न्युरोन {row}",
         "forward_step": "फर्वार्ड: {name} = {data}",
         "slide_title": "{root} = {expr} मार्फत ब्याकप्रोपोगेसन",
         "slide_counter": "{n} मध्ये चरण {k} · {phase}",
@@ -350,6 +353,85 @@ TABLES: dict[str, dict[str, str]] = {
         "scaled.check": "{grad} को ढाँचा सही छ तर परिमाण गलत: हरेक अङ्क सही अङ्कको {factor} गुणा छ "
         "(कुनै गुणनखण्ड बढी भयो वा छुट्यो, जस्तै वर्गबाट आउने 2 वा ब्याचको आकार {n})।",
         "no_change": "यी मानहरूमा यसका सम्भावित {count} ठाउँमध्ये कुनैले पनि ग्रेडियन्ट बदल्दैन",
+    },
+    # viz.playground.PLAYGROUND_STRINGS: the browser playground around the stepper
+    "playground": {
+        "page_title": "microgradnet प्लेग्राउन्ड: ब्याकप्रोपोगेसन चरणैपिच्छे",
+        "heading": "microgradnet प्लेग्राउन्ड",
+        "tagline": "सूत्र वा micrograd शैलीको Python लेख्नुहोस्, अनि यसको ब्याकवार्ड पास एक-एक किनारा गर्दै हेर्नुहोस्।",
+        "input_section": "के हेर्ने",
+        "tabs": "ग्राफ कसरी दिने",
+        "tab_formula": "सूत्र",
+        "tab_code": "Python कोड",
+        "tab_examples": "उदाहरणहरू",
+        "formula": "सूत्र",
+        "values": "मानहरू",
+        "step_through": "चरणैपिच्छे हेर्नुहोस्",
+        "formula_help": "+ − * / ** र tanh, exp, log, relu, sigmoid, … अपरेसनहरू; चरणहरूलाई नाम दिन "
+        "`e = a*b; L = e + c` लेख्नुहोस्। Enter थिच्नुहोस्।",
+        "editor": "Python कोड (Ctrl+Enter ले चलाउँछ; Tab ले इन्डेन्ट गर्छ, Esc पछि Tab ले बाहिर निस्कन्छ)",
+        "run": "चलाउनुहोस् ▶",
+        "stop": "रोक्नुहोस् ■",
+        "trace_output": "ट्रेस गर्ने आउटपुट",
+        "trace_output_aria": "कुन मान ट्रेस गर्ने",
+        "biggest": "सबैभन्दा ठूलो ग्राफ",
+        "output_option": "{name} ({count} नोड)",
+        "code_help": "`Value`, `Neuron`, `Layer`, `MLP`, `math` र `random` प्रयोग गर्न तयार छन्; "
+        "`from micrograd.engine import Value` पनि चल्छ। Ctrl+Enter ले चलाउँछ।",
+        "code_comment": "micrograd शैलीको Python: ग्राफ बनाउनुहोस्, अनि चलाउनुहोस् (Ctrl+Enter) थिचेर त्यसलाई "
+        "चरणैपिच्छे हेर्नुहोस्।",
+        "console": "छापिएको नतिजा",
+        "example": "हल गरिएको उदाहरण",
+        "open": "खोल्नुहोस्",
+        "no_examples": "(लोड हुँदैछ…)",
+        "link": "यो चरणको लिङ्क",
+        "copy": "लिङ्क कपी गर्नुहोस्",
+        "limit": "समय सीमा",
+        "seconds": "सेकेन्ड",
+        "language": "भाषा",
+        "stepper_section": "स्टेपर",
+        "footer": "सबै कुरा यही पानामा चल्छ: Python (Pyodide, WebAssembly मा कम्पाइल गरिएको) मा microgradnet "
+        "को आफ्नै इन्जिन। तपाईंले टाइप गरेको केही पनि कतै पठाइँदैन।",
+        "licenses": "इजाजतपत्रहरू",
+        "noscript": "प्लेग्राउन्डलाई JavaScript चाहिन्छ (यसले तपाईंको ब्राउजरमा Python चलाउँछ)।",
+        "loading": "तपाईंको ब्राउजरमा Python लोड हुँदैछ…",
+        "ready": "तयार: यही पानामा Python {python} मा microgradnet {version} चलिरहेको छ ({seconds} "
+        "सेकेन्डमा सुरु भयो)।",
+        "restarting": "Python फेरि सुरु हुँदैछ…",
+        "running": "चलिरहेको छ…",
+        "drawing": "{count} नोड ट्रेस गरेर मिलाइँदैछ…",
+        "timeout_code": "रोकियो: तपाईंको कोड {limit} सेकेन्डको समय सीमापछि पनि चलिरहेको थियो। कहिल्यै नसकिने "
+        "लुप छ कि? Python फेरि सुरु गरिएको छ; कोड बदलेर फेरि चलाउनुहोस् थिच्नुहोस्।",
+        "timeout_draw": "रोकियो: तपाईंको कोड सकियो, तर यसको {count} नोडको ग्राफ ट्रेस गरेर कोर्न {limit} "
+        "सेकेन्डको समय सीमाभन्दा बढी लाग्यो। सानो ग्राफ वा लामो समय सीमा प्रयोग गर्नुहोस्।",
+        "crashed": "Python अचानक रोकियो (मेमोरी सकियो?) र फेरि सुरु गरिएको छ: {error}",
+        "stopped": "रोकियो। Python फेरि सुरु गरिएको छ।",
+        "fatal": "यो ब्राउजरमा Python सुरु हुन सकेन: {error}",
+        "code_link": "यो लिङ्कमा Python कोड छ। पहिले पढ्नुहोस्: चलाउनुहोस् थिचेपछि मात्र यो चल्छ।",
+        "error_code": "तपाईंको कोड त्रुटिका कारण रोकियो{line}:",
+        "error_line": " (लाइन {line} मा)",
+        "error_formula": "सूत्र: {error}",
+        "error_values": "मानहरू: {error}",
+        "copied": "लिङ्क कपी भयो।",
+        "copy_failed": "लिङ्क छानेर कपी गर्नुहोस् (Ctrl+C)।",
+        "no_value": "तपाईंको कोड चल्यो, तर ट्रेस गर्ने कुनै `Value` बनेन। एउटा बनाउनुहोस्, जस्तै "
+        "`a = Value(2.0, label='a'); L = a * a`",
+        "own_value": "तपाईंको कोडले आफ्नै `Value` क्लास बनाउँछ, तर प्लेग्राउन्डले microgradnet को `Value` ट्रेस "
+        "गर्छ: त्यो क्लास मेटाउनुहोस् (`Value` प्रयोग गर्न तयार छ, लेक्चरकै `label=`, `data`, `grad` र "
+        "`backward()` सहित) र फेरि चलाउनुहोस्।",
+        "no_output": "तपाईंको कोड चलेपछि {name!r} नामको कुनै `Value` छैन; यीमध्ये एउटा छान्नुहोस्: {names}।",
+        "too_many_nodes": "{name} को ग्राफमा {count} नोड छन्; प्लेग्राउन्डले बढीमा {limit} नोडसम्म चरणैपिच्छे "
+        "देखाउँछ (सानो नेटवर्क, वा लसमा कम नमुनाले ग्राफ पढ्न मिल्ने बनाउँछ)।",
+        "exit": "तपाईंको कोडले `exit()` बोलायो; त्योभन्दा अघिको सबै चल्यो।",
+        "bad_request": "पानाले प्लेग्राउन्डले नबुझ्ने अनुरोध पठायो: {problem}।",
+        "too_long": "कोड {count} अक्षर लामो छ; सीमा {limit} हो।",
+        "values_twice": "{name} दुई पटक दिइयो ({first} र {second})",
+        "bad_theme": "रङ थिम {themes} मध्ये एउटा हुनुपर्छ, {theme!r} आयो।",
+        "unknown_example": "{name!r} नामको कुनै उदाहरण छैन; उदाहरणहरू: {names}।",
+        "example_not_here": "उदाहरण {name!r} लाई {module} चाहिन्छ, जुन प्लेग्राउन्डमा छैन; microgradnet "
+        "इन्स्टल भएको कम्प्युटरमा `microgradnet step --example {name}` ले खोल्नुहोस्।",
+        "not_here": "प्लेग्राउन्डले {name} बिनाको Python चलाउँछ: यहाँ microgradnet को इन्जिन, `nn`, `losses`, "
+        "`optim` र सूत्र पार्सर चल्छन्; यसका डेटा सेट र `compile` लाई `NumPy` चाहिन्छ।",
     },
     # the op table's rule cards (ops.OPS[name].rule), for "which rule gives this edge?"
     "rules": {

@@ -31,16 +31,17 @@ Writing DOT needs no third-party package; the ``graphviz`` package is imported b
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from microgradnet.engine import Value, topological_order
+from microgradnet.locales import FONT_FAMILY, FONT_NAME, check_lang, font_files, needs_font
 from microgradnet.nn import parse_parameter_name
 from microgradnet.ops import OPS
 from microgradnet.viz.limits import MAX_NODES, check_size
-from microgradnet.viz.rendering import dot_to_svg, svg_to_png
-from microgradnet.viz.strings import STRINGS, check_number_format, format_number, printable
+from microgradnet.viz.rendering import dot_to_svg, embed_font, script_runs, svg_to_png
+from microgradnet.viz.strings import check_number_format, format_number, printable, strings
 from microgradnet.viz.trace import Trace, TraceNode, trace_backward
 
 if TYPE_CHECKING:
@@ -53,13 +54,17 @@ __all__ = [
     "RANKDIRS",
     "DotLook",
     "ElementIds",
+    "Group",
     "as_trace",
     "dot_source",
     "draw_dot",
     "escape_label",
     "escape_record",
     "group_of",
+    "node_groups",
+    "parameter_group",
     "path_to_output",
+    "record_label",
     "shown_grads",
 ]
 
@@ -163,6 +168,25 @@ def escape_label(text: str) -> str:
     return text.replace("&", "&amp;").replace("\\", "\\\\").replace('"', '\\"')
 
 
+def record_label(texts: Sequence[str], stacked: bool = False) -> str:
+    """A record label of the fields ``texts`` (each escaped with :func:`escape_record`): ``a | b``,
+    or ``{ a | b }`` with ``stacked`` (fields one above the other in a left-to-right picture).
+
+    A field with a non-ASCII character is written straight after its ``|`` or ``{``: Graphviz 2.43
+    (Debian's and Ubuntu's) drops the space inside such a field after a leading space
+    (``| मान 2`` shows as ``मान2``), while ``|मान 2`` keeps it.
+    """
+    out = "{" if stacked else ""
+    for k, text in enumerate(texts):
+        field = escape_record(text)
+        if k:
+            out += " |"
+        if (k or stacked) and field.isascii():
+            out += " "
+        out += field
+    return out + " }" if stacked else out
+
+
 def as_trace(obj: Value | Trace, parameters: Iterable[Value] | None = None) -> Trace:
     """``obj`` if it is a trace, else ``trace_backward(obj, parameters=parameters)``.
 
@@ -212,15 +236,38 @@ def path_to_output(trace: Trace, node_id: str) -> set[str]:
 # ---- collapsing neurons and layers ----------------------------------------------------------
 
 
-def group_of(label: str, level: str) -> str | None:
-    """The neuron or layer a parameter label belongs to, from the parts of its name
-    (:func:`microgradnet.nn.parse_parameter_name`).
+@dataclass(frozen=True)
+class Group:
+    """A neuron or a layer that parameters belong to, as data (what :func:`parameter_group` gives).
+
+    Attributes:
+        key: the group's name, unique per level: ``"0.neuron1"`` (row 1 of layer ``"0"``),
+            ``"layers.0.neurons.1"`` (a module that is one neuron), ``"0"`` or ``"layers.0"`` (a
+            layer). This is what :func:`group_of` returns and what pictures write in the box.
+        level: ``"neuron"`` or ``"layer"``.
+        layer: the module path of the layer the group is or belongs to (``"0"``,
+            ``"layers.0"``); for a neuron that is its own module without a layer around it, the
+            neuron's own path.
+        row: for a neuron that is one row of a layer's ``weight``/``bias`` (PyTorch's
+            ``"0.weight[1][2]"``), that row (``1``); ``None`` for a layer, and for a neuron that is
+            a module of its own (micrograd's ``"layers.0.neurons.1"``).
+    """
+
+    key: str
+    level: str
+    layer: str
+    row: int | None = None
+
+
+def parameter_group(label: str, level: str) -> Group | None:
+    """The neuron or layer a parameter label belongs to (a :class:`Group`), from the parts of its
+    name (:func:`microgradnet.nn.parse_parameter_name`); ``None`` for a label without a dot.
 
     :mod:`microgradnet.nn` names parameters PyTorch-style: ``"0.weight[1][2]"`` (row 1, column 2)
-    and ``"0.bias[1]"`` belong to neuron ``"0.neuron1"`` of layer ``"0"``. A parameter of a
-    module that is one neuron, ``"layers.0.neurons.1.w[2]"`` (or ``"...w.2"``), belongs to
+    and ``"0.bias[1]"`` belong to neuron ``"0.neuron1"`` (``row=1``) of layer ``"0"``. A parameter
+    of a module that is one neuron, ``"layers.0.neurons.1.w[2]"`` (or ``"...w.2"``), belongs to
     neuron ``"layers.0.neurons.1"`` and to layer ``"layers.0"`` (the neuron's path without its
-    trailing ``<name>.<number>``). A label without a dot belongs to no group (``None``).
+    trailing ``<name>.<number>``).
 
     Raises:
         ValueError: ``level`` is not ``"neuron"`` or ``"layer"``.
@@ -230,21 +277,42 @@ def group_of(label: str, level: str) -> str | None:
     name = parse_parameter_name(label)
     if name is None:
         return None
-    if level == "neuron":
-        return name.neuron_path
     if name.neuron is not None:  # a row of a layer's weight or bias: the module is the layer
-        return name.module
+        if level == "neuron":
+            return Group(name.neuron_path, level, name.module, name.neuron)
+        return Group(name.module, level, name.module)
     parts = name.module.split(".")
     if len(parts) >= 3 and parts[-1].isdigit() and not parts[-2].isdigit():
-        return ".".join(parts[:-2])
-    return name.module
+        layer = ".".join(parts[:-2])  # "layers.0.neurons.1" -> "layers.0"
+    else:
+        layer = name.module
+    return Group(name.module if level == "neuron" else layer, level, layer)
 
 
-def _groups(trace: Trace, key: Callable[[str], str | None]) -> dict[str, str]:
-    """Assign nodes to groups: parameters by their label; an op node joins the single group of its
-    parameter operands, or, having none, the single group shared by all its operands when they
-    are all op nodes (so ``tanh(sum(w*x))`` stays with its neuron and a loss stays outside)."""
-    group: dict[str, str] = {}
+def group_of(label: str, level: str) -> str | None:
+    """The name (:attr:`Group.key`) of the neuron or layer a parameter label belongs to, or
+    ``None``: ``group_of("0.weight[1][2]", "neuron") == "0.neuron1"``. See :func:`parameter_group`.
+
+    Raises:
+        ValueError: ``level`` is not ``"neuron"`` or ``"layer"``.
+    """
+    group = parameter_group(label, level)
+    return None if group is None else group.key
+
+
+_G = TypeVar("_G", bound=Hashable)
+
+
+def node_groups(trace: Trace, key: Callable[[str], _G | None]) -> dict[str, _G]:
+    """Which group each node of ``trace`` belongs to, by node id (nodes of no group left out).
+
+    ``key`` maps a parameter's label to its group (``functools.partial(parameter_group,
+    level="neuron")``, :func:`group_of`, or a function of your own) or ``None``. Parameters go by
+    their label; an op node joins the single group of its parameter operands, or, having none,
+    the single group shared by all its operands when they are all op nodes (so
+    ``tanh(sum(w*x))`` stays with its neuron and a loss stays outside).
+    """
+    group: dict[str, _G] = {}
     for n in trace.nodes:
         if n.is_leaf:
             if n.role == "parameter":
@@ -256,10 +324,10 @@ def _groups(trace: Trace, key: Callable[[str], str | None]) -> dict[str, str]:
         from_params = {group[k.id] for k in kids if k.role == "parameter" and k.id in group}
         if len(from_params) == 1:
             group[n.id] = from_params.pop()
-        elif not from_params and all(not k.is_leaf for k in kids):
-            inherited = {group.get(k.id) for k in kids}
-            if len(inherited) == 1 and None not in inherited:
-                group[n.id] = str(inherited.pop())
+        elif not from_params and all(not k.is_leaf for k in kids) and all(k.id in group for k in kids):
+            inherited = {group[k.id] for k in kids}
+            if len(inherited) == 1:
+                group[n.id] = inherited.pop()
     return group
 
 
@@ -318,7 +386,9 @@ def _write(
     fields: Callable[[TraceNode], Sequence[str]] | None = None,
     name: str = "microgradnet",
     comment: str = "drawn by microgradnet.viz.draw_dot",
+    lang: str = "en",
 ) -> tuple[str, Trace]:
+    words = strings(check_lang(lang))
     if rankdir not in RANKDIRS:
         raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
     check_number_format(fmt, "fmt")
@@ -341,6 +411,8 @@ def _write(
     step_of = {(e.node, e.operand_index): e.step for e in trace.events}
     fast = len(trace.nodes) > FAST_LAYOUT_ABOVE
     deco, cls = look.decorate, look.classes
+    if needs_font(lang):
+        look = _with_script_font(look)
 
     graph_attrs = {"rankdir": rankdir, **look.graph}
     if fast:
@@ -351,13 +423,13 @@ def _write(
     if look.edge:
         lines.append(f"\tedge {_attrs(look.edge)}")
 
-    groups = _groups(trace, key) if key is not None else {}
+    groups = node_groups(trace, key) if key is not None else {}
     names = list(dict.fromkeys(groups[n.id] for n in trace.nodes if n.id in groups))  # first appearance
-    boxes: dict[str, str] = {}  # group name -> its node id when collapsed
-    cluster_lines: dict[str, list[str]] = {}
+    boxes: dict[Hashable, str] = {}  # group -> its node id when collapsed
+    cluster_lines: dict[Hashable, list[str]] = {}
     if collapse is not None:
         boxes = {g: f"group{j}" for j, g in enumerate(names)}
-        lines += _box_lines(trace, groups, boxes, on_path, rankdir, f, grad_of, colors and deco, cls)
+        lines += _box_lines(trace, groups, boxes, on_path, rankdir, f, grad_of, colors and deco, cls, words)
     else:
         cluster_lines = {g: [] for g in names}
 
@@ -388,16 +460,15 @@ def _write(
             continue
         out = cluster_lines[groups[n.id]] if n.id in groups else lines
         indent = "\t\t" if n.id in groups else "\t"
-        texts = list(fields(n)) if fields is not None else _fields(n, f, grad_of, show_grad)
-        record = " | ".join(escape_record(t) for t in texts)
+        texts = list(fields(n)) if fields is not None else _fields(n, f, grad_of, show_grad, words)
         flip = look.stacked == (rankdir in ("TB", "BT"))
         hl = n.id in on_path
-        attrs: dict[str, str] = {"label": "{ " + record + " }" if flip else record}
+        attrs: dict[str, str] = {"label": record_label(texts, flip)}
         attrs.update(look.value)
         if deco:
             if n.role == "parameter":
                 attrs["shape"] = "Mrecord"
-            attrs["tooltip"] = escape_label(f"{n.name}: {STRINGS['role_' + n.role]}")
+            attrs["tooltip"] = escape_label(f"{n.name}: {words['role_' + n.role]}")
             attrs.update(fill(PALETTE[n.role]))
             attrs.update(stroke(hl, "2" if n.role == "output" else "1"))
             if not hl and n.role != "output":
@@ -445,7 +516,8 @@ def _write(
                 edge["class"] = "edge-operand"
             lines.append(f"\t{shown(child)} -> {op_id} {_attrs(edge)}")
     for j, (g, body) in enumerate(cluster_lines.items()):
-        label = {"label": escape_label(g), "id": f"cluster_{j}", "style": "rounded,dashed"}
+        title = escape_label(_group_text(g, words))
+        label = {"label": title, "id": f"cluster_{j}", "style": "rounded,dashed"}
         label.update(color="#666666", fontsize="11")
         lines += [f"\tsubgraph cluster_{j} {{", f"\t\tgraph {_attrs(label)}", *body, "\t}"]
     lines.append("}")
@@ -453,12 +525,46 @@ def _write(
 
 
 def _fields(
-    n: TraceNode, f: Callable[[float], str], grad_of: Mapping[str, float], show_grad: bool
+    n: TraceNode,
+    f: Callable[[float], str],
+    grad_of: Mapping[str, float],
+    show_grad: bool,
+    words: Mapping[str, str],
 ) -> list[str]:
-    texts = [n.name, f"{STRINGS['data']} {f(n.data)}"]
+    texts = [n.name, f"{words['data']} {f(n.data)}"]
     if show_grad:
-        texts.append(f"{STRINGS['grad']} {f(grad_of[n.id])}")
+        texts.append(f"{words['grad']} {f(grad_of[n.id])}")
     return texts
+
+
+def _with_script_font(look: DotLook) -> DotLook:
+    """``look`` with the embedded Devanagari font first in every ``fontname`` (by the name pages
+    embed it under, then by its own name, which a rasteriser loading the file matches)."""
+    first = f"'{FONT_FAMILY}','{FONT_NAME}',"
+
+    def font(attrs: Mapping[str, str]) -> dict[str, str]:
+        return {k: first + v if k == "fontname" else v for k, v in attrs.items()}
+
+    return DotLook(
+        graph=font(look.graph),
+        node=font(look.node),
+        edge=font(look.edge),
+        value=font(look.value),
+        op=font(look.op),
+        stacked=look.stacked,
+        decorate=look.decorate,
+        classes=look.classes,
+    )
+
+
+def _group_text(group: object, words: Mapping[str, str]) -> str:
+    """What a box or frame calls its group: a neuron that is a row of a layer in the picture's
+    language (``"0.neuron1"`` in English), any other group by its name."""
+    if isinstance(group, Group):
+        if group.row is not None:
+            return words["group_neuron"].format(layer=group.layer, row=group.row)
+        return group.key
+    return str(group)
 
 
 def _size_hint(collapse: object) -> str:
@@ -481,6 +587,7 @@ def draw_dot(
     parameters: Iterable[Value] | None = None,
     grads: str = "stored",
     max_nodes: int | None = MAX_NODES,
+    lang: str = "en",
 ) -> graphviz.Digraph:
     """Draw the graph of ``root`` (a ``Value``) or of a recorded :class:`Trace`.
 
@@ -509,6 +616,11 @@ def draw_dot(
         max_nodes: refuse graphs with more value nodes
             (:data:`~microgradnet.viz.limits.MAX_NODES`, 5,000; ``None``: no limit); graphs above
             1,000 nodes warn first (:class:`~microgradnet.viz.limits.LargeGraphWarning`).
+        lang: the language of the words the picture writes (``"en"``, ``"ne"``; from
+            :mod:`microgradnet.locales`): ``data`` and ``grad`` in each box, the role in each
+            tooltip, a collapsed box's counts and a neuron's name. Names, numbers and formulas
+            stay as they are. In Devanagari the picture names the font pages embed first, and
+            its SVG and PNG (``_repr_*_``, :func:`~microgradnet.viz.pictures.render`) carry it.
 
     Returns:
         a ``graphviz.Digraph`` (``.source`` is the DOT text, :func:`dot_source`'s). In Jupyter it
@@ -535,6 +647,7 @@ def draw_dot(
         parameters=parameters,
         grads=grads,
         max_nodes=max_nodes,
+        lang=lang,
     )
     header, _, body = source.partition("{\n")
     dot = _digraph_class()(name="microgradnet", comment="drawn by microgradnet.viz.draw_dot")
@@ -542,36 +655,38 @@ def draw_dot(
     if dot.source != source:  # pragma: no cover - a graphviz package that writes its header differently
         raise RuntimeError(f"graphviz.Digraph writes its header differently: {header!r}")
     dot.trace = trace
+    dot.lang = lang
     return dot
 
 
 def _group_key(
     option: str, value: str | Callable[[str], str | None] | None
-) -> Callable[[str], str | None] | None:
+) -> Callable[[str], Hashable | None] | None:
     if value is None:
         return None
     if callable(value):
         return value
     if value in ("neuron", "layer"):
-        return functools.partial(group_of, level=value)
+        return functools.partial(parameter_group, level=value)
     raise ValueError(f"{option} must be None, 'neuron', 'layer' or a function, got {value!r}")
 
 
 def _box_lines(
     trace: Trace,
-    groups: dict[str, str],
-    boxes: dict[str, str],
+    groups: Mapping[str, Hashable],
+    boxes: Mapping[Hashable, str],
     on_path: set[str],
     rankdir: str,
     f: Callable[[float], str],
     grad_of: Mapping[str, float],
     colors: bool,
     classes: bool,
+    words: Mapping[str, str],
 ) -> list[str]:
     """One record per group: its name, its size, and the data and grad of each output (a member
     used outside the group, or the root); an activation output is named by its op symbol."""
     used_outside = {c for n in trace.nodes for c in n.children if groups.get(c) != groups.get(n.id)}
-    members: dict[str, list[TraceNode]] = {g: [] for g in boxes}
+    members: dict[Hashable, list[TraceNode]] = {g: [] for g in boxes}
     for n in trace.nodes:
         if n.id in groups:
             members[groups[n.id]].append(n)
@@ -580,19 +695,17 @@ def _box_lines(
         inside = members[g]
         n_params = sum(1 for n in inside if n.role == "parameter")
         outputs = [n for n in inside if n.id in used_outside or n.id == trace.root]
-        rows = [escape_record(g), escape_record(f"{n_params} parameters, {len(inside)} nodes")]
+        name = _group_text(g, words)
+        rows = [name, words["box_size"].format(parameters=n_params, nodes=len(inside))]
         for o in outputs[:6]:
             op = OPS.get(o.op)
             act = f"{o.symbol}: " if op is not None and op.kind == "activation" else ""
-            rows.append(
-                escape_record(f"{act}{STRINGS['data']} {f(o.data)}  {STRINGS['grad']} {f(grad_of[o.id])}")
-            )
+            rows.append(f"{act}{words['data']} {f(o.data)}  {words['grad']} {f(grad_of[o.id])}")
         if len(outputs) > 6:
-            rows.append(escape_record(f"… {len(outputs) - 6} more"))
-        label = " | ".join(rows)
+            rows.append(words["box_more"].format(k=len(outputs) - 6))
         hl = any(n.id in on_path for n in inside)
         attrs = {
-            "label": label if rankdir in ("LR", "RL") else "{ " + label + " }",
+            "label": record_label(rows, rankdir not in ("LR", "RL")),
             "shape": "Mrecord",
             "margin": "0.15,0.05",
             "id": box,
@@ -600,7 +713,7 @@ def _box_lines(
             "fillcolor": PALETTE["group"] if colors else "#ffffff",
             "color": PALETTE["highlight"] if hl else PALETTE["line"],
             "penwidth": "3" if hl else "1.5",
-            "tooltip": escape_label(g),
+            "tooltip": escape_label(name),
         }
         if classes:
             attrs["class"] = "group"
@@ -647,12 +760,13 @@ def _digraph_class() -> Any:
         """A ``graphviz.Digraph`` that renders without the Graphviz program when it is absent."""
 
         trace: Trace | None = None
+        lang: str = "en"
 
         def _repr_image_svg_xml(self) -> str:
-            return dot_to_svg(self.source)
+            return embed_font(dot_to_svg(self.source), self.lang)
 
         def _repr_image_png(self) -> bytes:
-            return svg_to_png(self._repr_image_svg_xml())
+            return svg_to_png(script_runs(dot_to_svg(self.source)), font_files=font_files(self.lang))
 
         def _repr_image_jpeg(self) -> bytes:
             raise NotImplementedError("microgradnet pictures display as SVG or PNG")

@@ -43,11 +43,11 @@ from typing import Any
 
 from microgradnet._files import write_atomic
 from microgradnet.engine import Value
-from microgradnet.locales import FONT_FAMILY, FONT_NAME, check_lang, font_face_css, font_files, needs_font
+from microgradnet.locales import check_lang, font_face_css, font_files, needs_font
 from microgradnet.viz.dot import DotLook, as_trace, dot_source, shown_grads
 from microgradnet.viz.limits import MAX_FRAMES, MAX_NODES, GraphTooLargeError, check_size
 from microgradnet.viz.pdf import pngs_to_pdf
-from microgradnet.viz.rendering import dot_to_svg, svg_to_png
+from microgradnet.viz.rendering import dot_to_svg, has_script, svg_to_png, write_script_text
 from microgradnet.viz.steps import page_strings
 from microgradnet.viz.strings import format_number, printable, strings
 from microgradnet.viz.trace import Trace
@@ -354,60 +354,10 @@ def _shapes(group: ET.Element) -> list[ET.Element]:
     return [el for el in group if el.tag in (f"{_S}polygon", f"{_S}path", f"{_S}ellipse")]
 
 
-# Devanagari letters, signs and the danda
-_SCRIPT = "\u0900-\u097f\u1cd0-\u1cff\ua8e0-\ua8ff\u200c\u200d"
-_HAS_SCRIPT = re.compile(f"[{_SCRIPT}]")
-_LETTER = re.compile("[\u0904-\u0939\u0958-\u0961\u0972-\u097f]")  # consonants, vowels
-# a stretch of other text (Latin, digits, math), starting and ending with a visible character
-_OTHER_RUN = re.compile(f"[^\\s{_SCRIPT}](?:[^{_SCRIPT}]*[^\\s{_SCRIPT}])?")
-#: The font family of text with Devanagari on a slide: the font embedded in SVG slides, and the
-#: same font by its own name for the rasteriser (which loads the file).
-_SCRIPT_FAMILY = f"'{FONT_FAMILY}', '{FONT_NAME}'"
-#: An invisible letter a text starts with when it would start with Latin (see :func:`_write`),
-#: and its advance in ems in the shipped font (tests/test_viz_frames.py reads it from the file).
-_PROBE, _PROBE_EM = "\u0915", 0.768
-
-
 def _write(t: ET.Element, text: str, script: bool = False) -> None:
-    """``text`` into the SVG text element ``t``.
-
-    With ``script`` and Devanagari in the text, the element's font becomes the Devanagari font
-    and every stretch of other text (Latin, digits, math) goes into a ``<tspan>`` in the element's
-    own font (the font has Devanagari only, and resvg draws each ``<tspan>`` in its own font).
-    resvg shapes a whole text in the script of its first letter, so a text that would start with
-    Latin (``∂L/∂a ... (अन्तिम)``) would lose its conjuncts and reph: it starts with an invisible
-    Devanagari letter instead, and its ``x`` is moved back by that letter's advance (half of it
-    for centred text; none for right-aligned text, where the letter fills the space on the left).
-    Spaces stay outside the tspans, where resvg keeps them.
-    """
-    text = printable(text)  # a control character in a label would make the SVG unreadable
-    for child in list(t):
-        t.remove(child)
-    if not script or not _HAS_SCRIPT.search(text):
-        t.text = text
-        return
-    own = t.get("font-family") or "sans-serif"
-    t.set("font-family", f"{_SCRIPT_FAMILY}, {own}")
-    t.text, last, at = "", None, 0
-    first = next((c for c in text if not c.isspace()), "")
-    if not _LETTER.match(first):
-        probe = ET.SubElement(t, f"{_S}tspan", {"fill-opacity": "0", "stroke-opacity": "0"})
-        probe.text, probe.tail, last = _PROBE, "", probe
-        advance = _PROBE_EM * float(re.sub(r"[^\d.]", "", t.get("font-size", "16")) or 16)
-        shift = {"end": 0.0, "middle": advance / 2}.get(t.get("text-anchor", "start"), advance)
-        t.set("x", f"{float(t.get('x', '0')) - shift:.2f}")
-    for m in _OTHER_RUN.finditer(text):
-        if last is None:
-            t.text += text[at : m.start()]
-        else:
-            last.tail = (last.tail or "") + text[at : m.start()]
-        last = ET.SubElement(t, f"{_S}tspan", {"font-family": own})
-        last.text = m.group(0)
-        at = m.end()
-    if last is None:
-        t.text += text[at:]
-    else:
-        last.tail = (last.tail or "") + text[at:]
+    """``text`` into the SVG text element ``t``, control characters made visible; with ``script``,
+    Devanagari set for resvg (:func:`~microgradnet.viz.rendering.write_script_text`)."""
+    write_script_text(t, printable(text), script)
 
 
 def _text(parent: ET.Element, x: float, y: float, text: str, script: bool = False, **attrs: str) -> None:
@@ -451,7 +401,7 @@ def frame_svg(
     _paint(groups, trace, frame, style, fmt, words)
     if script:
         for t in base.iter(f"{_S}text"):
-            if t.text and _HAS_SCRIPT.search(t.text):
+            if t.text and has_script(t.text):
                 _write(t, t.text, script)
 
     width, height = SLIDE_SIZE

@@ -38,12 +38,13 @@ from typing import Any
 
 from microgradnet._files import write_atomic
 from microgradnet._version import __version__
-from microgradnet.engine import Value
-from microgradnet.locales import FONT_FAMILY, check_lang, font_face_css
+from microgradnet.engine import Value, topological_order
+from microgradnet.locales import FONT_FAMILY, check_lang, font_face_css, needs_font
 from microgradnet.ops import OPS
 from microgradnet.slips import SLIPS
 from microgradnet.viz._pagedata import read_embedded
 from microgradnet.viz.exercises import find_exercise
+from microgradnet.viz.limits import MAX_PAGE_NODES, SizeText, check_size
 from microgradnet.viz.slips import SlippedTrace, plant_slip
 from microgradnet.viz.steps import (
     LEVELS,
@@ -67,7 +68,9 @@ __all__ = [
     "QUIZ_REL_TOL",
     "THEMES",
     "HtmlStepper",
+    "check_page_size",
     "export_html",
+    "formula_title",
     "read_embedded",
     "stepper_fragment",
     "stepper_html",
@@ -143,11 +146,13 @@ def _css_variable(css: str, name: str) -> str:
     return found.group(1).strip()
 
 
-def _font_css(lang: str) -> str:
-    """For a language written in a script the page embeds a font for (Devanagari): the
-    ``@font-face`` rule and that family put first in the page's fonts (its ``unicode-range``
-    keeps Latin text, numbers and code in the page's own fonts); ``""`` otherwise."""
-    face = font_face_css(lang)
+def font_css(lang: str = "en", url: str | None = None) -> str:
+    """The CSS a stepper in ``lang`` needs beyond ``stepper.css``: for a language written in a
+    script microgradnet ships a font for (Devanagari), the ``@font-face`` rule
+    (:func:`microgradnet.locales.font_face_css`: the font embedded, or loaded from ``url``) and
+    that family put first in the stepper's fonts (its ``unicode-range`` keeps Latin text, numbers
+    and code in the page's own fonts); ``""`` for a language that needs none."""
+    face = font_face_css(lang, url)
     if not face:
         return ""
     css = _asset("stepper.css")
@@ -169,6 +174,38 @@ def _read_trace(root_or_trace: Value | Trace) -> Trace:
         "the stepper takes the output Value or a Trace from trace_backward(), got "
         f"{root_or_trace!r} ({type(root_or_trace).__name__})"
     )
+
+
+#: What the stepper page says when it refuses a large graph or warns about one (``{mb}``: its
+#: weight at about 1.6 kB per value node, measured by benchmarks/stepper_page.py --sizes).
+_PAGE_TEXT = SizeText(
+    "the page would weigh tens of megabytes and take seconds to build and to open",
+    "it takes a few seconds to build and weighs about {mb:.0f} MB",
+    "write it",
+)
+_PAGE_HINT = "a smaller network or fewer samples in the loss keep it readable"
+
+
+def check_page_size(root_or_trace: Value | Trace, max_nodes: int | None = MAX_PAGE_NODES) -> int:
+    """The number of value nodes of the graph a stepper page would show; refuse it above
+    ``max_nodes`` (:data:`~microgradnet.viz.limits.MAX_PAGE_NODES`, 10,000; ``None``: no limit),
+    and warn above :data:`~microgradnet.viz.limits.WARN_NODES` naming the size, before any work.
+
+    Raises:
+        GraphTooLargeError: more value nodes than ``max_nodes`` (a ``ValueError``).
+        TypeError: ``max_nodes`` is not an int or ``None``, or ``root_or_trace`` is neither a
+            ``Value`` nor a ``Trace``.
+        ValueError: ``max_nodes`` is below 1.
+    """
+    if isinstance(root_or_trace, Trace):
+        n = len(root_or_trace.nodes)
+    elif isinstance(root_or_trace, Value):
+        n = len(topological_order(root_or_trace))
+    else:
+        _read_trace(root_or_trace)  # type: ignore[unreachable]  # raises the TypeError
+    text = _PAGE_TEXT._replace(warning=_PAGE_TEXT.warning.format(mb=max(1.0, n * 1.6e-3)))
+    check_size(n, "the stepper page", max_nodes, hint=_PAGE_HINT, text=text)
+    return n
 
 
 def _check_exercises(
@@ -215,6 +252,8 @@ class HtmlStepper:
             non-positive play interval, a ``fade`` outside 0 to the number of edges, or two
             exercises at once (``bug=`` with ``quiz=True`` or ``fade=``; ``fade=`` with
             ``collapse=``).
+        GraphTooLargeError: the graph has more value nodes than ``max_nodes`` (a
+            ``ValueError``; see :func:`check_page_size`).
         microgradnet.slips.SlipError: the slip ``bug`` cannot apply to this graph (a
             ``ValueError``; the message names the kind and says why in one line).
     """
@@ -236,6 +275,7 @@ class HtmlStepper:
         bug: str | None = None,
         seed: int = 0,
         fade: int = 0,
+        max_nodes: int | None = MAX_PAGE_NODES,
     ) -> None:
         if not isinstance(quiz, bool):
             raise TypeError(f"quiz must be True or False, got {quiz!r}")
@@ -256,6 +296,8 @@ class HtmlStepper:
             raise ValueError(f"interval must be a positive number of seconds, got {interval!r}")
         self.lang = check_lang(lang)
         _check_exercises(root_or_trace, quiz=quiz, collapse=collapse, bug=bug, seed=seed, fade=fade)
+        #: the number of value nodes the page shows
+        self.size = check_page_size(root_or_trace, max_nodes)
         #: the planted slip (``bug=``), or ``None``
         self.slipped: SlippedTrace | None = None
         if bug is not None:
@@ -314,7 +356,7 @@ class HtmlStepper:
         ui.update(
             {
                 "lang": self.lang,
-                "font_family": FONT_FAMILY if font_face_css(self.lang) else "",
+                "font_family": FONT_FAMILY if needs_font(self.lang) else "",
                 "find": self.slipped is not None,
                 "fade": self.fade,
                 "data_word": words["data"],
@@ -395,7 +437,7 @@ class HtmlStepper:
         trace = "" if self.fade else _embed(self.trace.to_json(), "mg-trace") + "\n"
         return f"""<div class="{classes}" id="{uid}" lang="{self.lang}" \
 data-standalone="{"true" if standalone else "false"}" tabindex="0" role="region" aria-label="{e(self.title)}">
-<style>{_asset("stepper.css")}{_font_css(self.lang)}</style>
+<style>{_asset("stepper.css")}{font_css(self.lang)}</style>
 <h1 class="mg-title">{e(self.title)}</h1>
 {listing}
 {trace}{_embed(data, "mg-steps")}
@@ -442,6 +484,19 @@ MicrogradnetStepper.boot(document.currentScript);</script>
         return write_atomic(target, self.html())
 
 
+def formula_title(formula: str, root: str = "L", lang: str = "en") -> str:
+    """The title of a page made from a typed formula: "Backpropagation through L = (a*b + c) * f"
+    in ``lang``. A formula of assignments (``"e = a*b; L = e + c"``) names its output itself and
+    stands for the whole ``root = expr`` part. ``ValueError`` for a language that does not ship."""
+    template = page_strings(lang)["title"]
+    text = " ".join(formula.split())
+    if "=" not in text:
+        return template.format(root=root, expr=text)
+    if "{root} = {expr}" in template:
+        return template.replace("{root} = {expr}", text)
+    return template.split("{root}")[0] + text
+
+
 def stepper_html(root_or_trace: Value | Trace, **options: Any) -> str:
     """The stepper page as a string; ``options`` as for :class:`HtmlStepper`."""
     return HtmlStepper(root_or_trace, **options).html()
@@ -470,6 +525,7 @@ def export_html(
     bug: str | None = None,
     seed: int = 0,
     fade: int = 0,
+    max_nodes: int | None = MAX_PAGE_NODES,
 ) -> Path:
     """Write the self-contained stepper page for the backward pass from ``root_or_trace``.
 
@@ -511,6 +567,15 @@ def export_html(
     card behind a button, key R); the summary shows ``?`` for what they would give. The page then
     carries no number those steps would reveal (and no embedded trace), and steps scalars only.
 
+    ``max_nodes`` is the largest graph (in value nodes) the page is written for:
+    :data:`~microgradnet.viz.limits.MAX_PAGE_NODES` (10,000) by default, ``None`` for no limit.
+    The page of a network's graph weighs about 1.6 kB per value node and takes 1 to 2 ms per node
+    to build (:mod:`microgradnet.viz.limits`); above
+    :data:`~microgradnet.viz.limits.WARN_NODES` (1,000) a
+    :class:`~microgradnet.viz.limits.LargeGraphWarning` names the size first, and above
+    ``max_nodes`` a :class:`~microgradnet.viz.limits.GraphTooLargeError` says how large the
+    graph is before any work is done.
+
     Returns the path written.
 
     Raises:
@@ -532,5 +597,6 @@ def export_html(
         bug=bug,
         seed=seed,
         fade=fade,
+        max_nodes=max_nodes,
     )
     return stepper.save(path)

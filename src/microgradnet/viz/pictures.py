@@ -19,9 +19,10 @@ from typing import Any
 
 from microgradnet._files import write_atomic
 from microgradnet.engine import Value
+from microgradnet.locales import font_files
 from microgradnet.viz.dot import as_trace, dot_source
 from microgradnet.viz.html import export_html
-from microgradnet.viz.rendering import dot_positions, dot_to_svg, svg_to_png
+from microgradnet.viz.rendering import dot_positions, dot_to_svg, embed_font, script_runs, svg_to_png
 from microgradnet.viz.trace import Trace
 
 __all__ = ["FORMATS", "layout", "render"]
@@ -44,10 +45,11 @@ def render(
     ``.json`` (the trace's versioned JSON); ``.txt`` (the trace as terminal text); ``.html``
     (the stepper page, :func:`~microgradnet.viz.html.export_html`). ``draw_options`` go to
     :func:`~microgradnet.viz.dot.draw_dot` (``rankdir``, ``fmt``, ``show_local``, ``highlight``,
-    ``colors``, ``collapse``, ``outline``, ``show_grad``, ``grads``, ``max_nodes``) or, for
-    ``.html``, to ``export_html``. Pictures show the gradients the ``Value``\\s hold
-    (``grads="backward"``: what ``backward()`` would give). The file is written atomically;
-    nothing is written on error.
+    ``colors``, ``collapse``, ``outline``, ``show_grad``, ``grads``, ``max_nodes``, ``lang``) or,
+    for ``.html``, to ``export_html``; ``.txt`` takes ``lang`` too. Pictures show the gradients
+    the ``Value``\\s hold (``grads="backward"``: what ``backward()`` would give). A picture in a
+    language written in Devanagari (``lang="ne"``) carries the font: an SVG embeds it, a PNG is
+    drawn with it. The file is written atomically; nothing is written on error.
 
     Returns:
         the path written.
@@ -72,17 +74,20 @@ def render(
         result = export_html(trace, target, **draw_options)
         return Path(result) if result is not None else target
     if suffix in (".json", ".txt"):
+        lang = draw_options.pop("lang", "en") if suffix == ".txt" else "en"
         if draw_options:
             raise ValueError(f"{suffix} output takes no drawing options, got {sorted(draw_options)}")
         trace = as_trace(root, parameters)
-        return write_atomic(target, trace.to_json(indent=2) + "\n" if suffix == ".json" else trace.text())
+        text = trace.to_json(indent=2) + "\n" if suffix == ".json" else trace.text(lang=lang)
+        return write_atomic(target, text)
+    lang = draw_options.get("lang", "en")
     source = dot_source(root, parameters=parameters, **draw_options)
     if suffix in (".dot", ".gv"):
         return write_atomic(target, source)
     svg = dot_to_svg(source)
     if suffix == ".svg":
-        return write_atomic(target, svg)
-    return write_atomic(target, svg_to_png(svg))
+        return write_atomic(target, embed_font(svg, lang))
+    return write_atomic(target, svg_to_png(script_runs(svg), font_files=font_files(lang)))
 
 
 def layout(root: Value | Trace | str, **draw_options: Any) -> dict[str, Any]:

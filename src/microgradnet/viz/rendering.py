@@ -23,9 +23,12 @@ import re
 import shutil
 import subprocess
 import threading
+import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from microgradnet.locales import FONT_FAMILY, FONT_NAME, font_face_css
 
 __all__ = [
     "BACKENDS",
@@ -34,8 +37,12 @@ __all__ = [
     "backend",
     "dot_positions",
     "dot_to_svg",
+    "embed_font",
+    "has_script",
     "run_graphviz",
+    "script_runs",
     "svg_to_png",
+    "write_script_text",
 ]
 
 ENV_VAR = "MICROGRADNET_GRAPHVIZ"
@@ -180,6 +187,23 @@ def dot_to_svg(dot_source: str, engine: str = "dot", *, backend_name: str | None
     return run_graphviz(dot_source, "svg", engine, backend_name=backend_name).decode("utf-8")
 
 
+def embed_font(svg: str, lang: str = "en") -> str:
+    """``svg`` with the ``@font-face`` rule of ``lang``'s script (Devanagari for ``"ne"``:
+    :func:`microgradnet.locales.font_face_css`) as a ``<style>`` first in the picture, so a browser
+    shows its text on a machine with no such font; ``svg`` unchanged for a language that needs none.
+
+    Raises:
+        ValueError: an unknown language, or text that has no ``<svg>`` element.
+    """
+    css = font_face_css(lang)
+    if not css:
+        return svg
+    opening = re.search(r"<svg\b[^>]*>", svg)
+    if opening is None:
+        raise ValueError("embed_font: the text has no <svg> element")
+    return f"{svg[: opening.end()]}\n<style>{css}</style>{svg[opening.end() :]}"
+
+
 def svg_to_png(
     svg: str,
     *,
@@ -220,6 +244,99 @@ def svg_to_png(
         )
     except Exception as exc:  # resvg raises its own error types
         raise ValueError(f"could not rasterise the SVG: {exc}") from exc
+
+
+# ---- Devanagari in SVG text, for resvg ---------------------------------------------------------
+
+SVG_NS = "http://www.w3.org/2000/svg"
+_S = f"{{{SVG_NS}}}"
+ET.register_namespace("", SVG_NS)
+ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+# Devanagari letters, signs and the danda
+_SCRIPT = "\u0900-\u097f\u1cd0-\u1cff\ua8e0-\ua8ff\u200c\u200d"
+_HAS_SCRIPT = re.compile(f"[{_SCRIPT}]")
+_LETTER = re.compile("[\u0904-\u0939\u0958-\u0961\u0972-\u097f]")  # consonants, vowels
+# a stretch of other text (Latin, digits, math), starting and ending with a visible character
+_OTHER_RUN = re.compile(f"[^\\s{_SCRIPT}](?:[^{_SCRIPT}]*[^\\s{_SCRIPT}])?")
+#: The font family of text with Devanagari: the font pages and SVG pictures embed, and the same
+#: font by its own name for the rasteriser (which loads the file).
+_SCRIPT_FAMILY = f"'{FONT_FAMILY}', '{FONT_NAME}'"
+#: An invisible letter a text starts with when it would start with Latin (see
+#: :func:`write_script_text`), and its advance in ems in the shipped font (tests/test_stepper_exercises.py
+#: checks it against the file).
+_PROBE, _PROBE_EM = "\u0915", 0.768
+
+
+def has_script(text: str) -> bool:
+    """Whether ``text`` has a Devanagari character (the script microgradnet ships a font for)."""
+    return _HAS_SCRIPT.search(text) is not None
+
+
+def _own_font(family: str) -> str:
+    """An SVG ``font-family`` list without the Devanagari font's names (which have no Latin)."""
+    names = [f.strip() for f in family.split(",")]
+    rest = [f for f in names if f.strip("'\"") not in (FONT_FAMILY, FONT_NAME)]
+    return ",".join(rest) or "sans-serif"
+
+
+def write_script_text(t: ET.Element, text: str, script: bool = True) -> None:
+    """``text`` into the SVG text element ``t``, set so that resvg draws Devanagari in it right.
+
+    With ``script`` and Devanagari in the text, the element's font becomes the Devanagari font
+    and every stretch of other text (Latin, digits, math) goes into a ``<tspan>`` in the element's
+    own font (the font has Devanagari only, and resvg draws each ``<tspan>`` in its own font).
+    resvg shapes a whole text in the script of its first letter, so a text that would start with
+    Latin (``∂L/∂a ... (अन्तिम)``) would lose its conjuncts and reph: it starts with an invisible
+    Devanagari letter instead, and its ``x`` is moved back by that letter's advance (half of it
+    for centred text; none for right-aligned text, where the letter fills the space on the left).
+    Spaces stay outside the tspans, where resvg keeps them.
+    """
+    for child in list(t):
+        t.remove(child)
+    if not script or not _HAS_SCRIPT.search(text):
+        t.text = text
+        return
+    own = _own_font(t.get("font-family") or "sans-serif")
+    t.set("font-family", f"{_SCRIPT_FAMILY}, {own}")
+    t.text, last, at = "", None, 0
+    first = next((c for c in text if not c.isspace()), "")
+    if not _LETTER.match(first):
+        probe = ET.SubElement(t, f"{_S}tspan", {"fill-opacity": "0", "stroke-opacity": "0"})
+        probe.text, probe.tail, last = _PROBE, "", probe
+        advance = _PROBE_EM * float(re.sub(r"[^\d.]", "", t.get("font-size", "16")) or 16)
+        shift = {"end": 0.0, "middle": advance / 2}.get(t.get("text-anchor", "start"), advance)
+        t.set("x", f"{float(t.get('x', '0')) - shift:.2f}")
+    for m in _OTHER_RUN.finditer(text):
+        if last is None:
+            t.text += text[at : m.start()]
+        else:
+            last.tail = (last.tail or "") + text[at : m.start()]
+        last = ET.SubElement(t, f"{_S}tspan", {"font-family": own})
+        last.text = m.group(0)
+        at = m.end()
+    if last is None:
+        t.text += text[at:]
+    else:
+        last.tail = (last.tail or "") + text[at:]
+
+
+def script_runs(svg: str) -> str:
+    """``svg`` (Graphviz's SVG) with every text that has Devanagari set by
+    :func:`write_script_text`, for rasterising with resvg; ``svg`` unchanged when it has none.
+
+    Raises:
+        ValueError: ``svg`` is not well-formed XML.
+    """
+    if not _HAS_SCRIPT.search(svg):
+        return svg
+    try:
+        root = ET.fromstring(svg.encode("utf-8"))
+    except ET.ParseError as exc:
+        raise ValueError(f"script_runs: not SVG: {exc}") from exc
+    for t in root.iter(f"{_S}text"):
+        if t.text and _HAS_SCRIPT.search(t.text) and not len(t):
+            write_script_text(t, t.text)
+    return ET.tostring(root, encoding="unicode")
 
 
 def dot_positions(source: str) -> dict[str, Any]:

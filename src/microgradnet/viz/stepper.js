@@ -330,6 +330,7 @@
       if (c !== style && scripts.indexOf(c) < 0) { root.removeChild(c); }
     });
     root.classList.add("mg-stepper");
+    if (ui.lang) { root.setAttribute("lang", ui.lang); }  /* its font rules key on it */
     setClass(root, "mg-projector", !!ui.projector);
     setClass(root, "mg-theme-colorblind", ui.theme === "colorblind");
     setClass(root, "mg-theme-cs231n", ui.theme !== "colorblind");
@@ -1677,18 +1678,21 @@
     var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
     new Response(stream).text().then(function (t) { done(JSON.parse(t)); });
   }
+  /* done() once the font the data names (ui.font_family: a page in Devanagari) has loaded, or
+     failed to: the boxes' text is measured when mounting */
+  function whenFont(data, done) {
+    var family = data.ui && data.ui.font_family;
+    if (!family || !document.fonts || !document.fonts.load) { done(); return; }
+    document.fonts.load("14px \"" + family + "\"", "\u0917\u094d\u0930").then(function () { done(); }, function () { done(); });
+  }
   function boot(script) {
     var root = (script && script.closest && script.closest(".mg-stepper")) || null;
     if (!root) { return; }
     var source = root.querySelector(":scope > script.mg-steps");
     readScript(source, function (data) {
-      /* a page in Devanagari embeds its font: load it before measuring the boxes' text */
-      var family = data.ui && data.ui.font_family;
-      if (!family || !document.fonts || !document.fonts.load) { mount(root, data); return; }
-      var go = function () { mount(root, data); };
-      document.fonts.load("14px \"" + family + "\"", "\u0917\u094d\u0930").then(go, go);
+      whenFont(data, function () { mount(root, data); });
     });
   }
 
-  global.MicrogradnetStepper = { api: API, mount: mount, boot: boot, layout: layered, sha256: sha256 };
+  global.MicrogradnetStepper = { api: API, mount: mount, boot: boot, whenFont: whenFont, layout: layered, sha256: sha256 };
 })(window);

@@ -28,7 +28,7 @@ from typing import Any
 
 from microgradnet.locales import localize
 from microgradnet.ops import OPS
-from microgradnet.viz.dot import _groups, group_of
+from microgradnet.viz.dot import Group, node_groups, parameter_group
 from microgradnet.viz.strings import format_number, strings
 from microgradnet.viz.trace import EdgeEvent, Trace, TraceNode
 
@@ -729,18 +729,15 @@ def _central_differences(trace: Trace, leaves: Sequence[str]) -> dict[str, float
 # Neurons and layers
 # --------------------------------------------------------------------------------------------
 
-_TORCH_NEURON = re.compile(r"(?P<layer>.+)\.neuron(?P<row>\d+)")
 
-
-def _group_label(name: str, level: str, t: dict[str, str]) -> str:
-    """``"0"`` -> ``"layer 0"``; ``"0.neuron1"`` -> ``"layer 0 · neuron 1"``; other names as they are
-    (``t``: the page's sentences in the page's language)."""
-    if level == "layer":
-        return t["layer_name"].format(name=name) if name.isdigit() else name
-    m = _TORCH_NEURON.fullmatch(name)
-    if m:
-        return t["neuron_name"].format(layer=m["layer"], row=m["row"])
-    return name
+def _group_label(group: Group, t: dict[str, str]) -> str:
+    """``"0"`` -> ``"layer 0"``; row 1 of layer ``"0"`` -> ``"layer 0 · neuron 1"``; other groups
+    by their name (``t``: the page's sentences in the page's language)."""
+    if group.level == "layer":
+        return t["layer_name"].format(name=group.key) if group.key.isdigit() else group.key
+    if group.row is not None:
+        return t["neuron_name"].format(layer=group.layer, row=group.row)
+    return group.key
 
 
 class _Union:
@@ -847,7 +844,7 @@ class _Level:
 
     def build(self) -> dict[str, Any] | None:
         trace = self.trace
-        group_names = _groups(trace, functools.partial(group_of, level=self.level))
+        group_names = node_groups(trace, functools.partial(parameter_group, level=self.level))
         if not group_names:
             return None
         names = list(dict.fromkeys(group_names[n.id] for n in trace.nodes if n.id in group_names))
@@ -859,7 +856,7 @@ class _Level:
                 params_of[gindex[group_names[n.id]]].add(n.id)
         # applications: op nodes of one group joined by an edge or by a shared outside operand
         union = _Union([n.id for n in ops])
-        first_user: dict[tuple[str, str], str] = {}
+        first_user: dict[tuple[Group, str], str] = {}
         for n in ops:
             g = group_names[n.id]
             for c in n.children:
@@ -901,7 +898,7 @@ class _Level:
             per_group[gi].append(box.index)
             boxes.append(box)
         for gi, name in enumerate(names):
-            label = _group_label(name, self.level, self.t)
+            label = _group_label(name, self.t)
             for k, b in enumerate(per_group[gi]):
                 many = len(per_group[gi]) > 1
                 boxes[b].label = self.t["sample"].format(name=label, k=k + 1) if many else label
@@ -915,7 +912,7 @@ class _Level:
         return {
             "level": self.level,
             "groups": [
-                {"name": name, "label": _group_label(name, self.level, self.t), "boxes": per_group[g]}
+                {"name": name.key, "label": _group_label(name, self.t), "boxes": per_group[g]}
                 for g, name in enumerate(names)
             ],
             "boxes": [
