@@ -11,7 +11,9 @@ Measured side by side on the same graph, one run each (layout dominates and is s
   before);
 * laying it out and writing SVG with Graphviz: the DOT as drawn for large graphs (no operand
   names at the arrow heads, ``mclimit=0.1``, ``nslimit``/``nslimit1=0.05``) against the DOT
-  drawn the way small graphs are drawn.
+  drawn the way small graphs are drawn;
+* one wide node (``sum`` of k products, then of 4k): ``trace_backward`` and the stepper's steps
+  (``build_steps``) should take about 4x as long for 4x the operands (linear), not 16x.
 
 Prints the seconds and the ratios; the system ``dot`` program is used when installed, else the
 in-process WebAssembly Graphviz.
@@ -26,11 +28,12 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from microgradnet import Value
+from microgradnet import Value, apply
 from microgradnet.nn import MLP
 from microgradnet.viz import dot as dot_module
 from microgradnet.viz.dot import dot_source
 from microgradnet.viz.rendering import backend, dot_to_svg
+from microgradnet.viz.steps import build_steps
 from microgradnet.viz.trace import trace_backward
 
 _STATEMENT = re.compile(r"^\t(\w+)(?: -> (\w+))? \[(.*)\]$")
@@ -43,6 +46,14 @@ def graph(samples: int) -> Value:
     xs = [[0.1 * i, -0.2 * i, 0.3] for i in range(samples)]
     loss = sum(((model(x) - 1.0) ** 2 for x in xs), Value(0.0))
     loss.label = "loss"
+    return loss
+
+
+def wide(k: int) -> Value:
+    """One ``sum`` node of ``k`` operands ``x * c_i``: a node of fan-in ``k``, ``x`` of fan-out ``k``."""
+    x = Value(0.5, label="x")
+    loss = apply("sum", *[x * (0.001 * i) for i in range(k)])
+    loss.label = "L"
     return loss
 
 
@@ -93,6 +104,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"layout + SVG, small-graph settings:   {t_plain:8.3f} s  ({len(svg_plain) / 1e6:.1f} MB)")
     print(f"large-graph settings are {t_plain / t_fast:.1f}x faster to lay out; layout is "
           f"{t_fast / (t_fast + t_ours + t_trace):.0%} of the picture's time")  # fmt: skip
+    k = 250 if args.quick else 1000
+    t_small, small = timed(lambda: trace_backward(wide(k)))
+    t_big, big = timed(lambda: trace_backward(wide(4 * k)))
+    s_small, _ = timed(lambda: build_steps(small))
+    s_big, _ = timed(lambda: build_steps(big))
+    print(f"one sum of {k:,} / {4 * k:,} operands: trace_backward {t_small:.3f} / {t_big:.3f} s "
+          f"({t_big / t_small:.1f}x), build_steps {s_small:.3f} / {s_big:.3f} s "
+          f"({s_big / s_small:.1f}x); linear is about 4x, quadratic 16x")  # fmt: skip
     return 0
 
 

@@ -468,13 +468,17 @@ def trace_backward(root: Value, *, parameters: Iterable[Value] | None = None) ->
 
     remaining = list(consumers)
     events: list[EdgeEvent] = []
+    shown = [_display(name) for name in names]  # once per node: a wide node has k edges
+    operand_names_of: dict[int, list[str]] = {}
 
     def record(edge: _Edge) -> None:
         node, op, j = edge.node, edge.op, edge.position
         k, ci = index[node], index[edge.operand]
         n_ops = len(node.children)
         remaining[ci] -= 1
-        operand_names = [_display(names[index[c]]) for c in node.children]
+        operand_names = operand_names_of.get(k)
+        if operand_names is None:
+            operand_names = operand_names_of[k] = [shown[index[c]] for c in node.children]
         events.append(
             EdgeEvent(
                 step=len(events),
@@ -484,7 +488,7 @@ def trace_backward(root: Value, *, parameters: Iterable[Value] | None = None) ->
                 op=op.name,
                 param=op.param_of(j, n_ops),
                 formula=op.grad_formula(j, n_ops),
-                formula_named=op.explain_grad(j, operand_names, _display(names[k]), node._arg),
+                formula_named=op.explain_grad(j, operand_names, shown[k], node._arg),
                 local=float(edge.local),
                 upstream=edge.upstream,
                 contribution=edge.contribution,
