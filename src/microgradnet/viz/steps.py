@@ -771,6 +771,13 @@ class _Box:
     rows: list[tuple[str, str, str | None]] | None  # (dot, add, activation) per neuron, or None
 
 
+def _is_activation(node: TraceNode) -> bool:
+    """Whether ``node`` applies an op of ``kind == "activation"`` (built in or registered) to one
+    operand."""
+    op = OPS.get(node.op)
+    return op is not None and op.kind == "activation" and len(node.children) == 1
+
+
 def _rows_of(trace: Trace, box: _Box, params: set[str]) -> list[tuple[str, str, str | None]] | None:
     """The neurons of a box as ``(dot, add, activation)`` node ids when it is built as
     :class:`microgradnet.nn.Neuron` builds one (``act(dot(x, w) + b)``) and every neuron reads the
@@ -781,7 +788,7 @@ def _rows_of(trace: Trace, box: _Box, params: set[str]) -> list[tuple[str, str, 
     for out in box.outputs:
         node = trace.node(out)
         act: str | None = None
-        if node.op in ("tanh", "relu", "sigmoid") and node.children[0] in members:
+        if _is_activation(node) and node.children[0] in members:
             act, node = node.id, trace.node(node.children[0])
         if node.op != "add" or len(node.children) != 2:
             return None
