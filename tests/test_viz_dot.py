@@ -429,6 +429,25 @@ def test_labels_never_break_graphviz_or_the_svg() -> None:
     ET.fromstring(dot_to_svg(framed, backend_name="wasm"))
 
 
+def test_a_label_with_a_lone_surrogate_is_drawn_escaped(tmp_path: Path) -> None:
+    # audit of issue 10, 3a: render() crashed with UnicodeEncodeError (UTF-8 has no surrogates)
+    from microgradnet.viz import export_html
+
+    x = Value(3.0, label="x\ud800y")
+    out = x * x
+    out.label = "L\udfff"
+    trace = trace_backward(out)
+    assert [n.name for n in trace.nodes] == ["x\\ud800y", "L\\udfff"]  # escaped, like "x\ud800y"
+    assert trace.nodes[-1].grad == 1.0 and trace.nodes[0].grad == 6.0
+    trace.to_json().encode("utf-8")
+    render(out, tmp_path / "s.svg")
+    texts = {t.text for t in ET.parse(tmp_path / "s.svg").getroot().iter(f"{SVG}text")}
+    assert {"x\\ud800y", "L\\udfff"} <= texts
+    export_html(out, tmp_path / "s.html")
+    assert "x\\\\ud800y" in (tmp_path / "s.html").read_text(encoding="utf-8")  # JSON of x\ud800y
+    assert x.label == "x\ud800y"  # the graph is not changed
+
+
 def test_a_label_that_is_not_a_string_is_a_clear_error() -> None:
     x = Value(1.0, label="x")
     y = x * 2

@@ -42,7 +42,7 @@ from microgradnet.ops import OPS
 from microgradnet.viz.limits import MAX_NODES, check_size
 from microgradnet.viz.rendering import dot_to_svg, embed_font, script_runs, svg_to_png
 from microgradnet.viz.strings import check_number_format, format_number, printable, strings
-from microgradnet.viz.trace import Trace, TraceNode, trace_backward
+from microgradnet.viz.trace import Trace, TraceNode, _encodable, trace_backward
 
 if TYPE_CHECKING:
     import graphviz
@@ -218,7 +218,8 @@ def shown_grads(root: Value | Trace, trace: Trace, grads: str = "stored") -> dic
     if grads == "backward" or not isinstance(root, Value):
         return {n.id: n.grad for n in trace.nodes}
     order = topological_order(root)  # trace ids are positions in this order
-    if len(order) != len(trace.nodes) or any(v.label != n.label for v, n in zip(order, trace.nodes)):
+    labels = (_encodable(v.label) for v in order)  # a trace's labels are UTF-8-safe
+    if len(order) != len(trace.nodes) or any(a != n.label for a, n in zip(labels, trace.nodes)):
         raise RuntimeError("the trace's node order no longer matches topological_order(root)")
     return {n.id: v.grad for v, n in zip(order, trace.nodes)}
 

@@ -104,12 +104,17 @@ def format_number(x: float, fmt: str = "{:.4g}") -> str:
 
 
 # C0 controls, DEL and C1 controls: not allowed in XML 1.0 (SVG), a syntax error for Graphviz (NUL)
-_CONTROL = {c: 0x2400 + c for c in range(0x20)} | {0x7F: 0x2421} | {c: 0xFFFD for c in range(0x80, 0xA0)}
+_CONTROL: dict[int, int | str] = (
+    {c: 0x2400 + c for c in range(0x20)} | {0x7F: 0x2421} | {c: 0xFFFD for c in range(0x80, 0xA0)}
+)
+# lone surrogates (a Python str may hold them; UTF-8 cannot): written as their escape, \ud800
+_CONTROL |= {c: f"\\u{c:04x}" for c in range(0xD800, 0xE000)}
 
 
 def printable(text: str) -> str:
     """``text`` with control characters made visible: ``"\\x00"`` becomes ``"␀"``, a tab ``"␉"``,
-    a newline ``"␊"`` (the Unicode control pictures); C1 controls become ``"�"``.
+    a newline ``"␊"`` (the Unicode control pictures); C1 controls become ``"�"``; a lone
+    surrogate, which UTF-8 cannot encode, is written as its escape (``"\\ud800"``).
 
     Labels go into Graphviz, SVG and XML, where control characters are errors or forbidden; a
     label keeps its length and stays distinct from other labels.

@@ -514,7 +514,7 @@ def trace_backward(root: Value, *, parameters: Iterable[Value] | None = None) ->
         nodes.append(
             TraceNode(
                 id=ids[k],
-                label=node.label,
+                label=_encodable(node.label),
                 name=names[k],
                 data=node.data,
                 grad=grads[node],
@@ -530,11 +530,20 @@ def trace_backward(root: Value, *, parameters: Iterable[Value] | None = None) ->
     return Trace(nodes=tuple(nodes), root=ids[index[root]], seed=1.0, events=tuple(events))
 
 
+def _encodable(label: str) -> str:
+    """``label`` with each lone surrogate (which UTF-8 cannot encode) written as its escape."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", label)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _names(order: Sequence[Value]) -> list[str]:
     """Display names, all different: labels, else ``t1, t2, ...`` for op nodes and ``c1, c2, ...``
     for leaves. The output (last in ``order``) keeps its label; any other node whose label is
     taken already (by the output or an earlier node) is called ``label_2``, ``label_3``, ... so
-    the key of a picture never lists two different ``∂L/∂L``.
+    the key of a picture never lists two different ``∂L/∂L``. A lone surrogate in a label is
+    written as its escape (``x\\ud800``): the name must survive UTF-8.
 
     Raises:
         TypeError: a label is not a ``str`` (``v.label = 5``).
@@ -545,22 +554,26 @@ def _names(order: Sequence[Value]) -> list[str]:
                 f"Value.label must be a str, got {node.label!r} ({type(node.label).__name__}) on "
                 f"the node with data {node.data!r} (forward position {k}); set v.label = 'name'"
             )
-    labels = {n.label for n in order if n.label}
+    texts = [_encodable(n.label) for n in order]
+    labels = {text for text in texts if text}
     taken: set[str] = set()
-    if order and order[-1].label:
-        taken.add(order[-1].label)
+    if order and texts[-1]:
+        taken.add(texts[-1])
     counters = {"t": 0, "c": 0}
+    copies: dict[str, int] = {}  # the last copy number tried per label: k copies cost k, not k²
     out = []
     for k, node in enumerate(order):
-        if node.label and (k == len(order) - 1 or node.label not in taken):
-            name = node.label
-        elif node.label:
-            copy = 1
+        label = texts[k]
+        if label and (k == len(order) - 1 or label not in taken):
+            name = label
+        elif label:
+            copy = copies.get(label, 1)
             while True:
                 copy += 1
-                name = f"{node.label}_{copy}"
+                name = f"{label}_{copy}"
                 if name not in taken and name not in labels:
                     break
+            copies[label] = copy
         else:
             prefix = "t" if node._entry is not None else "c"
             while True:
