@@ -62,3 +62,27 @@ def test_a_registered_activation_is_narrated_like_a_built_in_one(softsign: str) 
             for block in backward:
                 assert "table" in block  # the vector form: δ, dW, dx
                 assert ("(1 - h * h)" if act == "tanh" else "(1 + abs(z)) ** 2") in block["lines"][1]
+
+
+def test_the_seed_step_summarises_the_gradients_leaves_already_hold() -> None:
+    # audit of issue 12, G: after an earlier backward() the seed step listed every leaf's held
+    # gradient (1,331 characters on moons-mlp); it now says "30 parameters, 3 shown" like the others
+    from microgradnet.examples import load_example
+
+    loss = load_example("moons-mlp").root
+    loss.backward()
+    trace = trace_backward(loss)
+    held = [n for n in trace.nodes if n.is_leaf and n.grad_start != 0.0]
+    params = [n for n in held if n.role == "parameter"]
+    assert len(params) > 8 and len(held) > len(params)
+    (seed,) = [s for s in build_steps(trace).steps if s["kind"] == "seed"]
+    text = seed["narration"]
+    assert f"{len(params)} parameters, 3 shown: {params[0].name}.grad = " in text
+    assert f"{len(held) - len(params)} inputs, 3 shown: " in text
+    assert params[3].name + ".grad" not in text and len(text) < 600
+    # a few held gradients are still listed one by one
+    x = Value(2.0, label="x")
+    y = x * 3.0
+    y.backward()
+    (seed,) = [s for s in build_steps(trace_backward(y)).steps if s["kind"] == "seed"]
+    assert "x.grad = 3" in seed["narration"] and "shown" not in seed["narration"]

@@ -517,19 +517,28 @@ class _Steps:
         root = self.root
         pending = self.t["pending_mark"]
         updates: list[list[Any]] = []
-        held = []
+        held: dict[bool, list[tuple[str, str]]] = {False: [], True: []}  # by "is a parameter"
         for n in trace.nodes:
             if n.id == trace.root:
                 updates.append(self.set(n.id, None, f(trace.seed), "mg-final"))
             else:
                 start = self.start.get(n.id, 0.0)
                 if start != 0.0:
-                    held.append(f"{n.name}.grad = {f(start)}")
+                    held[n.role == "parameter"].append((f"{n.name}.grad", f(start)))
                 updates.append(self.set(n.id, None, f"{f(start)} {pending}", "mg-pending"))
         seed = f(trace.seed)
+        if len(held[False]) + len(held[True]) > _SUMMARISE_ABOVE:  # "37 parameters, 3 shown: ..."
+            parts = []
+            for items, key in ((held[False], "inputs_list"), (held[True], "parameters_list")):
+                if items:
+                    short = self._leaf_list(items, key)[1]
+                    parts.append(short or ", ".join(f"{name} = {value}" for name, value in items))
+            held_text = "; ".join(parts)
+        else:
+            held_text = ", ".join(f"{name} = {value}" for name, value in held[False] + held[True])
         narration = (
-            self.t["seed_narration_held"].format(root=root.name, seed=seed, held=", ".join(held))
-            if held
+            self.t["seed_narration_held"].format(root=root.name, seed=seed, held=held_text)
+            if held[False] or held[True]
             else self.t["seed_narration"].format(root=root.name, seed=seed)
         )
         return {
