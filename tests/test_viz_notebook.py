@@ -11,7 +11,7 @@ import pytest
 
 from microgradnet import Value, apply
 from microgradnet.viz import trace_backward
-from microgradnet.viz.limits import INLINE_NODES
+from microgradnet.viz.limits import INLINE_NODES, INLINE_PAGE_NODES, MAX_NODES
 from microgradnet.viz.notebook import value_mimebundle
 
 
@@ -51,6 +51,23 @@ def test_a_trace_shows_the_stepper_inline_and_a_short_repr() -> None:
     assert repr(t) == "<Trace of L: 3 nodes, 2 edge events>"
     page = t._repr_html_()
     assert page is not None and page.startswith('<div class="mg-stepper') and "mg-trace" in page
+
+
+def test_a_big_trace_shows_a_summary_that_names_its_real_limit() -> None:
+    # audit of issue 12, bug 2: the message said "more than 150" while the cut-off was 5,000, and a
+    # 2,400-node stepper (1.3 MB) went into the notebook inline
+    assert INLINE_NODES <= INLINE_PAGE_NODES < MAX_NODES
+    a = Value(2.0, label="a")
+    small = trace_backward(apply("sum", *[a * a for _ in range(INLINE_PAGE_NODES - 2)]))
+    big = trace_backward(apply("sum", *[a * a for _ in range(INLINE_PAGE_NODES - 1)]))
+    assert len(small.nodes) == INLINE_PAGE_NODES and len(big.nodes) == INLINE_PAGE_NODES + 1
+    page = small._repr_html_()
+    assert page is not None and page.startswith('<div class="mg-stepper')
+    text = big._repr_html_()
+    assert text is not None and text.startswith("<p>&lt;Trace of t")
+    assert f"{INLINE_PAGE_NODES + 1:,} value nodes" in text
+    assert f"more than {INLINE_PAGE_NODES:,})" in text and "export_html(trace, &#x27;steps.html&#x27;)" in text
+    assert len(text) < 300
 
 
 def test_the_engine_imports_no_drawing_code_until_a_value_is_displayed() -> None:

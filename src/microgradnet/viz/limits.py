@@ -22,6 +22,7 @@ name                       value   what happens above it
 :data:`WARN_NODES`          1,000   a :class:`LargeGraphWarning` naming the size first (pictures
                                     and the stepper page)
 :data:`INLINE_NODES`          150   a notebook shows a ``Value``'s size instead of its picture
+:data:`INLINE_PAGE_NODES`     500   a notebook shows a ``Trace``'s size instead of the stepper
 :data:`MAX_FRAMES`          2,000   ``export_frames`` refuses (one slide per edge adds up)
 =========================  ======  =============================================================
 
@@ -35,6 +36,7 @@ from typing import NamedTuple
 
 __all__ = [
     "INLINE_NODES",
+    "INLINE_PAGE_NODES",
     "MAX_FRAMES",
     "MAX_NODES",
     "MAX_PAGE_NODES",
@@ -59,6 +61,10 @@ MAX_PAGE_NODES = 10_000
 WARN_NODES = 1000
 #: A notebook shows a ``Value``'s graph inline up to this many value nodes, a summary beyond.
 INLINE_NODES = 150
+#: A notebook shows a ``Trace`` as the stepper inline up to this many value nodes, a summary
+#: pointing at ``export_html`` beyond: the page is kept in the notebook file (0.85 MB at 500
+#: nodes, about 1 MB at 2,400), and a bigger graph is stepped through better on its own page.
+INLINE_PAGE_NODES = 500
 #: The most slides ``export_frames`` writes (one per forward node and per backward edge).
 MAX_FRAMES = 2000
 

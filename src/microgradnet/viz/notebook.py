@@ -8,8 +8,9 @@ same with :func:`trace_html`, registered when this module is imported. So in a n
     L                      # the graph as SVG (text/plain stays Value(data=..., grad=...))
     trace_backward(L)      # the stepper, inline
 
-A graph larger than :data:`~microgradnet.viz.limits.INLINE_NODES` value nodes shows a one-line
-summary instead of a huge picture; a graph's picture shows the gradients its Values hold, as
+A graph larger than :data:`~microgradnet.viz.limits.INLINE_NODES` value nodes (a trace larger than
+:data:`~microgradnet.viz.limits.INLINE_PAGE_NODES`) shows a one-line summary instead of a huge
+picture (page); a graph's picture shows the gradients its Values hold, as
 :func:`~microgradnet.viz.dot.draw_dot` does.
 """
 
@@ -24,7 +25,7 @@ from microgradnet.engine import Value, topological_order
 from microgradnet.viz import trace as _trace_module
 from microgradnet.viz.dot import dot_source
 from microgradnet.viz.html import HtmlStepper
-from microgradnet.viz.limits import INLINE_NODES, MAX_NODES
+from microgradnet.viz.limits import INLINE_NODES, INLINE_PAGE_NODES
 from microgradnet.viz.rendering import GraphvizError, dot_to_svg
 from microgradnet.viz.trace import Trace
 
@@ -32,7 +33,13 @@ __all__ = ["summary", "trace_html", "value_mimebundle"]
 
 
 def summary(n_nodes: int, what: str = "graph") -> str:
-    """The sentence shown instead of a picture too big to show inline."""
+    """The sentence shown instead of a picture (``what="graph"``) or a stepper (``"trace"``) too
+    big to show inline: its size, the limit it is over, and the way out."""
+    if what == "trace":
+        return (
+            f"a trace of {n_nodes:,} value nodes, too many to step through inline (more than "
+            f"{INLINE_PAGE_NODES:,}): write the stepper page with export_html(trace, 'steps.html')"
+        )
     return (
         f"a {what} of {n_nodes:,} value nodes, too many to show inline (more than {INLINE_NODES:,}): "
         "draw it with draw_dot(v, collapse='neuron') or render(v, 'graph.svg')"
@@ -67,8 +74,9 @@ def value_mimebundle(
 def trace_html(trace: Trace) -> str:
     """What a notebook shows for a :class:`Trace`: the stepper
     (:meth:`HtmlStepper._repr_html_ <microgradnet.viz.html.HtmlStepper._repr_html_>`), or a
-    summary for a trace of more than :data:`~microgradnet.viz.limits.MAX_NODES` nodes."""
-    if len(trace.nodes) > MAX_NODES:
+    summary for a trace of more than :data:`~microgradnet.viz.limits.INLINE_PAGE_NODES` nodes
+    (the page would weigh megabytes in the notebook; ``export_html`` writes it to a file)."""
+    if len(trace.nodes) > INLINE_PAGE_NODES:
         return f"<p>{html.escape(repr(trace))}: {html.escape(summary(len(trace.nodes), 'trace'))}</p>"
     return HtmlStepper(trace)._repr_html_()
 
