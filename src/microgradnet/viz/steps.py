@@ -20,6 +20,7 @@ levels follow, numbered on from the number of nodes.
 from __future__ import annotations
 
 import functools
+import heapq
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -143,6 +144,8 @@ PAGE_STRINGS: dict[str, str] = {
     "h = {act}(z), from its input x (one step for {k} scalar operations).",
     "block_forward_narration_linear": "{box} computes z = W·x + b from its input x at once (one step "
     "for {k} scalar operations); it has no activation.",
+    "block_forward_narration_generic": "{box} computes its {n} output(s) from its inputs at once "
+    "(one step for {k} scalar operations).",
     "block_backward_narration": "{box} sends gradient back through all its {edges} edges at once, "
     "as the lesson's Linear.backward does: each weight receives its row's δ times its column's input "
     "(dW = δ·xᵀ), each bias δ, each input Wᵀ·δ (a sum over the {rows} rows). W.grad and b.grad add "
@@ -160,6 +163,8 @@ PAGE_STRINGS: dict[str, str] = {
     "vector_dx": "dx = Wᵀ · δ = {values}",
     "vector_dw_neuron": "dw = δ · x",
     "vector_dx_neuron": "dx = δ · w = {values}",
+    "vector_w": "W = {values}",
+    "vector_w_neuron": "w = {values}",
     "block_backward_narration_neuron": "{box} sends gradient back through all its {edges} edges at once: "
     "each weight receives δ times its input (dw = δ·x), the bias δ, each input δ times its weight "
     "(dx = δ·w). w.grad and b.grad add this share to what they hold. Click a number to see the edge "
@@ -394,9 +399,8 @@ class _Steps:
         for n in trace.nodes:
             initial.append(self.set(n.id, unknown, unknown, "mg-future mg-nograd")[1:])
         steps: list[dict[str, Any]] = [self._inputs()]
-        for n in trace.nodes:
-            if not n.is_leaf:
-                steps.append(self._forward(n))
+        for n in _forward_order(trace):
+            steps.append(self._forward(n))
         backward_start = len(steps)
         steps.append(self._seed())
         step_of_event = []
@@ -777,7 +781,25 @@ class _Box:
     members: list[str]  # op nodes, forward order
     outputs: list[str]  # members used outside the box (or the root)
     inputs: list[str]  # operands from outside that are not parameters of the group
-    rows: list[tuple[str, str, str | None]] | None  # (dot, add, activation) per neuron, or None
+    rows: list[_Row] | None  # one per neuron when the box is a layer of neurons, else None
+
+
+@dataclass(frozen=True)
+class _Row:
+    """Where one neuron ``h = act(W·x + b)`` of a box sits in the trace.
+
+    ``z`` is the node holding ``W·x + b`` (its data is z); ``delta`` the node whose gradient is
+    δ = ∂L/∂z; ``act`` the activation node or ``None``; ``w[j]``, ``x[j]`` and ``b`` the edges
+    ``(node id, operand index)`` through which weight j, input j and the bias receive gradient;
+    ``size`` the number of op nodes of the neuron."""
+
+    z: str
+    delta: str
+    act: str | None
+    w: tuple[tuple[str, int], ...]
+    x: tuple[tuple[str, int], ...]
+    b: tuple[str, int]
+    size: int
 
 
 def _is_activation(node: TraceNode) -> bool:
@@ -787,35 +809,81 @@ def _is_activation(node: TraceNode) -> bool:
     return op is not None and op.kind == "activation" and len(node.children) == 1
 
 
-def _rows_of(trace: Trace, box: _Box, params: set[str]) -> list[tuple[str, str, str | None]] | None:
-    """The neurons of a box as ``(dot, add, activation)`` node ids when it is built as
-    :class:`microgradnet.nn.Neuron` builds one (``act(dot(x, w) + b)``) and every neuron reads the
-    same inputs; ``None`` otherwise."""
+def _rows_of(trace: Trace, box: _Box, params: set[str]) -> list[_Row] | None:
+    """The neurons of a box when each is built as :class:`microgradnet.nn.Neuron` builds one,
+    ``act(dot(x, w) + b)``, or as the lecture's (micrograd's) neuron does, ``act(b + w0*x0 + w1*x1
+    + ...)`` (:mod:`microgradnet.lecture`), with every neuron reading the box's inputs in the same
+    order; ``None`` otherwise."""
     members = set(box.members)
-    rows: list[tuple[str, str, str | None]] = []
-    xs: tuple[str, ...] | None = None
+    rows: list[_Row] = []
     for out in box.outputs:
         node = trace.node(out)
         act: str | None = None
         if _is_activation(node) and node.children[0] in members:
             act, node = node.id, trace.node(node.children[0])
-        if node.op != "add" or len(node.children) != 2:
+        row = _dot_row(trace, node, act, members, params) or _sum_row(trace, node, act, members, params)
+        if row is None or tuple(trace.node(n).children[k] for n, k in row.x) != tuple(box.inputs):
             return None
-        dot, bias = (trace.node(c) for c in node.children)
-        if dot.op != "dot" or dot.id not in members or bias.id not in params:
-            return None
-        half = len(dot.children) // 2
-        x, w = dot.children[:half], dot.children[half:]
-        if any(c not in params for c in w) or any(c in params or c in members for c in x):
-            return None
-        if xs is None:
-            xs = tuple(x)
-        elif tuple(x) != xs:
-            return None
-        rows.append((dot.id, node.id, act))
-    if len(rows) * (3 if rows and rows[0][2] else 2) != len(box.members):
+        rows.append(row)
+    if sum(r.size + (r.act is not None) for r in rows) != len(box.members):
         return None
     return rows or None
+
+
+def _dot_row(trace: Trace, z: TraceNode, act: str | None, members: set[str], params: set[str]) -> _Row | None:
+    """``z = dot(x, w) + b`` (:class:`microgradnet.nn.Neuron`) as a :class:`_Row`, else ``None``."""
+    if z.op != "add" or len(z.children) != 2:
+        return None
+    dot, bias = (trace.node(c) for c in z.children)
+    if dot.op != "dot" or dot.id not in members or bias.id not in params:
+        return None
+    half = len(dot.children) // 2
+    x, w = dot.children[:half], dot.children[half:]
+    if any(c not in params for c in w) or any(c in params or c in members for c in x):
+        return None
+    return _Row(
+        z=z.id,
+        delta=dot.id,
+        act=act,
+        w=tuple((dot.id, half + j) for j in range(half)),
+        x=tuple((dot.id, j) for j in range(half)),
+        b=(z.id, 1),
+        size=2,
+    )
+
+
+def _sum_row(trace: Trace, z: TraceNode, act: str | None, members: set[str], params: set[str]) -> _Row | None:
+    """``z = b + w0*x0 + w1*x1 + ...`` written with binary ``+`` in any grouping (the lecture's
+    ``sum(..., b)``) as a :class:`_Row`, else ``None``: one bias, and one ``w * x`` (or ``x * w``)
+    per input."""
+    if z.op != "add" or z.id not in members or len(z.children) != 2:
+        return None
+    w: list[tuple[str, int]] = []
+    x: list[tuple[str, int]] = []
+    b: list[tuple[str, int]] = []
+    size = 1
+    stack = [(z.id, k, c) for k, c in reversed(list(enumerate(z.children)))]
+    while stack:  # the tree of additions, left to right
+        parent, k, c = stack.pop()
+        child = trace.node(c)
+        if child.op == "add" and c in members and len(child.children) == 2:
+            size += 1
+            stack.extend((c, kk, cc) for kk, cc in reversed(list(enumerate(child.children))))
+        elif c in params:
+            b.append((parent, k))
+        elif child.op == "mul" and c in members and len(child.children) == 2:
+            is_w = [cc in params for cc in child.children]
+            if is_w.count(True) != 1 or any(cc in members for cc in child.children):
+                return None
+            iw = is_w.index(True)
+            w.append((c, iw))
+            x.append((c, 1 - iw))
+            size += 1
+        else:
+            return None
+    if len(b) != 1 or not w:
+        return None
+    return _Row(z=z.id, delta=z.id, act=act, w=tuple(w), x=tuple(x), b=b[0], size=size)
 
 
 def build_levels(
@@ -840,6 +908,89 @@ def build_levels(
     return levels
 
 
+def _applications(
+    trace: Trace, level: str
+) -> tuple[dict[str, Group], list[Group], list[set[str]], list[list[str]]] | None:
+    """The groups of ``trace`` at ``level`` (``"neuron"`` or ``"layer"``) and their applications:
+    ``(group of each node, groups in order, parameters of each group, op nodes of each application
+    in forward order)``, applications ordered by their first node; ``None`` without groups."""
+    group_names = node_groups(trace, functools.partial(parameter_group, level=level))
+    if not group_names:
+        return None
+    names = list(dict.fromkeys(group_names[n.id] for n in trace.nodes if n.id in group_names))
+    gindex = {g: k for k, g in enumerate(names)}
+    params_of: list[set[str]] = [set() for _ in names]
+    ops = [n for n in trace.nodes if n.id in group_names and not n.is_leaf]
+    for n in trace.nodes:
+        if n.id in group_names and n.is_leaf:
+            params_of[gindex[group_names[n.id]]].add(n.id)
+    # applications: op nodes of one group joined by an edge or by a shared outside operand
+    union = _Union([n.id for n in ops])
+    first_user: dict[tuple[Group, str], str] = {}
+    for n in ops:
+        g = group_names[n.id]
+        for c in n.children:
+            if group_names.get(c) == g and c in union.parent:
+                union.join(n.id, c)
+            elif c not in params_of[gindex[g]]:
+                key = (g, c)
+                if key in first_user:
+                    union.join(n.id, first_user[key])
+                else:
+                    first_user[key] = n.id
+    members: dict[str, list[str]] = {}
+    for n in ops:
+        members.setdefault(union.find(n.id), []).append(n.id)
+    applications = sorted(members.values(), key=lambda ms: _index(ms[0]))
+    return group_names, names, params_of, applications
+
+
+def _forward_order(trace: Trace) -> list[TraceNode]:
+    """The op nodes in the order the forward steps compute them: the trace's (forward) order,
+    except that each application of a layer is computed in one run when the graph allows it.
+
+    A network built the lecture's way (``sum(w*x, b)`` then ``tanh``) interleaves its layers in
+    ``topological_order``: the next layer's running sum starts before the previous layer's last
+    neuron. Here every layer application counts as one unit, the units are ordered by their first
+    node (Kahn's algorithm, earliest first), and each unit's nodes keep the trace's order; a graph
+    whose layers are already in one run (:mod:`microgradnet.nn`'s) keeps its order exactly."""
+    ops = [n for n in trace.nodes if not n.is_leaf]
+    found = _applications(trace, "layer")
+    if found is None:
+        return ops
+    unit_of: dict[str, int] = {}
+    units: list[list[TraceNode]] = []
+    for ms in found[3]:
+        for m in ms:
+            unit_of[m] = len(units)
+        units.append([trace.node(m) for m in ms])
+    for n in ops:
+        if n.id not in unit_of:
+            unit_of[n.id] = len(units)
+            units.append([n])
+    users: list[set[int]] = [set() for _ in units]
+    waiting = [0] * len(units)
+    for n in ops:
+        u = unit_of[n.id]
+        for c in n.children:
+            cu = unit_of.get(c)
+            if cu is not None and cu != u and u not in users[cu]:
+                users[cu].add(u)
+                waiting[u] += 1
+    first = [_index(unit[0].id) for unit in units]
+    ready = [(first[u], u) for u in range(len(units)) if waiting[u] == 0]
+    heapq.heapify(ready)
+    out: list[TraceNode] = []
+    while ready:
+        _, u = heapq.heappop(ready)
+        out.extend(units[u])
+        for v in users[u]:
+            waiting[v] -= 1
+            if waiting[v] == 0:
+                heapq.heappush(ready, (first[v], v))
+    return out if len(out) == len(ops) else ops  # a cycle between applications: keep the trace's
+
+
 class _Level:
     def __init__(
         self, trace: Trace, model: StepModel, fmt: str, level: str, first_item: int, lang: str = "en"
@@ -858,35 +1009,22 @@ class _Level:
             shown.append(f"… {len(values)}")
         return "[" + ", ".join(shown) + "]" if len(values) != 1 else shown[0]
 
+    def matrix(self, rows: Sequence[Sequence[float]], show_rows: int, show_cols: int) -> str:
+        """``[[1, 2, … 8], [3, 4, … 8], … 16×8]``: the first rows and columns of a matrix."""
+        shown = []
+        for row in rows[:show_rows]:
+            cells = [self.f(v) for v in row[:show_cols]] + ([f"… {len(row)}"] if len(row) > show_cols else [])
+            shown.append("[" + ", ".join(cells) + "]")
+        more = [f"… {len(rows)}×{len(rows[0])}"] if len(rows) > show_rows else []
+        return "[" + ", ".join(shown + more) + "]"
+
     def build(self) -> dict[str, Any] | None:
         trace = self.trace
-        group_names = node_groups(trace, functools.partial(parameter_group, level=self.level))
-        if not group_names:
+        found = _applications(trace, self.level)
+        if found is None:
             return None
-        names = list(dict.fromkeys(group_names[n.id] for n in trace.nodes if n.id in group_names))
+        group_names, names, params_of, applications = found
         gindex = {g: k for k, g in enumerate(names)}
-        params_of: list[set[str]] = [set() for _ in names]
-        ops = [n for n in trace.nodes if n.id in group_names and not n.is_leaf]
-        for n in trace.nodes:
-            if n.id in group_names and n.is_leaf:
-                params_of[gindex[group_names[n.id]]].add(n.id)
-        # applications: op nodes of one group joined by an edge or by a shared outside operand
-        union = _Union([n.id for n in ops])
-        first_user: dict[tuple[Group, str], str] = {}
-        for n in ops:
-            g = group_names[n.id]
-            for c in n.children:
-                if group_names.get(c) == g and c in union.parent:
-                    union.join(n.id, c)
-                elif c not in params_of[gindex[g]]:
-                    key = (g, c)
-                    if key in first_user:
-                        union.join(n.id, first_user[key])
-                    else:
-                        first_user[key] = n.id
-        members: dict[str, list[str]] = {}
-        for n in ops:
-            members.setdefault(union.find(n.id), []).append(n.id)
         consumers: dict[str, list[str]] = {}
         for n in trace.nodes:
             for c in n.children:
@@ -894,8 +1032,7 @@ class _Level:
         boxes: list[_Box] = []
         box_of: dict[str, int] = {}
         per_group: list[list[int]] = [[] for _ in names]
-        for rep in sorted(members, key=lambda r: _index(members[r][0])):
-            ms = members[rep]
+        for ms in applications:
             gi = gindex[group_names[ms[0]]]
             inside = set(ms)
             outputs = [m for m in ms if m == trace.root or any(u not in inside for u in consumers.get(m, []))]
@@ -1043,9 +1180,9 @@ class _Level:
 
     def _act_name(self, box: _Box) -> str | None:
         rows = box.rows
-        if not rows or rows[0][2] is None:
+        if not rows or rows[0].act is None:
             return None
-        node = self.trace.node(rows[0][2])
+        node = self.trace.node(rows[0].act)
         return node.symbol if node.op != "relu" else "relu"
 
     def _forward_block(self, b: int, first: int, last: int) -> dict[str, Any]:
@@ -1055,11 +1192,11 @@ class _Level:
         values = self.vector
         if box.rows is not None:
             xs = [trace.node(c).data for c in box.inputs]
-            zs = [trace.node(r[1]).data for r in box.rows]
+            zs = [trace.node(r.z).data for r in box.rows]
             lines = [self.t["vector_input"].format(values=values(xs)), ""]
             lines[1] = self.t["vector_z"].format(values=values(zs))
             if act is not None:
-                hs = [trace.node(str(r[2])).data for r in box.rows]
+                hs = [trace.node(str(r.act)).data for r in box.rows]
                 lines.append(self.t["vector_h"].format(act=act, values=values(hs)))
                 narration = self.t["block_forward_narration"].format(
                     box=box.label, n=len(box.rows), act=act, k=last - first + 1
@@ -1070,7 +1207,9 @@ class _Level:
         else:
             outs = [trace.node(o).data for o in box.outputs]
             lines = [f"{box.label} = {values(outs)}", "", ""]
-            narration = self.t["block_forward_narration_linear"].format(box=box.label, k=last - first + 1)
+            narration = self.t["block_forward_narration_generic"].format(
+                box=box.label, n=len(outs), k=last - first + 1
+            )
         edges = [
             [_index(m), k]
             for m in box.members
@@ -1126,10 +1265,10 @@ class _Level:
             )
             return block
         act = self._act_name(box)
-        g = [trace.node(r_[2] or r_[1]).grad for r_ in rows]
-        delta = [trace.node(r_[0]).grad for r_ in rows]
+        g = [trace.node(row.act or row.z).grad for row in rows]
+        delta = [trace.node(row.delta).grad for row in rows]
         if act is not None:
-            act_node = trace.node(str(rows[0][2]))
+            act_node = trace.node(str(rows[0].act))
             formula = OPS[act_node.op].explain_grad(0, ["z"], "h")
             formula = formula if re.fullmatch(r"[\w.\[\]()]+", formula) else f"({formula})"
             delta_line = self.t["vector_delta"].format(root=r, formula=formula, values=values(delta))
@@ -1137,20 +1276,21 @@ class _Level:
             delta_line = self.t["vector_delta_linear"].format(root=r, values=values(delta))
         xs = box.inputs
         half = len(xs)
-        # dW[i][j] is the edge dot_i -> w[i][j]; dx[j] sums the edges dot_i -> x[j]
+        # dW[i][j] is the edge into w[i][j] (from dot_i, or from w_ij * x_j); dx[j] sums the
+        # edges into x[j]
         dw_cells: list[list[list[Any]]] = []
         dx_sum = [0.0] * half
         dx_links: list[list[int]] = [[] for _ in range(half)]
         contribution = {(e.node, e.operand_index): e.contribution for e in events}
-        for dot, _add, _act in rows:
-            row = []
+        for neuron in rows:
+            cells = []
             for j in range(half):
-                key = (dot, half + j)
-                row.append([f(contribution[key]), step_of[key]])
-                dx_sum[j] += contribution[(dot, j)]
-                dx_links[j].append(step_of[(dot, j)])
-            dw_cells.append(row)
-        db = [[f(contribution[(add, 1)]), step_of[(add, 1)]] for (_d, add, _a) in rows]
+                key = neuron.w[j]
+                cells.append([f(contribution[key]), step_of[key]])
+                dx_sum[j] += contribution[neuron.x[j]]
+                dx_links[j].append(step_of[neuron.x[j]])
+            dw_cells.append(cells)
+        db = [[f(contribution[neuron.b]), step_of[neuron.b]] for neuron in rows]
         show_r = min(len(rows), 4 if self.level == "layer" else 1)
         show_c = min(half, _SHOW_ENTRIES)
         table = {
@@ -1171,7 +1311,15 @@ class _Level:
             ),
         ]
         block["table"] = table
-        block["db"] = self.t["vector_db"].format(values=values([trace.node(a).grad for _, a, _ in rows]))
+        # W's numbers (what dx = Wᵀ·δ multiplies by), summarised like dW, shown with db
+        weights = [[trace.node(trace.node(n).children[k]).data for n, k in neuron.w] for neuron in rows]
+        w_text = self.matrix(weights, show_r, show_c) if self.level == "layer" else values(weights[0])
+        db_text = self.t["vector_db"].format(values=values([trace.node(neuron.z).grad for neuron in rows]))
+        block["db"] = (
+            self.t["vector_w" if self.level == "layer" else "vector_w_neuron"].format(values=w_text)
+            + "   "
+            + db_text
+        )
         block["links"] = {"dx": dx_links[:_SHOW_ENTRIES], "db": [c[1] for c in db][:_SHOW_ENTRIES]}
         block["narration"] = _sentence(
             self.t[

@@ -104,9 +104,8 @@ def format_number(x: float, fmt: str = "{:.4g}") -> str:
 
 
 # C0 controls, DEL and C1 controls: not allowed in XML 1.0 (SVG), a syntax error for Graphviz (NUL)
-_CONTROL: dict[int, int | str] = (
-    {c: 0x2400 + c for c in range(0x20)} | {0x7F: 0x2421} | {c: 0xFFFD for c in range(0x80, 0xA0)}
-)
+_CONTROL: dict[int, int | str] = {c: 0x2400 + c for c in range(0x20)}
+_CONTROL |= {0x7F: 0x2421} | {c: 0xFFFD for c in range(0x80, 0xA0)}
 # lone surrogates (a Python str may hold them; UTF-8 cannot): written as their escape, \ud800
 _CONTROL |= {c: f"\\u{c:04x}" for c in range(0xD800, 0xE000)}
 
