@@ -314,6 +314,7 @@
   }
 
   var readyValues = {};
+  var crashes = 0;
 
   function onWorkerMessage(event) {
     var m = event.data;
@@ -338,6 +339,12 @@
     } else if (m.type === "result" && running && m.id === running.id) {
       clearTimeout(timer);
       var job = running;
+      if (m.result.where === "internal") {  /* Python itself failed: it cannot be used again */
+        if (/call stack/i.test(m.result.error)) { restart("crashed_stack", { error: m.result.error }, "error"); }
+        else { restart("crashed", { error: m.result.error }, "error"); }
+        document.documentElement.setAttribute("data-pg-crashes", String(++crashes));
+        return;
+      }
       running = null;
       setBusy(false);
       show(job, m.result);
@@ -369,7 +376,9 @@
   function show(job, result) {
     var s = job.state;
     if (s.mode === "code") { showConsole(result.stdout); }
-    if (result.outputs) { fillOutputs(result.outputs, result.ok ? result.output : s.out); }
+    /* the menu keeps what the student picked: "the biggest graph" stays the default (not the
+       name it traced this time), so the next Run traces whatever is biggest then */
+    if (result.outputs) { fillOutputs(result.outputs, s.out); }
     if (!result.ok) {
       var key = { code: "error_code", formula: "error_formula", values: "error_values" }[result.where];
       var line = result.line ? fill(T.error_line, { line: result.line }) : "";
