@@ -97,8 +97,8 @@ def test_code_runs_and_the_biggest_graph_is_traced_with_names_as_labels() -> Non
 
 @pytest.fixture
 def pyodide_modules(monkeypatch: pytest.MonkeyPatch) -> None:
-    """What start() installs in sys.modules (micrograd's names, the browser's Graphviz) is undone
-    after the test, so the rest of the suite sees the real packages."""
+    """What start() installs in sys.modules (the ``micrograd`` package under microgradnet's
+    modules) is undone after the test, so the rest of the suite sees the real packages."""
     for name in ("micrograd", "micrograd.engine", "micrograd.nn"):
         # recorded either way (monkeypatch.delitem records nothing for an absent key), then gone
         monkeypatch.setitem(sys.modules, name, sys.modules.get(name))
@@ -382,6 +382,18 @@ def test_every_text_of_the_page_comes_from_the_playgrounds_table() -> None:
     assert 'aria-label="Python code (Ctrl+Enter runs it;' in english
     with pytest.raises(KeyError, match="nope"):
         builder.page_html("<p>{{t:nope}}</p>", {})
+
+
+def test_the_benchmarks_step_verdict_says_exactly_what_is_met() -> None:
+    # issue-13 audit: "met" used to mean the slowest handling and the median frame
+    bench = _load("bench_playground", ROOT / "benchmarks" / "playground.py")
+    assert bench.verdict("handling", [6.4, 19.8, 50.0], 50) == "handling met for every step"
+    frames = [34.0, 30.0, 55.9, 41.0]
+    assert bench.verdict("the next frame", frames, 50) == (
+        "the next frame met for the median step but NOT for every step "
+        "(1 of 4 steps took longer, the slowest 55.9 ms)"
+    )
+    assert "NOT met, not even for the median step (3 of 4" in bench.verdict("x", [60.0, 70.0, 10.0, 51.0], 50)
 
 
 def test_find_source_explains_what_is_missing(tmp_path: Path) -> None:
