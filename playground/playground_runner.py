@@ -8,7 +8,10 @@ request. A request and its answer are JSON text::
     {"kind": "code", "code": "a = Value(2.0, label='a') ...", "output": "L"}
     {"kind": "example", "example": "cs231n-neuron"}
 
-each optionally with ``"theme"``, ``"projector"``, ``"quiz"``, ``"lang"`` and ``"node_limit"``.
+each optionally with ``"theme"``, ``"projector"``, ``"quiz"``, ``"lang"`` and ``"node_limit"``, and
+the stepper's exercises (issue 14): ``"bug"`` (a slip kind or ``"random"``) with ``"seed"``
+(find the wrong gradient), or ``"fade"`` (the number of steps whose rule is hidden), passed to
+:class:`HtmlStepper` as ``microgradnet step --bug/--seed/--fade`` passes them.
 The answer carries the stepper's page data — exactly :meth:`HtmlStepper.data`, what
 ``export_html`` embeds and the page's ``MicrogradnetStepper.mount`` draws — or a message for the
 student::
@@ -398,6 +401,13 @@ def _options(request: Mapping[str, Any]) -> dict[str, Any]:
         "quiz": bool(request.get("quiz")),
     }
     options["lang"] = _lang(request)
+    for key, default in (("bug", None), ("seed", 0), ("fade", 0)):  # HtmlStepper checks them
+        value = request.get(key, default)
+        options[key] = default if value in ("", None) else value
+    if options["bug"] is not None and not isinstance(options["bug"], str):
+        raise PlaygroundError(
+            _say("bad_request", problem=f"bug must be text, got {options['bug']!r}"), "request"
+        )
     return options
 
 
@@ -465,6 +475,7 @@ def _run(request: Mapping[str, Any], held: list[Any]) -> dict[str, Any]:
     from microgradnet.viz.expr import ExpressionError, parse_expression
     from microgradnet.viz.html import HtmlStepper, formula_title
     from microgradnet.viz.limits import LargeGraphWarning
+    from microgradnet.viz.steps import page_strings
 
     if not isinstance(request, Mapping):
         raise PlaygroundError(_say("bad_request", problem="not a JSON object"), "request")
@@ -521,9 +532,18 @@ def _run(request: Mapping[str, Any], held: list[Any]) -> dict[str, Any]:
     for notify in _notify:
         notify("draw", count)
     t1 = time.perf_counter()
+    if options["bug"] is not None and title is not None:  # as `microgradnet step --bug` titles it
+        title = page_strings(options["lang"])["find_title"].format(title=title)
     with warnings.catch_warnings():  # the node limit above is what the student is told
         warnings.simplefilter("ignore", LargeGraphWarning)
-        stepper = HtmlStepper(root, title=title, max_nodes=None, **options)
+        try:
+            stepper = HtmlStepper(root, title=title, max_nodes=None, **options)
+        except (TypeError, ValueError) as exc:  # an exercise that is malformed or cannot apply here
+            if options["bug"] is None and not options["fade"] and not options["seed"]:
+                raise
+            raise PlaygroundError(
+                _say("bad_exercise", problem=str(exc).rstrip(".")), "request", markup=False
+            ) from None
     data = stepper.data()
     ms["trace"] = (time.perf_counter() - t1) * 1000
     answer.update(data=data, title=stepper.title, steps=len(stepper.steps), nodes=count, output=name)

@@ -241,6 +241,32 @@ def test_graphs_a_request_built_are_taken_apart_without_recursion(monkeypatch: p
     assert dismantle(held) == 5 and outside.children == (a, b)  # a+b, a, b, (a*b)**2, a*b
 
 
+def test_the_steppers_exercises_come_from_the_same_html_stepper_as_microgradnet_step() -> None:
+    from microgradnet.viz.steps import page_strings
+
+    formula = {"kind": "formula", "formula": "(a*b + c) * f", "values": "a=2 b=-3 c=10 f=-2"}
+    title = "Backpropagation through L = (a*b + c) * f"
+    root = parse_expression("(a*b + c) * f", LECTURE)
+    found = runner.run({**formula, "bug": "random", "seed": 3})
+    stepper = HtmlStepper(root, title=page_strings()["find_title"].format(title=title), bug="random", seed=3)
+    assert found["data"]["ui"]["find"] and as_json(found["data"]) == as_json(stepper.data())
+    assert found["title"] == "Find the slip: " + title
+    faded = runner.run({**formula, "fade": 2})
+    assert as_json(faded["data"]) == as_json(HtmlStepper(root, title=title, fade=2).data())
+    assert [k for k, step in enumerate(faded["data"]["steps"]) if step.get("faded")] == [9, 10]
+    # an exercise that cannot apply is told, in the words of HtmlStepper's own check
+    for extra, needle in [
+        ({"bug": "nope"}, "no slip kind 'nope'"),
+        ({"bug": "sign"}, "cannot plant 'sign'"),
+        ({"seed": 2}, "give bug= too"),
+        ({"bug": "fanout", "quiz": True}, "two exercises"),
+        ({"fade": 99}, "from 0 to 6"),
+        ({"bug": 3}, "bug must be text"),
+    ]:
+        answer = json.loads(runner.handle(json.dumps({**formula, **extra})))
+        assert answer["ok"] is False and answer["where"] == "request" and needle in answer["error"], answer
+
+
 def test_exit_keeps_what_ran_before_it() -> None:
     answer = runner.run({"kind": "code", "code": "a = Value(3.0)\nb = a * a\nexit()\nc = Value(1.0)\n"})
     assert answer["ok"] and answer["note"] == runner.MESSAGES["exit"] and answer["output"] == "b"
@@ -698,6 +724,24 @@ def test_the_biggest_graph_stays_the_default_until_the_student_picks_one(browser
     assert (
         tab.page.input_value("#pg-output") == "M" and tab.page.get_attribute("html", "data-pg-nodes") == "4"
     )
+    tab.close()
+
+
+def test_a_link_opens_the_steppers_exercises(browser: Any, base_url: str) -> None:
+    # issue 14's find-the-slip and faded pages, as `microgradnet step --bug/--seed/--fade` makes them
+    formula = "index.html#expr=(a*b%2Bc)*f&a=2&b=-3&c=10&f=-2"
+    tab = Tab(browser, base_url + formula + "&bug=random&seed=3")
+    tab.wait_runs(1)
+    assert tab.text("#pg-stepper .mg-title") == "Find the slip: Backpropagation through L = (a*b+c)*f"
+    assert tab.page.locator("#pg-stepper .mg-find").is_visible()
+    assert tab.page.url.endswith("&bug=random&seed=3")
+    tab.page.evaluate("(f) => { location.hash = f + '&fade=2'; }", formula.split("#")[1])
+    tab.wait_runs(2)
+    assert not tab.page.locator("#pg-stepper .mg-find").is_visible()
+    assert "R show the rule" in tab.text("#pg-stepper .mg-help") and tab.page.url.endswith("&fade=2")
+    tab.page.evaluate("(f) => { location.hash = f + '&bug=sign'; }", formula.split("#")[1])  # no minus here
+    tab.wait_runs(3)
+    assert "does not fit this graph: cannot plant 'sign'" in tab.text("#pg-message")
     tab.close()
 
 

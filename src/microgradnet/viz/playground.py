@@ -97,6 +97,7 @@ PLAYGROUND_STRINGS: dict[str, str] = {
     "{limit} (a smaller network, or fewer samples in the loss, keeps it readable).",
     "exit": "Your code called `exit()`; everything before it ran.",
     "bad_request": "The page sent a request the playground does not understand: {problem}.",
+    "bad_exercise": "The exercise the link asks for does not fit this graph: {problem}.",
     "too_long": "The code is {count} characters long; the limit is {limit}.",
     "values_twice": "{name} is given twice ({first} and {second})",
     "bad_theme": "The colour theme must be one of {themes}, got {theme!r}.",
