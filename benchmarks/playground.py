@@ -243,7 +243,8 @@ def report(results: dict[str, dict[str, Any]], runs: int) -> str:
         f"{len(handled)} backward steps timed, a step takes {_median(handled):.1f} ms (median, max "
         f"{max(handled):.1f}) to handle and lay out, {_median(frames):.1f} ms (median, max "
         f"{max(frames):.1f}) to the next frame. Target ≤ {TARGETS['step_ms']:g} ms per step: "
-        f"{verdict('handling', handled, TARGETS['step_ms'])}; {verdict('the next frame', frames, TARGETS['step_ms'])}.",
+        f"{verdict('handling', handled, TARGETS['step_ms'])}; "
+        f"{verdict('the next frame', frames, TARGETS['step_ms'])}.",
         "",
         "Requests to anywhere but 127.0.0.1: " + str(sum(len(r["refused"]) for r in results.values())),
     ]

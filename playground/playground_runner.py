@@ -28,6 +28,7 @@ SharedArrayBuffer.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import io
 import json
@@ -316,6 +317,9 @@ def _dismantle(held: list[Any]) -> int:
             nodes.append(obj)
             stack.extend(obj.children)
         elif isinstance(obj, dict):
+            if obj is vars(builtins):
+                continue
+            stack.extend(obj.keys())
             stack.extend(obj.values())
         elif isinstance(obj, (list, tuple, set, frozenset)):
             stack.extend(obj)

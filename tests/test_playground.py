@@ -215,7 +215,7 @@ def test_graphs_a_request_built_are_taken_apart_without_recursion(monkeypatch: p
     code = (
         "x = Value(0.0)\nfor i in range(2000):\n    x = x + 1\n"
         "xs = [Value(float(i)) for i in range(300)]\nL = sum(xs)\n"
-        "class Box:\n    pass\nbox = Box()\nbox.kept = {'w': (Value(1.0) * 2,)}\n"
+        "class Box:\n    pass\nbox = Box()\nbox.kept = {'w': (Value(1.0) * 2,), 'k': {Value(5.0) + 1: 1}}\n"
     )
     answer = json.loads(runner.handle(json.dumps({"kind": "code", "code": code})))
     assert (
@@ -224,7 +224,8 @@ def test_graphs_a_request_built_are_taken_apart_without_recursion(monkeypatch: p
         and "at most 1000" in answer["error"]
     )
     namespace = cut[0]
-    values = [namespace["x"], namespace["L"], *namespace["xs"], namespace["box"].kept["w"][0]]
+    kept = namespace["box"].kept
+    values = [namespace["x"], namespace["L"], *namespace["xs"], kept["w"][0], *kept["k"]]
     assert all(v.children == () for v in values)
     assert [v.data for v in (namespace["x"], namespace["L"])] == [2000.0, sum(range(300))]  # only cut
     # a failing function's variables (kept by the traceback) too, and a formula's graph
