@@ -506,6 +506,7 @@ def make_worksheet(
                 continue
             if not _all_finite(trace):
                 continue
+            nice = new and _all_nice(trace)
             slipped = None
             if slip is not None:
                 if slip != "random" and not get_slip(slip).find(trace):
@@ -513,11 +514,14 @@ def make_worksheet(
                     raise SlipError(
                         f"cannot plant '{slip}' ({kind.text('title', lang)}): {kind.text('refusal', lang)}"
                     )
-                try:
-                    slipped = plant_slip(root, slip, seed=seed * 1000 + number, lang=lang, fmt=number_format)
-                except SlipError:
-                    continue  # no site changes a gradient at these values: draw again
-            if new and _all_nice(trace):
+                if nice or fallback is None:  # plant only in a draw that may be kept (planting costs)
+                    try:
+                        slipped = plant_slip(
+                            root, slip, seed=seed * 1000 + number, lang=lang, fmt=number_format
+                        )
+                    except SlipError:
+                        continue  # no site changes a gradient at these values: draw again
+            if nice:
                 found = (values, trace, slipped)
                 break
             fallback = fallback or (values, trace, slipped)
