@@ -176,6 +176,18 @@ def test_an_unknown_op_string_makes_a_node_that_backward_refuses_clearly() -> No
         grad(out, a)
     with pytest.raises(ValueError, match=r"'\*' is not one of"):
         Value(1.0, (a,), "*").backward()  # a known string with the wrong number of operands
+    # what the docs say of drawing it: the lecture's draw_dot walk (_prev, _op) works; microgradnet's
+    # pictures record the backward pass, so they refuse it with the same message
+    walked, stack = [], [out]
+    while stack:
+        v = stack.pop()
+        walked.append(v._op)
+        stack.extend(v._prev)
+    assert "sqrtish" in walked
+    from microgradnet import viz
+
+    with pytest.raises(ValueError, match="sqrtish"):
+        viz.draw_dot(out, grads="stored")
 
 
 def test_the_lectures_manual_backprop_cells_run_node_by_node() -> None:
