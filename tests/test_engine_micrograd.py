@@ -176,6 +176,18 @@ def test_an_unknown_op_string_makes_a_node_that_backward_refuses_clearly() -> No
         grad(out, a)
     with pytest.raises(ValueError, match=r"'\*' is not one of"):
         Value(1.0, (a,), "*").backward()  # a known string with the wrong number of operands
+    # what the docs say of drawing it: the lecture's draw_dot walk (_prev, _op) works; microgradnet's
+    # pictures record the backward pass, so they refuse it with the same message
+    walked, stack = [], [out]
+    while stack:
+        v = stack.pop()
+        walked.append(v._op)
+        stack.extend(v._prev)
+    assert "sqrtish" in walked
+    from microgradnet import viz
+
+    with pytest.raises(ValueError, match="sqrtish"):
+        viz.draw_dot(out, grads="stored")
 
 
 def test_the_lectures_manual_backprop_cells_run_node_by_node() -> None:
@@ -211,9 +223,24 @@ def test_the_compatibility_names_cost_no_slot() -> None:
         "_arg",
         "_birth",
         "_entry",
+        "_label",
         "children",
         "data",
         "grad",
-        "label",
     }
     assert "detach" in OPS and not hasattr(Value(1.0), "__dict__")
+
+
+def test_replacing_backward_or_a_non_str_label_is_a_clear_error_that_changes_nothing() -> None:
+    a = Value(2.0, "a")
+    out = a * 3
+    with pytest.raises(AttributeError, match=r"_backward cannot be replaced.*define_op.*register_op"):
+        out._backward = lambda: None  # type: ignore[method-assign,assignment]
+    out.grad = 1.0
+    out._backward()  # micrograd's own call still runs the node's chain-rule step
+    assert a.grad == 3.0
+    with pytest.raises(TypeError, match=r"Value.label must be a str, got 5 \(int\)"):
+        a.label = 5  # type: ignore[assignment]
+    assert a.label == "a"
+    a.label = "x"
+    assert a.label == "x" and repr(a) == "Value(data=2.0, grad=3.0, label='x')"

@@ -276,3 +276,85 @@ def test_a_wrong_gradient_no_slip_explains_is_still_measured() -> None:
     check = check_layer(Tripled(), X).check("dx")
     assert check.diagnosis is None and check.variant == ""
     assert check.message.startswith("dx is wrong: every entry is 3 times the right one.")
+
+
+# the lesson's training data, float32 as the lesson casts it (OwnFramework.ipynb, cell 18's output)
+LESSON_X32 = np.array(
+    [
+        [1.3382818, -0.98613256],
+        [0.5128146, 0.43299454],
+        [-0.4473693, -0.2680512],
+        [-0.9865851, -0.28692],
+        [-1.0693829, 0.41718036],
+    ],
+    dtype=np.float32,
+)
+
+
+class _Linear32:
+    """A right (or slipped) linear layer that computes in float32, as the lesson's data invites."""
+
+    def __init__(self, slip: str = "") -> None:
+        self.W = np.random.default_rng(3).normal(size=(2, 2)).astype(np.float32)
+        self.b = np.zeros((1, 2), dtype=np.float32)
+        self.slip = slip
+
+    def forward(self, x: Any) -> Any:
+        self.x = x
+        return (x @ self.W.T + self.b).astype(np.float32)
+
+    def backward(self, dz: Any) -> Any:
+        self.dW = self.x.T @ dz if self.slip == "transposed" else dz.T @ self.x
+        self.db = dz.mean(axis=0) if self.slip == "averaged" else dz.sum(axis=0)
+        return dz @ self.W
+
+
+class _Tanh32:
+    def forward(self, x: Any) -> Any:
+        self.y = np.tanh(x.astype(np.float32))
+        return self.y
+
+    def backward(self, dy: Any) -> Any:
+        return (1 - self.y**2) * dy
+
+
+@pytest.mark.parametrize("layer", [_Linear32, _Tanh32])
+def test_a_right_float32_layer_passes(layer: type) -> None:
+    """A float32 output is rounded: the finite-difference step and tolerances follow its dtype
+    (with float64's 1e-6 step every gradient came out 'wrong')."""
+    report = check_layer(layer(), LESSON_X32)
+    assert report.ok, str(report)
+    assert report.reference == "finite differences"  # forward casts its Values to float32
+
+
+@pytest.mark.parametrize(
+    ("slip", "grad", "kind"), [("transposed", "dW", "layer"), ("averaged", "db", "averaged")]
+)
+def test_a_slipped_float32_layer_is_still_named(slip: str, grad: str, kind: str) -> None:
+    report = check_layer(_Linear32(slip), LESSON_X32)
+    assert [c.name for c in report.checks if not c.ok] == [grad]
+    diagnosis = report.check(grad).diagnosis
+    assert diagnosis is not None and diagnosis.name == kind
+
+
+def test_the_right_shape_named_for_an_unsummed_db_is_the_one_the_fix_gives() -> None:
+    """The message for a ``db`` not summed over the batch names ``dz.sum(axis=0)``'s shape (2,),
+    which check_layer accepts, and b's own (1, 2)."""
+
+    class NotSummed(_Linear32):
+        def forward(self, x: Any) -> Any:
+            self.x = x
+            return x @ self.W.T + self.b
+
+        def backward(self, dz: Any) -> Any:
+            super().backward(dz)
+            self.db = dz
+            return dz @ self.W
+
+    x = LESSON_X32.astype(np.float64)
+    message = check_layer(NotSummed(), x).check("db").message
+    assert "Its shape is (5, 2); the right one is (2,)" in message and "(1, 2) (the shape of b)" in message
+    fixed = NotSummed()
+    fixed.backward = lambda dz: _Linear32.backward(fixed, dz)  # type: ignore[method-assign]
+    assert np.asarray(check_layer(fixed, x).check("db").got).shape == (2,)
+    assert check_layer(fixed, x).ok

@@ -48,7 +48,13 @@ def test_same_seed_same_numbers_as_the_lectures_own_classes(seed: int) -> None:
     theirs = own["MLP"](3, [4, 4, 1])
     random.seed(seed)
     ours = lecture.MLP(3, [4, 4, 1])
-    assert sorted(p.data for p in theirs.parameters()) == sorted(p.data for p in ours.parameters())
+    # the same list, in the lecture's order (each neuron's weights, then its bias)
+    assert [p.data for p in theirs.parameters()] == [p.data for p in ours.parameters()]
+    assert [p.data for _, p in ours.named_parameters()] == [p.data for p in ours.parameters()]
+    random.seed(seed)
+    layer_theirs = own["Layer"](3, 4)
+    random.seed(seed)
+    assert [p.data for p in layer_theirs.parameters()] == [p.data for p in lecture.Layer(3, 4).parameters()]
     assert theirs(XS[0]).data == ours(XS[0]).data
     assert train(theirs) == train(ours)
 

@@ -155,3 +155,24 @@ def test_a_wrong_dz_shape_changes_nothing() -> None:
     with pytest.raises(ValueError, match=r"shape \(3, 2\)"):
         lin.backward(np.ones((2, 2)))
     assert np.array_equal(lin.W, W) and np.array_equal(lin.dW, dW)
+
+
+def test_get_loss_acc_takes_the_notebooks_call_with_its_global_net(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``get_loss_acc(train_x, train_labels, loss)`` as the notebook calls it (in train_and_plot)
+    reads the notebook's global ``net``; without one, the error says what is needed."""
+    import __main__
+
+    x = np.array([[1.0, -2.0], [0.5, 0.25], [-1.0, 1.0]])
+    y = np.array([0, 1, 1])
+    np.random.seed(0)
+    net = lesson.Net()
+    net.add(lesson.Linear(2, 2))
+    net.add(lesson.Softmax())
+    loss = lesson.CrossEntropyLoss()
+    monkeypatch.delattr(__main__, "net", raising=False)
+    with pytest.raises(TypeError, match=r"needs the network: pass net=.*global `net`"):
+        lesson.get_loss_acc(x, y, loss)
+    monkeypatch.setattr(__main__, "net", net, raising=False)
+    assert lesson.get_loss_acc(x, y, loss) == lesson.get_loss_acc(x, y, loss, net=net)
+    with pytest.raises(TypeError, match="forward"):
+        lesson.get_loss_acc(x, y, loss, net=42)

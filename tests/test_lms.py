@@ -40,7 +40,10 @@ def sheets() -> dict[str, Worksheet]:
     lecture = make_worksheet(open_example("lecture-expression").root, seed=11, n_versions=N_VERSIONS)
     neuron_ranges = {"x1": (-2, 2), "x2": (-2, 2), "w1": (-1, 1, 0.5), "w2": (-1, 1, 0.5), "b": (0, 1, 0.1)}
     neuron = make_worksheet(open_example("lecture-neuron").root, neuron_ranges, seed=5, n_versions=N_VERSIONS)
-    return {"lecture": lecture, "neuron": neuron}
+    # fixed values that are not integers, and answers below 1e-4
+    fixed = make_worksheet("(a - b) * c + k * a", {"a": 1000.4, "b": 1000, "c": 3.0625, "k": 0.123456789})
+    tiny = make_worksheet("tanh(x*w)", {"x": 4, "w": 3})  # ∂o/∂x ≈ 4.5e-10
+    return {"lecture": lecture, "neuron": neuron, "fixed": fixed, "tiny": tiny}
 
 
 def key_of(ws: Worksheet) -> dict[str, float]:
@@ -96,7 +99,8 @@ def read_gift(text: str) -> list[dict[str, object]]:
                 general = gift_unescape(a[len("\t####") :])
                 continue
             am = re.fullmatch(
-                r"\t=(?:%(-?\d+)%)?(-?[\d.]+(?:e-?\d+)?):([\d.]+(?:e-?\d+)?)#((?:[^\\#]|\\.)*)", a
+                r"\t=(?:%(-?\d+)%)?(-?\d+(?:\.\d+)?):(\d+(?:\.\d+)?)#((?:[^\\#]|\\.)*)",
+                a,  # no exponent
             )
             assert am, f"not a numerical answer: {a!r}"
             weight = 100 if am[1] is None else int(am[1])
@@ -242,6 +246,28 @@ def test_each_export_reads_back_as_the_answer_key(fmt: str, which: str) -> None:
     assert export(ws, fmt) == data  # byte-deterministic
 
 
+@pytest.mark.parametrize("fmt", ["gift", "moodle", "qti"])
+@pytest.mark.parametrize("which", ["fixed", "tiny"])
+def test_fixed_values_and_tiny_answers_read_back_as_plain_decimals(fmt: str, which: str) -> None:
+    ws = sheets()[which]
+    data = export(ws, fmt)
+    assert check_against_key(ws, READERS[fmt](data)) == len(key_of(ws))  # type: ignore[operator]
+    if fmt == "gift":
+        return  # read_gift takes no exponent
+    text = (
+        data
+        if isinstance(data, str)
+        else b"".join(
+            zipfile.ZipFile(__import__("io").BytesIO(data)).read(n)
+            for n in zipfile.ZipFile(__import__("io").BytesIO(data)).namelist()
+        ).decode("utf-8")
+    )
+    numbers = re.findall(r"<(?:text|tolerance|value|baseValue[^>]*)>([^<]*)</", text)
+    numbers += [t for pair in re.findall(r'tolerance="([^"]*)"', text) for t in pair.split()]
+    numbers = [n for n in numbers if re.fullmatch(r"[-+.\deE]+", n)]
+    assert numbers and all(re.fullmatch(r"-?\d+(\.\d+)?", n) for n in numbers), numbers
+
+
 def test_randomised_versions_share_one_category_per_gradient() -> None:
     ws = sheets()["lecture"]
     questions = read_moodle(export(ws, "moodle"))
@@ -281,7 +307,7 @@ def _evaluate(definitions: list[tuple[str, str]], values: dict[str, float], node
     return parse_expression("\n".join(lines), moved).data
 
 
-@pytest.mark.parametrize("which", ["lecture", "neuron"])
+@pytest.mark.parametrize("which", ["lecture", "neuron", "fixed", "tiny"])
 def test_every_question_can_be_answered_from_its_own_text(which: str) -> None:
     ws = sheets()[which]
     questions = build_questions(ws)
@@ -368,7 +394,7 @@ def _node_or_skip() -> str:
 
 @pytest.mark.slow  # @citolab/qti-convert takes about 0.2 s per item (300 items)
 @pytest.mark.parametrize("fmt", ["gift", "moodle", "qti"])
-@pytest.mark.parametrize("which", ["lecture", "neuron"])
+@pytest.mark.parametrize("which", ["lecture", "neuron", "tiny"])
 def test_third_party_readers_agree_with_the_key(fmt: str, which: str, tmp_path: Path) -> None:
     node = _node_or_skip()
     ws = sheets()[which]

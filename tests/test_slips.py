@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from microgradnet import Value, losses, nn
+from microgradnet.examples import load_example
 from microgradnet.slips import (
     SLIPS,
     LayerCase,
@@ -220,3 +221,39 @@ def test_every_layer_form_has_its_sentence() -> None:
             sentence = kind.text(variant.part).format(grad="dW", factor="2", n=4)
             assert sentence.startswith("dW ") and "{" not in sentence
             assert kind.text(variant.part, "ne") != sentence
+
+
+@pytest.mark.parametrize(
+    ("example", "kind", "seed"), [("mazur-network", "random", 9), ("lecture-mlp", "outer_at_input", 8)]
+)
+def test_a_site_finite_differences_cannot_see_is_never_drawn(example: str, kind: str, seed: int) -> None:
+    """These draws used to land on a site whose change is below the finite-difference check, and
+    the call was refused; now only the sites the check can see are drawn among (seeded)."""
+    root = load_example(example).root
+    fn, xs = leaf_function(root)
+    numeric = numeric_grad(fn, xs)
+    s = plant_slip(root, kind, seed=seed)
+    wrong = [n.grad for n in s.wrong.nodes if n.is_leaf]
+    assert any(not math.isclose(w, g, rel_tol=1e-4, abs_tol=1e-4) for w, g in zip(wrong, numeric))
+    assert plant_slip(root, kind, seed=seed).wrong.to_json() == s.wrong.to_json()
+
+
+def test_a_change_too_small_to_see_is_redrawn_and_refused_only_when_no_site_is_left() -> None:
+    values = {"a": 2, "b": 3, "k": 1e-9, "c": 2, "d": 3}
+    # two fan-out nodes: at a the slip only drops a*k's 1e-9, at c it drops 3: every seed picks c
+    for seed in range(4):
+        s = plant_slip("a*b + a*k + c*d + c*c", "fanout", seed=seed, values=values)
+        assert s.right.node(s.planted.site.node).name == "c"
+    with pytest.raises(SlipError) as info:
+        plant_slip("a*b + a*k", "fanout", values={"a": 2, "b": 3, "k": 1e-9})
+    message = str(info.value)
+    assert "'fanout'" in message and "finite differences" in message and "\n" not in message
+
+
+@pytest.mark.parametrize("kind", ["fanout", "random"])
+def test_at_a_kink_the_refusal_names_the_kind_in_one_line(kind: str) -> None:
+    with pytest.raises(SlipError) as info:
+        plant_slip("relu(a)*b + a*c", kind, values={"a": 0, "b": 2, "c": 3})
+    message = str(info.value)
+    assert f"'{kind}'" in message and "kink" in message and "\n" not in message
+    plant_slip("relu(a)*b + a*c", kind, values={"a": 1, "b": 2, "c": 3})  # away from the kink it plants

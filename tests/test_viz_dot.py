@@ -451,7 +451,9 @@ def test_a_label_with_a_lone_surrogate_is_drawn_escaped(tmp_path: Path) -> None:
 def test_a_label_that_is_not_a_string_is_a_clear_error() -> None:
     x = Value(1.0, label="x")
     y = x * 2
-    y.label = 5  # type: ignore[assignment]
+    with pytest.raises(TypeError, match=r"Value\.label must be a str, got 5"):
+        y.label = 5  # type: ignore[assignment]  # refused when set (engine)
+    Value.__dict__["_label"].__set__(y, 5)  # written past the check, straight into the slot
     with pytest.raises(TypeError, match=r"Value\.label must be a str, got 5"):
         draw_dot(y)
     with pytest.raises(TypeError, match="label"):

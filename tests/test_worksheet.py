@@ -175,3 +175,14 @@ def test_save_writes_both_files_or_neither(tmp_path: Path) -> None:
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(sheet.stat().st_mode) == 0o666 & ~umask  # a handout, not a private file
+
+
+def test_leaf_values_are_written_so_that_they_read_back_exactly() -> None:
+    """A value the sheet's 4 significant digits would round (1000.4 as 1000) is written in full,
+    so the answers worked out from the sheet are the key's; nice values keep their short form."""
+    ws = make_worksheet("(a - b) * c", {"a": 1000.4, "b": 1000, "c": 3.0625})
+    given = re.search(r"Leaf values: (.*)\n", ws.sheet())
+    assert given is not None
+    values = {m[0]: float(m[1]) for m in re.findall(r"`(\w+) = ([^`]+)`", given[1])}
+    assert values == {"a": 1000.4, "b": 1000.0, "c": 3.0625}
+    assert "`b = 1000`" in given[1]  # not 1000.0

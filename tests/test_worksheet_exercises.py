@@ -89,6 +89,20 @@ def test_the_shell_writes_faded_slip_and_nepali_sheets(
     assert "ब्याकवार्ड पास" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("fmt", ["md", "gift", "moodle"])
+def test_a_nepali_sheet_of_a_preset_has_no_english_title(tmp_path: Path, fmt: str) -> None:
+    """The preset's English title is left out (as ``step`` does): the heading and the LMS
+    category path are the sheet's own Nepali title with the formula."""
+    out = tmp_path / f"ws.{ {'md': 'md', 'gift': 'gift', 'moodle': 'xml'}[fmt] }"
+    assert main(["worksheet", "--example", "lecture-neuron", "--lang", "ne", "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "ब्याकप्रोपोगेसन कार्यपत्र: o = tanh(" in text
+    assert "tanh neuron" not in text and "neuron" not in text
+    english = tmp_path / f"en.{out.suffix}"
+    assert main(["worksheet", "--example", "lecture-neuron", "-o", str(english)]) == 0
+    assert "a tanh neuron" in english.read_text(encoding="utf-8")  # English keeps the preset's title
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -7,8 +7,10 @@ micrograd's ``Value`` stores an op string (``'+'``, ``'*'``, ``'**2'``, ``'tanh'
   for the ops micrograd has, a readable one for the others (``'-'``, ``'/'``, ``'**'`` for a
   ``Value`` exponent, else the row's name, such as ``'sigmoid'``);
 * :func:`hand_made` finds the row for a node made by hand, ``Value(a.data + b.data, (a, b),
-  '+')``. A string that names no row gives an :class:`UnknownOp`: the node can be built and
-  drawn, but ``backward()`` refuses it (:func:`refuse_unknown`) with an error that says why;
+  '+')``. A string that names no row gives an :class:`UnknownOp`: the node can be built (and
+  drawn by the lecture's own ``draw_dot`` cell, which reads ``_prev`` and ``_op``), but
+  ``backward()`` refuses it (:func:`refuse_unknown`) with an error that says why, and so do
+  microgradnet's pictures, which record the backward pass;
 * :func:`op_key` and :func:`entry_of_key` name a node's op in a pickle.
 
 It imports only the op table.

@@ -113,11 +113,11 @@ class Value:
     (-3.0, 2.0)
     """
 
-    __slots__ = ("__weakref__", "_arg", "_birth", "_entry", "children", "data", "grad", "label")
+    __slots__ = ("__weakref__", "_arg", "_birth", "_entry", "_label", "children", "data", "grad")
 
     data: float
     grad: float
-    label: str
+    _label: str  # the slot behind ``label``, written directly where a node is made
     children: tuple[Value, ...]
     _entry: Op | None  # the op-table entry that computed this node; None for a leaf
     _arg: float | None
@@ -139,7 +139,7 @@ class Value:
             raise TypeError(f"Value() label must be a str, got {label!r} ({type(label).__name__})")
         self.data = _to_float(data, "Value()")
         self.grad = 0.0
-        self.label = label
+        self._label = label
         self.children = ()
         self._entry = None
         self._arg = None
@@ -159,6 +159,18 @@ class Value:
         return self._entry.name if self._entry is not None else ""
 
     @property
+    def label(self) -> str:
+        """The name drawn for this value (``"a"``), ``""`` for none."""
+        return self._label
+
+    @label.setter
+    def label(self, text: str) -> None:
+        # labels are set rarely (by hand, or once per parameter): checked here, not when drawn
+        if not isinstance(text, str):
+            raise TypeError(f"Value.label must be a str, got {text!r} ({type(text).__name__})")
+        self._label = text
+
+    @property
     def arg(self) -> float | None:
         """The op's constant argument (the ``n`` of ``x ** n``), or ``None``."""
         return self._arg
@@ -174,11 +186,32 @@ class Value:
         """micrograd's op string: ``'+'``, ``'*'``, ``'**2'``, ``'tanh'``, ``'ReLU'``, ``''`` for a leaf."""
         return op_string(self._entry, self._arg)
 
-    def _backward(self) -> None:
-        """micrograd's name: this node's own chain-rule step, ``operand.grad += local × self.grad``
-        for each operand (nothing for a leaf). ``backward()`` runs it for every node in order."""
+    def _backward_step(self) -> None:
+        """This node's own chain-rule step, ``operand.grad += local × self.grad`` for each
+        operand (nothing for a leaf)."""
         if self._entry is not None:
             self._entry.push_grads(self.children, self.data, self._arg, self.grad)
+
+    @property
+    def _backward(self) -> Callable[[], None]:
+        """micrograd's name: this node's own chain-rule step, called as ``node._backward()``
+        (``operand.grad += local × self.grad`` for each operand; nothing for a leaf).
+        ``backward()`` runs it for every node in order.
+
+        It cannot be replaced: the chain rule of an op lives in the op table, so assigning
+        ``out._backward = fn`` (micrograd's way to add an op) is an ``AttributeError`` that says
+        to use :func:`~microgradnet.define_op` or :func:`~microgradnet.register_op` instead.
+        """
+        return self._backward_step
+
+    @_backward.setter
+    def _backward(self, fn: object) -> None:
+        raise AttributeError(
+            "a Value's _backward cannot be replaced: microgradnet keeps each op's chain rule in the "
+            "op table, not on the node. Define the op once, with its local derivative, by decorating "
+            "its float function with @microgradnet.define_op(grads=[...]) (or with "
+            "microgradnet.register_op), then call it on Values; see docs/howto/new-op.md"
+        )
 
     def __repr__(self) -> str:
         parts = [f"data={self.data!r}", f"grad={self.grad!r}"]
@@ -376,7 +409,7 @@ def _lift(x: object) -> Any:
     out = _new(Value)  # a leaf, made without __init__'s checks
     out.data = data
     out.grad = 0.0
-    out.label = ""
+    out._label = ""
     out.children = ()
     out._entry = None
     out._arg = None
@@ -389,7 +422,7 @@ def _make_fast(op: Op, children: tuple[Value, ...], arg: float | None = None) ->
     out = _new(Value)
     out.data = op.node_forward(children, arg)
     out.grad = 0.0
-    out.label = ""
+    out._label = ""
     out.children = children
     out._entry = op
     out._arg = arg
@@ -411,7 +444,7 @@ def _make_careful(op: Op, children: tuple[Value, ...], arg: float | None = None)
     else:  # the raw slot: a watched operand's .data would count as the user's read
         out.data = data = op.float_forward([_raw_data(c) for c in children], 0.0, arg)
     out.grad = 0.0
-    out.label = ""
+    out._label = ""
     out._birth = next(_births)
     if mode.grad:
         out.children, out._entry, out._arg = children, op, arg

@@ -34,7 +34,10 @@ True
 
 They are :mod:`microgradnet.nn` modules underneath (``parameters()``, ``zero_grad()``,
 ``named_parameters()``, ``state_dict()``, batches), with the lecture's constructors:
-``Neuron(nin)``, ``Layer(nin, nout)``, ``MLP(nin, nouts)``.
+``Neuron(nin)``, ``Layer(nin, nout)``, ``MLP(nin, nouts)``. ``parameters()`` (and
+``named_parameters()``) list them in the lecture's order, each neuron's weights then its bias,
+so ``print(n.parameters())`` under the same seed is the lecture's list; ``state_dict()`` keeps
+:mod:`microgradnet.nn`'s groups (``weight`` then ``bias`` per layer).
 """
 
 from __future__ import annotations
@@ -87,6 +90,14 @@ class Layer(nn.Layer):
         self.neurons: list[nn.Neuron] = [Neuron(nin) for _ in range(nout)]
         self.relabel()
 
+    def parameters(self) -> list[Value]:
+        """The lecture's order: each neuron's weights, then its bias, neuron after neuron."""
+        return [p for n in self.neurons for p in (*n.w, n.b)]
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """``(name, Value)`` in the order of :meth:`parameters` (the lecture's)."""
+        return _in_order(super().named_parameters(), self.parameters())
+
     def __repr__(self) -> str:
         return f"lecture.Layer({self.nin}, {self.nout})"
 
@@ -108,5 +119,18 @@ class MLP(nn.MLP):
         self.layers: list[nn.Layer] = [Layer(sizes[k], sizes[k + 1]) for k in range(len(self.nouts))]
         self.relabel()
 
+    def parameters(self) -> list[Value]:
+        """The lecture's order: layer after layer, each neuron's weights then its bias."""
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """``(name, Value)`` in the order of :meth:`parameters` (the lecture's)."""
+        return _in_order(super().named_parameters(), self.parameters())
+
     def __repr__(self) -> str:
         return f"lecture.MLP({self.nin}, {self.nouts})"
+
+
+def _in_order(named: list[tuple[str, Value]], order: list[Value]) -> list[tuple[str, Value]]:
+    rank = {id(p): k for k, p in enumerate(order)}  # identity: the parameters themselves
+    return sorted(named, key=lambda item: rank[id(item[1])])

@@ -45,6 +45,7 @@ hundred weights), slow for an MNIST-sized one — use :mod:`microgradnet.nn` wit
 from __future__ import annotations
 
 import numbers
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -453,11 +454,27 @@ class Net:
         return f"Net({', '.join(map(repr, self.layers))})"
 
 
-def get_loss_acc(x: Any, y: Any, loss: CrossEntropyLoss | None = None, *, net: Net) -> tuple[float, float]:
+def get_loss_acc(
+    x: Any, y: Any, loss: CrossEntropyLoss | None = None, *, net: Any = None
+) -> tuple[float, float]:
     """The notebook's ``get_loss_acc``: ``(loss, accuracy)`` of ``net`` on ``x`` and labels ``y``.
 
-    The notebook's version reads a global ``net``; this one takes it as ``net=``.
+    Called as the notebook calls it, ``get_loss_acc(train_x, train_labels, loss)``, it reads the
+    notebook's global ``net`` (the ``__main__`` namespace, where a notebook's or a script's
+    globals live), as the notebook's own version does; ``net=`` passes the network explicitly.
+
+    Raises:
+        TypeError: no ``net=`` and no global ``net`` with a ``forward`` method.
     """
+    if net is None:
+        net = getattr(sys.modules.get("__main__"), "net", None)
+        if net is None:
+            raise TypeError(
+                "get_loss_acc() needs the network: pass net=your_net, or define a global `net` in the "
+                "notebook before calling it (as the lesson does); no global `net` was found"
+            )
+    if not callable(getattr(net, "forward", None)):
+        raise TypeError(f"get_loss_acc(): net must have a forward() method (a Net), got {type(net).__name__}")
     loss = CrossEntropyLoss() if loss is None else loss
     p = net.forward(x)
     value = loss.forward(p, y)

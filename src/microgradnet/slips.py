@@ -857,4 +857,10 @@ SLIP_STRINGS: dict[str, str] = {
     "scaled.check": "{grad} has the right pattern but the wrong size: every entry is {factor} times the "
     "right one (a factor left over or missing, e.g. a 2 from a square or the batch size {n}).",
     "no_change": "at these values none of its {count} possible places changes a gradient",
+    "too_small": "at these values none of its {count} possible places changes a gradient by enough for "
+    "finite differences to see",
+    "kink": "at these values the right backward pass disagrees with finite differences (a kink, e.g. relu "
+    "at 0?), so no slip could be checked; change the values",
+    "random_none": "no slip of the catalogue changes a gradient of this graph by enough for finite "
+    "differences to see at these values",
 }

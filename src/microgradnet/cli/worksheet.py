@@ -100,7 +100,7 @@ def _run(args: argparse.Namespace) -> int:
             ranges = {name: spec, **ranges}
         example = open_example(args.example)
         source = example.root
-        if title is None:
+        if title is None and args.lang == "en":  # other languages: the sheet's own title, translated
             title = localize("worksheet", WORKSHEET_STRINGS, args.lang)["title"].format(formula=example.title)
     elif args.expression is None:
         raise CliError("give the formula EXPR (and NAME=LO:HI ranges), or --example NAME")

@@ -245,6 +245,16 @@ def _diagnose(
     return None
 
 
+def _right_shapes(key: str, shape: tuple[int, ...]) -> str:
+    """The shapes accepted (see :func:`_same`): ``(2,)`` as ``dz.sum(axis=0)`` gives it, and the
+    parameter's own ``(1, 2)``."""
+    squeezed = tuple(n for n in shape if n != 1)
+    if squeezed == shape:
+        return f"the right one is {shape}"
+    how = " (as dz.sum(axis=0) gives)" if len(shape) == 2 and shape[0] == 1 else ""
+    return f"the right one is {squeezed}{how} or {shape} (the shape of {key})"
+
+
 def _verdict(
     name: str, key: str, got: Any, want: Array, case: LayerCase, rtol: float, atol: float
 ) -> GradientCheck:
@@ -286,8 +296,26 @@ def _verdict(
             f"(off by {_fmt(float(diff[idx]))})."
         )
     else:
-        parts.append(f"Its shape is {g.shape}; the right one is {want.shape}.")
+        parts.append(f"Its shape is {g.shape}; {_right_shapes(key, want.shape)}.")
     return GradientCheck(name, False, g, want, kind, " ".join(parts), variant)
+
+
+def _steps(
+    dtype: np.dtype[Any], y: Array, eps: float | None, rtol: float | None, atol: float | None
+) -> tuple[float, float, float]:
+    """The finite-difference step and the tolerances for an output of ``dtype`` (given ones kept)."""
+    u = float(np.finfo(dtype).eps) if np.issubdtype(dtype, np.floating) else 0.0
+    if u <= float(np.finfo(np.float64).eps):
+        default = (1e-6, 1e-5, 1e-7)
+    else:  # float32 / float16: the output is rounded, so a tiny step measures only the rounding
+        r = 100 * u ** (2 / 3)
+        scale = max(1.0, float(np.max(np.abs(y)))) if y.size else 1.0
+        default = (u ** (1 / 3), r, r * scale)
+    return (
+        default[0] if eps is None else eps,
+        default[1] if rtol is None else rtol,
+        default[2] if atol is None else atol,
+    )
 
 
 def check_layer(
@@ -297,9 +325,9 @@ def check_layer(
     dz: Any = None,
     params: tuple[tuple[str, str], ...] = (("W", "dW"), ("b", "db")),
     seed: int = 0,
-    eps: float = 1e-6,
-    rtol: float = 1e-5,
-    atol: float = 1e-7,
+    eps: float | None = None,
+    rtol: float | None = None,
+    atol: float | None = None,
 ) -> LayerReport:
     """Check ``layer.backward`` against the gradients of ``layer.forward``.
 
@@ -319,9 +347,13 @@ def check_layer(
             (from ``seed``) of the output's shape.
         params: ``(parameter, gradient)`` attribute names to check, where the layer has them.
         seed: for the default ``dz``.
-        eps: the finite-difference step.
-        rtol: relative tolerance of a match.
-        atol: absolute tolerance of a match.
+        eps: the finite-difference step; by default from the precision of ``forward``'s output:
+            ``1e-6`` for float64, ``u ** (1/3)`` for a coarser float with unit roundoff ``u``
+            (about ``5e-3`` for float32, where ``1e-6`` would measure only rounding noise).
+        rtol: relative tolerance of a match; by default ``1e-5`` for float64, ``100 · u ** (2/3)``
+            for a coarser output (about ``2.4e-3`` for float32: still far from any slip).
+        atol: absolute tolerance of a match; by default ``1e-7`` for float64, as ``rtol`` times
+            the largest output for a coarser one.
 
     Returns:
         a :class:`LayerReport`; ``print`` it, or test ``report.ok``.
@@ -350,7 +382,9 @@ def check_layer(
     for p in names:  # work on float64 copies; the original arrays go back, untouched, at the end
         setattr(layer, p, saved[p].copy())
     try:
-        y = np.asarray(layer.forward(xs.copy()), dtype=np.float64)
+        raw = np.asarray(layer.forward(xs.copy()))
+        y = np.asarray(raw, dtype=np.float64)
+        eps, rtol, atol = _steps(raw.dtype, y, eps, rtol, atol)
         if dz is None:
             up = np.random.default_rng(seed).normal(size=y.shape)
         else:
@@ -367,7 +401,11 @@ def check_layer(
                 f"forward could not run on Values ({type(exc).__name__}: {exc}), so autograd was not used"
             )
         else:
-            differ = [k for k, v in auto.items() if not np.allclose(v, numeric[k], rtol=1e-4, atol=1e-6)]
+            differ = [
+                k
+                for k, v in auto.items()
+                if not np.allclose(v, numeric[k], rtol=max(1e-4, rtol), atol=max(1e-6, atol))
+            ]
             if differ:
                 notes.append(
                     f"autograd through forward on Values disagrees with finite differences on "

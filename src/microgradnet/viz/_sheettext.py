@@ -9,12 +9,32 @@ from microgradnet.ops import OPS
 from microgradnet.viz.strings import format_number
 from microgradnet.viz.trace import Trace, TraceNode
 
-__all__ = ["asked", "formula", "working"]
+__all__ = ["asked", "exact_format", "formula", "working"]
 
 
 def asked(trace: Trace) -> list[TraceNode]:
     """The nodes whose gradient the sheet asks for: output first, then backwards; no constants."""
     return [n for n in reversed(trace.nodes) if not (n.is_leaf and not n.label)]
+
+
+def _reads_back(x: float, fmt: str) -> bool:
+    try:
+        return float(format_number(x, fmt)) == x
+    except ValueError:  # a format that writes no plain number ("1,000.4")
+        return False
+
+
+def exact_format(trace: Trace, fmt: str) -> str:
+    """``fmt`` if it writes every input and constant of ``trace`` (leaf values, op arguments) so
+    that it reads back as the same float; otherwise the shortest ``"{:.Ng}"`` that does.
+
+    A question states its inputs with it, so the answer worked out from the text is the key's
+    (``a = 1000.4`` is not written as ``1000``).
+    """
+    given = [n.data for n in trace.nodes if n.is_leaf] + [n.arg for n in trace.nodes if n.arg is not None]
+    if all(_reads_back(x, fmt) for x in given):
+        return fmt
+    return next(f"{{:.{k}g}}" for k in range(1, 18) if all(_reads_back(x, f"{{:.{k}g}}") for x in given))
 
 
 def formula(trace: Trace, node: TraceNode, fmt: str, inline: bool = False) -> str:

@@ -32,6 +32,7 @@ import re
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
@@ -40,6 +41,7 @@ from microgradnet.locales import localize
 from microgradnet.slips import SLIPS, feedback, wrong_answers
 from microgradnet.testing import GradcheckError, gradcheck
 from microgradnet.viz._sheettext import asked as _asked
+from microgradnet.viz._sheettext import exact_format
 from microgradnet.viz._sheettext import formula as _formula
 from microgradnet.viz._sheettext import working as _working
 from microgradnet.viz.strings import format_number
@@ -131,8 +133,9 @@ class Question:
 
 
 def _number(x: float) -> str:
-    """An answer written exactly (shortest round-trip form, no exponent for ordinary sizes)."""
-    text = repr(float(x) + 0.0)
+    """A number written exactly as a plain decimal: the shortest digits that read back as ``x``,
+    never in exponent notation (``0.000000000151``, not ``1.51e-10``: gift-pegjs rejects that)."""
+    text = format(Decimal(repr(float(x) + 0.0)), "f")
     return text[:-2] if text.endswith(".0") else text
 
 
@@ -220,13 +223,14 @@ def build_questions(ws: Worksheet) -> list[Question]:
         trace = v.trace
         _check(trace)
         root = trace.node(trace.root)
+        exact = exact_format(trace, f)  # inputs and constants as they are, not rounded
         definitions = [
-            f"<code>{html.escape(n.name)} = {html.escape(_formula(trace, n, f))}</code>"
+            f"<code>{html.escape(n.name)} = {html.escape(_formula(trace, n, exact))}</code>"
             for n in trace.nodes
             if not n.is_leaf
         ]
         inputs = [
-            f"<code>{html.escape(n.name)} = {html.escape(format_number(n.data, f))}</code>"
+            f"<code>{html.escape(n.name)} = {html.escape(format_number(n.data, exact))}</code>"
             for n in trace.nodes
             if n.is_leaf and n.label
         ]

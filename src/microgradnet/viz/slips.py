@@ -20,15 +20,17 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from microgradnet.engine import Value, apply, topological_order
-from microgradnet.slips import Planted, SlipError, SlipKind, get_slip, plant
+from microgradnet.locales import localize
+from microgradnet.slips import SLIP_STRINGS, SLIPS, Planted, Site, SlipError, SlipKind, get_slip, plant, sites
 from microgradnet.testing import numeric_grad
 from microgradnet.viz.expr import parse_expression
 from microgradnet.viz.strings import format_number
-from microgradnet.viz.trace import Trace, trace_backward
+from microgradnet.viz.trace import Trace, TraceNode, trace_backward
 
 __all__ = ["SlippedTrace", "leaf_function", "plant_slip", "slipped_trace"]
 
@@ -100,8 +102,12 @@ def _agrees(a: float, b: float) -> bool:
     return abs(a - b) <= 1e-4 * max(1.0, abs(a), abs(b))
 
 
+def _leaves(trace: Trace) -> list[TraceNode]:
+    return [n for n in trace.nodes if n.is_leaf]
+
+
 def _leaf_grads(trace: Trace) -> list[float]:
-    return [n.grad for n in trace.nodes if n.is_leaf]
+    return [n.grad for n in _leaves(trace)]
 
 
 def plant_slip(
@@ -117,28 +123,58 @@ def plant_slip(
     in the backward pass of ``root`` (an output ``Value``, or a formula with ``values``).
 
     The site (and, for ``"random"``, the kind) is drawn with ``seed`` among the places where the
-    slip changes the gradient of a leaf; finite differences confirm the right pass and refute
-    the slipped one before it is returned.
+    slip changes the gradient of a leaf by enough for finite differences to see: they must
+    confirm the right pass and refute the slipped one, and a site they cannot tell apart is
+    never drawn. The draw is deterministic (same graph, kind and seed: same site).
 
     Raises:
         SlipError: the kind cannot apply to this graph (the one-line message names it and says
-            why: no fan-out, no layer, ...).
+            why: no fan-out, no layer, a change too small to check, a kink at these values ...).
         ValueError: an unknown kind; TypeError: ``root`` is neither a ``Value`` nor a ``str``.
     """
     if isinstance(root, str):
         root = parse_expression(root, dict(values or {}))
     elif not isinstance(root, Value):
         raise TypeError(f"plant_slip() takes an output Value or a formula, got {type(root).__name__}")
+    strings = localize("slips", SLIP_STRINGS, lang)
+
+    def refusal(why: str) -> SlipError:  # one line naming the kind (and its title) and saying why
+        if kind == "random":
+            return SlipError(f"cannot plant 'random': {why}")
+        named = f"'{get_slip(kind).name}' ({get_slip(kind).text('title', lang)})"
+        return SlipError(f"cannot plant {named}: {why}")
+
     if kind != "random":
         get_slip(kind)
     right = trace_backward(root)
     fn, xs = leaf_function(root)
     numeric = numeric_grad(fn, xs)
     if not all(_agrees(a, b) for a, b in zip(_leaf_grads(right), numeric) if math.isfinite(b)):
-        raise SlipError("the right backward pass disagrees with finite differences here (a kink?)")
-    planted = plant(right, kind, seed=seed, lang=lang)
+        raise refusal(strings["kink"])
+
+    def seen(site: Site, slip: SlipKind) -> bool:  # finite differences refute the slipped pass
+        grads = plant(right, slip, site=site, lang=lang).grads
+        return not all(_agrees(grads[n.id], b) for n, b in zip(_leaves(right), numeric))
+
+    # the same draws as plant() (kind, then site, from one Random(seed)), among the sites that
+    # finite differences can tell apart from the right pass
+    rng = random.Random(seed)
+    if kind == "random":
+        usable = {k.name: [s for s in sites(right, k) if seen(s, k)] for k in SLIPS.values()}
+        usable = {k: v for k, v in usable.items() if v}
+        if not usable:
+            raise refusal(strings["random_none"])
+        slip = get_slip(rng.choice(list(usable)))
+        options = usable[slip.name]
+    else:
+        slip = get_slip(kind)
+        found = sites(right, slip)
+        if not found:
+            plant(right, slip, lang=lang)  # raises the catalogue's one-line refusal naming the kind
+        options = [s for s in found if seen(s, slip)]
+        if not options:
+            raise refusal(strings["too_small"].format(count=len(found)))
+    planted = plant(right, slip, site=rng.choice(options), lang=lang)
     wrong = slipped_trace(right, planted)
-    if all(_agrees(a, b) for a, b in zip(_leaf_grads(wrong), numeric)):
-        raise SlipError(f"{planted.kind.name}: the slip changes no gradient that finite differences see")
     text = planted.explain(right, lang, lambda x: format_number(x, fmt))
     return SlippedTrace(right, wrong, planted, planted.first_step, text)

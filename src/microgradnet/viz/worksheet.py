@@ -46,6 +46,7 @@ from microgradnet.locales import FONT_FAMILY, check_lang, font_face_css, localiz
 from microgradnet.ops import OPS
 from microgradnet.slips import SlipError, get_slip
 from microgradnet.viz._sheettext import asked as _asked
+from microgradnet.viz._sheettext import exact_format
 from microgradnet.viz._sheettext import formula as _formula
 from microgradnet.viz._sheettext import working as _working
 from microgradnet.viz.expr import MAX_LENGTH, ExpressionError, parse_expression
@@ -506,6 +507,7 @@ def make_worksheet(
                 continue
             if not _all_finite(trace):
                 continue
+            nice = new and _all_nice(trace)
             slipped = None
             if slip is not None:
                 if slip != "random" and not get_slip(slip).find(trace):
@@ -513,11 +515,14 @@ def make_worksheet(
                     raise SlipError(
                         f"cannot plant '{slip}' ({kind.text('title', lang)}): {kind.text('refusal', lang)}"
                     )
-                try:
-                    slipped = plant_slip(root, slip, seed=seed * 1000 + number, lang=lang, fmt=number_format)
-                except SlipError:
-                    continue  # no site changes a gradient at these values: draw again
-            if new and _all_nice(trace):
+                if nice or fallback is None:  # plant only in a draw that may be kept (planting costs)
+                    try:
+                        slipped = plant_slip(
+                            root, slip, seed=seed * 1000 + number, lang=lang, fmt=number_format
+                        )
+                    except SlipError:
+                        continue  # no site changes a gradient at these values: draw again
+            if nice:
                 found = (values, trace, slipped)
                 break
             fallback = fallback or (values, trace, slipped)
@@ -582,9 +587,10 @@ class _Rows:
 def _rows(ws: Worksheet, version: WorksheetVersion, seed_text: str) -> _Rows:
     trace, f = version.trace, ws.number_format
     root = trace.node(trace.root).name
-    given = [(n.name, format_number(n.data, f)) for n in trace.nodes if n.is_leaf and n.label]
+    exact = exact_format(trace, f)  # the inputs as they are: the answers follow from them
+    given = [(n.name, format_number(n.data, exact)) for n in trace.nodes if n.is_leaf and n.label]
     forward = [
-        (n.name, _formula(trace, n, f), format_number(n.data, f)) for n in trace.nodes if not n.is_leaf
+        (n.name, _formula(trace, n, exact), format_number(n.data, f)) for n in trace.nodes if not n.is_leaf
     ]
     backward = [
         (f"∂{root}/∂{n.name}", format_number(n.grad, f), _working(trace, n, f, seed_text))
