@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from microgradnet import Value
+from microgradnet import Value, apply
 from microgradnet.examples import load_example
 from microgradnet.viz import HtmlStepper, export_html
 from microgradnet.viz.expr import parse_expression
@@ -617,6 +617,34 @@ def test_quiz_checks_typed_answers_and_keeps_a_score(browser: Any, tmp_path: Pat
     assert view.errors == [] and view.dialogs == []
     assert all(u.startswith("file:") for u in view.requests), view.requests
     view.close()
+
+
+def test_a_long_default_title_stops_at_two_lines(browser: Any, tmp_path: Path) -> None:
+    # issue 12 audit: the default title of a sum of 600 products names every term; it used to
+    # fill the window and push every control out of it. It now stops at two lines with an
+    # ellipsis, keeps the whole text as its tooltip, and everything fits at 1024x768 and 1280x800
+    xs = [Value(0.01 * i, label=f"x{i}") for i in range(600)]
+    ws = [Value(0.5, label=f"w{i}") for i in range(600)]
+    loss = apply("sum", *[w * x for w, x in zip(xs, ws, strict=True)])
+    loss.label = "L"
+    with pytest.warns(LargeGraphWarning, match="1,801 value nodes"):
+        path = export_html(loss, tmp_path / "wide.html")
+    for width, height in SCREENS[:2]:
+        for projector in (False, True):
+            view = Page(browser, path.as_uri(), width, height)
+            if projector:
+                view.press("p")
+            title = view.page.locator(".mg-app .mg-title")
+            box = title.bounding_box()
+            line = float(title.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)"))
+            assert box is not None and box["height"] <= 2 * line + 1, (width, projector, box, line)
+            tooltip = str(title.get_attribute("title"))
+            assert tooltip.startswith("Backpropagation through L = sum(t1, t2, "), tooltip[:80]
+            assert tooltip.endswith(", t600)"), tooltip[-80:]
+            view.go(5)
+            assert view.page.evaluate(FITS)["problems"] == [], (width, height, projector)
+            assert view.errors == []
+            view.close()
 
 
 # ---- budgets -------------------------------------------------------------------------------
