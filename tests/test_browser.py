@@ -655,11 +655,47 @@ def test_page_size_load_time_and_step_time_within_budget(
     browser: Any, pages: dict[str, Any], name: str
 ) -> None:
     # issue 12's budgets for a 2,000-node graph (5 MB, 2 s to load, 50 ms per step), asserted
-    # with 2x slack for a busy machine; benchmarks/stepper_page.py reports the figures
+    # with 2x slack for a busy machine. The budget is met at the median only: the 95th percentile
+    # and a step right after a jump are over it (benchmarks/RESULTS.md has the figures of
+    # benchmarks/stepper_page.py), so they are held at 4x here, against a slower page going unseen
     path, stepper = pages[name]
     if name == "big":
         assert len(stepper.trace.nodes) >= 2000
     assert path.stat().st_size <= 5_000_000
-    figures = _benchmark().measure_page(browser, path, steps=12, jumps=0)
+    figures = _benchmark().measure_page(browser, path, steps=12, jumps=6)
     assert figures["load_s"] <= 4.0, figures
     assert figures["step_median_ms"] <= 100.0, figures
+    assert figures["step_p95_ms"] <= 200.0 and figures["jump_median_ms"] <= 200.0, figures
+
+
+def _section(text: str, marker: str) -> str:
+    return text.split(f"<!-- {marker}: begin -->", 1)[1].split(f"<!-- {marker}: end -->", 1)[0]
+
+
+@pytest.mark.parametrize("marker", ["stepper page benchmark", "stepper page sizes benchmark"])
+def test_the_docs_quote_the_benchmarks_written_figures(marker: str, tmp_path: Path) -> None:
+    # docs/stepper.md's speed figures are those benchmarks/stepper_page.py --write put into
+    # RESULTS.md (the audit found three different sets); its writer keeps the other sections
+    bench = _benchmark()
+    section = _section((ROOT / "benchmarks" / "RESULTS.md").read_text(), marker)
+    rows = [
+        line.split("|")[1:-1]
+        for line in section.splitlines()
+        if re.match(r"\| [\w,-]+ .*\| [\d.]+ \|$", line)
+    ]
+    assert len(rows) >= 2, section
+    docs = (ROOT / "docs" / "stepper.md").read_text()
+    for cells in rows:
+        page, ms = cells[0].strip(), [c.split()[0] for c in cells[5:8]]  # median, p95, after a jump
+        quoted = [m for m in ms if re.search(rf"(?<![\d.]){re.escape(m)}( ms| /)", docs)]
+        assert quoted == ms, (page, ms, "docs/stepper.md should quote these figures")
+    results = tmp_path / "RESULTS.md"
+    results.write_text(
+        "# Benchmark results\n\n<!-- engine benchmark: begin -->\nx\n<!-- engine benchmark: end -->\n"
+    )
+    begin, end = bench.SECTIONS[True]
+    bench.replace_section(results, begin, end, ["first"])
+    bench.replace_section(results, begin, end, ["second"])
+    text = results.read_text()
+    assert "x\n<!-- engine benchmark: end -->" in text and text.count(begin) == 1
+    assert "second" in text and "first" not in text
