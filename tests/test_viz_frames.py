@@ -245,6 +245,9 @@ def test_a_network_slide_zooms_in_so_node_text_stays_28_px(tmp_path: Path) -> No
     ys = [y + s * (float(py) + ty) for _, py in points]
     assert left <= min(xs) and max(xs) <= right and top <= min(ys) and max(ys) <= bottom, (xs, ys)
     assert paths[1].read_text() != paths[0].read_text()
+    # what lies wholly outside the view is left out of the slide, not drawn and cut off
+    shown = [g for g in graph.iter(f"{S}g") if g.get("class", "").startswith("node value")]
+    assert 3 <= len(shown) < len(t.nodes) // 2
 
 
 def test_steps_pick_slides_by_number_and_bad_ranges_are_refused(

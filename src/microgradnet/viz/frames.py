@@ -396,6 +396,38 @@ def _centres(
     return out
 
 
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
+
+
+def _drop_unseen(base: ET.Element, geometry: _Layout) -> None:
+    """Remove the nodes and edges of ``base`` that lie wholly outside the graph area of a zoomed
+    slide (the rasteriser would draw them only to cut them off)."""
+    top = base.find(f"{_S}g")
+    if top is None:
+        return
+    found = re.search(r"translate\(([-\d.]+)[ ,]+([-\d.]+)\)", top.get("transform", ""))
+    tx, ty = (float(found.group(1)), float(found.group(2))) if found else (0.0, 0.0)
+    left, upper, area_w, area_h = geometry.area
+    s, pad = geometry.scale, 40.0
+    x0, x1 = (left - geometry.x) / s - tx - pad, (left + area_w - geometry.x) / s - tx + pad
+    y0, y1 = (upper - geometry.y) / s - ty - pad, (upper + area_h - geometry.y) / s - ty + pad
+    for part in list(top):
+        if part.tag != f"{_S}g" or part.get("class", "").startswith("graph"):
+            continue
+        xs: list[float] = []
+        ys: list[float] = []
+        for el in part.iter():
+            if el.tag in (f"{_S}polygon", f"{_S}polyline", f"{_S}path"):
+                numbers = [float(v) for v in _NUMBER.findall(el.get("points") or el.get("d") or "")]
+                xs.extend(numbers[0::2])
+                ys.extend(numbers[1::2])
+            elif el.tag in (f"{_S}ellipse", f"{_S}text"):
+                xs.append(float(el.get("cx") or el.get("x") or 0))
+                ys.append(float(el.get("cy") or el.get("y") or 0))
+        if xs and (max(xs) < x0 or min(xs) > x1 or max(ys) < y0 or min(ys) > y1):
+            top.remove(part)
+
+
 def _focus(geometry: _Layout, centres: list[tuple[float, float]]) -> tuple[float, float]:
     """Where to put the graph so that ``centres`` (the current step's nodes, the main one first)
     are in view: around all of them when they fit together, else around the first; never leaving
@@ -481,6 +513,7 @@ def frame_svg(
             ids = [trace.events[s].operand for s in frame.steps] + [f"{frame.node}_op", frame.node]
         x, y = _focus(geometry, _centres(base, groups, ids))
         geometry = dataclasses.replace(geometry, x=x, y=y)
+        _drop_unseen(base, geometry)
     _paint(groups, trace, frame, style, fmt, words)
     if script:
         for t in base.iter(f"{_S}text"):
