@@ -18,13 +18,17 @@ figure by its budget (below 1 is within it). Chromium is Debian's (/usr/bin/chro
 105 value nodes per sample): the figures behind the page's size limit
 (``microgradnet.viz.limits.MAX_PAGE_NODES``; docs/stepper.md, "Big graphs").
 
-Run: ``python benchmarks/stepper_page.py`` (``--json`` prints the numbers as JSON).
+Run: ``python benchmarks/stepper_page.py`` (``--json`` prints the numbers as JSON; ``--write``
+also puts the table into benchmarks/RESULTS.md, its own section for the default pages and another
+for ``--sizes``, keeping the rest of the file). docs/stepper.md quotes the figures written there.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import statistics
 import sys
 import tempfile
@@ -32,7 +36,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from microgradnet import Value, losses, topological_order
+from microgradnet import Value, __version__, losses, topological_order
 from microgradnet.data import make_moons
 from microgradnet.examples import load_example
 from microgradnet.nn import MLP
@@ -41,6 +45,11 @@ from microgradnet.viz import HtmlStepper
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu"]
 BUDGET = {"size_mb": 5.0, "load_s": 2.0, "step_ms": 50.0}
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+SECTIONS = {
+    False: ("<!-- stepper page benchmark: begin -->", "<!-- stepper page benchmark: end -->"),
+    True: ("<!-- stepper page sizes benchmark: begin -->", "<!-- stepper page sizes benchmark: end -->"),
+}
 
 
 def big_graph(samples: int = 16) -> Value:
@@ -115,7 +124,11 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="measure pages of about these many nodes instead (the page limit: 5000 10000 20000)",
     )
+    parser.add_argument(
+        "--write", action="store_true", help="also write the table into benchmarks/RESULTS.md"
+    )
     args = parser.parse_args(argv)
+    load = os.getloadavg()[0]
     from playwright.sync_api import sync_playwright
 
     if args.sizes:
@@ -125,13 +138,16 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        version = str(browser.version)
         for name, root in graphs:
             start = time.perf_counter()
-            path = HtmlStepper(root, max_nodes=None).save(Path(tmp) / "page.html")
+            stepper = HtmlStepper(root, max_nodes=None)
+            path = stepper.save(Path(tmp) / "page.html")
             build = time.perf_counter() - start
             figures = measure_page(browser, path)
             figures.update(
                 nodes=len(topological_order(root)),
+                steps=len(stepper.steps),
                 size_mb=path.stat().st_size / 1e6,
                 build_s=build,
             )
@@ -140,20 +156,100 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(dict(rows), indent=2))
         return 0
-    print(
-        f"{'page':12} {'nodes':>6} {'MB':>6} {'× budget':>8} {'load s':>7} {'× budget':>8} "
-        f"{'step ms (median / p95)':>22} {'× budget':>8} {'after a jump':>12} {'built in s':>10}"
-    )
-    for name, f in rows:
-        print(
-            f"{name:12} {f['nodes']:6d} {f['size_mb']:6.2f} {f['size_mb'] / BUDGET['size_mb']:8.2f} "
-            f"{f['load_s']:7.2f} {f['load_s'] / BUDGET['load_s']:8.2f} "
-            f"{f['step_median_ms']:10.1f} / {f['step_p95_ms']:8.1f} "
-            f"{f['step_median_ms'] / BUDGET['step_ms']:8.2f} {f['jump_median_ms']:12.1f} {f['build_s']:10.2f}"
+    lines = table(rows)
+    print("\n".join(lines))
+    if args.write:
+        begin, end = SECTIONS[bool(args.sizes)]
+        replace_section(
+            RESULTS, begin, end, section(rows, sizes=bool(args.sizes), chromium=version, load=load)
         )
-    budget = f"{BUDGET['size_mb']:g} MB, {BUDGET['load_s']:g} s to load, {BUDGET['step_ms']:g} ms per step"
-    print(f"budgets: {budget}")
+        print(f"written to {RESULTS}")
     return 0
+
+
+def _ratio(value: float, budget: float) -> str:
+    return f"{value:.3g} ({value / budget:.2f}×)"
+
+
+def table(rows: list[tuple[str, dict[str, float]]]) -> list[str]:
+    """The figures as a Markdown table, each with its ratio to the budget (below 1 is within it)."""
+    ms = BUDGET["step_ms"]
+    lines = [
+        "| page | value nodes | steps | MB (× 5 MB) | load s (× 2 s) | step median ms (× 50 ms) "
+        "| step p95 ms (× 50 ms) | step after a jump, median ms (× 50 ms) | built in s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, f in rows:
+        lines.append(
+            f"| {name} | {f['nodes']:,.0f} | {f['steps']:,.0f} | {_ratio(f['size_mb'], BUDGET['size_mb'])} "
+            f"| {_ratio(f['load_s'], BUDGET['load_s'])} | {_ratio(f['step_median_ms'], ms)} "
+            f"| {_ratio(f['step_p95_ms'], ms)} | {_ratio(f['jump_median_ms'], ms)} | {f['build_s']:.1f} |"
+        )
+    return lines
+
+
+def verdicts(rows: list[tuple[str, dict[str, float]]]) -> list[str]:
+    """One line per page: which budgets its figures meet."""
+    out = []
+    for name, f in rows:
+        checks = [
+            ("size", f["size_mb"] <= BUDGET["size_mb"]),
+            ("load", f["load_s"] <= BUDGET["load_s"]),
+            ("step median", f["step_median_ms"] <= BUDGET["step_ms"]),
+            ("step p95", f["step_p95_ms"] <= BUDGET["step_ms"]),
+            ("after a jump", f["jump_median_ms"] <= BUDGET["step_ms"]),
+        ]
+        met = ", ".join(k for k, ok in checks if ok) or "none"
+        missed = ", ".join(k for k, ok in checks if not ok) or "none"
+        out.append(f"- {name}: within budget: {met}; over budget: {missed}")
+    return out
+
+
+def section(
+    rows: list[tuple[str, dict[str, float]]], *, sizes: bool, chromium: str, load: float
+) -> list[str]:
+    """This benchmark's section of RESULTS.md (the markers are added by :func:`replace_section`)."""
+    if sizes:
+        command = "python benchmarks/stepper_page.py --sizes 5000 10000 20000 --write"
+        head = f"## The stepper page on bigger graphs (issue 12; `{command}`)"
+        what = "micrograd's demo network on more samples of the moons data (about 105 value nodes a sample)."
+    else:
+        head = "## The stepper page in a browser (issue 12; `python benchmarks/stepper_page.py --write`)"
+        what = (
+            "`moons-mlp` (the classroom network) and micrograd's demo network on 16 points (2,020 "
+            "value nodes). Budgets for the 2,000-node page: 5 MB, 2 s to load, 50 ms per step."
+        )
+    return [
+        head,
+        "",
+        f"microgradnet {__version__}, Python {sys.version.split()[0]}, {platform.machine()}, "
+        f"{os.cpu_count()} cores, Chromium {chromium} (headless), 1280×800; load average "
+        f"{load:.2f} when it started (the cores are shared with other work).",
+        "",
+        what + " A step is timed from the key press to the painted frame: the median and the "
+        "95th percentile of 80 steps (40 forward, 40 back from the middle of the pass), and the "
+        "median of 20 steps each taken right after a jump of about 100 steps. Ratios to the "
+        "budget in brackets (below 1 is within it).",
+        "",
+        *table(rows),
+        "",
+        *verdicts(rows),
+    ]
+
+
+def replace_section(path: Path, begin: str, end: str, lines: list[str]) -> None:
+    """Put ``lines`` between the markers ``begin`` and ``end`` of ``path`` (added at the end
+    when the file has no such section), keeping everything else; written atomically."""
+    text = path.read_text() if path.exists() else "# Benchmark results\n"
+    body = "\n".join([begin, *lines, end])
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + body + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + body + "\n"
+    tmp = path.with_suffix(".md.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
 
 
 if __name__ == "__main__":

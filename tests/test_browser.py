@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from microgradnet import Value
+from microgradnet import Value, apply
 from microgradnet.examples import load_example
 from microgradnet.viz import HtmlStepper, export_html
 from microgradnet.viz.expr import parse_expression
@@ -332,7 +332,8 @@ READABLE = """(minPx) => {
 @pytest.mark.parametrize("name", ["moons", "big"])
 def test_labels_around_the_current_edge_stay_readable(browser: Any, pages: dict[str, Any], name: str) -> None:
     # at 1280x800 the picture follows the step: the current node's name and at least two more
-    # labels around it are at least 14 px high, whatever the size of the graph
+    # labels around it are at least 14 px high on these graphs (not on every graph: when an
+    # edge's ends lie far apart only the receiving end is kept in view; docs/stepper.md says so)
     path, stepper = pages[name]
     view = Page(browser, path.as_uri())
     n = len(stepper.steps)
@@ -483,6 +484,9 @@ def test_every_control_and_the_equation_fit_each_screen(browser: Any, pages: dic
         view.page.set_viewport_size({"width": width, "height": height})
         for projector in (False, True):
             for quiz in (False, True):
+                # the last step's address is written 120 ms after it: stop the stepper first, or
+                # a busy machine reloads the page at that step and level
+                view.page.evaluate("document.querySelector('.mg-stepper').mgStepper.destroy()")
                 view.page.evaluate("location.hash = ''")
                 view.page.reload()
                 view.page.wait_for_selector('.mg-stepper[data-ready="true"]')
@@ -619,6 +623,34 @@ def test_quiz_checks_typed_answers_and_keeps_a_score(browser: Any, tmp_path: Pat
     view.close()
 
 
+def test_a_long_default_title_stops_at_two_lines(browser: Any, tmp_path: Path) -> None:
+    # issue 12 audit: the default title of a sum of 600 products names every term; it used to
+    # fill the window and push every control out of it. It now stops at two lines with an
+    # ellipsis, keeps the whole text as its tooltip, and everything fits at 1024x768 and 1280x800
+    xs = [Value(0.01 * i, label=f"x{i}") for i in range(600)]
+    ws = [Value(0.5, label=f"w{i}") for i in range(600)]
+    loss = apply("sum", *[w * x for w, x in zip(xs, ws, strict=True)])
+    loss.label = "L"
+    with pytest.warns(LargeGraphWarning, match="1,801 value nodes"):
+        path = export_html(loss, tmp_path / "wide.html")
+    for width, height in SCREENS[:2]:
+        for projector in (False, True):
+            view = Page(browser, path.as_uri(), width, height)
+            if projector:
+                view.press("p")
+            title = view.page.locator(".mg-app .mg-title")
+            box = title.bounding_box()
+            line = float(title.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)"))
+            assert box is not None and box["height"] <= 2 * line + 1, (width, projector, box, line)
+            tooltip = str(title.get_attribute("title"))
+            assert tooltip.startswith("Backpropagation through L = sum(t1, t2, "), tooltip[:80]
+            assert tooltip.endswith(", t600)"), tooltip[-80:]
+            view.go(5)
+            assert view.page.evaluate(FITS)["problems"] == [], (width, height, projector)
+            assert view.errors == []
+            view.close()
+
+
 # ---- budgets -------------------------------------------------------------------------------
 
 
@@ -627,11 +659,50 @@ def test_page_size_load_time_and_step_time_within_budget(
     browser: Any, pages: dict[str, Any], name: str
 ) -> None:
     # issue 12's budgets for a 2,000-node graph (5 MB, 2 s to load, 50 ms per step), asserted
-    # with 2x slack for a busy machine; benchmarks/stepper_page.py reports the figures
+    # with 2x slack for a busy machine. The budget is met at the median only: the 95th percentile
+    # and a step right after a jump are over it (benchmarks/RESULTS.md has the figures of
+    # benchmarks/stepper_page.py), so they are held at 6x here, against a slower page going unseen
     path, stepper = pages[name]
     if name == "big":
         assert len(stepper.trace.nodes) >= 2000
     assert path.stat().st_size <= 5_000_000
-    figures = _benchmark().measure_page(browser, path, steps=12, jumps=0)
+    figures = _benchmark().measure_page(browser, path, steps=12, jumps=6)
     assert figures["load_s"] <= 4.0, figures
     assert figures["step_median_ms"] <= 100.0, figures
+    assert figures["step_p95_ms"] <= 300.0 and figures["jump_median_ms"] <= 300.0, figures
+
+
+def _section(text: str, marker: str) -> str:
+    return text.split(f"<!-- {marker}: begin -->", 1)[1].split(f"<!-- {marker}: end -->", 1)[0]
+
+
+@pytest.mark.parametrize("marker", ["stepper page benchmark", "stepper page sizes benchmark"])
+def test_the_docs_quote_the_benchmarks_written_figures(marker: str, tmp_path: Path) -> None:
+    # docs/stepper.md's speed figures are those benchmarks/stepper_page.py --write put into
+    # RESULTS.md (the audit found three different sets); its writer keeps the other sections
+    bench = _benchmark()
+    section = _section((ROOT / "benchmarks" / "RESULTS.md").read_text(), marker)
+    rows = [
+        line.split("|")[1:-1]
+        for line in section.splitlines()
+        if re.match(r"\| [\w,-]+ .*\| [\d.]+ \|$", line)
+    ]
+    assert len(rows) >= 2, section
+    docs = (ROOT / "docs" / "stepper.md").read_text()
+    for cells in rows:
+        page, ms = cells[0].strip(), [c.split()[0] for c in cells[5:8]]  # median, p95, after a jump
+        if "sizes" in marker:  # a row of the docs' table: "39.7 / 82.5 / 49.8 ms"
+            assert " / ".join(ms) + " ms" in docs, (page, ms, "docs/stepper.md should quote these")
+        else:
+            quoted = [m for m in ms if re.search(rf"(?<![\d.]){re.escape(m)} ms", docs)]
+            assert quoted == ms, (page, ms, "docs/stepper.md should quote these figures")
+    results = tmp_path / "RESULTS.md"
+    results.write_text(
+        "# Benchmark results\n\n<!-- engine benchmark: begin -->\nx\n<!-- engine benchmark: end -->\n"
+    )
+    begin, end = bench.SECTIONS[True]
+    bench.replace_section(results, begin, end, ["first"])
+    bench.replace_section(results, begin, end, ["second"])
+    text = results.read_text()
+    assert "x\n<!-- engine benchmark: end -->" in text and text.count(begin) == 1
+    assert "second" in text and "first" not in text

@@ -210,3 +210,66 @@ def test_slides_stay_well_formed_with_control_characters_in_labels(tmp_path: Pat
     for p in paths:
         ET.fromstring(p.read_text())  # parses: no raw control character anywhere
     assert "x␀␇" in paths[-1].read_text()
+
+
+def test_a_network_slide_zooms_in_so_node_text_stays_28_px(tmp_path: Path) -> None:
+    # issue 12 audit: moons-mlp fitted whole gave node text of about 3.8 px; now the graph keeps
+    # 28-px text and each slide shows the part around its step, cut off at the graph area
+    root = load_example("moons-mlp").root
+    t = trace_backward(root)
+    deck = frames(t)
+    k = next(
+        i
+        for i, fr in enumerate(deck)
+        if fr.kind == "backward" and "weight" in t.node(t.events[fr.steps[0]].operand).name
+    )
+    paths = export_frames(root, tmp_path, steps=f"{k + 1}-{k + 2}")
+    assert [p.name for p in paths] == [f"frame_{k:03d}.svg", f"frame_{k + 1:03d}.svg"]
+    svg = ET.fromstring(paths[0].read_text())
+    assert f"step {k + 1} of {len(deck)}" in "".join(svg.itertext())
+    graph = next(g for g in svg.iter(f"{S}g") if g.get("id") == "graph")
+    move, scale = graph.get("transform", "").split(" scale(")
+    x, y = (float(v) for v in move.removeprefix("translate(").rstrip(")").split())
+    node_text = min(float(t.get("font-size", "0")) for t in graph.iter(f"{S}text"))
+    assert node_text * float(scale.rstrip(")")) >= 28
+    clip = next(r for r in svg.iter(f"{S}rect") if r.get("width") != "1920")
+    left, top = float(clip.get("x", "0")), float(clip.get("y", "0"))
+    right, bottom = left + float(clip.get("width", "0")), top + float(clip.get("height", "0"))
+    # the receiving node's box lies inside the graph area on the slide
+    receiver = groups(paths[0].read_text())[t.events[deck[k].steps[0]].operand]
+    top_group = next(g for g in graph.iter(f"{S}g") if g.get("class") == "graph")
+    tx, ty = (float(v) for v in top_group.get("transform", "").split("translate(")[1].rstrip(")").split())
+    points = [p.split(",") for p in next(receiver.iter(f"{S}polygon")).get("points", "").split()]
+    s = float(scale.rstrip(")"))
+    xs = [x + s * (float(px) + tx) for px, _ in points]
+    ys = [y + s * (float(py) + ty) for _, py in points]
+    assert left <= min(xs) and max(xs) <= right and top <= min(ys) and max(ys) <= bottom, (xs, ys)
+    assert paths[1].read_text() != paths[0].read_text()
+    # what lies wholly outside the view is left out of the slide, not drawn and cut off
+    shown = [g for g in graph.iter(f"{S}g") if g.get("class", "").startswith("node value")]
+    assert 3 <= len(shown) < len(t.nodes) // 2
+
+
+def test_steps_pick_slides_by_number_and_bad_ranges_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from microgradnet.cli import main
+    from microgradnet.viz.frames import select_steps
+
+    assert select_steps(None, 5) == range(5) and select_steps("2-3", 5) == range(1, 3)
+    assert select_steps("4-", 5) == range(3, 5) and select_steps("-2", 5) == range(0, 2)
+    assert select_steps("5", 5) == range(4, 5)
+    for bad in ("0-2", "3-2", "6", "a-b", "", "-", "1-2-3"):
+        with pytest.raises(ValueError, match="steps"):
+            select_steps(bad, 5)
+    with pytest.raises(TypeError, match="steps"):
+        select_steps(3, 5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="1-13"):
+        export_frames(lecture_graph(), tmp_path / "none", steps="12-20")
+    assert not (tmp_path / "none").exists()
+    out = tmp_path / "slides"
+    assert main(["frames", "L = a*b", "a=2", "b=-3", "-o", str(out), "--format", "svg", "--steps", "4-"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["frame_003.svg", "frame_004.svg"]
+    assert "writing 2 of 5 slides (SVG)" in capsys.readouterr().err
+    assert main(["frames", "L = a*b", "a=2", "b=-3", "-o", str(tmp_path / "x"), "--steps", "7"]) == 2
+    assert "--steps" in capsys.readouterr().err and not (tmp_path / "x").exists()

@@ -5,10 +5,12 @@
     microgradnet frames "e = a*b; d = e + c; L = d*f" a=2 b=-3 c=10 f=-2 -o slides
     microgradnet frames --example lecture-expression -o slides --format pdf   # slides/frames.pdf
     microgradnet frames --example lecture-expression -o slides-ne --lang ne   # in Nepali
+    microgradnet frames --example moons-mlp -o slides --steps 200-215         # a network: 16 of 284
 
 Writes ``frame_000.png``, ``frame_001.png``, ... (1920×1080, the stepper's look), or SVG, or one
-PDF. The formula is read as by ``microgradnet graph``; any problem is reported as
-``microgradnet: error: ...`` with exit status 2, and nothing is written.
+PDF. Before the work starts it says how many slides it will write (a network makes hundreds;
+``--steps A-B`` picks some). The formula is read as by ``microgradnet graph``; any problem is
+reported as ``microgradnet: error: ...`` with exit status 2, and nothing is written.
 """
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ from typing import Any
 from microgradnet.cli import CliError
 from microgradnet.cli.viz import graph_from_args
 from microgradnet.locales import LANGUAGES
-from microgradnet.viz.frames import FORMATS, GRANULARITIES, THEMES, export_frames
+from microgradnet.viz.dot import as_trace
+from microgradnet.viz.frames import FORMATS, GRANULARITIES, THEMES, export_frames, frames, select_steps
 from microgradnet.viz.limits import GraphTooLargeError
 
 __all__ = ["register"]
+
+_MANY = 60  # more slides than a lesson shows: the note suggests --steps
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -35,6 +40,15 @@ def _run(args: argparse.Namespace) -> int:
         raise CliError(f"cannot write into {args.output!r}: the directory {str(out.parent)!r} does not exist")
     root, title = graph_from_args(args)
     try:
+        deck = len(frames(as_trace(root), args.granularity))
+        chosen = len(select_steps(args.steps, deck))
+    except ValueError as exc:
+        raise CliError(f"--steps: {exc}") from None
+    where = out / "frames.pdf" if args.format == "pdf" else out
+    note = f"writing {chosen:,} of {deck:,} slides" if chosen < deck else f"writing {deck:,} slides"
+    hint = " (--steps A-B writes fewer)" if chosen > _MANY else ""
+    print(f"{note} ({args.format.upper()}) to {where}{hint}", file=sys.stderr, flush=True)
+    try:
         paths = export_frames(
             root,
             out,
@@ -44,6 +58,7 @@ def _run(args: argparse.Namespace) -> int:
             title=args.title if args.title is not None else title,
             rankdir=args.rankdir,
             lang=args.lang,
+            steps=args.steps,
         )
     except GraphTooLargeError as exc:
         raise CliError(str(exc)) from None
@@ -74,6 +89,12 @@ def register(sub: Any) -> None:
     p.add_argument("--format", choices=FORMATS, default="png", help="png, svg or pdf (DIR/frames.pdf)")
     p.add_argument(
         "--granularity", choices=GRANULARITIES, default="edge", help="one backward slide per edge or per node"
+    )
+    p.add_argument(
+        "--steps",
+        metavar="RANGE",
+        default=None,
+        help="only these slides, by number: 120-140, 120- (to the end), -20 or 7 (default: all)",
     )
     p.add_argument("--theme", choices=THEMES, default="cs231n", help="the stepper's colours")
     p.add_argument("--title", default=None, help="the heading of every slide (default: the formula)")

@@ -26,11 +26,19 @@ slides, loaded by the rasteriser for PNG and PDF), so slides need no font instal
 and the narration at 32 px (never below 28 px, about 1/38 of the slide's height: legible
 from 12 m on a 2-m-high screen, the usual rule of thumb being 1/200 of the distance), the title
 at 40 px, and the graph is scaled so that its node text is as large as the free space allows, up
-to 56 px; the lecture's expression gets node text of at least 28 px.
+to 56 px; the lecture's expression gets node text of at least 28 px. A graph that would need
+smaller text (a network: ``moons-mlp`` whole would be 3.8 px) keeps 28-px node text and each
+slide shows the part of it around its step (the current node and its operands going forward; the
+receiving node, the sender and its op going backward, or the receiving node alone when they are
+too far apart): the nodes keep their places in the graph, and the view moves with the step.
+
+A network makes hundreds of slides (``moons-mlp``: 284); ``steps="200-215"`` writes some of
+them, each keeping its number in the deck.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import re
@@ -61,6 +69,7 @@ __all__ = [
     "export_frames",
     "frame_svg",
     "frames",
+    "select_steps",
     "slide_dot",
     "slide_style",
 ]
@@ -87,6 +96,7 @@ _NARRATION_PX = 32.0
 _MIN_CAPTION_PX = 28.0
 _NODE_FONT_PT = 14.0  # what Graphviz measures the node text at
 _MAX_NODE_PX = 56.0
+_MIN_NODE_PX = 28.0  # a graph that would be drawn smaller is shown zoomed in around the current step
 _MARGIN = 48.0
 _HEADER = 110.0
 _PAD = 24.0
@@ -313,6 +323,9 @@ class _Layout:
     panel_top: float
     equation_px: float
     narration_px: float
+    zoom: bool = False  # the graph is larger than the slide: each slide shows the current step's part
+    area: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # left, top, width, height
+    graph: tuple[float, float] = (0.0, 0.0)  # the graph's width and height before scaling
 
 
 def _graph_size(root: ET.Element) -> tuple[float, float]:
@@ -340,9 +353,104 @@ def _layout(base: ET.Element, slides: list[Frame]) -> _Layout:
     gw, gh = _graph_size(base)
     area_w, area_h = width - 2 * _MARGIN, panel_top - _HEADER - 16
     scale = min(area_w / gw, area_h / gh, _MAX_NODE_PX / _NODE_FONT_PT)
+    zoom = scale * _NODE_FONT_PT < _MIN_NODE_PX
+    if zoom:  # a network: node text stays 28 px and each slide shows the part around its step
+        scale = _MIN_NODE_PX / _NODE_FONT_PT
     x = _MARGIN + (area_w - gw * scale) / 2
     y = _HEADER + (area_h - gh * scale) / 2
-    return _Layout(scale, x, y, panel_top, eq_px, nar_px)
+    return _Layout(scale, x, y, panel_top, eq_px, nar_px, zoom, (_MARGIN, _HEADER, area_w, area_h), (gw, gh))
+
+
+def _centres(
+    base: ET.Element, groups: dict[str | None, ET.Element], ids: list[str]
+) -> list[tuple[float, float]]:
+    """The centres of the nodes ``ids`` (value boxes, else op circles) in the graph's viewBox
+    coordinates (Graphviz draws inside a group translated by the graph's height)."""
+    tx = ty = 0.0
+    top = base.find(f"{_S}g")
+    found = re.search(
+        r"translate\(([-\d.]+)[ ,]+([-\d.]+)\)", top.get("transform", "") if top is not None else ""
+    )
+    if found:
+        tx, ty = float(found.group(1)), float(found.group(2))
+    out = []
+    for node_id in ids:
+        group = groups.get(node_id)
+        if group is None:
+            group = groups.get(f"{node_id}_op")
+        if group is None:
+            continue
+        xs: list[float] = []
+        ys: list[float] = []
+        for shape in _shapes(group):
+            if shape.tag == f"{_S}ellipse":
+                xs.append(float(shape.get("cx", "0")))
+                ys.append(float(shape.get("cy", "0")))
+            else:
+                for pair in (shape.get("points") or "").split():
+                    px, _, py = pair.partition(",")
+                    xs.append(float(px))
+                    ys.append(float(py))
+        if xs:
+            out.append(((min(xs) + max(xs)) / 2 + tx, (min(ys) + max(ys)) / 2 + ty))
+    return out
+
+
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
+
+
+def _drop_unseen(base: ET.Element, geometry: _Layout) -> None:
+    """Remove the nodes and edges of ``base`` that lie wholly outside the graph area of a zoomed
+    slide (the rasteriser would draw them only to cut them off)."""
+    top = base.find(f"{_S}g")
+    if top is None:
+        return
+    found = re.search(r"translate\(([-\d.]+)[ ,]+([-\d.]+)\)", top.get("transform", ""))
+    tx, ty = (float(found.group(1)), float(found.group(2))) if found else (0.0, 0.0)
+    left, upper, area_w, area_h = geometry.area
+    s, pad = geometry.scale, 40.0
+    x0, x1 = (left - geometry.x) / s - tx - pad, (left + area_w - geometry.x) / s - tx + pad
+    y0, y1 = (upper - geometry.y) / s - ty - pad, (upper + area_h - geometry.y) / s - ty + pad
+    for part in list(top):
+        if part.tag != f"{_S}g" or part.get("class", "").startswith("graph"):
+            continue
+        xs: list[float] = []
+        ys: list[float] = []
+        for el in part.iter():
+            if el.tag in (f"{_S}polygon", f"{_S}polyline", f"{_S}path"):
+                numbers = [float(v) for v in _NUMBER.findall(el.get("points") or el.get("d") or "")]
+                xs.extend(numbers[0::2])
+                ys.extend(numbers[1::2])
+            elif el.tag in (f"{_S}ellipse", f"{_S}text"):
+                xs.append(float(el.get("cx") or el.get("x") or 0))
+                ys.append(float(el.get("cy") or el.get("y") or 0))
+        if xs and (max(xs) < x0 or min(xs) > x1 or max(ys) < y0 or min(ys) > y1):
+            top.remove(part)
+
+
+def _focus(geometry: _Layout, centres: list[tuple[float, float]]) -> tuple[float, float]:
+    """Where to put the graph so that ``centres`` (the current step's nodes, the main one first)
+    are in view: around all of them when they fit together, else around the first; never leaving
+    blank space at an edge of the graph area when the graph is larger than it."""
+    left, top, area_w, area_h = geometry.area
+    gw, gh = geometry.graph
+    s = geometry.scale
+    if not centres:
+        return geometry.x, geometry.y
+    xs, ys = [c[0] for c in centres], [c[1] for c in centres]
+    # room for a box around each centre (a box is about 10 characters of node text wide)
+    room_w, room_h = area_w / s - 12 * _NODE_FONT_PT, area_h / s - 6 * _NODE_FONT_PT
+    if max(xs) - min(xs) <= room_w and max(ys) - min(ys) <= room_h:
+        cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+    else:
+        cx, cy = centres[0]
+
+    def place(start: float, size: float, graph: float, centre: float) -> float:
+        if graph * s <= size:
+            return start + (size - graph * s) / 2
+        return min(start, max(start + size - graph * s, start + size / 2 - centre * s))
+
+    return place(left, area_w, gw, cx), place(top, area_h, gh, cy)
 
 
 def _set(el: ET.Element, **attrs: str) -> None:
@@ -398,6 +506,14 @@ def frame_svg(
     if trace.root not in groups:
         raise ValueError("base_svg was not drawn from this trace (node ids missing)")
     geometry = layout if layout is not None else _layout(base, [frame])
+    if geometry.zoom:
+        if frame.kind == "forward":
+            ids = [frame.node, *trace.node(frame.node).children]
+        else:
+            ids = [trace.events[s].operand for s in frame.steps] + [f"{frame.node}_op", frame.node]
+        x, y = _focus(geometry, _centres(base, groups, ids))
+        geometry = dataclasses.replace(geometry, x=x, y=y)
+        _drop_unseen(base, geometry)
     _paint(groups, trace, frame, style, fmt, words)
     if script:
         for t in base.iter(f"{_S}text"):
@@ -418,14 +534,32 @@ def frame_svg(
         if title is not None
         else words["slide_title"].format(root=root.name, expr=trace.expression(root.id, fmt))
     )
-    _text(svg, _MARGIN, 72, heading, script, font_family=style["font"], font_size=f"{_TITLE_PX:g}",
-          font_weight="700", fill=style["ink"])  # fmt: skip
     phase = words["slide_forward" if frame.kind == "forward" else "slide_backward"]
     counter = words["slide_counter"].format(k=frame.index + 1, n=total or frame.index + 1, phase=phase)
+    # the title stops short of the counter (an ellipsis; the whole title is the PDF's title)
+    longest = max(len(words["slide_counter"].format(k=total or 1, n=total or 1, phase=words[w]))
+                  for w in ("slide_forward", "slide_backward"))  # fmt: skip
+    room = int(
+        (width - 2 * _MARGIN - max(longest, len(counter)) * _COUNTER_PX * _SANS_EM - 40) / (_TITLE_PX * 0.6)
+    )  # bold
+    if len(heading) > room:
+        heading = heading[: max(1, room - 1)].rstrip() + "…"
+    _text(svg, _MARGIN, 72, heading, script, font_family=style["font"], font_size=f"{_TITLE_PX:g}",
+          font_weight="700", fill=style["ink"])  # fmt: skip
     _text(svg, width - _MARGIN, 72, counter, script, font_family=style["font"], font_size=f"{_COUNTER_PX:g}",
           fill=style["muted"], text_anchor="end")  # fmt: skip
+    holder = svg
+    if geometry.zoom:  # the part of the graph in view, cut off at the graph area's edges
+        left, top, area_w, area_h = geometry.area
+        clip = ET.SubElement(ET.SubElement(svg, f"{_S}defs"), f"{_S}clipPath", {"id": "graph-area"})
+        ET.SubElement(
+            clip,
+            f"{_S}rect",
+            {"x": f"{left:g}", "y": f"{top:g}", "width": f"{area_w:g}", "height": f"{area_h:g}"},
+        )
+        holder = ET.SubElement(svg, f"{_S}g", {"clip-path": "url(#graph-area)"})
     graph = ET.SubElement(
-        svg,
+        holder,
         f"{_S}g",
         {
             "id": "graph",
@@ -583,6 +717,7 @@ def export_frames(
     rankdir: str | None = None,
     max_nodes: int | None = MAX_NODES,
     lang: str = "en",
+    steps: str | None = None,
     **draw_options: Any,
 ) -> list[Path]:
     """Write one 16:9 slide per step of ``trace`` to ``directory``: ``frame_000.svg``, ...
@@ -604,6 +739,10 @@ def export_frames(
         max_nodes: refuse graphs with more value nodes (see :mod:`microgradnet.viz.limits`).
         lang: the language of every text on the slides (``"en"``, ``"ne"``); numbers keep
             Western digits.
+        steps: which slides to write, by their numbers (1 is the first forward slide):
+            ``"120-140"``, ``"120-"`` (to the end), ``"-20"`` or ``"7"``; ``None`` (default):
+            all of them. Each slide keeps its number in the deck (``slide 120 / 284``) and in
+            its file name.
         draw_options: ``show_local`` (the local derivative on each edge) and ``outline``
             (frames around neurons or layers), passed to
             :func:`~microgradnet.viz.dot.dot_source`.
@@ -613,7 +752,7 @@ def export_frames(
 
     Raises:
         ValueError: an unknown ``fmt``, ``granularity``, ``theme``, ``lang`` or drawing option,
-            or ``directory`` names a file.
+            ``steps`` not a range of slide numbers of this deck, or ``directory`` names a file.
         TypeError: ``trace`` is neither a ``Trace`` nor a ``Value``.
         GraphTooLargeError: more than ``max_nodes`` value nodes or more than
             :data:`~microgradnet.viz.limits.MAX_FRAMES` slides.
@@ -643,11 +782,13 @@ def export_frames(
     start = shown_grads(trace, t, "stored") if isinstance(trace, Value) and grads == "stored" else None
     if grads not in ("stored", "backward"):
         raise ValueError(f"grads must be 'stored' (what .grad holds) or 'backward', got {grads!r}")
-    slides = frames(t, granularity, number_format, start=start, lang=lang)
+    deck = frames(t, granularity, number_format, start=start, lang=lang)
+    chosen = select_steps(steps, len(deck))
+    slides = deck[chosen.start : chosen.stop]
     if len(slides) > MAX_FRAMES:
         raise GraphTooLargeError(
             f"export_frames: {len(slides):,} slides is more than {MAX_FRAMES:,}; "
-            "use granularity='node' or draw a smaller graph"
+            "use granularity='node', steps='A-B' or draw a smaller graph"
         )
     directions = [rankdir] if rankdir is not None else (["LR", "TB"] if len(t.nodes) <= 60 else ["LR"])
     best: tuple[float, str, _Layout] | None = None
@@ -666,7 +807,7 @@ def export_frames(
             number_format,
             theme=theme,
             title=title,
-            total=len(slides),
+            total=len(deck),
             layout=geometry,
             lang=lang,
         )
@@ -687,5 +828,32 @@ def export_frames(
         out_dir.mkdir(parents=True, exist_ok=True)
         return [write_atomic(out_dir / "frames.pdf", pdf)]
     out_dir.mkdir(parents=True, exist_ok=True)
-    width = max(3, len(str(len(pictures) - 1)))
-    return [write_atomic(out_dir / f"frame_{k:0{width}d}.{fmt}", p) for k, p in enumerate(payloads)]
+    width = max(3, len(str(len(deck) - 1)))
+    return [
+        write_atomic(out_dir / f"frame_{fr.index:0{width}d}.{fmt}", p)
+        for fr, p in zip(slides, payloads, strict=True)
+    ]
+
+
+def select_steps(steps: str | None, total: int) -> range:
+    """The 0-based slide indices that ``steps`` (``"A-B"``, ``"A-"``, ``"-B"``, ``"A"``: slide
+    numbers from 1, both ends included) picks from a deck of ``total`` slides; ``None``: all.
+
+    Raises:
+        TypeError: ``steps`` is not a str or None.
+        ValueError: not of that form, empty, or outside 1..``total``.
+    """
+    if steps is None:
+        return range(total)
+    if not isinstance(steps, str):
+        raise TypeError(f"steps must be a str such as '120-140', or None, got {type(steps).__name__}")
+    found = re.fullmatch(r"\s*(\d*)\s*(-?)\s*(\d*)\s*", steps)
+    if found is None or not (found.group(1) or found.group(3)) or (not found.group(2) and not found.group(1)):
+        raise ValueError(
+            f"steps must be slide numbers such as '120-140', '120-', '-20' or '7', got {steps!r}"
+        )
+    first = int(found.group(1)) if found.group(1) else 1
+    last = int(found.group(3)) if found.group(3) else (total if found.group(2) else first)
+    if not 1 <= first <= last <= total:
+        raise ValueError(f"steps {steps!r} is not within this deck's slides 1-{total} (first <= last)")
+    return range(first - 1, last)

@@ -339,7 +339,9 @@
     root.appendChild(app);
 
     var head = el("header", "mg-head");
-    head.appendChild(el("h1", "mg-title", data.title));
+    var title = el("h1", "mg-title", data.title);
+    title.title = data.title;  /* the whole title, when two lines cut it short */
+    head.appendChild(title);
     var counter = el("div", "mg-counter");
     counter.innerHTML = fill(esc(ui.counter), { k: '<b class="mg-k"><\/b>', n: '<b class="mg-n"><\/b>' }) +
       ' \u00b7 <span class="mg-phase"><\/span>';
