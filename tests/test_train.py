@@ -407,6 +407,47 @@ def test_evaluate_follows_a_model_that_changed_since_the_last_call() -> None:
     assert train.evaluate(neuron, X, y)[0] == pytest.approx(eager, rel=1e-12)
 
 
+def test_evaluate_follows_a_replaced_forward_or_a_changed_attribute_and_reuses_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the audit: the cache key (class + repr) missed an instance `forward` and a Linear's
+    # `.activation` (its repr stays "Linear(2, 4)")
+    X, y = data.make_moons(n=40, seed=2)
+
+    def eager(model: Any) -> float:
+        return losses.cross_entropy([model(x) for x in X.tolist()], y.tolist()).data
+
+    m = nn.Sequential(nn.Linear(2, 4, seed=0), nn.Linear(4, 2, seed=1))
+    train.evaluate(m, X, y)
+    assert train._compiled_for(m, "cross_entropy") is train._compiled_for(m, "cross_entropy")  # reused
+    m[0].activation = "tanh"
+    assert train.evaluate(m, X, y)[0] == pytest.approx(eager(m), rel=1e-12)
+    orig = m.forward
+    m.forward = lambda x: [-o for o in orig(x)]  # type: ignore[method-assign]
+    assert train.evaluate(m, X, y)[0] == pytest.approx(eager(m), rel=1e-12)
+    monkeypatch.setattr(nn.Linear, "forward", lambda self, x: [o * 2.0 for o in nn.Layer.forward(self, x)])
+    assert train.evaluate(m, X, y)[0] == pytest.approx(eager(m), rel=1e-12)
+    m.note = object()  # an attribute nothing can describe: traced again every time
+    assert train._compiled_for(m, "cross_entropy") is not train._compiled_for(m, "cross_entropy")
+
+
+def test_compiled_fit_follows_a_callback_that_changes_the_model() -> None:
+    X, y = data.make_moons(n=32, seed=3)
+
+    def run(compile: bool) -> list[float]:
+        m = nn.MLP(2, [4, 2], activation="tanh", seed=0)
+
+        def switch(epoch: int, history: train.History) -> None:
+            if epoch == 1:
+                for layer in m.layers[:-1]:
+                    layer.activation = "relu"
+
+        h = train.fit(m, X, y, epochs=3, batch_size=8, seed=0, progress=False, compile=compile, callbacks=[switch])
+        return [*h.train_loss, *(p.data for p in m.parameters())]
+
+    assert np.allclose(run(True), run(False), rtol=1e-12, atol=1e-15)
+
+
 def test_evaluate_follows_a_model_of_its_own_whose_forward_changed() -> None:
     class Scaled:
         def __init__(self) -> None:
