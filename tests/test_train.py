@@ -442,7 +442,9 @@ def test_compiled_fit_follows_a_callback_that_changes_the_model() -> None:
                 for layer in m.layers[:-1]:
                     layer.activation = "relu"
 
-        h = train.fit(m, X, y, epochs=3, batch_size=8, seed=0, progress=False, compile=compile, callbacks=[switch])
+        h = train.fit(
+            m, X, y, epochs=3, batch_size=8, seed=0, progress=False, compile=compile, callbacks=[switch]
+        )
         return [*h.train_loss, *(p.data for p in m.parameters())]
 
     assert np.allclose(run(True), run(False), rtol=1e-12, atol=1e-15)
@@ -546,3 +548,33 @@ def test_predicted_classes_are_one_rule_for_values_arrays_and_plots() -> None:
     assert train.predict_classes(model, X).tolist() == want == losses.predicted_classes(outputs)
     assert losses.predicted_classes([[Value(1.0), Value(1.0)]]) == [0]  # ties: the first
     assert losses.predicted_classes(np.array([0.2, 0.7, -1.0]), threshold=0.5) == [0, 1, 0]
+
+
+def test_the_numpy_predicted_classes_are_the_rule_of_losses_with_nan_and_ties(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # issue 9: one rule. Rows with a nan go through losses._class_of itself; the others take
+    # argmax (the first largest) or `> threshold`, checked here against the rule on every row
+    nan, inf = float("nan"), float("inf")
+    rows = [
+        [1.0, 3.0, 3.0],  # a tie: the first
+        [nan, 1.0, 2.0],  # a nan first score keeps class 0
+        [1.0, nan, 2.0],  # a nan never wins
+        [2.0, nan, 2.0],
+        [-inf, -inf, -inf],
+        [-inf, nan, inf],
+        [0.0, -0.0, 0.0],
+        [nan, nan, nan],
+    ]
+    rng = np.random.default_rng(9)
+    grid = rng.choice(np.array([nan, -inf, -1.0, 0.0, 1.0, inf]), size=(300, 3))  # many ties
+    out = np.vstack([np.array(rows), grid])
+    assert train._predicted_classes(out, 0.0).tolist()[:8] == [1, 0, 2, 0, 0, 2, 0, 0]
+    for width in (1, 3):
+        part = out[:, :width]
+        assert train._predicted_classes(part, 0.5).tolist() == losses.predicted_classes(part, threshold=0.5)
+    calls: list[list[float]] = []
+    rule = losses._class_of
+    monkeypatch.setattr(losses, "_class_of", lambda s, t: calls.append(s) or rule(s, t))
+    train._predicted_classes(np.array([[1.0, nan], [1.0, 2.0]]), 0.0)
+    assert len(calls) == 1 and calls[0][0] == 1.0  # the nan row, through the one rule

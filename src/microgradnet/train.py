@@ -217,14 +217,16 @@ def _compiled_train_step(trainer: FusedTrainer, task: _Task, Xb: Any, yb: Any) -
 
 
 def _predicted_classes(out: np.ndarray[Any, Any], threshold: float) -> np.ndarray[Any, Any]:
-    """:func:`microgradnet.losses.predicted_classes` of a (rows, outputs) array, in NumPy: the
-    same walk over the scores (the first largest wins; a comparison with ``nan`` is false), all
-    rows at once."""
+    """:func:`microgradnet.losses.predicted_classes` of a (rows, outputs) array, all rows at
+    once. A row without ``nan`` takes NumPy's ``score > threshold`` or ``argmax`` (documented
+    to return the first largest), which is the rule itself; a row with a ``nan`` goes through
+    the rule (``losses._class_of``) one row at a time."""
     if out.shape[1] == 1:
-        return (out[:, 0] > threshold).astype(np.int64)
-    # argmax takes the first largest; a nan must never win, and a nan first score keeps class 0
-    best: np.ndarray[Any, Any] = np.argmax(np.where(np.isnan(out), -np.inf, out), axis=1)
-    best[np.isnan(out[:, 0])] = 0
+        best: np.ndarray[Any, Any] = (out[:, 0] > threshold).astype(np.int64)
+    else:
+        best = np.argmax(out, axis=1).astype(np.int64)
+    for i in np.flatnonzero(np.isnan(out).any(axis=1)).tolist():
+        best[i] = _losses._class_of(out[i].tolist(), threshold)
     return best
 
 
@@ -392,7 +394,9 @@ class _Opaque(Exception):
 _PLAIN_TYPES = (str, int, float, bool, complex, bytes, type(None))
 
 
-def _state(obj: Any, where: dict[int, int], seen: dict[int, int], classes: dict[type, tuple[Any, ...]]) -> Any:
+def _state(
+    obj: Any, where: dict[int, int], seen: dict[int, int], classes: dict[type, tuple[Any, ...]]
+) -> Any:
     """A comparable description of ``obj`` for :func:`_structure` (raises ``_Opaque``)."""
     if isinstance(obj, Value):
         k = where.get(id(obj))
@@ -431,7 +435,12 @@ def _compiled_for(model: Any, loss: str) -> CompiledStep:
     except TypeError:  # a model that cannot be weakly referenced: no cache
         cache = {}
     entry = cache.get(loss)
-    if entry is not None and structure is not None and entry[0] == structure and _same_values(entry[1], params):
+    if (
+        entry is not None
+        and structure is not None
+        and entry[0] == structure
+        and _same_values(entry[1], params)
+    ):
         return entry[2]
     step = for_fit(model, loss)
     if structure is not None:
