@@ -518,6 +518,10 @@ def test_resume_needs_a_checkpoint_written_by_fit(tmp_path: Path) -> None:
     [
         ('{"format": "microgradnet-checkpoint", "model": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested"),
         (None, "too large for a float"),
+        (
+            '{"format": "microgradnet-checkpoint", "model": [' + "1" * 5000 + "]}",
+            "model.json.*too many digits",
+        ),
     ],
 )
 def test_pathological_checkpoints_raise_checkpoint_error(

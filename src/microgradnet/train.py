@@ -955,6 +955,8 @@ def _read_checkpoint(p: Path) -> dict[str, Any]:
         raise CheckpointError(f"{p}: not a complete checkpoint (truncated or corrupt JSON: {exc})") from None
     except RecursionError:
         raise CheckpointError(f"{p}: not a checkpoint (its JSON is nested too deeply)") from None
+    except ValueError:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
+        raise CheckpointError(f"{p}: not a checkpoint (it holds a number with too many digits)") from None
     if not isinstance(body, dict) or body.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{p}: not a microgradnet checkpoint (no 'format': {CHECKPOINT_FORMAT!r})")
     if body.get("version") != CHECKPOINT_VERSION:
