@@ -105,7 +105,7 @@ def test_check_writable_really_tries_a_file_in_the_folder(
         target = locked / "m.json"
     real = os.access  # answer as os.access does for root: yes
     monkeypatch.setattr(os, "access", lambda p, mode: True if Path(p) == target.parent else real(p, mode))
-    with pytest.raises(PermissionError, match="m.json|microgradnet-check.json") as info:
+    with pytest.raises(PermissionError, match="no file can be created") as info:
         check_writable(target, "the model (--save)")
     assert "the model (--save)" in str(info.value) and str(target.parent) in str(info.value)
     assert not target.exists()
