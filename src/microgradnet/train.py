@@ -365,12 +365,14 @@ _EVALUATORS: weakref.WeakKeyDictionary[Any, dict[str, tuple[tuple[Any, ...], lis
 )
 
 
-def _structure(model: Any) -> tuple[Any, ...] | None:
+def _structure(model: Any, params: list[Value]) -> tuple[Any, ...] | None:
     """Everything the graph of an ``nn`` model depends on besides its parameters' numbers: each
     module's class (and the functions on it), and every entry of each module's instance
     ``__dict__`` (children and neurons in turn, a replaced ``forward`` or any other callable by
     identity, strings and numbers by value, a parameter by its place in ``parameters()``, any
-    other ``Value`` by its number). Two equal results mean the same graph for the same input.
+    other ``Value`` by its number), ``params`` being ``list(model.parameters())``. Two equal
+    results mean none of that changed (a callable is compared by identity, not by what its
+    closure or globals hold).
 
     ``None`` (nothing to compare, so never reuse) for a model with code of its own (a class
     outside ``microgradnet.nn``) or an instance attribute of another kind, which nothing short
@@ -378,7 +380,7 @@ def _structure(model: Any) -> tuple[Any, ...] | None:
     """
     if not isinstance(model, _nn.Module):
         return None
-    where = {id(p): k for k, p in enumerate(model.parameters())}
+    where = {id(p): k for k, p in enumerate(params)}
     seen: dict[int, int] = {}
     classes: dict[type, tuple[Any, ...]] = {}
     try:
@@ -429,7 +431,7 @@ def _compiled_for(model: Any, loss: str) -> CompiledStep:
     """The compiled step of ``loss`` for ``model``, reused while the model's parameters (the
     same Values, in the same order) and structure are unchanged, else traced again."""
     params = list(model.parameters())
-    structure = _structure(model)
+    structure = _structure(model, params)
     try:
         cache = _EVALUATORS.setdefault(model, {})
     except TypeError:  # a model that cannot be weakly referenced: no cache
@@ -770,7 +772,10 @@ def fit(
     if compile and task.spec is not None and task.spec.name in FIT_LOSSES:
         step = for_fit(model, task.spec.name, l2).trainer(opt)
     # a callback may change the model between epochs: then the compiled step is traced again
-    traced_for = (_structure(model), list(model.parameters())) if step is not None and callbacks else None
+    traced_for = None
+    if step is not None and callbacks:
+        params = list(model.parameters())
+        traced_for = (_structure(model, params), params)
 
     size = len(X) if batch_size is None else int(batch_size)
     # (a resumed run with early stopping starts from its best epoch's checkpoint)
@@ -780,7 +785,8 @@ def fit(
     try:
         for epoch in range(first, epochs + 1):
             if step is not None and traced_for is not None and epoch > first:
-                now = (_structure(model), list(model.parameters()))
+                params = list(model.parameters())
+                now = (_structure(model, params), params)
                 if now[0] is None or now[0] != traced_for[0] or not _same_values(now[1], traced_for[1]):
                     step.sync()
                     step = for_fit(model, task.spec.name, l2).trainer(opt)  # type: ignore[union-attr]
