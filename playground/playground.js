@@ -27,12 +27,13 @@
   function defaultCode(table) { return ["# " + table.code_comment].concat(CODE_LINES).join("\n"); }
   var DEFAULTS = {
     mode: "formula", expr: "(a*b + c) * f", values: "a=2 b=-3 c=10 f=-2", code: "", out: "",
-    example: "", step: null, view: "", theme: "cs231n", projector: false, quiz: false, lang: "", limit: 10
+    example: "", step: null, view: "", theme: "cs231n", projector: false, quiz: false, lang: "", limit: 10,
+    bug: "", seed: 0, fade: 0
   };
   /* keys of the link that are not variable values; a variable with one of these names is
      written var:NAME=VALUE */
   var RESERVED = ["expr", "values", "code", "out", "example", "step", "view", "theme", "projector", "quiz", "lang",
-    "limit"];
+    "limit", "bug", "seed", "fade"];
   var MAX_LIMIT = 60;
 
   function $(id) { return document.getElementById(id); }
@@ -103,6 +104,11 @@
     if (given.limit && /^\d+(\.\d+)?$/.test(given.limit)) {
       s.limit = Math.max(1, Math.min(MAX_LIMIT, parseFloat(given.limit)));
     }
+    /* the stepper's exercises (issue 14), as `microgradnet step --bug KIND --seed N` / `--fade K`;
+       Python checks them (a kind that does not exist or cannot apply gets a message) */
+    if (given.bug && /^\w+$/.test(given.bug)) { s.bug = given.bug; }
+    if (given.seed && /^\d+$/.test(given.seed)) { s.seed = parseInt(given.seed, 10); }
+    if (given.fade && /^\d+$/.test(given.fade)) { s.fade = parseInt(given.fade, 10); }
     s.fromLink = Object.keys(given).length > 0;
     return s;
   }
@@ -130,6 +136,9 @@
     if (pageLang !== "en") { parts.push("lang=" + encode(pageLang)); }
     if (s.projector) { parts.push("projector=1"); }
     if (s.quiz) { parts.push("quiz=1"); }
+    if (s.bug) { parts.push("bug=" + encode(s.bug)); }
+    if (s.seed) { parts.push("seed=" + s.seed); }
+    if (s.fade) { parts.push("fade=" + s.fade); }
     if (s.limit !== DEFAULTS.limit) { parts.push("limit=" + s.limit); }
     return "#" + parts.join("&");
   }
@@ -314,6 +323,7 @@
   }
 
   var readyValues = {};
+  var crashes = 0;
 
   function onWorkerMessage(event) {
     var m = event.data;
@@ -338,6 +348,12 @@
     } else if (m.type === "result" && running && m.id === running.id) {
       clearTimeout(timer);
       var job = running;
+      if (m.result.where === "internal") {  /* Python itself failed: it cannot be used again */
+        if (/call stack/i.test(m.result.error)) { restart("crashed_stack", { error: m.result.error }, "error"); }
+        else { restart("crashed", { error: m.result.error }, "error"); }
+        document.documentElement.setAttribute("data-pg-crashes", String(++crashes));
+        return;
+      }
       running = null;
       setBusy(false);
       show(job, m.result);
@@ -353,7 +369,8 @@
   // ------------------------------------------------------------------------------------------
 
   function request(s) {
-    var r = { kind: s.mode, theme: s.theme, projector: s.projector, quiz: s.quiz, lang: pageLang };
+    var r = { kind: s.mode, theme: s.theme, projector: s.projector, quiz: s.quiz, lang: pageLang,
+      bug: s.bug, seed: s.seed, fade: s.fade };
     if (s.mode === "formula") { r.formula = s.expr; r.values = s.values; }
     else if (s.mode === "code") { r.code = s.code; r.output = s.out; }
     else { r.example = s.example; }
@@ -369,7 +386,9 @@
   function show(job, result) {
     var s = job.state;
     if (s.mode === "code") { showConsole(result.stdout); }
-    if (result.outputs) { fillOutputs(result.outputs, result.ok ? result.output : s.out); }
+    /* the menu keeps what the student picked: "the biggest graph" stays the default (not the
+       name it traced this time), so the next Run traces whatever is biggest then */
+    if (result.outputs) { fillOutputs(result.outputs, s.out); }
     if (!result.ok) {
       var key = { code: "error_code", formula: "error_formula", values: "error_values" }[result.where];
       var line = result.line ? fill(T.error_line, { line: result.line }) : "";

@@ -8,7 +8,10 @@ request. A request and its answer are JSON text::
     {"kind": "code", "code": "a = Value(2.0, label='a') ...", "output": "L"}
     {"kind": "example", "example": "cs231n-neuron"}
 
-each optionally with ``"theme"``, ``"projector"``, ``"quiz"``, ``"lang"`` and ``"node_limit"``.
+each optionally with ``"theme"``, ``"projector"``, ``"quiz"``, ``"lang"`` and ``"node_limit"``, and
+the stepper's exercises (issue 14): ``"bug"`` (a slip kind or ``"random"``) with ``"seed"``
+(find the wrong gradient), or ``"fade"`` (the number of steps whose rule is hidden), passed to
+:class:`HtmlStepper` as ``microgradnet step --bug/--seed/--fade`` passes them.
 The answer carries the stepper's page data — exactly :meth:`HtmlStepper.data`, what
 ``export_html`` embeds and the page's ``MicrogradnetStepper.mount`` draws — or a message for the
 student::
@@ -25,6 +28,7 @@ SharedArrayBuffer.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import io
 import json
@@ -282,7 +286,55 @@ def _graph_sizes(namespace: Mapping[str, Any]) -> list[tuple[str, Any, int]]:
     ]
 
 
-def _run_code(code: str, output: str | None, ms: dict[str, float]) -> tuple[Any, str, dict[str, Any]]:
+#: Objects :func:`_dismantle` looks at, at most (a program that builds more is answered long before).
+MAX_DISMANTLE = 5_000_000
+
+
+def _dismantle(held: list[Any]) -> int:
+    """Cut every graph reachable from ``held`` into single nodes, with an explicit stack; returns
+    how many nodes were cut.
+
+    Freeing the last reference to a long chain of Values (``x = x + 1`` two thousand times, or
+    ``sum`` over twenty thousand Values) makes CPython free each node from inside the freeing of
+    the next: under WebAssembly that recursion overflows the browser's stack long before
+    Python's own limits notice, and Pyodide dies. Once each node's ``children`` is empty, every
+    node is freed on its own. Looks through the student's variables, lists, tuples, sets, dicts
+    and objects' attributes (a network's parameters); modules, classes and functions are not
+    entered. Only call it on graphs nobody needs any more.
+    """
+    from microgradnet.engine import Value
+
+    skip = (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType, types.MethodType)
+    nodes: list[Value] = []
+    seen: set[int] = set()
+    stack = list(held)
+    while stack and len(seen) < MAX_DISMANTLE:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, (str, bytes, int, float, complex, bool, *skip)) or obj is None:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, Value):
+            nodes.append(obj)
+            stack.extend(obj.children)
+        elif isinstance(obj, dict):
+            if obj is vars(builtins):
+                continue
+            stack.extend(obj.keys())
+            stack.extend(obj.values())
+        elif isinstance(obj, (list, tuple, set, frozenset)):
+            stack.extend(obj)
+        elif isinstance(obj, Mapping):  # a frame's locals
+            stack.extend(obj.values())
+        elif hasattr(obj, "__dict__"):
+            stack.extend(vars(obj).values())
+    for node in nodes:
+        node.children = ()
+    return len(nodes)
+
+
+def _run_code(
+    code: str, output: str | None, ms: dict[str, float], held: list[Any]
+) -> tuple[Any, str, dict[str, Any]]:
     from microgradnet.engine import Value
 
     if not isinstance(code, str):
@@ -292,6 +344,7 @@ def _run_code(code: str, output: str | None, ms: dict[str, float]) -> tuple[Any,
     lines = code.splitlines(keepends=True)
     linecache.cache[CODE_FILENAME] = (len(code), None, lines, CODE_FILENAME)
     namespace = student_namespace()
+    held.append(namespace)
     out = _Output()
     t0 = time.perf_counter()
     extra: dict[str, Any] = {}
@@ -302,6 +355,12 @@ def _run_code(code: str, output: str | None, ms: dict[str, float]) -> tuple[Any,
     except SystemExit:
         extra["note"] = _say("exit")
     except Exception as exc:
+        # the student's frames (their functions' variables) are kept by the traceback
+        held.extend(
+            f.f_locals
+            for f, _ in traceback.walk_tb(exc.__traceback__)
+            if f.f_code.co_filename == CODE_FILENAME
+        )
         text = _student_traceback(exc)
         if isinstance(exc, ModuleNotFoundError) and exc.name in _NOT_HERE:
             text += "\n" + _say("not_here", name=exc.name)
@@ -346,6 +405,13 @@ def _options(request: Mapping[str, Any]) -> dict[str, Any]:
         "quiz": bool(request.get("quiz")),
     }
     options["lang"] = _lang(request)
+    for key, default in (("bug", None), ("seed", 0), ("fade", 0)):  # HtmlStepper checks them
+        value = request.get(key, default)
+        options[key] = default if value in ("", None) else value
+    if options["bug"] is not None and not isinstance(options["bug"], str):
+        raise PlaygroundError(
+            _say("bad_request", problem=f"bug must be text, got {options['bug']!r}"), "request"
+        )
     return options
 
 
@@ -398,18 +464,22 @@ def run(request: Mapping[str, Any]) -> dict[str, Any]:
     """
     lang = _lang(request) if isinstance(request, Mapping) else "en"
     _said.append(playground_strings(lang))
+    held: list[Any] = []  # what this request built: taken apart before it is dropped
     try:
         with _own_op_tables():
-            return _run(request)
+            return _run(request, held)
     finally:
+        _dismantle(held)
+        del held[:]
         _said.pop()
 
 
-def _run(request: Mapping[str, Any]) -> dict[str, Any]:
+def _run(request: Mapping[str, Any], held: list[Any]) -> dict[str, Any]:
     from microgradnet.engine import topological_order
     from microgradnet.viz.expr import ExpressionError, parse_expression
     from microgradnet.viz.html import HtmlStepper, formula_title
     from microgradnet.viz.limits import LargeGraphWarning
+    from microgradnet.viz.steps import page_strings
 
     if not isinstance(request, Mapping):
         raise PlaygroundError(_say("bad_request", problem="not a JSON object"), "request")
@@ -426,6 +496,7 @@ def _run(request: Mapping[str, Any]) -> dict[str, Any]:
         values = parse_values(request.get("values", ""))
         try:
             root = parse_expression(formula, values)
+            held.append(root)
         except ExpressionError as exc:
             raise PlaygroundError(str(exc), "formula", markup=False) from None
         name = root.label
@@ -434,7 +505,7 @@ def _run(request: Mapping[str, Any]) -> dict[str, Any]:
         output = request.get("output") or None
         if output is not None and not isinstance(output, str):
             raise PlaygroundError(_say("bad_request", problem="output must be text"), "request")
-        root, name, extra = _run_code(request.get("code", ""), output, ms)
+        root, name, extra = _run_code(request.get("code", ""), output, ms, held)
         answer.update(extra)
         title = None
     elif kind == "example":
@@ -450,6 +521,7 @@ def _run(request: Mapping[str, Any]) -> dict[str, Any]:
                 _say("example_not_here", name=example, module=exc.name), "request"
             ) from None
         root, name = built.root, built.root.label
+        held.append(root)
         # a preset's title is English: in another language the page writes its own, translated
         title = built.title if options["lang"] == "en" else None
         answer["source"] = {"text": built.source, "url": built.url}
@@ -464,9 +536,18 @@ def _run(request: Mapping[str, Any]) -> dict[str, Any]:
     for notify in _notify:
         notify("draw", count)
     t1 = time.perf_counter()
+    if options["bug"] is not None and title is not None:  # as `microgradnet step --bug` titles it
+        title = page_strings(options["lang"])["find_title"].format(title=title)
     with warnings.catch_warnings():  # the node limit above is what the student is told
         warnings.simplefilter("ignore", LargeGraphWarning)
-        stepper = HtmlStepper(root, title=title, max_nodes=None, **options)
+        try:
+            stepper = HtmlStepper(root, title=title, max_nodes=None, **options)
+        except (TypeError, ValueError) as exc:  # an exercise that is malformed or cannot apply here
+            if options["bug"] is None and not options["fade"] and not options["seed"]:
+                raise
+            raise PlaygroundError(
+                _say("bad_exercise", problem=str(exc).rstrip(".")), "request", markup=False
+            ) from None
     data = stepper.data()
     ms["trace"] = (time.perf_counter() - t1) * 1000
     answer.update(data=data, title=stepper.title, steps=len(stepper.steps), nodes=count, output=name)

@@ -78,7 +78,12 @@ function handle(message) {
   try {
     result = JSON.parse(runner.handle(JSON.stringify(message.request)));
   } catch (err) {
-    result = { ok: false, where: "internal", error: String(err) };
+    /* Python itself failed (Pyodide's fatal error, e.g. out of stack): the page restarts this
+       worker, since an interpreter that failed this way answers nothing sensible again */
+    result = { ok: false, where: "internal", error: String(err && err.message || err) };
+  }
+  if (!result || typeof result !== "object") {
+    result = { ok: false, where: "internal", error: "no answer from Python" };
   }
   current = null;
   post({ type: "result", id: message.id, result: result });

@@ -97,8 +97,8 @@ def test_code_runs_and_the_biggest_graph_is_traced_with_names_as_labels() -> Non
 
 @pytest.fixture
 def pyodide_modules(monkeypatch: pytest.MonkeyPatch) -> None:
-    """What start() installs in sys.modules (micrograd's names, the browser's Graphviz) is undone
-    after the test, so the rest of the suite sees the real packages."""
+    """What start() installs in sys.modules (the ``micrograd`` package under microgradnet's
+    modules) is undone after the test, so the rest of the suite sees the real packages."""
     for name in ("micrograd", "micrograd.engine", "micrograd.nn"):
         # recorded either way (monkeypatch.delitem records nothing for an absent key), then gone
         monkeypatch.setitem(sys.modules, name, sys.modules.get(name))
@@ -203,6 +203,69 @@ def test_problems_are_told_to_the_student_with_the_box_they_are_about(
     answer = json.loads(runner.handle(json.dumps(request_)))
     assert answer["ok"] is False and answer["where"] == where
     assert needle in answer["error"], answer["error"]
+
+
+def test_graphs_a_request_built_are_taken_apart_without_recursion(monkeypatch: pytest.MonkeyPatch) -> None:
+    # what the worker frees after each answer: every node of every graph the student's code
+    # left in its variables, lists and objects, cut from its operands (CPython would otherwise
+    # free a deep chain recursively, which overflows the browser's stack: issue-13 audit 3a)
+    cut: list[Any] = []
+    dismantle = runner._dismantle
+    monkeypatch.setattr(runner, "_dismantle", lambda held: cut.extend(held) or dismantle(held))
+    code = (
+        "x = Value(0.0)\nfor i in range(2000):\n    x = x + 1\n"
+        "xs = [Value(float(i)) for i in range(300)]\nL = sum(xs)\n"
+        "class Box:\n    pass\nbox = Box()\nbox.kept = {'w': (Value(1.0) * 2,), 'k': {Value(5.0) + 1: 1}}\n"
+    )
+    answer = json.loads(runner.handle(json.dumps({"kind": "code", "code": code})))
+    assert (
+        answer["where"] == "limit"
+        and "has 4001 nodes" in answer["error"]
+        and "at most 1000" in answer["error"]
+    )
+    namespace = cut[0]
+    kept = namespace["box"].kept
+    values = [namespace["x"], namespace["L"], *namespace["xs"], kept["w"][0], *kept["k"]]
+    assert all(v.children == () for v in values)
+    assert [v.data for v in (namespace["x"], namespace["L"])] == [2000.0, sum(range(300))]  # only cut
+    # a failing function's variables (kept by the traceback) too, and a formula's graph
+    failing = "def f():\n    y = Value(0.0)\n    for i in range(50): y = y + 1\n    return 1 / 0\nf()\n"
+    assert json.loads(runner.handle(json.dumps({"kind": "code", "code": failing})))["where"] == "code"
+    assert [frame["y"].data for frame in cut[1:] if "y" in frame] == [50.0]
+    assert [frame["y"].children for frame in cut[1:] if "y" in frame] == [()]
+    assert runner.run({"kind": "formula", "formula": "a*b + a", "values": "a=2 b=3"})["ok"]
+    assert cut[-1].op == "add" and cut[-1].children == ()
+    # the walk: shared nodes counted once, a node outside what it was given left alone
+    a, b = microgradnet.Value(2.0), microgradnet.Value(3.0)
+    outside = a * b
+    held = [[a + b, (a * b) ** 2], {"k": a}]
+    assert dismantle(held) == 5 and outside.children == (a, b)  # a+b, a, b, (a*b)**2, a*b
+
+
+def test_the_steppers_exercises_come_from_the_same_html_stepper_as_microgradnet_step() -> None:
+    from microgradnet.viz.steps import page_strings
+
+    formula = {"kind": "formula", "formula": "(a*b + c) * f", "values": "a=2 b=-3 c=10 f=-2"}
+    title = "Backpropagation through L = (a*b + c) * f"
+    root = parse_expression("(a*b + c) * f", LECTURE)
+    found = runner.run({**formula, "bug": "random", "seed": 3})
+    stepper = HtmlStepper(root, title=page_strings()["find_title"].format(title=title), bug="random", seed=3)
+    assert found["data"]["ui"]["find"] and as_json(found["data"]) == as_json(stepper.data())
+    assert found["title"] == "Find the slip: " + title
+    faded = runner.run({**formula, "fade": 2})
+    assert as_json(faded["data"]) == as_json(HtmlStepper(root, title=title, fade=2).data())
+    assert [k for k, step in enumerate(faded["data"]["steps"]) if step.get("faded")] == [9, 10]
+    # an exercise that cannot apply is told, in the words of HtmlStepper's own check
+    for extra, needle in [
+        ({"bug": "nope"}, "no slip kind 'nope'"),
+        ({"bug": "sign"}, "cannot plant 'sign'"),
+        ({"seed": 2}, "give bug= too"),
+        ({"bug": "fanout", "quiz": True}, "two exercises"),
+        ({"fade": 99}, "from 0 to 6"),
+        ({"bug": 3}, "bug must be text"),
+    ]:
+        answer = json.loads(runner.handle(json.dumps({**formula, **extra})))
+        assert answer["ok"] is False and answer["where"] == "request" and needle in answer["error"], answer
 
 
 def test_exit_keeps_what_ran_before_it() -> None:
@@ -346,6 +409,18 @@ def test_every_text_of_the_page_comes_from_the_playgrounds_table() -> None:
     assert 'aria-label="Python code (Ctrl+Enter runs it;' in english
     with pytest.raises(KeyError, match="nope"):
         builder.page_html("<p>{{t:nope}}</p>", {})
+
+
+def test_the_benchmarks_step_verdict_says_exactly_what_is_met() -> None:
+    # issue-13 audit: "met" used to mean the slowest handling and the median frame
+    bench = _load("bench_playground", ROOT / "benchmarks" / "playground.py")
+    assert bench.verdict("handling", [6.4, 19.8, 50.0], 50) == "handling met for every step"
+    frames = [34.0, 30.0, 55.9, 41.0]
+    assert bench.verdict("the next frame", frames, 50) == (
+        "the next frame met for the median step but NOT for every step "
+        "(1 of 4 steps took longer, the slowest 55.9 ms)"
+    )
+    assert "NOT met, not even for the median step (3 of 4" in bench.verdict("x", [60.0, 70.0, 10.0, 51.0], 50)
 
 
 def test_find_source_explains_what_is_missing(tmp_path: Path) -> None:
@@ -593,6 +668,81 @@ def test_code_link_waits_for_run_and_an_infinite_loop_is_stopped(browser: Any, b
     tab.wait_runs(1)
     tab.page.click("#pg-stepper [data-act='last']")
     assert (tab.node_text("a", "grad"), tab.node_text("b", "grad")) == ("grad -2", "grad 2")
+    tab.close()
+
+
+def test_a_deep_graph_gets_the_node_limit_and_a_crash_restarts_python(browser: Any, base_url: str) -> None:
+    # issue-13 audit 3a: freeing these chains used to overflow the worker's stack and kill Pyodide
+    chain = "x = Value(0.0)\nfor i in range(2000):\n    x = x + 1\n"
+    tab = Tab(browser, base_url + "index.html#code=" + quote(chain))
+    tab.page.click("#pg-run")
+    tab.wait_runs(1)
+    assert "The graph of x has 4001 nodes" in tab.text("#pg-message") and "at most 1000" in tab.text(
+        "#pg-message"
+    )
+    tab.page.fill("#pg-editor", "xs = [Value(float(i)) for i in range(20000)]\nL = sum(xs)\n")
+    tab.page.click("#pg-run")
+    tab.wait_runs(2)
+    assert "The graph of L has 40001 nodes" in tab.text("#pg-message")
+    # a chain thrown away inside the student's code still overflows: the page says so and
+    # starts a fresh Python, as after the time limit, instead of using the dead one
+    tab.page.fill("#pg-editor", "x = Value(0.0)\nfor i in range(30000):\n    x = x + 1\nx = Value(1.0)\n")
+    tab.page.click("#pg-run")
+    tab.page.wait_for_selector('html[data-pg-crashes="1"]', timeout=90_000)
+    message = tab.text("#pg-message")
+    assert "ran out of stack space and has been restarted" in message and "Maximum call stack" in message
+    assert tab.page.get_attribute("html", "data-pg-ready") == "false"
+    assert tab.text("#pg-status") == "Restarting Python…"
+    tab.wait_ready()
+    tab.page.fill("#pg-editor", "a = Value(2.0)\nb = Value(-3.0)\nL = a*b + a\n")
+    tab.page.click("#pg-run")
+    tab.wait_runs(3)
+    assert tab.page.get_attribute("html", "data-pg-nodes") == "4" and tab.text("#pg-message") == ""
+    tab.close()
+
+
+def test_the_biggest_graph_stays_the_default_until_the_student_picks_one(browser: Any, base_url: str) -> None:
+    # issue-13 audit 3b: the first answer's output used to become a fixed pick
+    small = "a = Value(2.0)\nb = Value(-3.0)\nL = a*b + a\n"
+    tab = Tab(browser, base_url + "index.html#code=" + quote(small))
+    tab.page.click("#pg-run")
+    tab.wait_runs(1)
+    assert tab.page.get_attribute("html", "data-pg-nodes") == "4" and tab.page.input_value("#pg-output") == ""
+    tab.page.fill("#pg-editor", small + "loss = L * L\n")
+    tab.page.click("#pg-run")
+    tab.wait_runs(2)
+    assert tab.page.get_attribute("html", "data-pg-nodes") == "5" and "&out=" not in tab.page.url
+    tab.page.fill("#pg-editor", small.replace("L", "M") + "loss = M * M\n")  # renaming works too
+    tab.page.click("#pg-run")
+    tab.wait_runs(3)
+    assert tab.page.get_attribute("html", "data-pg-nodes") == "5" and tab.text("#pg-message") == ""
+    # a pick the student makes is kept, and the link says it
+    tab.page.select_option("#pg-output", "M")
+    tab.wait_runs(4)
+    assert tab.page.get_attribute("html", "data-pg-nodes") == "4" and "&out=M&" in tab.page.url
+    tab.page.click("#pg-run")
+    tab.wait_runs(5)
+    assert (
+        tab.page.input_value("#pg-output") == "M" and tab.page.get_attribute("html", "data-pg-nodes") == "4"
+    )
+    tab.close()
+
+
+def test_a_link_opens_the_steppers_exercises(browser: Any, base_url: str) -> None:
+    # issue 14's find-the-slip and faded pages, as `microgradnet step --bug/--seed/--fade` makes them
+    formula = "index.html#expr=(a*b%2Bc)*f&a=2&b=-3&c=10&f=-2"
+    tab = Tab(browser, base_url + formula + "&bug=random&seed=3")
+    tab.wait_runs(1)
+    assert tab.text("#pg-stepper .mg-title") == "Find the slip: Backpropagation through L = (a*b+c)*f"
+    assert tab.page.locator("#pg-stepper .mg-find").is_visible()
+    assert tab.page.url.endswith("&bug=random&seed=3")
+    tab.page.evaluate("(f) => { location.hash = f + '&fade=2'; }", formula.split("#")[1])
+    tab.wait_runs(2)
+    assert not tab.page.locator("#pg-stepper .mg-find").is_visible()
+    assert "R show the rule" in tab.text("#pg-stepper .mg-help") and tab.page.url.endswith("&fade=2")
+    tab.page.evaluate("(f) => { location.hash = f + '&bug=sign'; }", formula.split("#")[1])  # no minus here
+    tab.wait_runs(3)
+    assert "does not fit this graph: cannot plant 'sign'" in tab.text("#pg-message")
     tab.close()
 
 

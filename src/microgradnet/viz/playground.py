@@ -74,6 +74,9 @@ PLAYGROUND_STRINGS: dict[str, str] = {
     "timeout_draw": "Stopped: your code finished, but tracing and drawing its graph of {count} nodes took "
     "longer than the {limit} s time limit. Try a smaller graph or a longer time limit.",
     "crashed": "Python stopped unexpectedly (out of memory?) and has been restarted: {error}",
+    "crashed_stack": "Python ran out of stack space and has been restarted. Freeing a graph thousands of "
+    "nodes deep in one go does this (a chain of `x = x + 1` thrown away for a new one, inside your "
+    "code); keep graphs to a few thousand nodes. ({error})",
     "stopped": "Stopped. Python has been restarted.",
     "fatal": "Python could not start in this browser: {error}",
     "code_link": "This link carries Python code. Read it first: it runs only when you press Run.",
@@ -94,6 +97,7 @@ PLAYGROUND_STRINGS: dict[str, str] = {
     "{limit} (a smaller network, or fewer samples in the loss, keeps it readable).",
     "exit": "Your code called `exit()`; everything before it ran.",
     "bad_request": "The page sent a request the playground does not understand: {problem}.",
+    "bad_exercise": "The exercise the link asks for does not fit this graph: {problem}.",
     "too_long": "The code is {count} characters long; the limit is {limit}.",
     "values_twice": "{name} is given twice ({first} and {second})",
     "bad_theme": "The colour theme must be one of {themes}, got {theme!r}.",
