@@ -110,6 +110,70 @@ def test_a_random_mask_in_forward_falls_back_to_eager_with_the_same_draws() -> N
     assert runs[0] == runs[1]
 
 
+class NumpyDropout:
+    """A dropout mask drawn from a NumPy generator the model holds (the audit's case)."""
+
+    def __init__(self, rng: Any) -> None:
+        self.w = [Value(0.5), Value(-0.5), Value(0.2)]
+        self.rng = rng
+
+    def parameters(self) -> list[Value]:
+        return self.w
+
+    def __call__(self, x: Sequence[Value]) -> Value:
+        keep = self.rng.random(2) > 0.5
+        return sum((w * xi if k else w * 0.0 for w, xi, k in zip(self.w, x, keep)), self.w[2])
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: np.random.default_rng(0), lambda: np.random.RandomState(0)],
+    ids=["Generator", "RandomState"],
+)
+def test_a_numpy_generator_draw_in_forward_falls_back_to_eager_with_the_same_draws(make: Any) -> None:
+    # before, the first mask was frozen into the tape with no error and no warning
+    runs = []
+    for compile in (True, False):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            runs.append(_fit(NumpyDropout(make()), compile))
+        assert compile == any(compile_trace.NUMPY_DRAW in str(w.message) for w in caught)
+    assert runs[0] == runs[1]  # the failed trace put the generator back
+    with pytest.raises(CompileError, match="NumPy random generator"):
+        microgradnet.compile(NumpyDropout(make()), lambda out, t: (out - t) ** 2)(ISSUE_X, ISSUE_Y)
+
+
+def test_a_plain_mlp_with_a_named_loss_watches_only_its_placeholders(monkeypatch: pytest.MonkeyPatch) -> None:
+    # issue 15's setup cost: watching every parameter while tracing the loss of a plain MLP is
+    # needed only when code that can reach them runs (a regularizer, a loss of your own)
+    watched: list[int] = []
+    real = compile_trace.watch_reads
+
+    def spy(leaves: Any) -> Any:
+        leaves = list(leaves)
+        watched.append(len(leaves))
+        return real(leaves)
+
+    monkeypatch.setattr(compile_trace, "watch_reads", spy)
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(6, 5)), rng.integers(0, 3, 6)
+    m = nn.MLP(5, [4, 3], seed=0)
+    n = len(m.parameters())
+    for_fit(m, "cross_entropy")(X, y)
+    for_fit(m, "cross_entropy", l2=0.1)(X, y)
+    assert watched == [3, 3 + n]  # the three outputs; then the parameters too
+    one = nn.MLP(5, [4, 1], seed=0)
+    b = one.layers[0].neurons[0].b
+
+    def peeks(out: Value, t: Value) -> Value:
+        return (out - t) ** 2 * (2.0 if b.data > 0 else 1.0)
+
+    with pytest.raises(CompileError, match=r"\.data of"):
+        microgradnet.compile(one, peeks)(X, X[:, 0])  # a loss of your own is watched whole
+    with pytest.raises(CompileError, match=r"\.data of"):
+        microgradnet.compile(one, lambda o, t: (o - t) ** 2, regularizer=lambda: b * b.data)(X, X[:, 0])
+
+
 # ---- item 4: anomaly mode and no_grad --------------------------------------------------------
 
 

@@ -91,6 +91,28 @@ def test_check_writable_refuses_a_read_only_directory(
     assert list(locked.iterdir()) == []
 
 
+def test_check_writable_really_tries_a_file_in_the_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the audit: as root, os.access says yes for /proc, so `train --save /proc/m.json` trained
+    # and then lost the model. A folder that refuses new files is refused before any work.
+    if os.geteuid() == 0:
+        target = Path("/proc/microgradnet-check.json")
+    else:
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o555)
+        target = locked / "m.json"
+    real = os.access  # answer as os.access does for root: yes
+    monkeypatch.setattr(os, "access", lambda p, mode: True if Path(p) == target.parent else real(p, mode))
+    with pytest.raises(PermissionError, match="no file can be created") as info:
+        check_writable(target, "the model (--save)")
+    assert "the model (--save)" in str(info.value) and str(target.parent) in str(info.value)
+    assert not target.exists()
+    check_writable(tmp_path / "ok.json")  # a folder that takes files: the probe leaves nothing
+    assert sorted(p.name for p in tmp_path.iterdir()) == ([] if os.geteuid() == 0 else ["locked"])
+
+
 def test_writing_onto_a_directory_is_refused_before_a_temp_file_is_made(tmp_path: Path) -> None:
     target = tmp_path / "out.svg"
     target.mkdir()

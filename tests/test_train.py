@@ -407,6 +407,49 @@ def test_evaluate_follows_a_model_that_changed_since_the_last_call() -> None:
     assert train.evaluate(neuron, X, y)[0] == pytest.approx(eager, rel=1e-12)
 
 
+def test_evaluate_follows_a_replaced_forward_or_a_changed_attribute_and_reuses_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the audit: the cache key (class + repr) missed an instance `forward` and a Linear's
+    # `.activation` (its repr stays "Linear(2, 4)")
+    X, y = data.make_moons(n=40, seed=2)
+
+    def eager(model: Any) -> float:
+        return losses.cross_entropy([model(x) for x in X.tolist()], y.tolist()).data
+
+    m = nn.Sequential(nn.Linear(2, 4, seed=0), nn.Linear(4, 2, seed=1))
+    train.evaluate(m, X, y)
+    assert train._compiled_for(m, "cross_entropy") is train._compiled_for(m, "cross_entropy")  # reused
+    m[0].activation = "tanh"
+    assert train.evaluate(m, X, y)[0] == pytest.approx(eager(m), rel=1e-12)
+    orig = m.forward
+    m.forward = lambda x: [-o for o in orig(x)]  # type: ignore[method-assign]
+    assert train.evaluate(m, X, y)[0] == pytest.approx(eager(m), rel=1e-12)
+    monkeypatch.setattr(nn.Linear, "forward", lambda self, x: [o * 2.0 for o in nn.Layer.forward(self, x)])
+    assert train.evaluate(m, X, y)[0] == pytest.approx(eager(m), rel=1e-12)
+    m.note = object()  # an attribute nothing can describe: traced again every time
+    assert train._compiled_for(m, "cross_entropy") is not train._compiled_for(m, "cross_entropy")
+
+
+def test_compiled_fit_follows_a_callback_that_changes_the_model() -> None:
+    X, y = data.make_moons(n=32, seed=3)
+
+    def run(compile: bool) -> list[float]:
+        m = nn.MLP(2, [4, 2], activation="tanh", seed=0)
+
+        def switch(epoch: int, history: train.History) -> None:
+            if epoch == 1:
+                for layer in m.layers[:-1]:
+                    layer.activation = "relu"
+
+        h = train.fit(
+            m, X, y, epochs=3, batch_size=8, seed=0, progress=False, compile=compile, callbacks=[switch]
+        )
+        return [*h.train_loss, *(p.data for p in m.parameters())]
+
+    assert np.allclose(run(True), run(False), rtol=1e-12, atol=1e-15)
+
+
 def test_evaluate_follows_a_model_of_its_own_whose_forward_changed() -> None:
     class Scaled:
         def __init__(self) -> None:
@@ -475,6 +518,10 @@ def test_resume_needs_a_checkpoint_written_by_fit(tmp_path: Path) -> None:
     [
         ('{"format": "microgradnet-checkpoint", "model": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested"),
         (None, "too large for a float"),
+        (
+            '{"format": "microgradnet-checkpoint", "model": [' + "1" * 5000 + "]}",
+            "model.json.*too many digits",
+        ),
     ],
 )
 def test_pathological_checkpoints_raise_checkpoint_error(
@@ -505,3 +552,33 @@ def test_predicted_classes_are_one_rule_for_values_arrays_and_plots() -> None:
     assert train.predict_classes(model, X).tolist() == want == losses.predicted_classes(outputs)
     assert losses.predicted_classes([[Value(1.0), Value(1.0)]]) == [0]  # ties: the first
     assert losses.predicted_classes(np.array([0.2, 0.7, -1.0]), threshold=0.5) == [0, 1, 0]
+
+
+def test_the_numpy_predicted_classes_are_the_rule_of_losses_with_nan_and_ties(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # issue 9: one rule. Rows with a nan go through losses._class_of itself; the others take
+    # argmax (the first largest) or `> threshold`, checked here against the rule on every row
+    nan, inf = float("nan"), float("inf")
+    rows = [
+        [1.0, 3.0, 3.0],  # a tie: the first
+        [nan, 1.0, 2.0],  # a nan first score keeps class 0
+        [1.0, nan, 2.0],  # a nan never wins
+        [2.0, nan, 2.0],
+        [-inf, -inf, -inf],
+        [-inf, nan, inf],
+        [0.0, -0.0, 0.0],
+        [nan, nan, nan],
+    ]
+    rng = np.random.default_rng(9)
+    grid = rng.choice(np.array([nan, -inf, -1.0, 0.0, 1.0, inf]), size=(300, 3))  # many ties
+    out = np.vstack([np.array(rows), grid])
+    assert train._predicted_classes(out, 0.0).tolist()[:8] == [1, 0, 2, 0, 0, 2, 0, 0]
+    for width in (1, 3):
+        part = out[:, :width]
+        assert train._predicted_classes(part, 0.5).tolist() == losses.predicted_classes(part, threshold=0.5)
+    calls: list[list[float]] = []
+    rule = losses._class_of
+    monkeypatch.setattr(losses, "_class_of", lambda s, t: calls.append(s) or rule(s, t))
+    train._predicted_classes(np.array([[1.0, nan], [1.0, 2.0]]), 0.0)
+    assert len(calls) == 1 and calls[0][0] == 1.0  # the nan row, through the one rule

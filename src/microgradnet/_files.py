@@ -12,8 +12,9 @@ anything is saved there, and a live writer's file is never touched. (One scan pe
 process keeps a thousand writes into one folder linear; on Windows, which has no ``flock``,
 strays are left alone.)
 
-:func:`check_writable` is the same checks without writing: commands call it on every output
-path before they start work that would be lost if the write failed at the end.
+:func:`check_writable` is the same checks plus an empty temporary file made and removed in the
+target's folder (never the target itself): commands call it on every output path before they start
+work that would be lost if the write failed at the end.
 """
 
 from __future__ import annotations
@@ -52,7 +53,11 @@ def _default_mode() -> int:
 def check_writable(path: str | os.PathLike[str], what: str = "file") -> Path:
     """Check that :func:`write_atomic` could write ``path`` now; return it as a ``Path``.
 
-    Nothing is created. ``what`` names the file in messages (``"the checkpoint (--save)"``).
+    Besides looking at the path, it really creates an empty temporary file in the target's
+    directory (named as :func:`write_atomic`'s are) and removes it at once: permission bits
+    alone do not tell (root passes ``os.access`` for ``/proc`` or a read-only mount). The
+    target itself is never created or changed. ``what`` names the file in messages
+    (``"the checkpoint (--save)"``).
 
     Raises:
         TypeError: ``path`` is not a str or path.
@@ -61,8 +66,26 @@ def check_writable(path: str | os.PathLike[str], what: str = "file") -> Path:
             which an atomic write would replace rather than write into.
         FileNotFoundError: its directory does not exist.
         NotADirectoryError: what should be its directory is a file.
-        PermissionError: its directory is not writable (no permission, or a read-only disk).
+        PermissionError: its directory is not writable (no permission, a read-only disk, or
+            a file system such as ``/proc`` that refuses new files).
     """
+    target = _check_path(path, what)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=_TEMP_SUFFIX, dir=target.parent)
+    except OSError as exc:
+        raise PermissionError(
+            f"cannot write {what} {str(target)!r}: no file can be created in directory "
+            f"{str(target.parent)!r} ({exc.strerror or exc})"
+        ) from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(tmp)
+    return target
+
+
+def _check_path(path: str | os.PathLike[str], what: str) -> Path:
+    """:func:`check_writable`'s checks that create nothing (what :func:`write_atomic` runs
+    first: its own temporary file is the real test)."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{what}: expected a file path (str or Path), got {type(path).__name__}")
     target = Path(path)
@@ -149,7 +172,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> Path:
             :func:`check_writable`, before anything is written.
         OSError: the write itself failed (a full disk); the old file is kept.
     """
-    target = check_writable(path)
+    target = _check_path(path, "file")
     payload = data.encode("utf-8") if isinstance(data, str) else data
     _remove_strays(target.parent)
     fd, tmp = _locked_temp(target)

@@ -467,15 +467,22 @@ def predicted_classes(outputs: Any, *, threshold: float = 0.0) -> list[int]:
         if width is not None and len(scores) != width:
             raise ValueError(f"{who}: output {i} has {len(scores)} scores but output 0 has {width}")
         width = len(scores)
-        if width == 1:
-            result.append(1 if scores[0] > threshold else 0)
-            continue
-        best = 0
-        for j in range(1, width):
-            if scores[j] > scores[best]:
-                best = j
-        result.append(best)
+        result.append(_class_of(scores, threshold))
     return result
+
+
+def _class_of(scores: Sequence[float], threshold: float) -> int:
+    """The rule of :func:`predicted_classes` for one sample's scores (at least one), stated
+    once: one score gives class 1 when ``score > threshold``; several give the index of the
+    first largest, where a comparison with ``nan`` is false (a ``nan`` never wins, and a ``nan``
+    first score keeps class 0). ``train`` applies it to NumPy rows too."""
+    if len(scores) == 1:
+        return 1 if scores[0] > threshold else 0
+    best = 0
+    for j in range(1, len(scores)):
+        if scores[j] > scores[best]:
+            best = j
+    return best
 
 
 def _data(x: Any) -> float:

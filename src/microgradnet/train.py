@@ -217,14 +217,16 @@ def _compiled_train_step(trainer: FusedTrainer, task: _Task, Xb: Any, yb: Any) -
 
 
 def _predicted_classes(out: np.ndarray[Any, Any], threshold: float) -> np.ndarray[Any, Any]:
-    """:func:`microgradnet.losses.predicted_classes` of a (rows, outputs) array, in NumPy: the
-    same walk over the scores (the first largest wins; a comparison with ``nan`` is false), all
-    rows at once."""
+    """:func:`microgradnet.losses.predicted_classes` of a (rows, outputs) array, all rows at
+    once. A row without ``nan`` takes NumPy's ``score > threshold`` or ``argmax`` (documented
+    to return the first largest), which is the rule itself; a row with a ``nan`` goes through
+    the rule (``losses._class_of``) one row at a time."""
     if out.shape[1] == 1:
-        return (out[:, 0] > threshold).astype(np.int64)
-    # argmax takes the first largest; a nan must never win, and a nan first score keeps class 0
-    best: np.ndarray[Any, Any] = np.argmax(np.where(np.isnan(out), -np.inf, out), axis=1)
-    best[np.isnan(out[:, 0])] = 0
+        best: np.ndarray[Any, Any] = (out[:, 0] > threshold).astype(np.int64)
+    else:
+        best = np.argmax(out, axis=1).astype(np.int64)
+    for i in np.flatnonzero(np.isnan(out).any(axis=1)).tolist():
+        best[i] = _losses._class_of(out[i].tolist(), threshold)
     return best
 
 
@@ -363,28 +365,73 @@ _EVALUATORS: weakref.WeakKeyDictionary[Any, dict[str, tuple[tuple[Any, ...], lis
 )
 
 
-def _structure(model: Any) -> tuple[Any, ...] | None:
-    """What the graph of an ``nn`` model depends on besides its parameters: each module's class
-    and configuration (its repr), in order. ``None`` for a model with code of its own (a class
-    outside ``microgradnet.nn``), whose graph nothing short of tracing it again can vouch for."""
+def _structure(model: Any, params: list[Value]) -> tuple[Any, ...] | None:
+    """Everything the graph of an ``nn`` model depends on besides its parameters' numbers: each
+    module's class (and the functions on it), and every entry of each module's instance
+    ``__dict__`` (children and neurons in turn, a replaced ``forward`` or any other callable by
+    identity, strings and numbers by value, a parameter by its place in ``parameters()``, any
+    other ``Value`` by its number), ``params`` being ``list(model.parameters())``. Two equal
+    results mean none of that changed (a callable is compared by identity, not by what its
+    closure or globals hold).
+
+    ``None`` (nothing to compare, so never reuse) for a model with code of its own (a class
+    outside ``microgradnet.nn``) or an instance attribute of another kind, which nothing short
+    of tracing again can vouch for.
+    """
     if not isinstance(model, _nn.Module):
         return None
-    found: list[tuple[str, str]] = []
-    stack: list[Any] = [model]
-    while stack:
-        module = stack.pop()
-        if type(module).__module__ != _nn.__name__:
-            return None
-        found.append((type(module).__qualname__, repr(module)))
-        stack.extend(child for _, child in reversed(module._children()))
-    return tuple(found)
+    where = {id(p): k for k, p in enumerate(params)}
+    seen: dict[int, int] = {}
+    classes: dict[type, tuple[Any, ...]] = {}
+    try:
+        return (_state(model, where, seen, classes),)
+    except _Opaque:
+        return None
+
+
+class _Opaque(Exception):
+    """An attribute whose effect on the graph :func:`_structure` cannot describe."""
+
+
+_PLAIN_TYPES = (str, int, float, bool, complex, bytes, type(None))
+
+
+def _state(
+    obj: Any, where: dict[int, int], seen: dict[int, int], classes: dict[type, tuple[Any, ...]]
+) -> Any:
+    """A comparable description of ``obj`` for :func:`_structure` (raises ``_Opaque``)."""
+    if isinstance(obj, Value):
+        k = where.get(id(obj))
+        return k if k is not None else ("value", obj.data)
+    if isinstance(obj, _nn.Module):
+        cls = type(obj)
+        if cls.__module__ != _nn.__name__:
+            raise _Opaque
+        if id(obj) in seen:
+            return ("again", seen[id(obj)])
+        seen[id(obj)] = len(seen)
+        if cls not in classes:  # a method replaced on the class counts too
+            classes[cls] = tuple((k, v) for c in cls.__mro__ for k, v in vars(c).items() if callable(v))
+        state = tuple((k, _state(v, where, seen, classes)) for k, v in vars(obj).items())
+        return (cls, classes[cls], state)
+    if isinstance(obj, (list, tuple)):
+        with contextlib.suppress(KeyError):  # the common case, quickly: a list of parameters
+            return (type(obj), "parameters", tuple([where[id(v)] for v in obj]))
+        return (type(obj), tuple(_state(v, where, seen, classes) for v in obj))
+    if isinstance(obj, dict):
+        return (dict, tuple((k, _state(v, where, seen, classes)) for k, v in obj.items()))
+    if isinstance(obj, _PLAIN_TYPES):
+        return (type(obj), obj)
+    if callable(obj):  # a function or a bound method: the same object, the same code
+        return ("callable", obj)
+    raise _Opaque
 
 
 def _compiled_for(model: Any, loss: str) -> CompiledStep:
     """The compiled step of ``loss`` for ``model``, reused while the model's parameters (the
     same Values, in the same order) and structure are unchanged, else traced again."""
     params = list(model.parameters())
-    structure = _structure(model)
+    structure = _structure(model, params)
     try:
         cache = _EVALUATORS.setdefault(model, {})
     except TypeError:  # a model that cannot be weakly referenced: no cache
@@ -394,14 +441,18 @@ def _compiled_for(model: Any, loss: str) -> CompiledStep:
         entry is not None
         and structure is not None
         and entry[0] == structure
-        and len(entry[1]) == len(params)
-        and all(a is b for a, b in zip(entry[1], params))
+        and _same_values(entry[1], params)
     ):
         return entry[2]
     step = for_fit(model, loss)
     if structure is not None:
         cache[loss] = (structure, params, step)
     return step
+
+
+def _same_values(a: list[Value], b: list[Value]) -> bool:
+    """The same Value objects in the same order."""
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
 
 
 def r2_score(y_true: Any, y_pred: Any) -> float:
@@ -720,6 +771,11 @@ def fit(
     step: FusedTrainer | None = None
     if compile and task.spec is not None and task.spec.name in FIT_LOSSES:
         step = for_fit(model, task.spec.name, l2).trainer(opt)
+    # a callback may change the model between epochs: then the compiled step is traced again
+    traced_for = None
+    if step is not None and callbacks:
+        params = list(model.parameters())
+        traced_for = (_structure(model, params), params)
 
     size = len(X) if batch_size is None else int(batch_size)
     # (a resumed run with early stopping starts from its best epoch's checkpoint)
@@ -728,6 +784,13 @@ def fit(
     bar = _progress_bar(progress, max(0, epochs - first + 1))
     try:
         for epoch in range(first, epochs + 1):
+            if step is not None and traced_for is not None and epoch > first:
+                params = list(model.parameters())
+                now = (_structure(model, params), params)
+                if now[0] is None or now[0] != traced_for[0] or not _same_values(now[1], traced_for[1]):
+                    step.sync()
+                    step = for_fit(model, task.spec.name, l2).trainer(opt)  # type: ignore[union-attr]
+                    traced_for = now
             start = time.perf_counter()
             total_loss, seen = 0.0, 0
             correct: int | None = 0
@@ -898,6 +961,8 @@ def _read_checkpoint(p: Path) -> dict[str, Any]:
         raise CheckpointError(f"{p}: not a complete checkpoint (truncated or corrupt JSON: {exc})") from None
     except RecursionError:
         raise CheckpointError(f"{p}: not a checkpoint (its JSON is nested too deeply)") from None
+    except ValueError:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
+        raise CheckpointError(f"{p}: not a checkpoint (it holds a number with too many digits)") from None
     if not isinstance(body, dict) or body.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{p}: not a microgradnet checkpoint (no 'format': {CHECKPOINT_FORMAT!r})")
     if body.get("version") != CHECKPOINT_VERSION:

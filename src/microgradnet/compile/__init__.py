@@ -5,7 +5,9 @@ The eager engine executes one Python operation per scalar op. A model plus its l
 once, with placeholder inputs, and turns it into a flat *tape*. One module per job:
 
 * :mod:`~microgradnet.compile.trace` — **trace** ``loss_fn(model(xs), y)`` on placeholder
-  ``Value``\\s, proving that the code building it read no number (else :class:`CompileError`);
+  ``Value``\\s, checking that the code building it read no ``Value``'s number and drew from no
+  watched random generator (``random``, NumPy's global one, your ``np.random.Generator`` and
+  ``RandomState`` objects), else :class:`CompileError`; other state it consults is not watched;
 * :mod:`~microgradnet.compile.arrays` — **the primitives on arrays**: each op's formulas from
   the op table compiled against NumPy (:data:`NUMPY_FUNCTIONS`);
 * :mod:`~microgradnet.compile.tape` — **build** the tape: nodes that compute the same thing

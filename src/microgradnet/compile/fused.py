@@ -20,7 +20,7 @@ state) and ``advance(steps, buffers)`` (the state back after ``steps`` steps run
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
@@ -232,11 +232,15 @@ class FusedTrainer:
         size). Raises ``ValueError`` for a bad batch size or mismatched ``X``/``y`` before any
         step.
         """
-        losses, sizes = [], []
-        batches = list(_data.minibatches(X, y, batch_size, shuffle=shuffle, seed=seed))
-        for loss, (Xb, _) in zip(self.run(batches), batches):
-            losses.append(loss)
-            sizes.append(len(Xb))
+        sizes: list[int] = []
+
+        def sized(batches: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Any, Any]]:
+            # one batch at a time (a shuffled copy of the whole set would double the memory)
+            for Xb, yb in batches:
+                sizes.append(len(Xb))
+                yield Xb, yb
+
+        losses = self.run(sized(_data.minibatches(X, y, batch_size, shuffle=shuffle, seed=seed)))
         return float(np.dot(losses, sizes) / sum(sizes))
 
     def __repr__(self) -> str:

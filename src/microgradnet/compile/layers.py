@@ -7,9 +7,12 @@ the scalar nodes. For a model that is *exactly* microgradnet's own ``nn.MLP`` (i
 known: every layer is a step of ``dot`` nodes over the layer's inputs and weights, a step of
 ``add`` nodes (the biases) and, unless the layer is linear, a step of the activation. This
 module writes those steps directly — index arithmetic per layer, in NumPy — and traces only
-the loss, on placeholder outputs, under the same proof (``watch_reads``) as a whole trace. The
+the loss, on placeholder outputs, under the same watch (``watch_reads``) as a whole trace. The
 steps are the ones tracing the whole model would give, row for row, so the numbers are the
-same too.
+same too. The loss sees only those placeholders, so its trace watches them alone when it is one
+of :mod:`microgradnet.losses`'s own and there is no regularizer (which reads the parameters):
+watching every parameter costs time in proportion to them, for nothing, since such a loss cannot
+reach one, and no NumPy generator is looked for either (no code of yours runs).
 
 Anything else — a subclass, a custom module, a model whose ``parameters()`` are not exactly its
 layers' weights and biases in order — is traced whole (:mod:`~microgradnet.compile.trace`),
@@ -19,11 +22,13 @@ with its full check that one tape serves every input.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import is_
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from microgradnet import losses as _losses
 from microgradnet.compile.arrays import ArrayOps
 from microgradnet.compile.tape import Rows, Step, Tape, _gradient_flow, _merge_same, build_tape
 from microgradnet.compile.trace import Targets, Tracer
@@ -48,7 +53,7 @@ def plan_of(model: Any, params: Sequence[Value]) -> Plan | None:
     if not plan:
         return None
     flat = [v for weights, biases, _ in plan for part in (weights, biases) for v in part]
-    if len(flat) != len(params) or not all(a is b and type(a) is Value for a, b in zip(flat, params)):
+    if len(flat) != len(params) or not all(map(is_, flat, params)) or set(map(type, flat)) != {Value}:
         return None
     if any(op is not None and op not in OPS for _, _, op in plan):
         return None
@@ -83,8 +88,11 @@ def build(
     if len(plan[0][0]) != n_features * len(plan[0][1]):
         return None
     single = n_outputs(plan) == 1
-    net = Tracer(lambda xs: xs[0] if single else list(xs), tracer.loss_fn, tracer.regularizer)
-    trace = net.trace(n_outputs(plan), targets, params)
+    ours = tracer.regularizer is None and any(tracer.loss_fn is s.sample for s in _losses.LOSSES.values())
+    net = Tracer(
+        lambda xs: xs[0] if single else list(xs), tracer.loss_fn, tracer.regularizer, user_code=not ours
+    )
+    trace = net.trace(n_outputs(plan), targets, () if ours else params)
     outputs = trace.inputs[: n_outputs(plan)]
     flows = _gradient_flow(trace, _merge_same(trace))
     needs_grad = any(o in flows for o in outputs)

@@ -469,8 +469,10 @@ def compile(
         TypeError: ``model`` has no ``parameters()`` or is not callable, or ``loss_fn`` is not
             callable.
         ValueError: ``reduction`` is not ``"mean"`` or ``"sum"``.
-        CompileError: (at the first call) the graph depends on the input values: the model or
-            the loss reads a ``Value``'s number (the message names the read), or, inside
+        CompileError: (at the first call) the graph may depend on the input values: the model
+            or the loss reads a ``Value``'s number or draws from ``random``, NumPy's global
+            generator or a NumPy ``Generator``/``RandomState`` (the message names it; see
+            :mod:`~microgradnet.compile.trace` for what is not watched), or, inside
             ``no_grad()``, no graph can be recorded.
     """
     if not callable(model) or not callable(getattr(model, "parameters", None)):

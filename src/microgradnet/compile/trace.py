@@ -5,15 +5,27 @@ parameters as leaves. One tape can serve every sample only if that graph is the 
 input, which holds exactly when the Python code that built it never looked at a number: no
 ``float(v)``, no ``v.data``, no comparison of a ``Value``, no draw from a random generator.
 The engine's :func:`~microgradnet._watch.watch_reads` records every such read made while the
-trace runs, which *proves* the graph data-independent, or names the read that makes it not; a
-read is a :class:`CompileError`.
+trace runs (and this module every draw from a NumPy generator, below), so a trace with none of
+them shows the graph does not depend on the input values through anything watched; a read is a
+:class:`CompileError` that names it.
 
-The global random generators (``random`` and NumPy's legacy one) are put back as they were
-after tracing, so a failed trace leaves the eager run that follows unchanged.
+What is watched, exactly: reads of a placeholder's or a parameter's number (``float(v)``,
+``v.data``, comparisons), draws from Python's ``random`` (the module's functions and any
+``random.Random``), NumPy's legacy global generator (``np.random.rand`` and friends) and, when
+code of yours runs in the trace (a model other than a plain ``nn.MLP``, or a loss or regularizer
+of your own), every ``np.random.Generator``, ``RandomState`` and bit generator alive in the
+process (found through the garbage collector, their states compared before and after). Not
+watched: any other state your code consults (a counter, the clock, a file), and a generator
+created inside the traced call itself. Draw dropout masks and other noise outside the compiled
+step, or train eagerly (``fit(..., compile=False)``).
+
+Every random generator above is put back as it was after tracing, so a failed trace leaves the
+eager run that follows unchanged.
 """
 
 from __future__ import annotations
 
+import gc
 import random
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -82,6 +94,49 @@ def _random_state_kept() -> Iterator[None]:
         np.random.set_state(np_state)
 
 
+#: what a changed NumPy generator is called in a :class:`CompileError`
+NUMPY_DRAW = "a draw from a NumPy random generator (an np.random.Generator or RandomState of yours)"
+
+
+def _numpy_generators() -> list[tuple[Any, Any]]:
+    """Every NumPy ``RandomState`` and bit generator alive (but the legacy global one, which
+    ``_watch`` and :func:`_random_state_kept` look after) with its state, bit generators first."""
+    glob = np.random.mtrand._rand
+    found: list[tuple[Any, Any]] = []
+    legacy: list[tuple[Any, Any]] = []
+    for obj in gc.get_objects():
+        if isinstance(obj, np.random.BitGenerator):
+            if obj is not glob._bit_generator:
+                found.append((obj, obj.state))
+        elif isinstance(obj, np.random.RandomState) and obj is not glob:
+            legacy.append((obj, obj.get_state(legacy=True)))  # (with its cached Gaussian)
+    return found + legacy
+
+
+def _same_state(a: Any, b: Any) -> bool:
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same_state(a[k], b[k]) for k in a)
+    if isinstance(a, (tuple, list)):
+        return isinstance(b, (tuple, list)) and len(a) == len(b) and all(map(_same_state, a, b))
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and np.array_equal(a, b)
+    return bool(a == b)
+
+
+def _put_back(generators: list[tuple[Any, Any]]) -> bool:
+    """Restore each generator's state; ``True`` if any had changed (something drew from it)."""
+    drawn = False
+    for gen, state in generators:
+        if isinstance(gen, np.random.RandomState):
+            if not _same_state(gen.get_state(legacy=True), state):
+                drawn = True
+                gen.set_state(state)
+        elif not _same_state(gen.state, state):
+            drawn = True
+            gen.state = state
+    return drawn
+
+
 def _reads_message(reads: Sequence[str]) -> str:
     shown = "; ".join(reads[:3]) + (f"; and {len(reads) - 3} more" if len(reads) > 3 else "")
     return (
@@ -101,10 +156,14 @@ class Tracer:
         model: Any,
         loss_fn: Callable[[Any, Any], Value] | None,
         regularizer: Callable[[], Value] | None,
+        user_code: bool = True,
     ) -> None:
         self.model = model
         self.loss_fn = loss_fn
         self.regularizer = regularizer
+        #: ``False`` only when everything traced is microgradnet's own code, which draws from no
+        #: NumPy generator (then they are not looked for)
+        self.user_code = user_code
 
     def trace(self, n_features: int, targets: Targets, params: Sequence[Value]) -> Trace:
         """Trace once; raise :class:`CompileError` if building the graph read a number.
@@ -115,10 +174,16 @@ class Tracer:
             raise CompileError("cannot trace inside no_grad(): tracing records the graph")
         with _random_state_kept():
             xs, ys = _placeholders(n_features, targets.count)
-            with watch_reads([*xs, *ys, *params]) as reads:
-                trace = self._trace_once(xs, ys, targets)
-        if reads:
-            raise CompileError(_reads_message(list(reads)))
+            generators = _numpy_generators() if self.user_code else []
+            drawn = False
+            try:
+                with watch_reads([*xs, *ys, *params]) as reads:
+                    trace = self._trace_once(xs, ys, targets)
+            finally:
+                drawn = _put_back(generators)
+        found = [*reads, *([NUMPY_DRAW] if drawn else [])]
+        if found:
+            raise CompileError(_reads_message(found))
         return trace
 
     def _trace_once(self, xs: list[Value], ys: list[Value], targets: Targets) -> Trace:
