@@ -407,6 +407,25 @@ def test_evaluate_follows_a_model_that_changed_since_the_last_call() -> None:
     assert train.evaluate(neuron, X, y)[0] == pytest.approx(eager, rel=1e-12)
 
 
+def test_evaluate_keeps_at_most_a_few_models_alive() -> None:
+    # a compiled step holds its model, so a cache keyed weakly by the model never let one go:
+    # evaluating 12 models in a loop kept all 12 (and their tapes) alive
+    import gc
+    import weakref
+
+    X, y = data.make_moons(n=20, seed=0)
+    alive = []
+    for k in range(12):
+        m = nn.MLP(2, [3, 2], seed=k)
+        train.evaluate(m, X, y)
+        alive.append(weakref.ref(m))
+    del m
+    gc.collect()
+    left = sum(r() is not None for r in alive)
+    assert 1 <= left <= 4 == train._MAX_CACHED_MODELS
+    assert alive[-1]() is not None  # the newest is still cached, so evaluating it again is cheap
+
+
 def test_evaluate_follows_a_replaced_forward_or_a_changed_attribute_and_reuses_otherwise(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

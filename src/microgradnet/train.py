@@ -359,10 +359,14 @@ def evaluate(
     return float(value.data), _accuracy_of(task, outputs, y)
 
 
-#: compiled steps for evaluate, per model and loss, with the structure they were traced for
+#: compiled steps for evaluate, per model and loss, with the structure they were traced for.
+#: A compiled step holds its model, so an entry keeps its model alive: at most
+#: ``_MAX_CACHED_MODELS`` models are kept (the oldest entry goes first), which bounds the memory a
+#: notebook that evaluates many models in a loop can hold on to.
 _EVALUATORS: weakref.WeakKeyDictionary[Any, dict[str, tuple[tuple[Any, ...], list[Value], CompiledStep]]] = (
     weakref.WeakKeyDictionary()
 )
+_MAX_CACHED_MODELS = 4
 
 
 def _structure(model: Any, params: list[Value]) -> tuple[Any, ...] | None:
@@ -433,8 +437,12 @@ def _compiled_for(model: Any, loss: str) -> CompiledStep:
     params = list(model.parameters())
     structure = _structure(model, params)
     try:
-        cache = _EVALUATORS.setdefault(model, {})
-    except TypeError:  # a model that cannot be weakly referenced: no cache
+        cache = _EVALUATORS.get(model)
+        if cache is None:
+            while len(_EVALUATORS) >= _MAX_CACHED_MODELS:
+                del _EVALUATORS[next(iter(_EVALUATORS.keys()))]
+            cache = _EVALUATORS.setdefault(model, {})
+    except TypeError:  # a model that cannot be weakly referenced (or hashed): no cache
         cache = {}
     entry = cache.get(loss)
     if (
