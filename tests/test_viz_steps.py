@@ -212,3 +212,14 @@ def test_a_network_whose_layers_run_in_one_go_keeps_the_forward_order() -> None:
     assert _forward_order(trace) == [n for n in trace.nodes if not n.is_leaf]
     lecture = trace_backward(lecture_network()[0])
     assert _forward_order(lecture) != [n for n in lecture.nodes if not n.is_leaf]
+
+
+def test_the_last_step_lists_no_gradient_for_a_number_of_the_formula() -> None:
+    # parse_expression labels the literal of 2*a "2"; the summary listed "∂L/∂2 = 1.5" as if the
+    # student had asked for the gradient of a number
+    from microgradnet.viz import HtmlStepper
+    from microgradnet.viz.expr import parse_expression
+
+    steps = HtmlStepper(parse_expression("a*b + 2*a", {"a": 1.5, "b": 2.0})).data()["steps"]
+    done = next(s for s in steps if s["kind"] == "done")
+    assert done["lines"][0] == "∂L/∂a = 4   ∂L/∂b = 1.5"

@@ -186,3 +186,23 @@ def test_leaf_values_are_written_so_that_they_read_back_exactly() -> None:
     values = {m[0]: float(m[1]) for m in re.findall(r"`(\w+) = ([^`]+)`", given[1])}
     assert values == {"a": 1000.4, "b": 1000.0, "c": 3.0625}
     assert "`b = 1000`" in given[1]  # not 1000.0
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "gift", "moodle"])
+def test_a_number_of_the_formula_is_not_an_input_nor_asked_for(fmt: str, tmp_path: Path) -> None:
+    """``2*a`` is parsed with the literal labelled ``2``: it is written as a number in the
+    formulas, never listed among the leaf values (``2 = 2``) nor asked for (``∂L/∂2``)."""
+
+    def text_of(ws: Worksheet) -> str:
+        if fmt in ("md", "html"):
+            return html.unescape(ws.render(fmt, answers=True))
+        out = tmp_path / f"{len(list(tmp_path.iterdir()))}.{fmt}"
+        ws.save(out, format=fmt)
+        return html.unescape(out.read_text(encoding="utf-8"))
+
+    text = text_of(make_worksheet("a*b + 2*a", {"a": 1.5, "b": 2.0}))
+    assert "2 * a" in text
+    assert "∂L/∂2" not in text and not re.search(r"(?<![\w.])2 = 2", text)
+    assert "∂L/∂a" in text and "∂L/∂b" in text
+    # a variable that happens to hold 2 is still an input
+    assert "∂L/∂k" in text_of(make_worksheet("a*b + k*a", {"a": 1.5, "b": 2.0, "k": 2.0}))

@@ -14,7 +14,7 @@ __all__ = ["asked", "exact_format", "formula", "working"]
 
 def asked(trace: Trace) -> list[TraceNode]:
     """The nodes whose gradient the sheet asks for: output first, then backwards; no constants."""
-    return [n for n in reversed(trace.nodes) if not (n.is_leaf and not n.label)]
+    return [n for n in reversed(trace.nodes) if not n.is_constant]
 
 
 def _reads_back(x: float, fmt: str) -> bool:
@@ -43,7 +43,7 @@ def formula(trace: Trace, node: TraceNode, fmt: str, inline: bool = False) -> st
     names = []
     for c in node.children:
         child = trace.node(c)
-        if child.is_leaf and not child.label:
+        if child.is_constant:
             text = format_number(child.data, fmt)
             names.append(f"({text})" if text.startswith("-") else text)
         elif inline and not child.is_leaf:

@@ -232,7 +232,7 @@ def build_questions(ws: Worksheet) -> list[Question]:
         inputs = [
             f"<code>{html.escape(n.name)} = {html.escape(format_number(n.data, exact))}</code>"
             for n in trace.nodes
-            if n.is_leaf and n.label
+            if n.is_leaf and not n.is_constant
         ]
         for node in _asked(trace):
             if node.id == trace.root:

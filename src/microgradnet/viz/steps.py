@@ -643,7 +643,7 @@ class _Steps:
             return self.t["unknown"] if node is not None and node.id in self.unknown else self.f(x)
 
         leaves = [n for n in trace.nodes if n.is_leaf] or list(trace.nodes)
-        leaves = [n for n in leaves if n.label] or leaves  # constants (unnamed leaves) need no gradient
+        leaves = [n for n in leaves if not n.is_constant] or leaves  # constants need no gradient
         inputs = [n for n in leaves if n.role != "parameter"]
         params = [n for n in leaves if n.role == "parameter"]
         grads = [f"∂{r}/∂{n.name} = {f(n.grad, n)}" for n in inputs + params]

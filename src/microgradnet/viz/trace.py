@@ -101,6 +101,20 @@ class TraceNode:
         """True for a leaf (no op)."""
         return not self.op
 
+    @property
+    def is_constant(self) -> bool:
+        """True for a leaf that is a number of the formula rather than a variable: unlabelled, or
+        labelled with its own value written as a number (the ``2`` of ``2*a`` as
+        :func:`~microgradnet.viz.expr.parse_expression` labels it). Nobody asks for its gradient."""
+        if not self.is_leaf:
+            return False
+        if not self.label:
+            return True
+        try:
+            return float(self.label) == self.data
+        except ValueError:
+            return False
+
 
 @dataclass(frozen=True)
 class EdgeEvent:

@@ -254,9 +254,7 @@ def _nice(x: float) -> bool:
 def _all_nice(trace: Trace) -> bool:
     """Every computed value and every gradient between 0.001 and a million in size: no zeros that
     make half the sheet trivial, no saturated tanh with gradients like 2e-10. (Leaves may be 0.)"""
-    return all(
-        (n.is_leaf or _nice(n.data)) and (_nice(n.grad) or (n.is_leaf and not n.label)) for n in trace.nodes
-    )
+    return all((n.is_leaf or _nice(n.data)) and (_nice(n.grad) or n.is_constant) for n in trace.nodes)
 
 
 @dataclass(frozen=True)
@@ -588,7 +586,7 @@ def _rows(ws: Worksheet, version: WorksheetVersion, seed_text: str) -> _Rows:
     trace, f = version.trace, ws.number_format
     root = trace.node(trace.root).name
     exact = exact_format(trace, f)  # the inputs as they are: the answers follow from them
-    given = [(n.name, format_number(n.data, exact)) for n in trace.nodes if n.is_leaf and n.label]
+    given = [(n.name, format_number(n.data, exact)) for n in trace.nodes if n.is_leaf and not n.is_constant]
     forward = [
         (n.name, _formula(trace, n, exact), format_number(n.data, f)) for n in trace.nodes if not n.is_leaf
     ]
