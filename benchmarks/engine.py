@@ -71,6 +71,8 @@ except ImportError:  # pragma: no cover - depends on the environment
     MgValue = None
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # the benchmark scripts' shared helpers
+from _results import replace_section  # noqa: E402
 
 
 def _micrograd_tanh(self: Any) -> Any:
@@ -269,27 +271,14 @@ BEGIN, END = "<!-- engine benchmark: begin -->", "<!-- engine benchmark: end -->
 
 def write_results(lines: list[str], path: Path = HERE / "RESULTS.md") -> None:
     """Replace (or append) this benchmark's section of RESULTS.md, keeping the rest of the file."""
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    section = "\n".join(
-        [
-            BEGIN,
-            "## The eager engine (`python benchmarks/engine.py --write`)",
-            "",
-            f"microgradnet {microgradnet.__version__}, Python {sys.version.split()[0]}, "
-            f"{platform.machine()}, micrograd {'0.1.0' if MgValue else 'not installed'}",
-            "",
-            *lines,
-            END,
-        ]
-    )
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    tmp = path.with_suffix(".md.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
+    head = [
+        "## The eager engine (`python benchmarks/engine.py --write`)",
+        "",
+        f"microgradnet {microgradnet.__version__}, Python {sys.version.split()[0]}, "
+        f"{platform.machine()}, micrograd {'0.1.0' if MgValue else 'not installed'}",
+        "",
+    ]
+    replace_section(path, BEGIN, END, [*head, *lines])
 
 
 def chain(V: Any, n: int) -> tuple[Any, list[Any]]:

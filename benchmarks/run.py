@@ -550,9 +550,9 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if not args.no_write:
         sys.path.insert(0, str(HERE))
-        import speed
+        from _results import replace_section
 
-        speed.replace_section(
+        replace_section(
             HERE / "RESULTS.md",
             BEGIN,
             END,

@@ -64,6 +64,9 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # the benchmark scripts' shared helpers
+from _results import replace_section  # noqa: E402
+
 SAMPLES = 60_000
 SHAPES = {"784-64-10": [784, 64, 10], "784-128-64-10": [784, 128, 64, 10], "2-10-2": [2, 10, 2]}
 BATCHES = (1, 4, 32, 256)
@@ -612,21 +615,6 @@ def main(argv: list[str] | None = None) -> int:
 def write_section(title: str, lines: list[str], path: Path = HERE / "RESULTS.md") -> None:
     """Replace (or add) this benchmark's section of RESULTS.md, keeping the rest of the file."""
     replace_section(path, BEGIN, END, [title, "", *lines])
-
-
-def replace_section(path: Path, begin: str, end: str, lines: list[str]) -> None:
-    """Put ``lines`` between the markers ``begin`` and ``end`` of ``path`` (added at the end
-    when the file has no such section), keeping everything else; written atomically."""
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    section = "\n".join([begin, *lines, end])
-    if begin in text and end in text:
-        head, rest = text.split(begin, 1)
-        text = head + section + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    tmp = path.with_suffix(".md.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,9 @@ from microgradnet.examples import load_example
 from microgradnet.nn import MLP
 from microgradnet.viz import HtmlStepper
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the benchmark scripts' shared helpers
+from _results import replace_section
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu"]
 BUDGET = {"size_mb": 5.0, "load_s": 2.0, "step_ms": 50.0}
@@ -235,21 +238,6 @@ def section(
         "",
         *verdicts(rows),
     ]
-
-
-def replace_section(path: Path, begin: str, end: str, lines: list[str]) -> None:
-    """Put ``lines`` between the markers ``begin`` and ``end`` of ``path`` (added at the end
-    when the file has no such section), keeping everything else; written atomically."""
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    body = "\n".join([begin, *lines, end])
-    if begin in text and end in text:
-        head, rest = text.split(begin, 1)
-        text = head + body + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + body + "\n"
-    tmp = path.with_suffix(".md.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
 
 
 if __name__ == "__main__":
